@@ -1,0 +1,61 @@
+# OpenPuck: every job a newcomer needs, on a fresh machine.
+#   make demo   the main job: a virtual puck, a set of reps, counted live
+#   make test   create .venv, install openpuck with its test extras, run the tests
+# More: make help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CORE_SRC := $(wildcard c_core/*.c c_core/*.h host_sdk/openpuck/_cdef/*.h) pyproject.toml setup.py host_sdk/openpuck/_ffi_build.py
+PORT ?= /dev/ttyACM0
+BOARD ?= pico_w
+
+.PHONY: help venv build demo test test-fast bench accuracy ctest size firmware flash hil tables clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 12
+
+$(STAMP): $(CORE_SRC)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(STAMP) ## create .venv and install openpuck (C core compiled through cffi)
+
+build: $(STAMP) ## rebuild the C core after editing c_core/
+
+demo: $(STAMP) ## the main job: virtual puck, live reps, session summary
+	$(VENV)/bin/openpuck demo
+
+test: $(STAMP) ## all tests (and a short HIL run against the virtual puck)
+	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q hil_tests --puck=sim --hil-short
+
+bench: $(STAMP) ## speed and memory benchmarks (pytest-benchmark)
+	$(PY) -m pytest -q tests/bench --benchmark-only --benchmark-columns=median,ops,rounds
+
+accuracy: $(STAMP) ## rep counting accuracy on every recording in ../shared/data
+	$(PY) tools/accuracy.py
+
+ctest: ## the C core's own unit tests, with address and undefined-behaviour sanitizers
+	$(MAKE) -C c_core test
+
+size: ## flash and RAM per c_core module for Cortex-M0+ and Cortex-M4F
+	$(MAKE) -C c_core size
+
+firmware: $(STAMP) ## compile every firmware module to .mpy into build/firmware/
+	$(PY) tools/build_firmware.py
+
+flash: firmware ## deploy to a puck: make flash PORT=/dev/ttyACM0 BOARD=pico_w
+	$(PY) tools/flash.py --port $(PORT) --board $(BOARD)
+
+hil: $(STAMP) ## the hardware-in-the-loop suite against the virtual puck
+	$(PY) -m pytest hil_tests --puck=sim
+
+tables: ## regenerate codec tables from protocol/*.toml
+	$(PYTHON) tools/gen_tables.py
+
+clean: ## remove the venv and build products
+	rm -rf $(VENV) build host_sdk/openpuck/_openpuck_core*.so host_sdk/*.egg-info
