@@ -1,0 +1,83 @@
+"""The ``openpuck`` command line.
+
+Each subcommand lives in its own module of this package, which defines
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+Errors the user can fix are raised as :class:`CliError` (or any
+:class:`openpuck.errors.OpenPuckError`) and printed as one line, never a
+traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from ..errors import OpenPuckError
+
+# Order is the order of `openpuck --help`.
+COMMANDS = ("demo", "sim", "stream", "record", "replay", "export", "plot",
+            "detect", "encode", "decode", "scan")
+
+EPILOG = """\
+examples:
+  openpuck demo                               a virtual puck counting reps, no hardware
+  openpuck encode rec.csv -o rec.bin          the bytes a puck would send for a recording
+  openpuck decode rec.bin --csv out.csv       decode a byte stream, print its counters
+  openpuck detect rec.csv --exercise grip_squeeze --json
+
+`openpuck COMMAND --help` tells more about each command.
+"""
+
+
+class CliError(OpenPuckError):
+    """A problem with the user's input, printed as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="openpuck",
+        description="OpenPuck: talk to rehabilitation pucks (real or virtual), "
+                    "decode their streams and count reps.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from .. import __version__
+    parser.add_argument("--version", action="version", version=f"openpuck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name == f"{__name__}.{name}":
+                continue  # not built yet
+            raise
+        p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+                           epilog=getattr(mod, "EPILOG", None),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except (OpenPuckError, OSError) as e:
+        msg = str(e)
+        if isinstance(e, OSError) and e.filename:
+            msg = f"{e.filename}: {e.strerror}"
+        print(f"openpuck {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"openpuck {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
