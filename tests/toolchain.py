@@ -1,0 +1,38 @@
+"""Find system tools for tests; skip when absent, fail when CI requires them.
+
+`.ci/run` sets OPENPUCK_REQUIRE_TOOLCHAIN=1 so that a missing
+arm-none-eabi-gcc or qemu-system-arm fails the run instead of skipping it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def required() -> bool:
+    return os.environ.get("OPENPUCK_REQUIRE_TOOLCHAIN", "") not in ("", "0")
+
+
+def need_tool(name: str, package: str) -> str:
+    """Path of tool `name`; skip the test (or fail, in CI) when it is absent."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"{name} not found (Debian: apt-get install {package})"
+        if required():
+            pytest.fail(msg + "; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
+        pytest.skip(msg)
+    return path
+
+
+def need_shared(*parts: str) -> Path:
+    """Path under ../shared; skip the test when the shared material is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared material exists only in development and CI)")
+    return path
