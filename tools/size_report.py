@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Flash and RAM per c_core module, from the sections of each object file.
+
+    size_report.py [--size arm-none-eabi-size] [--json] \
+        --cpu "Cortex-M0+" build/.../op_a.o build/.../op_b.o \
+        --cpu "Cortex-M4F" ...
+
+flash = text + rodata + data (initial values of .data live in flash),
+RAM = data + bss. Objects are compiled with -ffunction-sections
+-fdata-sections, so each function and object has its own section; they are
+summed by kind. Used by `make -C c_core size`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+KINDS = ("text", "rodata", "data", "bss")
+
+
+def kind_of(section: str) -> str | None:
+    for kind in KINDS:
+        if section == "." + kind or section.startswith("." + kind + "."):
+            return kind
+    if section == "COMMON":
+        return "bss"
+    return None  # debug info, comments, attributes, relocations
+
+
+def sections(size_tool: str, obj: Path) -> dict[str, int]:
+    out = subprocess.run([size_tool, "-A", str(obj)], check=True,
+                         capture_output=True, text=True).stdout
+    sums = dict.fromkeys(KINDS, 0)
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].isdigit():
+            kind = kind_of(parts[0])
+            if kind is not None:
+                sums[kind] += int(parts[1])
+    sums["flash"] = sums["text"] + sums["rodata"] + sums["data"]
+    sums["ram"] = sums["data"] + sums["bss"]
+    return sums
+
+
+def parse_groups(argv: list[str]) -> tuple[argparse.Namespace, list[tuple[str, list[Path]]]]:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="arm-none-eabi-size")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    opts, rest = parser.parse_known_args(argv)
+    groups: list[tuple[str, list[Path]]] = []
+    it = iter(rest)
+    for arg in it:
+        if arg == "--cpu":
+            groups.append((next(it), []))
+        elif groups:
+            groups[-1][1].append(Path(arg))
+        else:
+            parser.error(f"{arg}: object before any --cpu")
+    return opts, groups
+
+
+def main(argv: list[str]) -> int:
+    opts, groups = parse_groups(argv)
+    report = {cpu: {obj.stem: sections(opts.size, obj) for obj in objs} for cpu, objs in groups}
+    if opts.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    for cpu, modules in report.items():
+        print(f"{cpu} (-Os), bytes per module")
+        header = ("module", *KINDS, "flash", "RAM")
+        print(f"  {header[0]:<18}" + "".join(f"{h:>8}" for h in header[1:]))
+        total = dict.fromkeys((*KINDS, "flash", "ram"), 0)
+        for name, s in modules.items():
+            row = [s[k] for k in (*KINDS, "flash", "ram")]
+            print(f"  {name:<18}" + "".join(f"{v:>8}" for v in row))
+            for k in total:
+                total[k] += s[k]
+        if not modules:
+            print("  (no modules yet)")
+        print(f"  {'total':<18}" + "".join(f"{total[k]:>8}" for k in (*KINDS, "flash", "ram")))
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
