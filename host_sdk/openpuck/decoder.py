@@ -252,4 +252,111 @@ class PyStreamDecoder:
         return SampleBlock(t_us * 1e-6, accel, gyro, force, raw if self.keep_raw else None)
 
 
-StreamDecoder = PyStreamDecoder  # replaced by the C-backed decoder below when the core has it
+    def finish(self) -> None:
+        """End of stream: an unfinished frame left over counts as truncated."""
+        if self._buf:
+            self.counters.truncated += 1
+        self._buf.clear()
+        self._dropping = False
+
+
+class StreamDecoder:
+    """Bytes of one direction of the wire, in any chunking, to messages and sample blocks.
+
+    ``feed(data)`` returns the items completed by ``data`` in wire order:
+    :class:`openpuck.protocol.Message` for every frame that is not samples,
+    and one :class:`SampleBlock` per run of consecutive sample frames.
+    ``counters`` tells what was seen, damaged and lost. ``keep_raw=True``
+    also keeps the wire counts (``SampleBlock.raw``).
+    """
+
+    def __init__(self, keep_raw: bool = False) -> None:
+        from . import _core
+        self._core = _core.Stream(*DEFAULT_SCALES.values())
+        self._space = _core.SAMPLES_MAX_N
+        self._stop_info = _core.STOP_DEVICE_INFO
+        self._stop_done = _core.STOP_DONE
+        self.keep_raw = keep_raw
+        self.scales = dict(DEFAULT_SCALES)
+        self._unknown = 0
+        self._malformed = 0
+        self._truncated = 0
+        self._bytes = 0
+
+    @property
+    def counters(self) -> Counters:
+        c = Counters(**self._core.counters(), bytes=self._bytes)
+        c.unknown_types += self._unknown
+        c.malformed += self._malformed
+        c.truncated += self._truncated
+        return c
+
+    def _alloc(self, nbytes: int):
+        cap = (nbytes + self._core.pending) // 14 + self._space + 1
+        arrays = (np.empty(cap), np.empty((cap, 3), np.float32), np.empty((cap, 3), np.float32),
+                  np.empty(cap, np.float32),
+                  np.empty(cap * RAW_DTYPE.itemsize, np.uint8) if self.keep_raw else None)
+        self._core.bind(*arrays)
+        return arrays
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Item]:
+        """Decode ``data`` (any chunk of the stream); return messages and sample blocks."""
+        n = len(data)
+        if n == 0:
+            return []
+        self._bytes += n
+        arrays = self._alloc(n)
+        items: list[Item] = []
+        start = blk = 0
+        while True:
+            consumed, n_out, stop, side = self._core.feed(data, start)
+            start += consumed
+            pos = 0
+            while pos < len(side):
+                idx, blen = struct.unpack_from("<IH", side, pos)
+                body = side[pos + 6:pos + 6 + blen]
+                pos += 6 + blen
+                if idx > blk:
+                    items.append(self._block(arrays, blk, idx))
+                    blk = idx
+                msg = self._message(body)
+                if msg is not None:
+                    items.append(msg)
+            if stop == self._stop_done:
+                break
+            if stop != self._stop_info and len(arrays[0]) - n_out < self._space:
+                if n_out > blk:
+                    items.append(self._block(arrays, blk, n_out))
+                arrays = self._alloc(n - start)
+                blk = 0
+        if n_out > blk:
+            items.append(self._block(arrays, blk, n_out))
+        return items
+
+    def _block(self, arrays, a: int, b: int) -> SampleBlock:
+        t, accel, gyro, force, raw = arrays
+        if raw is not None:
+            raw = raw[a * RAW_DTYPE.itemsize:b * RAW_DTYPE.itemsize].view(RAW_DTYPE)
+        return SampleBlock(t[a:b], accel[a:b], gyro[a:b], force[a:b], raw)
+
+    def _message(self, body: bytes) -> protocol.Message | None:
+        try:
+            msg = protocol.decode_body(body, check_crc=False)
+        except codec.UnknownType:
+            self._unknown += 1
+            return None
+        except protocol.ProtocolError:
+            self._malformed += 1
+            return None
+        if msg.type == "device_info":
+            for k in DEFAULT_SCALES:
+                v = msg.fields[k]
+                if v > 0 and np.isfinite(v):
+                    self.scales[k] = v
+            self._core.set_scales(*self.scales.values())
+        return msg
+
+    def finish(self) -> None:
+        """End of stream: an unfinished frame left over counts as truncated."""
+        if self._core.reset_partial():
+            self._truncated += 1

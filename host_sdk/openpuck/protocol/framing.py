@@ -17,7 +17,8 @@ def crc32(data: bytes, crc: int = 0) -> int:
 def _py_cobs_encode(data: bytes) -> bytes:
     out = bytearray([0])
     code_at, code = 0, 1
-    for b in data:
+    last = len(data) - 1
+    for i, b in enumerate(data):
         if b == 0:
             out[code_at] = code
             code_at, code = len(out), 1
@@ -25,7 +26,7 @@ def _py_cobs_encode(data: bytes) -> bytes:
         else:
             out.append(b)
             code += 1
-            if code == 0xFF:
+            if code == 0xFF and i < last:  # a full block ending the input is the last
                 out[code_at] = code
                 code_at, code = len(out), 1
                 out.append(0)
