@@ -1,0 +1,208 @@
+"""The C core on the target: Cortex-M0+, Cortex-M4F and an emulated Cortex-M3.
+
+- Every c_core module compiles for Cortex-M0+ and Cortex-M4F with
+  arm-none-eabi-gcc, C99, freestanding, -Wall -Wextra -Werror -pedantic.
+- `make -C c_core size` reports flash and RAM per module for both CPUs; the
+  MCU build uses the small CRC table.
+- Every C unit test (c_core/tests/test_*.c) is built for Cortex-M3 and passes
+  on QEMU's mps2-an385 machine, output and exit status through semihosting.
+- The detector gives the same events on the emulated M3 as on the host
+  (c_core/target/parity_main.c, built both ways, over recordings from
+  ../shared/data compiled in as raw counts).
+- `make -C c_core m3-cost` reports the detector's instructions per sample on
+  the emulated M3 for each signal kind (reported, not asserted: the aim of
+  at most 400 is tracked in the report, not here).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.toolchain import ROOT, need_shared, need_tool
+
+C_CORE = ROOT / "c_core"
+CORE_SOURCES = sorted(C_CORE.glob("op_*.c"))
+UNIT_TESTS = sorted((C_CORE / "tests").glob("test_*.c"))
+ALLOWED_HEADERS = {"stdint.h", "stddef.h", "stdbool.h", "string.h"}
+QEMU_TIMEOUT_S = 60
+
+pytestmark = pytest.mark.toolchain
+
+
+def make(build: Path, *args: str) -> str:
+    """Run make in c_core/ with its products under `build`; fail with the log."""
+    proc = subprocess.run(["make", "--no-print-directory", "-C", str(C_CORE), f"BUILD={build}", *args],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"make {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def run_m3(elf: Path) -> subprocess.CompletedProcess[str]:
+    """Run a program on the emulated Cortex-M3; its stdout is the semihosting output."""
+    qemu = need_tool("qemu-system-arm", "qemu-system-arm")
+    return subprocess.run(
+        [qemu, "-M", "mps2-an385", "-nographic", "-monitor", "none", "-serial", "none",
+         "-semihosting-config", "enable=on,target=native",
+         "-icount", "shift=8,align=off,sleep=off", "-kernel", str(elf)],
+        capture_output=True, text=True, timeout=QEMU_TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private build directory: parallel test workers do not share objects."""
+    need_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    return tmp_path_factory.mktemp("c_core_build")
+
+
+def test_core_includes_only_freestanding_headers() -> None:
+    for path in sorted(C_CORE.glob("op_*.[ch]")):
+        for system in re.findall(r'^\s*#\s*include\s*<([^>]+)>', path.read_text(), re.M):
+            assert system in ALLOWED_HEADERS, f"{path.name} includes <{system}>"
+
+
+def test_every_module_cross_compiles_for_cortex_m0plus_and_m4f(build: Path) -> None:
+    out = make(build, "cross")
+    for cpu in ("m0plus", "m4f"):
+        for src in CORE_SOURCES:
+            assert (build / cpu / f"{src.stem}.o").is_file(), out
+
+
+def parse_size_table(text: str) -> dict[str, dict[str, dict[str, int]]]:
+    """{cpu: {module: {text, rodata, data, bss, flash, RAM}}} from `make size`."""
+    tables: dict[str, dict[str, dict[str, int]]] = {}
+    cpu = None
+    columns: list[str] = []
+    for line in text.splitlines():
+        if m := re.match(r"^(Cortex-\S+) \(", line):
+            cpu = m.group(1)
+            tables[cpu] = {}
+        elif cpu and line.split()[:1] == ["module"]:
+            columns = line.split()[1:]
+        elif cpu and columns and len(line.split()) == len(columns) + 1:
+            name, *values = line.split()
+            tables[cpu][name] = dict(zip(columns, map(int, values)))
+    return tables
+
+
+@pytest.fixture(scope="module")
+def sizes(build: Path) -> dict[str, dict[str, dict[str, int]]]:
+    return parse_size_table(make(build, "size"))
+
+
+def test_size_reports_flash_and_ram_of_every_module_for_both_cpus(sizes) -> None:
+    assert set(sizes) == {"Cortex-M0+", "Cortex-M4F"}
+    for cpu, modules in sizes.items():
+        assert set(modules) == {src.stem for src in CORE_SOURCES} | {"total"}, cpu
+        for name, s in modules.items():
+            assert s["flash"] == s["text"] + s["rodata"] + s["data"], (cpu, name)
+            assert s["RAM"] == s["data"] + s["bss"], (cpu, name)
+        for column in ("flash", "RAM"):
+            assert modules["total"][column] == sum(
+                s[column] for name, s in modules.items() if name != "total")
+
+
+def test_mcu_build_uses_the_small_crc_table(sizes) -> None:
+    if "op_crc32" not in sizes["Cortex-M0+"]:
+        pytest.skip("c_core/op_crc32.c not written yet")
+    for cpu in sizes:
+        # a 256-entry table is 1 KB; the host's slicing-by-8 tables are 8 KB
+        assert sizes[cpu]["op_crc32"]["rodata"] <= 1024, cpu
+
+
+@pytest.fixture(scope="module")
+def selftest(build: Path) -> str:
+    elf = build / "m3" / "selftest.elf"
+    make(build, "m3-prog", "PROG_CORE=", f"SRC={C_CORE / 'target' / 'selftest_main.c'}", f"OUT={elf}")
+    proc = run_m3(elf)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_m3_harness_prints_through_semihosting_and_counts_instructions_exactly(selftest: str) -> None:
+    # -icount shift=8: 256 ns of virtual time per instruction, SysTick at 25 MHz
+    assert "ticks_per_insn_x1000 6400" in selftest
+    loops = {int(n): int(i) for n, i in re.findall(r"^loop (\d+) insns (\d+)$", selftest, re.M)}
+    assert sorted(loops) == [1, 10, 100, 1000]
+    for n in (10, 100, 1000):
+        assert loops[n] - loops[1] == 2 * (n - 1)  # subs + bne per iteration
+    assert "call_7_nops insns 9" in selftest      # bl, 7 nops, bx lr
+
+
+def test_m3_exit_status_reaches_the_host(build: Path, tmp_path: Path) -> None:
+    src = tmp_path / "fails.c"
+    src.write_text('#include <stdio.h>\nint main(void) { printf("failing on purpose\\n"); return 7; }\n')
+    elf = tmp_path / "fails.elf"
+    make(build, "m3-prog", "PROG_CORE=", f"SRC={src}", f"OUT={elf}")
+    proc = run_m3(elf)
+    assert (proc.returncode, proc.stdout) == (7, "failing on purpose\n")
+
+
+def test_m3_fault_ends_the_run_with_a_message(build: Path, tmp_path: Path) -> None:
+    src = tmp_path / "faults.c"
+    src.write_text("int main(void) { __asm__ volatile(\"udf #0\"); return 0; }\n")
+    elf = tmp_path / "faults.elf"
+    make(build, "m3-prog", "PROG_CORE=", f"SRC={src}", f"OUT={elf}")
+    proc = run_m3(elf)
+    # SYS_WRITE0 goes to QEMU's semihosting console (stderr)
+    assert proc.returncode == 125 and "HardFault" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("test_c", UNIT_TESTS, ids=[t.stem for t in UNIT_TESTS])
+def test_unit_test_passes_on_emulated_cortex_m3(build: Path, test_c: Path) -> None:
+    elf = build / "m3" / "tests" / f"{test_c.stem}.elf"
+    make(build, str(elf))
+    proc = run_m3(elf)
+    assert proc.returncode == 0, f"{test_c.name} on Cortex-M3 exited {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+
+
+def need_detector() -> None:
+    if not (C_CORE / "op_detect.c").exists():
+        pytest.skip("c_core/op_detect.c not written yet")
+    need_shared("data", "synthetic-dev")
+    need_shared("data", "real-uci-physio")
+
+
+@pytest.fixture(scope="module")
+def parity(build: Path) -> tuple[str, str]:
+    """(host output, emulated Cortex-M3 output) of c_core/target/parity_main.c."""
+    need_detector()
+    make(build, "parity-progs")
+    host = subprocess.run([str(build / "host" / "parity")], capture_output=True, text=True,
+                          timeout=QEMU_TIMEOUT_S)
+    assert host.returncode == 0, host.stdout + host.stderr
+    m3 = run_m3(build / "m3" / "parity.elf")
+    assert m3.returncode == 0, m3.stdout + m3.stderr
+    return host.stdout, m3.stdout
+
+
+def test_detector_events_on_emulated_cortex_m3_equal_the_host_build(parity) -> None:
+    host, m3 = parity
+    assert sum(line.startswith("push ev ") for line in host.splitlines()) > 0
+    assert m3 == host
+
+
+def test_sample_and_block_feeding_give_the_same_events_on_the_target(parity) -> None:
+    _, m3 = parity
+    lines = m3.splitlines()
+    push = [line.removeprefix("push ") for line in lines if line.startswith("push ")]
+    run = [line.removeprefix("run ") for line in lines if line.startswith("run ")]
+    assert push == run
+
+
+def test_m3_cost_reports_instructions_per_sample_for_every_signal_kind(build: Path) -> None:
+    need_detector()
+    need_tool("qemu-system-arm", "qemu-system-arm")
+    out = make(build, "m3-cost")
+    kinds = {}
+    for m in re.finditer(r"^detect (\S+) (\w+) target (auto|fixed) samples (\d+) mean ([\d.]+) "
+                         r"p99 (\d+) max (\d+)$", out, re.M):
+        name, kind, _, n, mean, p99, most = m.groups()
+        assert int(n) > 1000 and 0 < float(mean) <= int(p99) <= int(most), m.group(0)
+        kinds.setdefault(kind, []).append(float(mean))
+    assert set(kinds) == {"force", "tilt", "heading"}, out
+    assert re.search(r"^frame crc32 bytes \d+ insns \d+ per_byte [\d.]+$", out, re.M), out
+    print(out)
