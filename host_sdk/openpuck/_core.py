@@ -112,3 +112,81 @@ class Stream:
         return n
 
 # ---------------------------------------------------------------- detection
+
+EVENT_FIELDS = ("kind", "count", "t_start_us", "t_peak_us", "t_end_us", "amplitude_milli", "hold_ms")
+CONFIG_FIELDS = ("signal", "on_pct", "off_pct", "hyst_pct", "target_milli", "auto_floor_milli",
+                 "min_rep_ms", "max_rep_ms", "accel_lsb_per_g", "force_mn_per_lsb",
+                 "gyro_lsb_per_dps_x1000", "fuse_tau_ms", "track_tau_ms", "bias_tau_ms",
+                 "still_mdps", "grip_on_mn", "grip_off_mn")
+DETECT_QUEUE = lib.OP_DETECT_QUEUE
+
+
+def detect_config_default(exercise_id: int) -> dict:
+    """The C core's default config of an exercise, as a dict."""
+    cfg = ffi.new("op_detect_config_t *")
+    check(lib.op_detect_config_default(cfg, exercise_id), "detect_config_default")
+    return {k: getattr(cfg, k) for k in CONFIG_FIELDS}
+
+
+def detect_check(config: dict) -> int:
+    """Status of op_detect_check() for a config dict (missing fields are 0)."""
+    cfg = ffi.new("op_detect_config_t *")
+    for k, v in config.items():
+        setattr(cfg, k, v)
+    return lib.op_detect_check(cfg)
+
+
+class Detector:
+    """One op_detect_t: push raw-count arrays, get event tuples back."""
+
+    def __init__(self, config: dict) -> None:
+        cfg = ffi.new("op_detect_config_t *")
+        for k, v in config.items():
+            setattr(cfg, k, v)
+        self._d = ffi.new("op_detect_t *")
+        check(lib.op_detect_init(self._d, cfg), "detect_init")
+        self._ev = ffi.new("op_detect_event_t *")
+        self._cap = 0
+        self._out = None
+
+    @staticmethod
+    def _tuple(e) -> tuple:
+        return (e.kind, e.count, e.t_start_us, e.t_peak_us, e.t_end_us, e.amplitude_milli, e.hold_ms)
+
+    def push(self, t_us: int, ax: int, ay: int, az: int, gx: int, gy: int, gz: int, force: int) -> int:
+        return lib.op_detect_push(self._d, t_us & 0xFFFFFFFF, ax, ay, az, gx, gy, gz, force)
+
+    def pop(self):
+        return self._tuple(self._ev) if lib.op_detect_pop(self._d, self._ev) else None
+
+    def run(self, t_us, imu, force) -> list[tuple]:
+        """t_us uint32[n], imu int16[n, 6] (C-contiguous), force int32[n]."""
+        n = len(t_us)
+        cap = min(4096, n // 8 + DETECT_QUEUE + 8)
+        if cap > self._cap:
+            self._out = ffi.new("op_detect_event_t[]", cap)
+            self._cap = cap
+        n_out = ffi.new("size_t *")
+        pt = ffi.from_buffer("uint32_t[]", t_us)
+        pi = ffi.from_buffer("int16_t[]", imu)
+        pf = ffi.from_buffer("int32_t[]", force)
+        events, i = [], 0
+        while i < n:
+            done = lib.op_detect_run(self._d, pt + i, pi + 6 * i, pf + i, n - i, self._out, self._cap, n_out)
+            events.extend(self._tuple(self._out[j]) for j in range(n_out[0]))
+            i += done
+        return events
+
+    def finish(self) -> list[tuple]:
+        lib.op_detect_finish(self._d)
+        out = []
+        while lib.op_detect_pop(self._d, self._ev):
+            out.append(self._tuple(self._ev))
+        return out
+
+    def calibrate_target(self) -> None:
+        lib.op_detect_calibrate(self._d)
+
+    @property
+    def target_milli(self) -> int:
+        return lib.op_detect_target(self._d)

@@ -1,0 +1,595 @@
+// Rep, partial-rep and grip detection (see op_detect.h and ../shared/exercises.md).
+//
+// Every step here is mirrored line for line by firmware/openpuck_fw/detect.py:
+// change both together. Rules that keep the two identical:
+// - no value overflows int32 except where int64_t is written out;
+// - no division or right shift of a negative number except arithmetic right
+//   shifts (floor, as Python's >>);
+// - u32 times wrap (Python masks with 0xffffffff).
+//
+// Fixed-point units: gravity vectors Q24 (1 g = 2^24), rotation per step Q28
+// rad, yaw Q24 rad, rates raw * 256, filter gains Q16, signals milli-units.
+#include "op_detect.h"
+
+#include <string.h>
+
+#include "op_messages.h"
+
+typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
+
+#define F_STARTED (1u)
+#define F_EX_ACTIVE (2u)
+#define F_GRIP_ACTIVE (4u)
+#define F_BIAS_OK (8u)
+#define F_CALIB (16u)
+
+#define DT_MAX_US (200000u)   // a longer gap counts as 200 ms
+#define STILL_TRACK_MS (200u) // still this long: rest reference follows
+#define STILL_BIAS_OK_MS (2000u)
+#define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
+#define INV_LP (2097)         // force low-pass, tau 32 ms: 2^26 / 32000
+#define INV_GLP (268)         // gyro low-pass, tau 250 ms: 2^26 / 250000
+#define INV_BIAS_FAST (17180) // bias while learning, tau 250 ms: 2^32 / 250000
+#define INV_BASE_DOWN (8590)  // force falling below its baseline, tau 0.5 s
+#define PI_Q32_PER_DEG (74961321) // pi / 180 * 2^32
+#define MDEG_PER_RAD (57296)
+
+static const struct {
+    uint8_t id, signal, on_pct, off_pct;
+    int32_t target;
+    uint16_t min_ms, max_ms;
+} op_ex_tab[OP_EXERCISE_COUNT] = {
+#define X(id, name, sig, target, on, off, mn, mx) \
+    {id, sig, (uint8_t)((on) * 100.0 + 0.5), (uint8_t)((off) * 100.0 + 0.5), \
+     (int32_t)((target) * 1000.0 + 0.5), (uint16_t)((mn) * 1000.0 + 0.5), (uint16_t)((mx) * 1000.0 + 0.5)},
+    OP_EXERCISE_TABLE(X)
+#undef X
+};
+
+// atan(2^-i) in millidegrees
+static const int32_t op_atan_tab[14] = {45000, 26565, 14036, 7125, 3576, 1790, 895,
+                                        448, 224, 112, 56, 28, 14, 7};
+
+uint32_t op_isqrt32(uint32_t x) {
+    uint32_t res = 0, bit = 1u << 30;
+    while (bit > x) {
+        bit >>= 2;
+    }
+    while (bit) {
+        if (x >= res + bit) {
+            x -= res + bit;
+            res = (res >> 1) + bit;
+        } else {
+            res >>= 1;
+        }
+        bit >>= 2;
+    }
+    return res;
+}
+
+int32_t op_atan2_mdeg(int32_t y, int32_t x) {
+    int32_t z = 0, i, xn;
+    if (x < 0) { // rotate by -90 degrees: (x, y) -> (y, -x)
+        xn = y;
+        y = -x;
+        x = xn;
+        z = 90000;
+    }
+    for (i = 0; i < 14; i++) {
+        if (y > 0) {
+            xn = x + (y >> i);
+            y = y - (x >> i);
+            z += op_atan_tab[i];
+        } else {
+            xn = x - (y >> i);
+            y = y + (x >> i);
+            z -= op_atan_tab[i];
+        }
+        x = xn;
+    }
+    return z < 0 ? 0 : z;
+}
+
+// Q16 gain dt / tau from inv = 2^32 / tau_us, at most 1
+static int32_t gain(uint32_t dt, uint32_t inv) {
+    int64_t a = ((int64_t)dt * inv) >> 16;
+    return a > 65536 ? 65536 : (int32_t)a;
+}
+
+static int32_t follow(int32_t x, int32_t target, int32_t a) {
+    return x + (int32_t)(((int64_t)(target - x) * a) >> 16);
+}
+
+op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_id) {
+    int i;
+    if (!cfg) {
+        return OP_ERR_ARG;
+    }
+    for (i = 0; i < OP_EXERCISE_COUNT; i++) {
+        if (op_ex_tab[i].id == exercise_id) {
+            memset(cfg, 0, sizeof(*cfg));
+            cfg->signal = op_ex_tab[i].signal;
+            cfg->on_pct = op_ex_tab[i].on_pct;
+            cfg->off_pct = op_ex_tab[i].off_pct;
+            cfg->hyst_pct = 5;
+            cfg->target_milli = 0;
+            // auto target: excursions below a fifth (force: a tenth) of the
+            // catalogue default are never taken for reps
+            cfg->auto_floor_milli = op_ex_tab[i].target / (cfg->signal == OP_SIGNAL_FORCE ? 10 : 5);
+            cfg->min_rep_ms = op_ex_tab[i].min_ms;
+            cfg->max_rep_ms = op_ex_tab[i].max_ms;
+            cfg->accel_lsb_per_g = 8192;
+            cfg->force_mn_per_lsb = 50;
+            cfg->gyro_lsb_per_dps_x1000 = 65536;
+            cfg->fuse_tau_ms = 1000;
+            cfg->track_tau_ms = 2000;
+            cfg->bias_tau_ms = 4000;
+            cfg->still_mdps = 4000;
+            cfg->grip_on_mn = 12000;
+            cfg->grip_off_mn = 6000;
+            return OP_OK;
+        }
+    }
+    return OP_ERR_ARG;
+}
+
+op_status_t op_detect_check(const op_detect_config_t *cfg) {
+    if (!cfg) {
+        return OP_ERR_ARG;
+    }
+    if (cfg->signal > OP_SIGNAL_HEADING || cfg->on_pct < 2 || cfg->on_pct > 100 ||
+        cfg->off_pct < 1 || cfg->off_pct >= cfg->on_pct || cfg->hyst_pct >= cfg->off_pct ||
+        cfg->target_milli < 0 || cfg->target_milli > 10000000 ||
+        cfg->auto_floor_milli < 4 || cfg->auto_floor_milli > 10000000 ||
+        cfg->min_rep_ms > cfg->max_rep_ms || cfg->max_rep_ms < 100 ||
+        cfg->accel_lsb_per_g < 256 || cfg->force_mn_per_lsb < 1 || cfg->force_mn_per_lsb > 1000 ||
+        cfg->gyro_lsb_per_dps_x1000 < 16000 || cfg->gyro_lsb_per_dps_x1000 > 262144 ||
+        cfg->fuse_tau_ms < 100 || cfg->track_tau_ms < 100 || cfg->bias_tau_ms < 100 ||
+        cfg->still_mdps < 100 || cfg->still_mdps > 15000 ||
+        cfg->grip_on_mn < 0 || cfg->grip_off_mn < 0 || cfg->grip_off_mn > cfg->grip_on_mn ||
+        cfg->grip_on_mn > 10000000 || (cfg->grip_on_mn > 0 && cfg->grip_off_mn < 2)) {
+        return OP_ERR_CONFIG;
+    }
+    return OP_OK;
+}
+
+static void set_target(op_detect_t *d, int32_t target) {
+    d->target = target;
+    if (target <= 0) { // auto target: the floor stands in for OFF until it settles
+        d->off_thr = d->floor;
+        d->end_thr = d->floor - d->floor / 4;
+        d->on_thr = 0x7fffffff;
+    } else {
+        d->on_thr = target / 100 * d->on_pct + target % 100 * d->on_pct / 100;
+        d->off_thr = target / 100 * d->off_pct + target % 100 * d->off_pct / 100;
+        d->end_thr = d->off_thr - (target / 100 * d->hyst_pct + target % 100 * d->hyst_pct / 100);
+    }
+}
+
+op_status_t op_detect_init(op_detect_t *d, const op_detect_config_t *cfg) {
+    op_status_t st;
+    if (!d) {
+        return OP_ERR_ARG;
+    }
+    st = op_detect_check(cfg);
+    if (st != OP_OK) {
+        return st;
+    }
+    memset(d, 0, sizeof(*d));
+    d->signal = cfg->signal;
+    d->on_pct = cfg->on_pct;
+    d->off_pct = cfg->off_pct;
+    d->hyst_pct = cfg->hyst_pct;
+    d->min_rep_ms = cfg->min_rep_ms;
+    d->max_rep_ms = cfg->max_rep_ms;
+    d->grip_on = cfg->grip_on_mn;
+    d->grip_off = cfg->grip_off_mn;
+    d->accel_k = (uint16_t)((1u << 24) / cfg->accel_lsb_per_g);
+    d->gyro_k = (int32_t)((uint32_t)PI_Q32_PER_DEG / cfg->gyro_lsb_per_dps_x1000 * 1000u +
+                          (uint32_t)PI_Q32_PER_DEG % cfg->gyro_lsb_per_dps_x1000 * 1000u /
+                              cfg->gyro_lsb_per_dps_x1000);
+    // mdps -> raw * 256: mdps * lsb_per_dps_x1000 * 256 / 10^6
+    d->still_thr = (uint16_t)((uint32_t)cfg->still_mdps * 16u / 1000u * cfg->gyro_lsb_per_dps_x1000 / 1000u);
+    d->force_k = cfg->force_mn_per_lsb;
+    d->inv_fuse = (uint16_t)(4294967u / cfg->fuse_tau_ms);
+    d->inv_track = (uint16_t)(4294967u / cfg->track_tau_ms);
+    d->inv_bias = (uint16_t)(4294967u / cfg->bias_tau_ms);
+    d->floor = cfg->auto_floor_milli;
+    set_target(d, cfg->target_milli);
+    return OP_OK;
+}
+
+int32_t op_detect_target(const op_detect_t *d) {
+    return d->target;
+}
+
+// Append an event; pending auto-target candidates have kind 0.
+static void enqueue(op_detect_t *d, uint8_t kind, uint16_t count, const op_excursion_t *ex,
+                    uint32_t t_end, uint32_t hold_ms) {
+    op_detect_event_t *e;
+    if (d->q_len >= OP_DETECT_QUEUE) {
+        return; // full: the caller did not pop; the newest is lost
+    }
+    e = &d->q[(d->q_head + d->q_len) % OP_DETECT_QUEUE];
+    d->q_len++;
+    e->kind = kind;
+    e->reserved = 0;
+    e->count = count;
+    e->t_start_us = ex->t_start;
+    e->t_peak_us = ex->t_peak;
+    e->t_end_us = t_end;
+    e->amplitude_milli = ex->peak;
+    e->hold_ms = hold_ms;
+}
+
+// The pending candidates decide the target: the median of those at least
+// half as large as the largest. Then each becomes a rep, a partial or nothing.
+static void settle(op_detect_t *d, int32_t forced) {
+    int32_t p[OP_DETECT_QUEUE], t, m = 0;
+    int i, j, n = 0;
+    op_detect_event_t *e;
+    for (i = 0; i < d->q_len; i++) {
+        e = &d->q[(d->q_head + i) % OP_DETECT_QUEUE];
+        if (e->kind == 0 && e->amplitude_milli > m) {
+            m = e->amplitude_milli;
+        }
+    }
+    for (i = 0; i < d->q_len; i++) {
+        e = &d->q[(d->q_head + i) % OP_DETECT_QUEUE];
+        if (e->kind == 0 && e->amplitude_milli >= m / 2) {
+            t = e->amplitude_milli; // insertion sort
+            for (j = n; j > 0 && p[j - 1] > t; j--) {
+                p[j] = p[j - 1];
+            }
+            p[j] = t;
+            n++;
+        }
+    }
+    if (forced > 0) {
+        t = forced;
+    } else if (n == 0) {
+        return;
+    } else if (n & 1) {
+        t = p[n / 2];
+    } else {
+        t = p[n / 2 - 1] / 2 + p[n / 2] / 2 + (p[n / 2 - 1] % 2 + p[n / 2] % 2) / 2;
+    }
+    set_target(d, t);
+    for (i = 0; i < d->q_len; i++) {
+        e = &d->q[(d->q_head + i) % OP_DETECT_QUEUE];
+        if (e->kind != 0) {
+            continue;
+        }
+        if (e->amplitude_milli >= d->on_thr) {
+            e->kind = OP_DETECT_KIND_REP;
+            e->count = ++d->reps;
+        } else if (e->amplitude_milli >= 2 * d->off_thr - d->end_thr) {
+            e->kind = OP_DETECT_KIND_PARTIAL;
+            e->count = ++d->partials;
+        } else {
+            e->kind = 0xff; // dropped below
+        }
+    }
+    // remove dropped entries, keeping order
+    for (i = 0, j = 0; i < d->q_len; i++) {
+        e = &d->q[(d->q_head + i) % OP_DETECT_QUEUE];
+        if (e->kind != 0xff) {
+            if (i != j) {
+                d->q[(d->q_head + j) % OP_DETECT_QUEUE] = *e;
+            }
+            j++;
+        }
+    }
+    d->q_len = (uint8_t)j;
+    d->n_cand = 0;
+}
+
+// One step of the counting rule on signal s. Returns 0 (nothing), 1 (an
+// excursion ended), 2 (an excursion lasted too long and was dropped).
+static int excursion_step(op_excursion_t *ex, uint8_t *flags, uint8_t bit, int32_t s,
+                          uint32_t t, uint32_t tdt, int32_t on, int32_t off, int32_t end,
+                          uint32_t max_us) {
+    if (!(*flags & bit)) {
+        if (s >= off) {
+            *flags |= bit;
+            ex->t_start = t;
+            ex->t_peak = t;
+            ex->peak = s;
+            ex->hold_us = 0;
+        }
+        return 0;
+    }
+    if (s > ex->peak) {
+        ex->peak = s;
+        ex->t_peak = t;
+    }
+    if (s >= on) {
+        ex->hold_us += tdt;
+    }
+    if (s < end) {
+        *flags &= (uint8_t)~bit;
+        return 1;
+    }
+    if ((uint32_t)(t - ex->t_start) > max_us) {
+        *flags &= (uint8_t)~bit;
+        return 2;
+    }
+    return 0;
+}
+
+static void primary_end(op_detect_t *d, uint32_t t) {
+    op_excursion_t *ex = &d->ex;
+    uint32_t dur = t - ex->t_start;
+    uint32_t hold = d->signal == OP_SIGNAL_FORCE ? ex->hold_us / 1000u : 0;
+    if (dur < (uint32_t)d->min_rep_ms * 1000u) {
+        return;
+    }
+    if (d->target > 0) {
+        if (ex->peak >= d->on_thr) {
+            enqueue(d, OP_DETECT_KIND_REP, ++d->reps, ex, t, hold);
+        } else if (ex->peak >= 2 * d->off_thr - d->end_thr) {
+            enqueue(d, OP_DETECT_KIND_PARTIAL, ++d->partials, ex, t, 0);
+        }
+        return;
+    }
+    if (ex->peak < 2 * d->off_thr - d->end_thr) {
+        return; // auto target: too small to tell anything
+    }
+    enqueue(d, 0, 0, ex, t, 0);
+    d->n_cand++;
+    if (d->flags & F_CALIB) {
+        d->flags &= (uint8_t)~F_CALIB;
+        settle(d, ex->peak);
+    } else if (d->n_cand >= OP_DETECT_AUTO_REPS) {
+        settle(d, 0);
+    }
+}
+
+// Rest becomes what the puck shows now.
+static void new_rest(op_detect_t *d) {
+    if (d->signal == OP_SIGNAL_TILT) {
+        memcpy(d->ref, d->g, sizeof(d->g));
+    } else if (d->signal == OP_SIGNAL_HEADING) {
+        d->ref[0] = 0;
+    } else {
+        d->f_base = d->f_lp;
+    }
+}
+
+// Scale g to |g| = 2^24 (components clamped to 8 g first).
+static void normalise(int32_t *g) {
+    int32_t a, i, q[3];
+    uint32_t n;
+    for (i = 0; i < 3; i++) {
+        g[i] = g[i] > 0x7ffffff ? 0x7ffffff : (g[i] < -0x7ffffff ? -0x7ffffff : g[i]);
+        q[i] = g[i] >> 12;
+    }
+    n = op_isqrt32((uint32_t)(q[0] * q[0]) + (uint32_t)(q[1] * q[1]) + (uint32_t)(q[2] * q[2]));
+    if (n > 0) {
+        a = (int32_t)((1u << 28) / n);
+        for (i = 0; i < 3; i++) {
+            g[i] = (int32_t)(((int64_t)g[i] * a) >> 16);
+        }
+    }
+}
+
+static int32_t clamp30(int64_t x) {
+    return x > 0x3fffffff ? 0x3fffffff : (x < -0x3fffffff ? -0x3fffffff : (int32_t)x);
+}
+
+static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
+    int32_t s, a, c0, c1, c2, g0, g1, g2, r0, r1, r2, dot;
+    uint32_t cc;
+    int64_t yaw;
+    int r;
+    if (d->signal != OP_SIGNAL_FORCE) {
+        normalise(d->g);
+    }
+    if (d->signal == OP_SIGNAL_TILT) {
+        g0 = d->g[0] >> 10;
+        g1 = d->g[1] >> 10;
+        g2 = d->g[2] >> 10;
+        r0 = d->ref[0] >> 10;
+        r1 = d->ref[1] >> 10;
+        r2 = d->ref[2] >> 10;
+        dot = (g0 * r0 + g1 * r1 + g2 * r2) >> 14;
+        c0 = (g1 * r2 - g2 * r1) >> 14;
+        c1 = (g2 * r0 - g0 * r2) >> 14;
+        c2 = (g0 * r1 - g1 * r0) >> 14;
+        cc = op_isqrt32((uint32_t)(c0 * c0) + (uint32_t)(c1 * c1) + (uint32_t)(c2 * c2));
+        s = op_atan2_mdeg((int32_t)cc, dot);
+    } else if (d->signal == OP_SIGNAL_HEADING) {
+        yaw = ((int64_t)d->ref[0] * MDEG_PER_RAD) >> 24;
+        s = (int32_t)(yaw < 0 ? -yaw : yaw);
+    } else {
+        s = d->f_lp - d->f_base;
+    }
+    if (!(d->flags & F_EX_ACTIVE)) {
+        // the rest follows slow drift while no rep is under way
+        a = gain(tdt, d->inv_track);
+        if (d->signal == OP_SIGNAL_TILT && d->still_ms >= STILL_TRACK_MS) {
+            d->ref[0] = follow(d->ref[0], d->g[0], a);
+            d->ref[1] = follow(d->ref[1], d->g[1], a);
+            d->ref[2] = follow(d->ref[2], d->g[2], a);
+        } else if (d->signal == OP_SIGNAL_HEADING && d->still_ms >= STILL_TRACK_MS) {
+            d->ref[0] = follow(d->ref[0], 0, a);
+        }
+    }
+    if (!(d->flags & (F_EX_ACTIVE | F_GRIP_ACTIVE)) ||
+        (d->signal != OP_SIGNAL_FORCE && !(d->flags & F_GRIP_ACTIVE))) {
+        a = gain(tdt, d->f_lp < d->f_base ? INV_BASE_DOWN : d->inv_track);
+        d->f_base = follow(d->f_base, d->f_lp, a);
+    }
+    r = excursion_step(&d->ex, &d->flags, F_EX_ACTIVE, s, t, tdt, d->on_thr, d->off_thr,
+                       d->end_thr, (uint32_t)d->max_rep_ms * 1000u);
+    if (r == 1) {
+        primary_end(d, t);
+    } else if (r == 2) {
+        new_rest(d);
+    } else if ((d->flags & F_EX_ACTIVE) && d->signal != OP_SIGNAL_FORCE &&
+               d->still_ms >= STILL_SHIFT_MS && s < d->on_thr && s < 2 * d->off_thr) {
+        // held still well below ON: the patient has settled in a new rest
+        d->flags &= (uint8_t)~F_EX_ACTIVE;
+        new_rest(d);
+    }
+    if (d->grip_on > 0) {
+        s = d->f_lp - d->f_base;
+        r = excursion_step(&d->grip, &d->flags, F_GRIP_ACTIVE, s, t, tdt, d->grip_on,
+                           d->grip_off, d->grip_off - d->grip_off / 4, (uint32_t)d->max_rep_ms * 1000u);
+        if (r == 1 && d->grip.peak >= d->grip_on &&
+            (uint32_t)(t - d->grip.t_start) >= (uint32_t)d->min_rep_ms * 1000u) {
+            enqueue(d, OP_DETECT_KIND_GRIP, ++d->grips, &d->grip, t, d->grip.hold_us / 1000u);
+        } else if (r == 2) {
+            d->f_base = d->f_lp;
+        }
+    }
+}
+
+static int released(const op_detect_t *d) {
+    int i, n = 0;
+    for (i = 0; i < d->q_len; i++) {
+        n += d->q[(d->q_head + i) % OP_DETECT_QUEUE].kind != 0;
+    }
+    return n;
+}
+
+int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_t az,
+                   int32_t gx, int32_t gy, int32_t gz, int32_t force) {
+    uint32_t dt;
+    int32_t a, f, w0, w1, w2, th0, th1, th2, g0, g1, g2, a0, a1, a2, m;
+    int64_t k, m2;
+    int before;
+    f = force * (int32_t)d->force_k;
+    if (!(d->flags & F_STARTED)) {
+        d->flags |= F_STARTED;
+        d->t_prev = t_us;
+        d->t_tick = t_us;
+        d->f_lp = f;
+        d->f_base = f;
+        d->g[0] = ax * d->accel_k;
+        d->g[1] = ay * d->accel_k;
+        d->g[2] = az * d->accel_k;
+        normalise(d->g);
+        if (d->signal == OP_SIGNAL_TILT) {
+            memcpy(d->ref, d->g, sizeof(d->g));
+        }
+        d->bias[0] = d->glp[0] = gx * 256;
+        d->bias[1] = d->glp[1] = gy * 256;
+        d->bias[2] = d->glp[2] = gz * 256;
+        return 0;
+    }
+    dt = t_us - d->t_prev;
+    d->t_prev = t_us;
+    if (dt > DT_MAX_US) {
+        dt = DT_MAX_US;
+    }
+    d->f_lp = follow(d->f_lp, f, gain(dt, INV_LP << 6));
+    if (d->signal != OP_SIGNAL_FORCE) {
+        // stillness and gyro bias
+        a = gain(dt, INV_GLP << 6);
+        d->glp[0] = follow(d->glp[0], gx * 256, a);
+        d->glp[1] = follow(d->glp[1], gy * 256, a);
+        d->glp[2] = follow(d->glp[2], gz * 256, a);
+        w0 = d->glp[0] - d->bias[0];
+        w1 = d->glp[1] - d->bias[1];
+        w2 = d->glp[2] - d->bias[2];
+        m = w0 < 0 ? -w0 : w0;
+        m = (w1 < 0 ? -w1 : w1) > m ? (w1 < 0 ? -w1 : w1) : m;
+        m = (w2 < 0 ? -w2 : w2) > m ? (w2 < 0 ? -w2 : w2) : m;
+        if (m < (int32_t)d->still_thr * 16) {
+            a = (int32_t)(d->still_ms + (dt >> 10));
+            d->still_ms = (uint16_t)(a > 60000 ? 60000 : a);
+            if (d->still_ms >= STILL_BIAS_OK_MS) {
+                d->flags |= F_BIAS_OK;
+            }
+            a = gain(dt, (d->flags & F_BIAS_OK) ? d->inv_bias : INV_BIAS_FAST);
+            d->bias[0] = follow(d->bias[0], d->glp[0], a);
+            d->bias[1] = follow(d->bias[1], d->glp[1], a);
+            d->bias[2] = follow(d->bias[2], d->glp[2], a);
+        } else {
+            d->still_ms = 0;
+        }
+        // rotate the gravity estimate by the gyro: dg = g x theta
+        k = ((int64_t)d->gyro_k * dt * 4295) >> 32; // Q32 rad per LSB over dt
+        th0 = clamp30(((int64_t)(gx * 256 - d->bias[0]) * k) >> 12);
+        th1 = clamp30(((int64_t)(gy * 256 - d->bias[1]) * k) >> 12);
+        th2 = clamp30(((int64_t)(gz * 256 - d->bias[2]) * k) >> 12);
+        g0 = d->g[0];
+        g1 = d->g[1];
+        g2 = d->g[2];
+        if (d->signal == OP_SIGNAL_HEADING) { // yaw: rotation about gravity
+            d->ref[0] = clamp30((int64_t)d->ref[0] +
+                                (((int64_t)th0 * g0 + (int64_t)th1 * g1 + (int64_t)th2 * g2) >> 28));
+        }
+        g0 += (int32_t)(((int64_t)d->g[1] * th2 - (int64_t)d->g[2] * th1) >> 28);
+        g1 += (int32_t)(((int64_t)d->g[2] * th0 - (int64_t)d->g[0] * th2) >> 28);
+        g2 += (int32_t)(((int64_t)d->g[0] * th1 - (int64_t)d->g[1] * th0) >> 28);
+        // pull towards the accelerometer, less while it reads far from 1 g
+        a0 = ax * d->accel_k;
+        a1 = ay * d->accel_k;
+        a2 = az * d->accel_k;
+        m2 = (int64_t)(a0 >> 12) * (a0 >> 12) + (int64_t)(a1 >> 12) * (a1 >> 12) +
+             (int64_t)(a2 >> 12) * (a2 >> 12) - (1 << 24);
+        a = gain(dt, d->inv_fuse);
+        if (m2 > (1 << 22) || m2 < -(1 << 22)) {
+            a >>= 3;
+        }
+        d->g[0] = follow(g0, a0, a);
+        d->g[1] = follow(g1, a1, a);
+        d->g[2] = follow(g2, a2, a);
+    }
+    if ((uint32_t)(t_us - d->t_tick) < OP_DETECT_TICK_US) {
+        return 0;
+    }
+    before = released(d);
+    tick(d, t_us, t_us - d->t_tick);
+    d->t_tick = t_us;
+    return released(d) - before;
+}
+
+size_t op_detect_run(op_detect_t *d, const uint32_t *t_us, const int16_t *imu,
+                     const int32_t *force, size_t n, op_detect_event_t *out,
+                     size_t cap, size_t *n_out) {
+    size_t i, k = 0;
+    for (i = 0; i < n && cap - k >= OP_DETECT_QUEUE + 2; i++, imu += 6) {
+        if (op_detect_push(d, t_us[i], imu[0], imu[1], imu[2], imu[3], imu[4], imu[5], force[i])) {
+            while (op_detect_pop(d, &out[k])) {
+                k++;
+            }
+        }
+    }
+    *n_out = k;
+    return i;
+}
+
+int op_detect_pop(op_detect_t *d, op_detect_event_t *ev) {
+    if (d->q_len == 0 || d->q[d->q_head].kind == 0) {
+        return 0;
+    }
+    *ev = d->q[d->q_head];
+    d->q_head = (uint8_t)((d->q_head + 1) % OP_DETECT_QUEUE);
+    d->q_len--;
+    return 1;
+}
+
+void op_detect_calibrate(op_detect_t *d) {
+    uint8_t i, j = 0;
+    for (i = 0; i < d->q_len; i++) { // forget pending candidates
+        if (d->q[(d->q_head + i) % OP_DETECT_QUEUE].kind != 0) {
+            d->q[(d->q_head + j++) % OP_DETECT_QUEUE] = d->q[(d->q_head + i) % OP_DETECT_QUEUE];
+        }
+    }
+    d->q_len = j;
+    d->n_cand = 0;
+    d->flags |= F_CALIB;
+    d->flags &= (uint8_t)~F_EX_ACTIVE;
+    set_target(d, 0);
+}
+
+int op_detect_finish(op_detect_t *d) {
+    int before = released(d);
+    if (d->target == 0 && d->n_cand > 0) {
+        settle(d, 0);
+    }
+    return released(d) - before;
+}
