@@ -132,6 +132,11 @@ def test_m3_harness_prints_through_semihosting_and_counts_instructions_exactly(s
     assert "call_7_nops insns 9" in selftest      # bl, 7 nops, bx lr
 
 
+def test_m3_printf_knows_c99_length_modifiers(selftest: str) -> None:
+    # Debian's newlib lacks %zu %td %jd; target/printf_c99.c supplies them
+    assert "formats 1 -2 3 -4 ok" in selftest
+
+
 def test_m3_exit_status_reaches_the_host(build: Path, tmp_path: Path) -> None:
     src = tmp_path / "fails.c"
     src.write_text('#include <stdio.h>\nint main(void) { printf("failing on purpose\\n"); return 7; }\n')

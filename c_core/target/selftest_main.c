@@ -1,5 +1,7 @@
 // Self-test of the Cortex-M3 harness: semihosting stdout, the instruction
 // counter, and the exit status. tests/test_cross.py reads its output.
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "insn_count.h"
@@ -32,5 +34,7 @@ int main(void)
     seven_nops(); // bl, 7 nops, bx lr
     uint32_t t1 = op_insn_now();
     printf("call_7_nops insns %lu\n", (unsigned long)op_insn_count(&cal, op_insn_ticks(t0, t1)));
+    // C99 length modifiers (target/printf_c99.c)
+    printf("formats %zu %td %jd %lld %s\n", (size_t)1, (ptrdiff_t)-2, (intmax_t)3, -4LL, "ok");
     return 0;
 }
