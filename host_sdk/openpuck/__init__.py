@@ -5,3 +5,9 @@ __version__ = "0.1.0"
 
 from . import protocol  # noqa: E402
 from .decoder import SampleBlock, StreamDecoder  # noqa: E402
+from .events import (DeviceInfo, Event, Gap, Grip, Log, PartialRep, Rep,  # noqa: E402
+                     Status)
+from .puck import (AsyncPuck, CommandError, CommandTimeout, Puck, connect,  # noqa: E402
+                   connect_async)
+from .scan import scan  # noqa: E402
+from .transports import ConnectionLost, TransportError, open_transport  # noqa: E402

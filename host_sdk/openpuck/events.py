@@ -1,0 +1,453 @@
+"""What a puck tells: events in physical units, and the session decoder that
+turns a byte stream into them.
+
+Times ``t``, ``t_start``, ``t_peak``, ``t_end`` are device seconds on the same
+unwrapped time line as :attr:`SampleBlock.t`; ``host_time`` is the Unix time
+of ``t`` when the clock is synced (see :mod:`openpuck.clock`), else None.
+
+An event is ``uncertain`` when a gap (dropped samples, frames lost on the
+link, a disconnect) overlaps it, padded by two sample periods: the puck may
+have seen something the host did not, or the reverse. A live session holds
+an event back until the samples up to its end have arrived (at most
+:data:`HOLD_S`) so that a gap reported just after it still counts.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from . import protocol
+from .decoder import SampleBlock, StreamDecoder
+
+HOLD_S = 0.3
+_U32 = 1 << 32
+_EXERCISES = {e["id"]: e for e in protocol.EXERCISES}
+_UNITS = {"force": "N", "tilt": "deg", "heading": "deg"}
+_LEVELS = {v: k for k, v in protocol.ENUMS["log_level"].items()}
+_RESET = {0: "power_on", 1: "soft", 2: "watchdog", 3: "brown_out"}
+_RATES = (25, 50, 100, 200, 400)
+
+
+def exercise_name(ex_id: int) -> str:
+    e = _EXERCISES.get(ex_id)
+    return e["name"] if e else f"exercise_{ex_id}"
+
+
+def exercise_unit(ex_id: int) -> str:
+    e = _EXERCISES.get(ex_id)
+    return _UNITS.get(e["signal"], "") if e else ""
+
+
+@dataclass(kw_only=True)
+class Event:
+    """Base of every event: ``kind`` names it (``"rep"``, ``"grip"``...)."""
+
+    kind: ClassVar[str] = "event"
+    t: float                       #: device s: when it happened (its end)
+    uncertain: bool = False        #: a gap overlaps it
+    host_time: float | None = None  #: Unix s of ``t`` (clock sync), None before sync
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            d[f.name] = sorted(v) if isinstance(v, (set, frozenset)) else v
+        return d
+
+
+@dataclass(kw_only=True)
+class Rep(Event):
+    """A full repetition."""
+
+    kind: ClassVar[str] = "rep"
+    exercise: str
+    count: int                  #: reps so far in the set, this one included
+    t_start: float
+    t_peak: float
+    t_end: float
+    amplitude: float            #: peak excursion in ``unit`` (N or deg)
+    unit: str
+    hold_s: float = 0.0         #: time above ON (force exercises)
+
+    @property
+    def duration(self) -> float:
+        return self.t_end - self.t_start
+
+
+@dataclass(kw_only=True)
+class PartialRep(Event):
+    """An excursion that never reached ON x target: not counted."""
+
+    kind: ClassVar[str] = "partial_rep"
+    exercise: str
+    count: int
+    t_start: float
+    t_peak: float
+    t_end: float
+    amplitude: float
+    unit: str
+
+
+@dataclass(kw_only=True)
+class Grip(Event):
+    """A grip or press on the force pad."""
+
+    kind: ClassVar[str] = "grip"
+    t_start: float
+    t_end: float
+    peak_force: float          #: N
+    hold_s: float
+
+
+@dataclass(kw_only=True)
+class Status(Event):
+    """The puck's health, once a second while streaming."""
+
+    kind: ClassVar[str] = "status"
+    battery_v: float
+    battery_pct: int
+    dropped_samples: int       #: since boot
+    uptime_s: float
+    streaming: bool
+    exercise: str
+    reps: int
+    partial_reps: int
+    rx_errors: int
+    reset_cause: str
+
+
+@dataclass(kw_only=True)
+class Log(Event):
+    kind: ClassVar[str] = "log"
+    level: str
+    text: str
+
+
+@dataclass(kw_only=True)
+class Gap(Event):
+    """Samples the host did not get: ``t_start``..``t_end`` device s.
+
+    ``reason``: ``"dropped_samples"`` (the puck's sampler or a lost frame
+    left a hole in the samples), ``"lost_frames"`` (frames missing by sequence
+    number), ``"disconnected"`` (the link dropped; ``host_duration`` says for
+    how long; ``t_end`` is None when no sample came after it).
+    """
+
+    kind: ClassVar[str] = "gap"
+    t_start: float | None
+    t_end: float | None
+    reason: str
+    samples_missing: int = 0
+    frames_lost: int = 0
+    host_duration: float = 0.0
+
+
+@dataclass(kw_only=True)
+class Config(Event):
+    kind: ClassVar[str] = "config"
+    key: str
+    value: int
+
+
+@dataclass
+class DeviceInfo:
+    """Who the puck is, in physical units (from its device_info message)."""
+
+    firmware: str
+    protocol_version: int
+    capabilities: frozenset
+    accel_range_g: int
+    gyro_range_dps: int
+    force_max_n: int
+    accel_g_per_lsb: float
+    gyro_dps_per_lsb: float
+    force_n_per_lsb: float
+    max_rate_hz: int
+    rates_hz: tuple
+    board: str
+    serial: str
+
+    @classmethod
+    def from_message(cls, m: protocol.Message) -> "DeviceInfo":
+        f = m.fields
+        caps = frozenset(k for k, bit in protocol.ENUMS["capability"].items() if f["capabilities"] & bit)
+        return cls(firmware=f"{f['fw_major']}.{f['fw_minor']}.{f['fw_patch']}",
+                   protocol_version=f["protocol_version"], capabilities=caps,
+                   accel_range_g=f["accel_range_g"], gyro_range_dps=f["gyro_range_dps"],
+                   force_max_n=f["force_max_n"], accel_g_per_lsb=f["accel_g_per_lsb"],
+                   gyro_dps_per_lsb=f["gyro_dps_per_lsb"], force_n_per_lsb=f["force_n_per_lsb"],
+                   max_rate_hz=f["max_rate_hz"],
+                   rates_hz=tuple(r for i, r in enumerate(_RATES) if f["rates_hz"] >> i & 1),
+                   board=f["board"], serial=f["serial"])
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["capabilities"] = sorted(self.capabilities)
+        d["rates_hz"] = list(self.rates_hz)
+        return d
+
+
+EVENT_TYPES: dict[str, type[Event]] = {c.kind: c for c in
+                                       (Rep, PartialRep, Grip, Status, Log, Gap, Config)}
+
+
+# ---------------------------------------------------------------------------
+class SessionDecoder:
+    """Bytes in, events and sample blocks out: the one place a stream becomes
+    events, used live by :class:`openpuck.Puck` and offline by export/plot.
+
+    ``feed(data, now)`` returns ``(items, control)``: ``items`` in order,
+    events (held until certain, see the module doc) and sample blocks;
+    ``control`` the messages a command waits for (ack, nack, pong, config,
+    device_info). Call :meth:`poll` now and then to release held events and
+    :meth:`finish` at the end of a stream.
+    """
+
+    def __init__(self, *, hold_s: float = HOLD_S, clock=None,
+                 decoder_factory: Callable[[], Any] = StreamDecoder) -> None:
+        self.hold_s = hold_s
+        self.clock = clock
+        self._factory = decoder_factory
+        self.decoder = decoder_factory()
+        self._base: dict[str, int] = {}
+        self.info: DeviceInfo | None = None
+        self.status: Status | None = None
+        self.extra = {"partial_frames": 0, "disconnects": 0, "gaps": 0, "samples_missing": 0,
+                      "uncertain_events": 0}
+        self._mid_frame = False
+        self._ref_us: int | None = None      # latest unwrapped device time, us
+        self._last_t: float | None = None    # last sample time, s
+        self.period: float | None = None     # sample period, s
+        self._gaps: deque[tuple[float, float]] = deque(maxlen=4096)
+        self._held: list[tuple[float, Event]] = []   # (arrival, event)
+        self._t_fix = 0.0                    # added to a replacement decoder's times
+        self._fix_pending = False
+        self._pending_disc: dict | None = None
+        self._lost = 0
+
+    # -- counters -------------------------------------------------------------
+    @property
+    def counters(self) -> dict[str, int]:
+        c = dict(self.decoder.counters.as_dict())
+        for k, v in self._base.items():
+            c[k] = c.get(k, 0) + v
+        c.update(self.extra)
+        return c
+
+    # -- time -----------------------------------------------------------------
+    def unwrap(self, us: int) -> float:
+        """Device u32 microseconds -> unwrapped seconds, nearest the latest time seen."""
+        if self._ref_us is None:
+            self._ref_us = us
+            return us * 1e-6
+        d = (us - self._ref_us) % _U32
+        if d >= _U32 // 2:
+            d -= _U32
+        v = self._ref_us + d
+        return v * 1e-6
+
+    def _advance(self, t: float) -> None:
+        us = int(round(t * 1e6))
+        if self._ref_us is None or us > self._ref_us or us < self._ref_us - _U32 // 2:
+            self._ref_us = us
+
+    # -- link events --------------------------------------------------------------
+    def link_lost(self, now: float) -> None:
+        """The link dropped: drop a partial frame, start gap bookkeeping."""
+        self.extra["disconnects"] += 1
+        if self._mid_frame:
+            self.extra["partial_frames"] += 1
+            for k, v in self.decoder.counters.as_dict().items():
+                self._base[k] = self._base.get(k, 0) + v
+            self.decoder = self._factory()
+            self._mid_frame = False
+            self._fix_pending = True
+        self._pending_disc = {"host_start": now, "t_start": self._last_t}
+
+    def link_restored(self, now: float, streaming: bool) -> list[Event]:
+        """The link is back. Returns a Gap now when no samples are expected."""
+        if self._pending_disc is None:
+            return []
+        self._pending_disc["host_end"] = now
+        if not streaming:
+            return [self._disc_gap(None)]
+        return []
+
+    def _disc_gap(self, t_end: float | None) -> Gap:
+        p, self._pending_disc = self._pending_disc, None
+        t0 = p["t_start"]
+        missing = 0
+        if t0 is not None and t_end is not None:
+            self._gaps.append((t0, t_end))
+            if self.period:
+                missing = max(0, int(round((t_end - t0) / self.period)) - 1)
+        self.extra["gaps"] += 1
+        g = Gap(t=t_end if t_end is not None else (t0 or 0.0), t_start=t0, t_end=t_end,
+                reason="disconnected", samples_missing=missing,
+                host_duration=p.get("host_end", p["host_start"]) - p["host_start"], uncertain=True)
+        return g
+
+    # -- data ---------------------------------------------------------------------
+    def feed(self, data: bytes, now: float | None = None) -> tuple[list, list]:
+        now = time.monotonic() if now is None else now
+        if data:
+            self._mid_frame = data[-1] != 0
+        lost_before = self.decoder.counters.lost_frames
+        out: list = []
+        control: list = []
+        for item in self.decoder.feed(data):
+            if isinstance(item, SampleBlock):
+                out.extend(self._samples(item))
+            else:
+                self._message(item, now, out, control)
+        lost = self.decoder.counters.lost_frames - lost_before
+        if lost > 0 and self._last_t is not None:
+            # frames missing by sequence number: the stretch around now is unsure
+            t0 = self._last_t - (self.period or 0.0) * 36
+            self._gaps.append((t0, self._last_t + (self.period or 0.0) * 36))
+            self.extra["gaps"] += 1
+            out.append(Gap(t=self._last_t, t_start=t0, t_end=self._last_t, reason="lost_frames",
+                           frames_lost=lost, uncertain=True))
+        out.extend(self.poll(now))
+        return out, control
+
+    def _samples(self, b: SampleBlock) -> list:
+        out: list = []
+        if len(b) == 0:
+            return out
+        if self._fix_pending:
+            self._fix_pending = False
+            ref = self._last_t
+            if ref is not None:
+                delta = b.t[0] - ref
+                k = round(delta / (_U32 * 1e-6))
+                self._t_fix = -k * _U32 * 1e-6
+        if self._t_fix:
+            b = SampleBlock(b.t + self._t_fix, b.accel, b.gyro, b.force, b.raw)
+        t = b.t
+        if len(t) > 2:
+            d = np.diff(t)
+            p = float(np.median(d))
+            if p > 0:
+                self.period = p
+        if self._pending_disc is not None:
+            out.append(self._disc_gap(float(t[0])))
+        prev = self._last_t
+        if prev is not None and self.period:
+            seq = np.concatenate(([prev], t))
+        else:
+            seq = t
+        if self.period and len(seq) > 1:
+            dt = np.diff(seq)
+            for i in np.nonzero(dt > 1.5 * self.period)[0]:
+                a, z = float(seq[i]), float(seq[i + 1])
+                missing = max(1, int(round((z - a) / self.period)) - 1)
+                self._gaps.append((a, z))
+                self.extra["gaps"] += 1
+                self.extra["samples_missing"] += missing
+                out.append(Gap(t=z, t_start=a, t_end=z, reason="dropped_samples",
+                               samples_missing=missing, uncertain=True))
+        self._last_t = float(t[-1])
+        self._advance(self._last_t)
+        out.append(b)
+        return out
+
+    def _message(self, m: protocol.Message, now: float, out: list, control: list) -> None:
+        f = m.fields
+        typ = m.type
+        if typ == "device_info":
+            self.info = DeviceInfo.from_message(m)
+            control.append(m)
+            return
+        if typ in ("ack", "nack", "pong", "config"):
+            control.append(m)
+            if typ == "config":
+                keys = {v: k for k, v in protocol.ENUMS["config_key"].items()}
+                out.append(Config(t=self._last_t or 0.0, key=keys.get(f["key"], str(f["key"])),
+                                  value=f["value"]))
+            return
+        ev: Event | None = None
+        if typ == "rep":
+            ev = Rep(t=self.unwrap(f["t_end_us"]), exercise=exercise_name(f["exercise"]),
+                     count=f["count"], t_start=self.unwrap(f["t_start_us"]),
+                     t_peak=self.unwrap(f["t_peak_us"]), t_end=self.unwrap(f["t_end_us"]),
+                     amplitude=f["amplitude"] * 0.001, unit=exercise_unit(f["exercise"]),
+                     hold_s=f["hold_ms"] * 0.001)
+        elif typ == "partial_rep":
+            ev = PartialRep(t=self.unwrap(f["t_end_us"]), exercise=exercise_name(f["exercise"]),
+                            count=f["count"], t_start=self.unwrap(f["t_start_us"]),
+                            t_peak=self.unwrap(f["t_peak_us"]), t_end=self.unwrap(f["t_end_us"]),
+                            amplitude=f["amplitude"] * 0.001, unit=exercise_unit(f["exercise"]))
+        elif typ == "grip":
+            ev = Grip(t=self.unwrap(f["t_end_us"]), t_start=self.unwrap(f["t_start_us"]),
+                      t_end=self.unwrap(f["t_end_us"]), peak_force=f["peak_force"] * 0.01,
+                      hold_s=f["hold_ms"] * 0.001)
+        elif typ == "status":
+            ev = Status(t=self._last_t if self._last_t is not None else f["uptime_ms"] * 1e-3,
+                        battery_v=f["battery_mv"] * 1e-3, battery_pct=f["battery_pct"],
+                        dropped_samples=f["dropped_samples"], uptime_s=f["uptime_ms"] * 1e-3,
+                        streaming=bool(f["streaming"]), exercise=exercise_name(f["exercise"]),
+                        reps=f["reps"], partial_reps=f["partial_reps"], rx_errors=f["rx_errors"],
+                        reset_cause=_RESET.get(f["reset_cause"], str(f["reset_cause"])))
+            self.status = ev
+            control.append(m)
+            out.append(self._stamp(ev))
+            return
+        elif typ == "log":
+            ev = Log(t=self._last_t or 0.0, level=_LEVELS.get(f["level"], str(f["level"])),
+                     text=f["text"])
+            out.append(self._stamp(ev))
+            return
+        if ev is None:
+            return
+        if self.hold_s > 0 and self._last_t is not None and self._last_t < ev.t:
+            self._held.append((now, ev))
+        else:
+            out.append(self._judge(ev))
+
+    def _judge(self, ev: Event) -> Event:
+        a = getattr(ev, "t_start", ev.t)
+        z = getattr(ev, "t_end", ev.t)
+        pad = 2 * (self.period or 0.005)
+        for g0, g1 in self._gaps:
+            if g0 <= z + pad and g1 >= a - pad:
+                ev.uncertain = True
+                self.extra["uncertain_events"] += 1
+                break
+        return self._stamp(ev)
+
+    def _stamp(self, ev: Event) -> Event:
+        if self.clock is not None and self.clock.synced and ev.host_time is None:
+            try:
+                ev.host_time = self.clock.to_wall(ev.t)[0]
+            except LookupError:
+                pass
+        return ev
+
+    def poll(self, now: float | None = None) -> list[Event]:
+        """Held events that are now covered by samples or have waited long enough."""
+        if not self._held:
+            return []
+        now = time.monotonic() if now is None else now
+        out, keep = [], []
+        for arrived, ev in self._held:
+            if (self._last_t is not None and self._last_t >= ev.t) or now - arrived >= self.hold_s:
+                out.append(self._judge(ev))
+            else:
+                keep.append((arrived, ev))
+        self._held = keep
+        return out
+
+    def finish(self) -> list[Event]:
+        """Release everything held (the end of a stream)."""
+        out = [self._judge(ev) for _, ev in self._held]
+        self._held = []
+        return out
+
+    def gaps(self) -> list[tuple[float, float]]:
+        return list(self._gaps)

@@ -1,0 +1,713 @@
+"""The Puck API: one object per puck, sync and asyncio.
+
+    import openpuck
+    with openpuck.connect("sim:?scenario=grip10") as puck:
+        print(puck.info.board, puck.info.firmware)
+        puck.start(exercise="grip_squeeze", target=25.0)
+        for ev in puck.events(timeout=5):
+            if ev.kind == "rep":
+                print(ev.count, round(ev.amplitude, 1), ev.unit)
+
+How it works: a reader thread per puck pulls bytes from the transport into a
+:class:`~openpuck.events.SessionDecoder`; events go to the callbacks given to
+:meth:`Puck.on` (called on the reader thread: keep them short) and to a queue
+that :meth:`Puck.events` drains; sample blocks to :meth:`Puck.samples`. Each
+command waits for its ack (a nack raises :class:`CommandError` naming the
+command and the error). Pings every ``ping_interval`` s keep the clock sync
+(:attr:`Puck.clock`) fresh. When the link drops, the reader reconnects with
+exponential backoff (0.1 s doubling to 5 s, for at most
+``reconnect_timeout`` s), sends set_exercise and start again if the puck was
+streaming, and reports the hole as a :class:`~openpuck.events.Gap` event.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+import threading
+import time
+from typing import Any, AsyncIterator, Callable, Iterator
+
+from . import protocol
+from .clock import ClockSync
+from .decoder import SampleBlock
+from .errors import OpenPuckError
+from .events import HOLD_S, DeviceInfo, Event, SessionDecoder
+from .recording import IN, OUT, Recorder
+from .transports import (ConnectionLost, EndOfStream, ReadOnlyError, Transport, TransportError,
+                         open_transport)
+
+log = logging.getLogger("openpuck")
+
+_NACK = {v: k for k, v in protocol.ENUMS["nack_error"].items()}
+_EX_BY_NAME = {e["name"]: e for e in protocol.EXERCISES}
+_CHANNELS = protocol.ENUMS["channel"]
+_CAL = protocol.ENUMS["calibrate_what"]
+_KEYS = protocol.ENUMS["config_key"]
+_CMD_NAME = {s.id: s.name for s in protocol.SPECS.values()}
+
+
+class CommandError(OpenPuckError):
+    """The puck refused a command (nack)."""
+
+    def __init__(self, command: str, code: int, detail: int = 0) -> None:
+        self.command, self.code, self.detail = command, code, detail
+        self.error = _NACK.get(code, f"error {code}")
+        extra = f", field {detail}" if detail else ""
+        super().__init__(f"{command}: refused by the puck: {self.error} (code {code}{extra})")
+
+
+class CommandTimeout(OpenPuckError):
+    """The puck did not answer a command in time."""
+
+
+class _Feed:
+    """A bounded, closable queue between the reader thread and consumers."""
+
+    def __init__(self, maxlen: int) -> None:
+        self._q: collections.deque = collections.deque()
+        self._maxlen = maxlen
+        self._cond = threading.Condition()
+        self._closed: BaseException | bool = False
+        self.dropped = 0
+
+    def put(self, item: Any) -> None:
+        with self._cond:
+            if len(self._q) >= self._maxlen:
+                self._q.popleft()
+                self.dropped += 1
+            self._q.append(item)
+            self._cond.notify()
+
+    def close(self, exc: BaseException | None = None) -> None:
+        with self._cond:
+            self._closed = exc if exc is not None else True
+            self._cond.notify_all()
+
+    def get(self, timeout: float | None) -> Any:
+        """An item; ``_EMPTY`` on timeout; ``_END`` once closed and drained."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self._q:
+                if self._closed is not False:
+                    if isinstance(self._closed, BaseException):
+                        raise self._closed
+                    return _END
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return _EMPTY
+                self._cond.wait(left if left is not None else 0.5)
+            return self._q.popleft()
+
+
+_END, _EMPTY = object(), object()
+
+
+class _Pending:
+    __slots__ = ("name", "type_id", "seq", "expect", "match", "done", "reply", "error", "acked")
+
+    def __init__(self, name: str, seq: int, expect: str | None, match: Callable | None) -> None:
+        self.name, self.seq, self.expect, self.match = name, seq, expect, match
+        self.type_id = protocol.SPECS[name].id
+        self.done = threading.Event()
+        self.reply: protocol.Message | None = None
+        self.error: BaseException | None = None
+        self.acked = False
+
+
+class Puck:
+    """One puck over one transport. Use :func:`openpuck.connect` to make one."""
+
+    def __init__(self, transport: Transport, *, timeout: float = 2.0, reconnect: bool = True,
+                 reconnect_timeout: float | None = 60.0, ping_interval: float = 2.0,
+                 record: str | None = None, hold_s: float = HOLD_S, fsync: bool = False,
+                 max_queue: int = 100_000) -> None:
+        self.transport = transport
+        self.url = transport.url
+        self.timeout = timeout
+        self.reconnect = reconnect
+        self.reconnect_timeout = reconnect_timeout
+        self.ping_interval = ping_interval
+        self.clock = ClockSync()
+        self.session = SessionDecoder(hold_s=hold_s, clock=self.clock)
+        self._events = _Feed(max_queue)
+        self._samples = _Feed(4096)
+        self._queue_events = True
+        self._callbacks: dict[str, list[Callable]] = collections.defaultdict(list)
+        self._seq = itertools.count(1)
+        self._pending: list[_Pending] = []
+        self._plock = threading.Lock()
+        self._pings: dict[int, float] = {}
+        self._last_ping = 0.0
+        self._recorder: Recorder | None = None
+        self._record_path, self._fsync = record, fsync
+        self._thread: threading.Thread | None = None
+        self._running = threading.Event()
+        self._closing = threading.Event()
+        self.connected = False
+        self.streaming = False
+        self._session_args: dict | None = None
+        self.callback_errors = 0
+        self.reconnects = 0
+        self.closed_reason: BaseException | None = None
+
+    # -- lifecycle ------------------------------------------------------------
+    def open(self) -> "Puck":
+        if self._thread is not None:
+            return self
+        if self._record_path:
+            self.record(self._record_path, fsync=self._fsync)
+        try:
+            self.transport.open()
+        except Exception:
+            self._stop_recording()
+            raise
+        self.connected = True
+        if self._recorder:
+            self._recorder.note("connect", url=self.url)
+        self._running.set()
+        self._thread = threading.Thread(target=self._reader, daemon=True,
+                                        name=f"openpuck-reader-{self.url}")
+        self._thread.start()
+        if not self.transport.readonly:
+            try:
+                self.get_info()
+                for _ in range(3):
+                    self.ping()
+            except BaseException:
+                self.close()
+                raise
+        return self
+
+    def close(self) -> None:
+        """Stop streaming (best effort), stop the reader, close the link."""
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        if self.streaming and self.connected and not self.transport.readonly:
+            try:
+                self._command("stop", timeout=0.5)
+            except OpenPuckError:
+                pass
+        self._running.clear()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+        try:
+            self.transport.close()
+        except Exception:  # noqa: BLE001
+            pass
+        self.connected = False
+        self._stop_recording()
+        self._events.close()
+        self._samples.close()
+
+    def __enter__(self) -> "Puck":
+        return self.open()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Puck {self.url!r} {'connected' if self.connected else 'not connected'}>"
+
+    # -- recording ------------------------------------------------------------
+    def record(self, path: str, *, fsync: bool = False, flush_interval: float = 0.5) -> Recorder:
+        """Append every byte of the link (both directions) to ``path`` from now on."""
+        self._stop_recording()
+        self._recorder = Recorder(path, url=self.url, fsync=fsync, flush_interval=flush_interval)
+        return self._recorder
+
+    def stop_recording(self) -> None:
+        self._stop_recording()
+
+    def _stop_recording(self) -> None:
+        rec, self._recorder = self._recorder, None
+        if rec is not None:
+            rec.note("stop")
+            rec.close()
+
+    # -- properties ---------------------------------------------------------------
+    @property
+    def info(self) -> DeviceInfo | None:
+        """The puck's device_info in physical units (None on a replay before it appears)."""
+        return self.session.info
+
+    @property
+    def status(self):
+        """The latest Status event, or None."""
+        return self.session.status
+
+    @property
+    def counters(self) -> dict[str, int]:
+        c = self.session.counters
+        c.update(events_dropped=self._events.dropped, sample_blocks_dropped=self._samples.dropped,
+                 callback_errors=self.callback_errors, reconnects=self.reconnects)
+        return c
+
+    # -- commands ---------------------------------------------------------------
+    def _command(self, name: str, *, expect: str | None = None, match: Callable | None = None,
+                 timeout: float | None = None, **fields: Any) -> protocol.Message | None:
+        if self.transport.readonly:
+            raise ReadOnlyError(f"{name}: {self.url} is read-only (a replay)")
+        if not self.connected:
+            raise ConnectionLost(f"{name}: {self.url} is not connected")
+        seq = next(self._seq) & 0xFFFF
+        frame = protocol.encode(name, seq=seq, **fields)
+        p = _Pending(name, seq, expect, match)
+        with self._plock:
+            self._pending.append(p)
+        try:
+            self._write(frame)
+            if not p.done.wait(self.timeout if timeout is None else timeout):
+                raise CommandTimeout(f"{name}: no answer from the puck within "
+                                     f"{self.timeout if timeout is None else timeout:g} s")
+        finally:
+            with self._plock:
+                if p in self._pending:
+                    self._pending.remove(p)
+        if p.error is not None:
+            raise p.error
+        return p.reply
+
+    def _write(self, frame: bytes) -> None:
+        if self._recorder:
+            self._recorder.write(OUT, frame)
+        self.transport.write(frame)
+
+    def get_info(self) -> DeviceInfo:
+        """Ask the puck who it is (also kept in :attr:`info`)."""
+        self._command("get_info", expect="device_info")
+        return self.session.info
+
+    def get_status(self):
+        """Ask for a status message now; returns the Status event."""
+        self._command("get_status", expect="status")
+        return self.session.status
+
+    def start(self, exercise: str = "grip_squeeze", target: float | str | None = None, *,
+              rate_hz: int = 200, channels: tuple[str, ...] = ("accel", "gyro", "force"),
+              on_pct: int = 0, off_pct: int = 0) -> None:
+        """Choose the exercise and start streaming samples and events.
+
+        ``target`` in the exercise's unit (N or degrees); None takes the
+        catalogue default; ``"auto"`` lets the puck learn it from the first reps.
+        On a replay this does nothing (the recording plays regardless).
+        """
+        ex = _EX_BY_NAME.get(exercise)
+        if ex is None:
+            raise OpenPuckError(f"start: unknown exercise {exercise!r} "
+                                f"(one of {', '.join(_EX_BY_NAME)})")
+        if target == "auto":
+            target_milli = 0
+        else:
+            t = ex["target"] if target is None else target
+            try:
+                target_milli = int(round(float(t) * 1000))
+            except (TypeError, ValueError):
+                raise OpenPuckError(f"start: target {target!r} must be a number, None or 'auto'") from None
+            if target_milli <= 0:
+                raise OpenPuckError(f"start: target must be > 0 (or 'auto'), got {target!r}")
+        try:
+            mask = sum(_CHANNELS[c] for c in channels)
+        except KeyError as e:
+            raise OpenPuckError(f"start: unknown channel {e.args[0]!r} (accel, gyro, force)") from None
+        args = dict(exercise=ex["id"], target=target_milli, on_pct=on_pct, off_pct=off_pct,
+                    rate_hz=rate_hz, channels=mask)
+        if self.transport.readonly:
+            self._session_args = args
+            self.streaming = True
+            return
+        self._start_session(args)
+        self._session_args = args
+        self.streaming = True
+
+    def _start_session(self, a: dict) -> None:
+        self._command("set_exercise", exercise=a["exercise"], target=a["target"],
+                      on_pct=a["on_pct"], off_pct=a["off_pct"])
+        self._command("start", rate_hz=a["rate_hz"], channels=a["channels"])
+
+    def stop(self) -> None:
+        """Stop streaming."""
+        self.streaming = False
+        if not self.transport.readonly:
+            self._command("stop")
+
+    def ping(self) -> float:
+        """Round trip to the puck and back, in seconds (also feeds the clock sync)."""
+        t0 = time.monotonic()
+        us = int(t0 * 1e6)
+        self._pings[us] = t0
+        self._command("ping", expect="pong", match=lambda m: m["host_time_us"] == us,
+                      host_time_us=us)
+        return time.monotonic() - t0
+
+    def led(self, r: int, g: int, b: int, duration: float = 0.0) -> None:
+        """Light the LED (0..255 each) for ``duration`` s (0 = until changed)."""
+        self._command("led", r=r, g=g, b=b, duration_ms=int(round(duration * 1000)))
+
+    def buzzer(self, freq_hz: int = 2000, duration: float = 0.1) -> None:
+        """Beep at ``freq_hz`` (100..8000) for ``duration`` s (0.001..5)."""
+        self._command("buzzer", freq_hz=int(freq_hz), duration_ms=int(round(duration * 1000)))
+
+    def calibrate(self, what: str = "rest") -> None:
+        """``"rest"`` (hold still), ``"force_zero"`` (tare) or ``"target_rep"``."""
+        if what not in _CAL:
+            raise OpenPuckError(f"calibrate: unknown {what!r} (one of {', '.join(_CAL)})")
+        self._command("calibrate", what=_CAL[what])
+
+    def get_config(self, key: str) -> int:
+        """A configuration value (keys: rate_hz, accel_range_g, exercise, target...)."""
+        k = self._key(key)
+        m = self._command("get_config", expect="config", match=lambda m: m["key"] == k, key=k)
+        return m["value"] if m is not None else None
+
+    def set_config(self, key: str, value: int) -> int:
+        """Set and persist a configuration value; returns the value now in force."""
+        k = self._key(key)
+        m = self._command("set_config", expect="config", match=lambda m: m["key"] == k,
+                          key=k, value=int(value))
+        return m["value"] if m is not None else int(value)
+
+    def reboot(self, mode: str = "normal") -> None:
+        """Reboot the puck (``"bootloader"`` for flashing). The link will drop."""
+        modes = protocol.ENUMS["reboot_mode"]
+        if mode not in modes:
+            raise OpenPuckError(f"reboot: unknown mode {mode!r} (normal, bootloader)")
+        self.streaming = False
+        self._session_args = None
+        self._command("reboot", mode=modes[mode])
+
+    @staticmethod
+    def _key(key: str) -> int:
+        if key not in _KEYS:
+            raise OpenPuckError(f"unknown config key {key!r} (one of {', '.join(_KEYS)})")
+        return _KEYS[key]
+
+    # -- consuming ------------------------------------------------------------------
+    def on(self, kind: str, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Call ``callback(event)`` for each event of ``kind`` (``"rep"``, ``"grip"``,
+        ``"gap"``..., ``"*"`` for every event, ``"samples"`` for sample blocks).
+        Callbacks run on the reader thread; an exception in one is logged and counted."""
+        self._callbacks[kind].append(callback)
+        return callback
+
+    def off(self, kind: str, callback: Callable) -> None:
+        try:
+            self._callbacks[kind].remove(callback)
+        except ValueError:
+            pass
+
+    def events(self, timeout: float | None = None, duration: float | None = None) -> Iterator[Event]:
+        """Events as they come. Ends when the puck is closed, a replay ends, no event
+        came for ``timeout`` s, or ``duration`` s have passed. Raises
+        :class:`ConnectionLost` if the link is lost for good."""
+        end = None if duration is None else time.monotonic() + duration
+        while True:
+            wait = timeout
+            if end is not None:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return
+                wait = left if wait is None else min(wait, left)
+            item = self._events.get(wait)
+            if item is _END:
+                return
+            if item is _EMPTY:
+                if end is not None and time.monotonic() < end and (timeout is None or wait < timeout):
+                    continue
+                return
+            yield item
+
+    def samples(self, timeout: float | None = None) -> Iterator[SampleBlock]:
+        """Sample blocks (numpy: ``t``, ``accel``, ``gyro``, ``force``) as they come;
+        ends like :meth:`events`."""
+        while True:
+            item = self._samples.get(timeout)
+            if item is _END or item is _EMPTY:
+                return
+            yield item
+
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        """Wait until the reader stops (a replay's end, a link lost for good)."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- the reader thread ------------------------------------------------------------
+    def _dispatch(self, item: Any) -> None:
+        if isinstance(item, SampleBlock):
+            self._samples.put(item)
+            cbs = self._callbacks.get("samples", ())
+        else:
+            if self._queue_events:
+                self._events.put(item)
+            cbs = list(self._callbacks.get(item.kind, ())) + list(self._callbacks.get("*", ()))
+        for cb in list(cbs):
+            try:
+                cb(item)
+            except Exception:  # noqa: BLE001 - a user's callback must not kill the reader
+                self.callback_errors += 1
+                log.exception("openpuck: callback %r raised", cb)
+
+    def _control(self, m: protocol.Message, now: float) -> None:
+        if m.type == "pong":
+            sent = self._pings.pop(m["host_time_us"], None)
+            if sent is not None:
+                dev = self.session.unwrap(m["device_time_us"])
+                if self.clock.synced:
+                    pred, err = self.clock.to_host(dev)
+                    if abs(pred - (sent + now) / 2) > 1.0 + err:  # the puck restarted its clock
+                        self.clock.reset()
+                self.clock.add(sent, now, dev)
+        with self._plock:
+            pend = list(self._pending)
+        for p in pend:
+            if p.done.is_set():
+                continue
+            if m.type in ("ack", "nack"):
+                if m["cmd_type"] != p.type_id or m["cmd_seq"] != p.seq:
+                    continue
+                if m.type == "nack":
+                    p.error = CommandError(p.name, m["error"], m["detail"])
+                    p.done.set()
+                else:
+                    p.acked = True
+                    if p.expect is None or p.reply is not None:
+                        p.done.set()
+                return
+            if p.expect == m.type and (p.match is None or p.match(m)):
+                p.reply = m
+                p.done.set()
+                return
+
+    def _fail_pending(self, exc: BaseException) -> None:
+        with self._plock:
+            for p in self._pending:
+                if not p.done.is_set():
+                    p.error = exc
+                    p.done.set()
+
+    def _reader(self) -> None:
+        t = self.transport
+        try:
+            while self._running.is_set():
+                try:
+                    data = t.read(0.05)
+                except EndOfStream:
+                    self.connected = False
+                    for ev in self.session.finish():
+                        self._dispatch(ev)
+                    break
+                except ConnectionLost as e:
+                    if not self._handle_lost(e):
+                        break
+                    continue
+                now = time.monotonic()
+                if data:
+                    if self._recorder:
+                        self._recorder.write(IN, data)
+                    out, control = self.session.feed(data, now)
+                    for m in control:
+                        self._control(m, now)
+                    for item in out:
+                        self._dispatch(item)
+                else:
+                    for ev in self.session.poll(now):
+                        self._dispatch(ev)
+                if (self.ping_interval and not t.readonly and self.connected
+                        and now - self._last_ping >= self.ping_interval and self._thread is not None):
+                    self._last_ping = now
+                    self._ping_async(now)
+        except Exception as e:  # noqa: BLE001 - report, never die silently
+            log.exception("openpuck: reader of %s failed", self.url)
+            self.closed_reason = e
+        finally:
+            self.connected = False
+            self._fail_pending(ConnectionLost(f"{self.url}: reader stopped"))
+            self._events.close(self.closed_reason if not self._closing.is_set() else None)
+            self._samples.close()
+
+    def _ping_async(self, now: float) -> None:
+        us = int(now * 1e6)
+        self._pings[us] = now
+        if len(self._pings) > 32:
+            for k in sorted(self._pings)[:-32]:
+                del self._pings[k]
+        try:
+            self._write(protocol.encode("ping", seq=next(self._seq) & 0xFFFF, host_time_us=us))
+        except (ConnectionLost, TransportError):
+            pass
+
+    def _handle_lost(self, e: BaseException) -> bool:
+        """Reconnect with backoff. False when the link is gone for good."""
+        now = time.monotonic()
+        self.connected = False
+        self._fail_pending(ConnectionLost(f"{self.url}: link lost ({e})"))
+        if self._closing.is_set() or not self._running.is_set():
+            return False
+        self.session.link_lost(now)
+        if self._recorder:
+            self._recorder.note("disconnect", reason=str(e))
+        if not self.reconnect or not self.transport.reconnectable:
+            self.closed_reason = ConnectionLost(f"{self.url}: link lost ({e})")
+            return False
+        delay, deadline = 0.1, (None if self.reconnect_timeout is None
+                                else now + self.reconnect_timeout)
+        while self._running.is_set():
+            try:
+                self.transport.reopen()
+                break
+            except (TransportError, OSError) as err:
+                last = err
+            if deadline is not None and time.monotonic() + delay > deadline:
+                self.closed_reason = ConnectionLost(
+                    f"{self.url}: link lost and not back within {self.reconnect_timeout:g} s ({last})")
+                return False
+            if self._closing.wait(delay):
+                return False
+            delay = min(delay * 2, 5.0)
+        else:
+            return False
+        self.connected = True
+        self.reconnects += 1
+        if self._recorder:
+            self._recorder.note("connect", url=self.url)
+        restored = time.monotonic()
+        for ev in self.session.link_restored(restored, self.streaming or self.transport.readonly):
+            self._dispatch(ev)
+        if self.streaming and self._session_args and not self.transport.readonly:
+            threading.Thread(target=self._resume, args=(dict(self._session_args),),
+                             daemon=True, name="openpuck-resume").start()
+        return True
+
+    def _resume(self, args: dict) -> None:
+        try:
+            self._start_session(args)
+        except OpenPuckError as e:
+            self._dispatch(_host_log(f"resume after reconnect failed: {e}", self.session))
+
+
+def _host_log(text: str, session: SessionDecoder):
+    from .events import Log
+    return Log(t=session._last_t or 0.0, level="error", text=text)
+
+
+def connect(url: str, **options: Any) -> Puck:
+    """Open a puck by URL and return a connected :class:`Puck`.
+
+    URLs: ``serial:/dev/ttyACM0[?baud=N]`` (or the plain path), ``ble:ADDRESS``
+    or ``ble:NAME``, ``sim:[RECORDING.csv][?scenario=NAME&speed=N|max]``,
+    ``replay:FILE.opr[?speed=N|max]``, ``spy:URL[?log=FILE]``.
+    Options: ``timeout`` (s per command), ``reconnect`` (bool),
+    ``reconnect_timeout`` (s, None = forever), ``ping_interval`` (s),
+    ``record`` (a path: record every byte), ``fsync``.
+    """
+    t = open_transport(url, _open=False)
+    return Puck(t, **options).open()
+
+
+# -- asyncio -------------------------------------------------------------------------
+class AsyncPuck:
+    """The asyncio face of a :class:`Puck`: same commands, awaited.
+
+        async with openpuck.connect_async("sim:") as puck:
+            await puck.start(exercise="grip_squeeze")
+            async for ev in puck.events():
+                ...
+    """
+
+    def __init__(self, url: str, **options: Any) -> None:
+        self._url, self._options = url, options
+        self.puck: Puck | None = None
+        self._q: asyncio.Queue | None = None
+        self._sq: asyncio.Queue | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def open(self) -> "AsyncPuck":
+        self._loop = asyncio.get_running_loop()
+        self._q, self._sq = asyncio.Queue(), asyncio.Queue(maxsize=4096)
+        t = open_transport(self._url, _open=False)
+        puck = Puck(t, **self._options)
+        puck._queue_events = False
+        puck.on("*", lambda ev: self._loop.call_soon_threadsafe(self._q.put_nowait, ev))
+        puck.on("samples", self._put_samples)
+        await asyncio.to_thread(puck.open)
+        self.puck = puck
+        threading.Thread(target=self._watch, daemon=True).start()
+        return self
+
+    def _put_samples(self, b: SampleBlock) -> None:
+        def put() -> None:
+            if self._sq.full():
+                self._sq.get_nowait()
+            self._sq.put_nowait(b)
+        self._loop.call_soon_threadsafe(put)
+
+    def _watch(self) -> None:
+        self.puck.wait_closed()
+        try:
+            self._loop.call_soon_threadsafe(self._q.put_nowait, _END)
+            self._loop.call_soon_threadsafe(self._sq.put_nowait, _END)
+        except RuntimeError:  # loop closed
+            pass
+
+    def __await__(self):
+        return self.open().__await__()
+
+    async def close(self) -> None:
+        if self.puck is not None:
+            await asyncio.to_thread(self.puck.close)
+
+    async def __aenter__(self) -> "AsyncPuck":
+        return await self.open()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("info", "status", "counters", "clock", "url", "connected", "streaming",
+                    "session", "transport"):
+            return getattr(self.puck, name)
+        if name in ("start", "stop", "ping", "led", "buzzer", "calibrate", "get_config",
+                    "set_config", "reboot", "get_info", "get_status", "record", "stop_recording"):
+            fn = getattr(self.puck, name)
+
+            async def call(*a: Any, **kw: Any) -> Any:
+                return await asyncio.to_thread(fn, *a, **kw)
+            call.__name__ = name
+            return call
+        if name in ("on", "off"):
+            return getattr(self.puck, name)
+        raise AttributeError(name)
+
+    async def events(self, timeout: float | None = None) -> AsyncIterator[Event]:
+        """Events as they come; ends when the puck closes (or after ``timeout`` s of quiet)."""
+        while True:
+            try:
+                item = await asyncio.wait_for(self._q.get(), timeout)
+            except asyncio.TimeoutError:
+                return
+            if item is _END:
+                self._q.put_nowait(_END)
+                if self.puck.closed_reason is not None:
+                    raise self.puck.closed_reason
+                return
+            yield item
+
+    async def samples(self, timeout: float | None = None) -> AsyncIterator[SampleBlock]:
+        while True:
+            try:
+                item = await asyncio.wait_for(self._sq.get(), timeout)
+            except asyncio.TimeoutError:
+                return
+            if item is _END:
+                self._sq.put_nowait(_END)
+                return
+            yield item
+
+
+def connect_async(url: str, **options: Any) -> AsyncPuck:
+    """``async with openpuck.connect_async(url) as puck:`` (or ``puck = await connect_async(url)``)."""
+    return AsyncPuck(url, **options)

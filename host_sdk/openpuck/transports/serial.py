@@ -1,0 +1,92 @@
+"""``serial:`` a puck on a USB (CDC-ACM) or UART serial port, through pyserial.
+
+URL grammar::
+
+    serial:PORT[?baud=N]       e.g. serial:/dev/ttyACM0, serial:COM5?baud=921600
+    /dev/ttyACM0, COM5         a plain port name means serial
+    serial:socket://HOST:PORT  any pyserial URL works as PORT (rfc2217://, loop://...)
+
+``baud`` defaults to 115200 (USB CDC ignores it; a UART puck needs it right).
+A serial link that vanishes (cable pulled, puck rebooted) raises
+:class:`ConnectionLost`; reopening waits for the port to come back.
+"""
+from __future__ import annotations
+
+from .base import ConnectionLost, Transport, TransportError, check_params
+
+DEFAULT_BAUD = 115200
+
+
+class SerialTransport(Transport):
+    scheme = "serial"
+
+    def __init__(self, url: str, port: str, baud: int = DEFAULT_BAUD) -> None:
+        super().__init__(url)
+        self.port = port
+        self.baud = baud
+        self._ser = None
+
+    def _open(self) -> None:
+        import serial  # pyserial, a core dependency
+        try:
+            self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.1,
+                                              write_timeout=2.0, exclusive=True)
+        except TypeError:  # URL handlers that do not take exclusive=
+            self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.1,
+                                              write_timeout=2.0)
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise TransportError(f"{self.port}: cannot open ({_why(e)})") from None
+
+    def _close(self) -> None:
+        ser, self._ser = self._ser, None
+        if ser is not None:
+            try:
+                ser.close()
+            except Exception:  # noqa: BLE001 - closing a vanished port
+                pass
+
+    def read(self, timeout: float = 0.1) -> bytes:
+        import serial
+        ser = self._ser
+        if ser is None:
+            raise ConnectionLost(f"{self.port}: not open")
+        try:
+            if ser.timeout != timeout:
+                ser.timeout = timeout
+            first = ser.read(1)
+            if not first:
+                return b""
+            waiting = ser.in_waiting
+            return first + (ser.read(waiting) if waiting else b"")
+        except (serial.SerialException, OSError, TypeError, AttributeError) as e:
+            # TypeError/AttributeError: pyserial racing a close from another thread
+            raise ConnectionLost(f"{self.port}: {_why(e)}") from None
+
+    def _write(self, data: bytes) -> None:
+        import serial
+        ser = self._ser
+        if ser is None:
+            raise ConnectionLost(f"{self.port}: not open")
+        try:
+            ser.write(data)
+        except (serial.SerialException, OSError) as e:
+            raise ConnectionLost(f"{self.port}: {_why(e)}") from None
+
+    def describe(self) -> str:
+        return f"serial {self.port} at {self.baud} baud"
+
+
+def _why(e: BaseException) -> str:
+    s = str(e)
+    return s.split(": ", 1)[-1] if s.startswith("[Errno") else s or type(e).__name__
+
+
+def open_url(url: str, path: str, params: dict[str, str]) -> Transport:
+    check_params(url, params, {"baud"})
+    if not path:
+        raise TransportError(f"{url!r}: no port (e.g. serial:/dev/ttyACM0)")
+    try:
+        baud = int(params.get("baud", DEFAULT_BAUD))
+    except ValueError:
+        raise TransportError(f"{url!r}: baud {params['baud']!r} is not an integer") from None
+    return SerialTransport(url, path, baud)
