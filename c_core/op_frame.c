@@ -13,8 +13,8 @@ static uint32_t rd32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int16_t as_i16(uint16_t v) {
-    return v < 0x8000u ? (int16_t)v : (int16_t)((int32_t)v - 0x10000);
+static int32_t as_i16(uint16_t v) {
+    return (int32_t)(v ^ 0x8000u) - 0x8000;  // two's complement, branch-free
 }
 
 // ---------------------------------------------------------------- encoder
@@ -97,7 +97,7 @@ op_status_t op_samples_unpack(const uint8_t *payload, size_t len, uint32_t *t0_u
     *period_us = rd16(payload + OP_SAMPLES_OFF_PERIOD_US);
     const uint8_t *r = payload + OP_SAMPLES_HEAD_SIZE;
     for (size_t i = 0; i < count * OP_SAMPLE_CHANNELS; i++) {
-        raw[i] = as_i16(rd16(r + 2 * i));
+        raw[i] = (int16_t)as_i16(rd16(r + 2 * i));
     }
     *n = count;
     return OP_OK;
@@ -158,8 +158,10 @@ static void put_samples(op_stream_t *st, const uint8_t *p, size_t len, op_stream
     int64_t period = rd16(p + OP_SAMPLES_OFF_PERIOD_US);
     const uint8_t *r = p + OP_SAMPLES_HEAD_SIZE;
     size_t k = out->n;
-    double *t = out->t_s + k;
-    float *a = out->accel + 3 * k, *g = out->gyro + 3 * k, *f = out->force + k;
+    double *restrict t = out->t_s + k;
+    float *restrict a = out->accel + 3 * k;
+    float *restrict g = out->gyro + 3 * k;
+    float *restrict f = out->force + k;
     const float sa = st->accel_scale, sg = st->gyro_scale, sf = st->force_scale;
     if (out->raw != NULL) {
         memcpy(out->raw + k * OP_SAMPLE_SIZE, r, n * OP_SAMPLE_SIZE);
@@ -178,6 +180,32 @@ static void put_samples(op_stream_t *st, const uint8_t *p, size_t len, op_stream
     st->c.samples += (uint32_t)n;
 }
 
+// COBS decode of len <= OP_WIRE_MAX bytes holding no 0x00 into body, which has
+// OP_COBS_SLACK bytes of room past OP_WIRE_MAX: short runs are copied 16
+// bytes at a time (the bytes past the run are overwritten by what follows).
+static int cobs_decode_fast(const uint8_t *src, size_t len, uint8_t *body, size_t *out_len) {
+    size_t i = 0, o = 0;
+    while (i < len) {
+        size_t code = src[i];
+        if (code == 0 || code > len - i) {
+            return 0;
+        }
+        size_t run = code - 1;
+        if (run <= 16 && len - i >= 17) {
+            memcpy(body + o, src + i + 1, 16);
+        } else {
+            memcpy(body + o, src + i + 1, run);
+        }
+        o += run;
+        i += code;
+        if (code != 0xff && i < len) {
+            body[o++] = 0;
+        }
+    }
+    *out_len = o;
+    return 1;
+}
+
 // One encoded frame (no 0x00). Returns 1 when the caller must stop after it.
 static int do_frame(op_stream_t *st, const uint8_t *enc, size_t len, op_stream_out_t *out) {
     if (len == 0) {
@@ -188,7 +216,7 @@ static int do_frame(op_stream_t *st, const uint8_t *enc, size_t len, op_stream_o
         return 0;
     }
     size_t blen = 0;
-    if (op_cobs_decode_nz(enc, len, st->body, sizeof st->body, &blen) != OP_OK) {
+    if (!cobs_decode_fast(enc, len, st->body, &blen)) {
         st->c.cobs_errors++;
         return 0;
     }

@@ -18,6 +18,7 @@
 
 // longest encoded frame, final 0x00 excluded: COBS of a body of OP_MAX_BODY
 #define OP_WIRE_MAX (OP_MAX_BODY + (OP_MAX_BODY + 253) / 254)
+#define OP_COBS_SLACK (16)
 #define OP_PAYLOAD_MAX (OP_MAX_BODY - OP_HEADER_SIZE - OP_CRC_SIZE)
 
 // Build one whole frame (final 0x00 included) into out. OP_ERR_OVERSIZE when
@@ -64,7 +65,7 @@ typedef struct {
     uint8_t dropping;         // over-long garbage: skip to the next 0x00
     uint16_t pending_len;     // bytes of an unfinished frame kept in pending
     uint8_t pending[OP_WIRE_MAX];
-    uint8_t body[OP_WIRE_MAX];
+    uint8_t body[OP_WIRE_MAX + OP_COBS_SLACK];
 } op_stream_t;
 
 // Why op_stream_feed returned.
