@@ -71,9 +71,11 @@ def test_every_module_cross_compiles_for_cortex_m0plus_and_m4f(build: Path) -> N
             assert (build / cpu / f"{src.stem}.o").is_file(), out
 
 
-def parse_size_table(text: str) -> dict[str, dict[str, dict[str, int]]]:
-    """{cpu: {module: {text, rodata, data, bss, flash, RAM}}} from `make size`."""
+def parse_size_table(text: str, needs: dict | None = None) -> dict[str, dict[str, dict[str, int]]]:
+    """{cpu: {module: {text, rodata, data, bss, flash, RAM}}} from `make size`;
+    needs[cpu][module]: what the module takes from libc and libgcc."""
     tables: dict[str, dict[str, dict[str, int]]] = {}
+    needs = {} if needs is None else needs
     cpu = None
     columns: list[str] = []
     for line in text.splitlines():
@@ -82,6 +84,8 @@ def parse_size_table(text: str) -> dict[str, dict[str, dict[str, int]]]:
             tables[cpu] = {}
         elif cpu and line.split()[:1] == ["module"]:
             columns = line.split()[1:]
+        elif cpu and (m := re.match(r"^\s+needs (\w+): (.*)$", line)):
+            needs.setdefault(cpu, {})[m.group(1)] = m.group(2).split()
         elif cpu and columns and len(line.split()) == len(columns) + 1:
             name, *values = line.split()
             tables[cpu][name] = dict(zip(columns, map(int, values)))
@@ -89,8 +93,22 @@ def parse_size_table(text: str) -> dict[str, dict[str, dict[str, int]]]:
 
 
 @pytest.fixture(scope="module")
-def sizes(build: Path) -> dict[str, dict[str, dict[str, int]]]:
-    return parse_size_table(make(build, "size"))
+def size_output(build: Path) -> str:
+    return make(build, "size")
+
+
+@pytest.fixture(scope="module")
+def sizes(size_output: str) -> dict[str, dict[str, dict[str, int]]]:
+    return parse_size_table(size_output)
+
+
+def test_detectors_use_no_floating_point_on_the_mcu(size_output: str) -> None:
+    needs: dict = {}
+    parse_size_table(size_output, needs)
+    soft_float = re.compile(r"^__aeabi_(f|d|[a-z0-9]*2[fd]$)|^__aeabi_[a-z0-9]*(f|d)2")
+    for module, syms in needs["Cortex-M0+"].items():
+        if module.startswith("op_detect"):
+            assert not [s for s in syms if soft_float.search(s)], (module, syms)
 
 
 def test_size_reports_flash_and_ram_of_every_module_for_both_cpus(sizes) -> None:
@@ -156,8 +174,10 @@ def test_m3_fault_ends_the_run_with_a_message(build: Path, tmp_path: Path) -> No
     assert proc.returncode == 125 and "HardFault" in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("test_c", UNIT_TESTS, ids=[t.stem for t in UNIT_TESTS])
-def test_unit_test_passes_on_emulated_cortex_m3(build: Path, test_c: Path) -> None:
+@pytest.mark.parametrize("test_c", UNIT_TESTS or [None], ids=[t.stem for t in UNIT_TESTS] or ["none"])
+def test_unit_test_passes_on_emulated_cortex_m3(build: Path, test_c: Path | None) -> None:
+    if test_c is None:
+        pytest.skip("no c_core/tests/test_*.c yet")
     elf = build / "m3" / "tests" / f"{test_c.stem}.elf"
     make(build, str(elf))
     proc = run_m3(elf)

@@ -8,7 +8,9 @@
 flash = text + rodata + data (initial values of .data live in flash),
 RAM = data + bss. Objects are compiled with -ffunction-sections
 -fdata-sections, so each function and object has its own section; they are
-summed by kind. Used by `make -C c_core size`.
+summed by kind. Below each table: what each module needs from the C
+library and the compiler's runtime (memcpy, division and soft-float helpers),
+which the per-module figures do not include. Used by `make -C c_core size`.
 """
 from __future__ import annotations
 
@@ -45,6 +47,19 @@ def sections(size_tool: str, obj: Path) -> dict[str, int]:
     return sums
 
 
+def external_needs(nm_tool: str, obj: Path, own: set[str]) -> list[str]:
+    """Undefined symbols of obj that no c_core module defines."""
+    out = subprocess.run([nm_tool, "-u", str(obj)], check=True, capture_output=True, text=True).stdout
+    syms = (line.split()[-1] for line in out.splitlines() if line.strip())
+    return sorted(sym for sym in syms if sym not in own)
+
+
+def defined(nm_tool: str, objs: list[Path]) -> set[str]:
+    out = subprocess.run([nm_tool, "--defined-only", *map(str, objs)], check=True,
+                         capture_output=True, text=True).stdout
+    return {parts[2] for line in out.splitlines() if len(parts := line.split()) == 3}
+
+
 def parse_groups(argv: list[str]) -> tuple[argparse.Namespace, list[tuple[str, list[Path]]]]:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -65,9 +80,14 @@ def parse_groups(argv: list[str]) -> tuple[argparse.Namespace, list[tuple[str, l
 
 def main(argv: list[str]) -> int:
     opts, groups = parse_groups(argv)
+    nm_tool = opts.size[: -len("size")] + "nm" if opts.size.endswith("size") else "nm"
     report = {cpu: {obj.stem: sections(opts.size, obj) for obj in objs} for cpu, objs in groups}
+    needs = {}
+    for cpu, objs in groups:
+        own = defined(nm_tool, objs) if objs else set()
+        needs[cpu] = {obj.stem: external_needs(nm_tool, obj, own) for obj in objs}
     if opts.json:
-        print(json.dumps(report, indent=1))
+        print(json.dumps({"sizes": report, "needs": needs}, indent=1))
         return 0
     for cpu, modules in report.items():
         print(f"{cpu} (-Os), bytes per module")
@@ -82,6 +102,8 @@ def main(argv: list[str]) -> int:
         if not modules:
             print("  (no modules yet)")
         print(f"  {'total':<18}" + "".join(f"{total[k]:>8}" for k in (*KINDS, "flash", "ram")))
+        for name, syms in needs[cpu].items():
+            print(f"  needs {name}: {' '.join(syms) if syms else '-'}")
         print()
     return 0
 
