@@ -1,0 +1,225 @@
+"""Write the golden vectors protocol/vectors/*.jsonl.
+
+The bytes are built here by independent means: payload layouts written out
+by hand as struct formats (not read from messages.toml), ``binascii.crc32``
+and the ``cobs`` package, never the OpenPuck codec. tests/test_vectors.py
+replays every vector through the C decoder and the Python codec.
+
+    python tools/gen_vectors.py          # rewrite the files
+    python tools/gen_vectors.py --check  # exit 1 if they are stale
+
+valid.jsonl:  {"name", "wire", "type", "seq", "fields"}
+errors.jsonl: {"name", "wire", "error"}; error is the StreamDecoder counter
+              the frame lands in: crc_errors, cobs_errors, truncated,
+              oversize, version_errors, unknown_types or malformed.
+"""
+from __future__ import annotations
+
+import argparse
+import binascii
+import json
+import struct
+import sys
+from pathlib import Path
+
+from cobs import cobs
+
+OUT = Path(__file__).resolve().parent.parent / "protocol" / "vectors"
+
+# name: (id, [(field, struct letter or 'str')...]); written from spec.md by hand
+LAYOUTS = {
+    "device_info": (0x01, [("fw_major", "B"), ("fw_minor", "B"), ("fw_patch", "B"),
+                           ("protocol_version", "B"), ("capabilities", "I"),
+                           ("accel_range_g", "B"), ("gyro_range_dps", "H"), ("force_max_n", "H"),
+                           ("accel_g_per_lsb", "f"), ("gyro_dps_per_lsb", "f"),
+                           ("force_n_per_lsb", "f"), ("max_rate_hz", "H"), ("rates_hz", "B"),
+                           ("board", "str"), ("serial", "str")]),
+    "samples": (0x02, [("t0_us", "I"), ("period_us", "H"), ("n", "B")]),
+    "rep": (0x03, [("exercise", "B"), ("count", "H"), ("t_start_us", "I"), ("t_peak_us", "I"),
+                   ("t_end_us", "I"), ("amplitude", "i"), ("hold_ms", "I")]),
+    "partial_rep": (0x04, [("exercise", "B"), ("count", "H"), ("t_start_us", "I"),
+                           ("t_peak_us", "I"), ("t_end_us", "I"), ("amplitude", "i")]),
+    "grip": (0x05, [("t_start_us", "I"), ("t_end_us", "I"), ("peak_force", "H"), ("hold_ms", "I")]),
+    "status": (0x06, [("battery_mv", "H"), ("battery_pct", "B"), ("dropped_samples", "I"),
+                      ("uptime_ms", "I"), ("streaming", "B"), ("exercise", "B"), ("reps", "H"),
+                      ("partial_reps", "H"), ("rx_errors", "H"), ("reset_cause", "B")]),
+    "log": (0x07, [("level", "B"), ("text", "str")]),
+    "ack": (0x08, [("cmd_type", "B"), ("cmd_seq", "H")]),
+    "nack": (0x09, [("cmd_type", "B"), ("cmd_seq", "H"), ("error", "B"), ("detail", "B")]),
+    "pong": (0x0A, [("host_time_us", "Q"), ("device_time_us", "I")]),
+    "config": (0x0B, [("key", "B"), ("value", "i")]),
+    "start": (0x40, [("rate_hz", "H"), ("channels", "B")]),
+    "stop": (0x41, []),
+    "set_exercise": (0x42, [("exercise", "B"), ("target", "I"), ("on_pct", "B"), ("off_pct", "B")]),
+    "calibrate": (0x43, [("what", "B")]),
+    "led": (0x44, [("r", "B"), ("g", "B"), ("b", "B"), ("duration_ms", "H")]),
+    "buzzer": (0x45, [("freq_hz", "H"), ("duration_ms", "H")]),
+    "ping": (0x46, [("host_time_us", "Q")]),
+    "get_config": (0x47, [("key", "B")]),
+    "set_config": (0x48, [("key", "B"), ("value", "i")]),
+    "reboot": (0x49, [("mode", "B")]),
+    "get_info": (0x4A, []),
+    "get_status": (0x4B, []),
+}
+SAMPLE = "<hhhhhhH"
+
+
+def f32(x: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def payload(name: str, fields: dict) -> bytes:
+    out = b""
+    for f, kind in LAYOUTS[name][1]:
+        if kind == "str":
+            raw = fields[f].encode("utf-8")
+            out += bytes([len(raw)]) + raw
+        else:
+            out += struct.pack("<" + kind, fields[f])
+    if name == "samples":
+        out += b"".join(struct.pack(SAMPLE, *s) for s in fields["samples"])
+    return out
+
+
+def body(type_id: int, seq: int, pl: bytes, version: int = 1) -> bytes:
+    b = struct.pack("<BBH", version, type_id, seq) + pl
+    return b + struct.pack("<I", binascii.crc32(b))
+
+
+def wire(b: bytes) -> str:
+    return (cobs.encode(b) + b"\x00").hex()
+
+
+DEVICE_INFO = dict(fw_major=0, fw_minor=1, fw_patch=2, protocol_version=1, capabilities=0x01FF,
+                   accel_range_g=4, gyro_range_dps=500, force_max_n=3000,
+                   accel_g_per_lsb=f32(1 / 8192), gyro_dps_per_lsb=f32(1 / 65.536),
+                   force_n_per_lsb=f32(0.05), max_rate_hz=400, rates_hz=0x1F,
+                   board="pico_w", serial="E661A4D1234567")
+
+
+def valid() -> list[dict]:
+    cases = [
+        ("device_info", 0, DEVICE_INFO),
+        ("device_info_empty_strings", 1, dict(DEVICE_INFO, board="", serial="", capabilities=0)),
+        ("device_info_utf8", 2, dict(DEVICE_INFO, board="sim", serial="puck-é✓")),
+        ("samples_one", 3, dict(t0_us=0, period_us=5000, n=1, samples=[[0, 0, 8192, 0, 0, 0, 0]])),
+        ("samples_extremes", 4, dict(t0_us=0xFFFFFFFF, period_us=0xFFFF, n=3, samples=[
+            [-32768, 32767, -1, 1, -256, 256, 65535], [0, 0, 0, 0, 0, 0, 0],
+            [32767, -32768, 255, -255, 0x7F00, -0x7F00, 1]])),
+        ("samples_20", 5, dict(t0_us=123456789, period_us=5000, n=20, samples=[
+            [i * 100 - 1000, -i, 8192 + i, i * 3, -i * 3, 0, i * 10] for i in range(20)])),
+        ("samples_35_max", 6, dict(t0_us=1, period_us=10000, n=35, samples=[
+            [(i * 977) % 65536 - 32768, i + 1, i + 2, i + 3, i + 4, i + 5, 65535 - i]
+            for i in range(35)])),
+        ("samples_empty", 7, dict(t0_us=5, period_us=5000, n=0, samples=[])),
+        ("rep", 8, dict(exercise=6, count=3, t_start_us=1000000, t_peak_us=1500000,
+                        t_end_us=2100000, amplitude=-87250, hold_ms=0)),
+        ("partial_rep", 9, dict(exercise=5, count=1, t_start_us=10, t_peak_us=20, t_end_us=30,
+                                amplitude=21000)),
+        ("grip", 10, dict(t_start_us=4000000000, t_end_us=4100000000, peak_force=3150,
+                          hold_ms=1250)),
+        ("status", 11, dict(battery_mv=3712, battery_pct=64, dropped_samples=2, uptime_ms=3600000,
+                            streaming=1, exercise=1, reps=12, partial_reps=2, rx_errors=0,
+                            reset_cause=2)),
+        ("log", 12, dict(level=2, text="imu: FIFO overrun")),
+        ("log_empty", 13, dict(level=0, text="")),
+        ("ack", 14, dict(cmd_type=0x40, cmd_seq=3)),
+        ("nack", 15, dict(cmd_type=0x45, cmd_seq=65535, error=5, detail=0)),
+        ("pong", 16, dict(host_time_us=2**64 - 1, device_time_us=4294967295)),
+        ("config", 17, dict(key=5, value=-1)),
+        ("start", 0, dict(rate_hz=200, channels=7)),
+        ("stop", 1, {}),
+        ("set_exercise", 2, dict(exercise=1, target=30000, on_pct=40, off_pct=20)),
+        ("calibrate", 3, dict(what=0)),
+        ("led", 4, dict(r=255, g=0, b=128, duration_ms=500)),
+        ("buzzer", 5, dict(freq_hz=2000, duration_ms=150)),
+        ("ping", 6, dict(host_time_us=1700000000123456)),
+        ("get_config", 7, dict(key=1)),
+        ("set_config", 8, dict(key=1, value=100)),
+        ("reboot", 9, dict(mode=1)),
+        ("get_info", 10, {}),
+        ("get_status", 11, {}),
+        ("ack_seq_wraps", 65535, dict(cmd_type=0x4B, cmd_seq=0)),
+        ("ack_zero_in_every_byte", 0, dict(cmd_type=0, cmd_seq=0)),
+    ]
+    out = []
+    for name, seq, fields in cases:
+        mtype = next(t for t in LAYOUTS if name == t or name.startswith(t + "_"))
+        tid = LAYOUTS[mtype][0]
+        out.append({"name": name, "wire": wire(body(tid, seq, payload(mtype, fields))),
+                    "type": mtype, "seq": seq, "fields": fields})
+    # a long run of non-zero bytes: COBS blocks of 254 (0xff codes)
+    text = "".join(chr(0x41 + i % 26) for i in range(300))
+    out.append({"name": "log_long_text", "wire": wire(body(0x07, 99, payload("log", dict(level=1, text=text[:255])))),
+                "type": "log", "seq": 99, "fields": {"level": 1, "text": text[:255]}})
+    # bytes after the last known field are ignored (fields may be appended in v1)
+    out.append({"name": "ack_with_appended_field", "seq": 20, "type": "ack",
+                "wire": wire(body(0x08, 20, payload("ack", dict(cmd_type=1, cmd_seq=2)) + b"\x07\x08")),
+                "fields": {"cmd_type": 1, "cmd_seq": 2}})
+    return out
+
+
+def errors() -> list[dict]:
+    ack = body(0x08, 1, payload("ack", dict(cmd_type=0x40, cmd_seq=3)))
+    bad_crc = bytearray(ack)
+    bad_crc[-1] ^= 0x01
+    flipped = bytearray(ack)
+    flipped[4] ^= 0x80
+    enc = bytearray(cobs.encode(ack))
+    enc[0] = len(enc) + 3  # the first code byte points past the end of the frame
+    big = body(0x07, 1, bytes([1, 255]) + b"x" * 255 + bytes(248))  # 513-byte body
+    big_nz = body(0x07, 1, b"\x01" * 505)                            # 513 bytes, no zeros
+    samples_36 = body(0x02, 1, struct.pack("<IHB", 0, 5000, 36) + bytes(14 * 36))[:0]
+    rows = [
+        ("bad_crc_last_byte", bytes(bad_crc), "crc_errors"),
+        ("bad_crc_payload_bit", bytes(flipped), "crc_errors"),
+        ("truncated_7_bytes", ack[:7], "truncated"),
+        ("truncated_1_byte", ack[:1], "truncated"),
+        ("truncated_empty_body", b"", "truncated"),
+        ("oversize_513_with_zeros", big, "oversize"),
+        ("oversize_513_no_zeros", big_nz, "oversize"),
+        ("version_2", body(0x08, 1, payload("ack", dict(cmd_type=1, cmd_seq=1)), version=2), "version_errors"),
+        ("version_0", body(0x08, 1, payload("ack", dict(cmd_type=1, cmd_seq=1)), version=0), "version_errors"),
+        ("unknown_type_0x7f", body(0x7F, 1, b"\x01\x02\x03"), "unknown_types"),
+        ("unknown_type_0x00", body(0x00, 1, b""), "unknown_types"),
+        ("ack_payload_short", body(0x08, 1, b"\x40\x03"), "malformed"),
+        ("log_str_past_end", body(0x07, 1, b"\x01\x09abc"), "malformed"),
+        ("log_str_not_utf8", body(0x07, 1, b"\x01\x02\xff\xfe"), "malformed"),
+        ("samples_n_past_end", body(0x02, 1, struct.pack("<IHB", 0, 5000, 3) + bytes(14 * 2)), "malformed"),
+        ("samples_n_36", body(0x02, 1, struct.pack("<IHB", 0, 5000, 36) + bytes(14 * 35)), "malformed"),
+        ("samples_no_header", body(0x02, 1, b"\x00\x00"), "malformed"),
+    ]
+    del samples_36
+    out = [{"name": n, "wire": wire(b), "error": e} for n, b, e in rows]
+    out.append({"name": "cobs_code_past_end", "wire": (bytes(enc) + b"\x00").hex(), "error": "cobs_errors"})
+    out.append({"name": "cobs_code_past_end_by_one", "wire": "05010203" + "00", "error": "cobs_errors"})
+    return out
+
+
+def render() -> dict[Path, str]:
+    def lines(rows):
+        return "".join(json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) + "\n" for r in rows)
+    return {OUT / "valid.jsonl": lines(valid()), OUT / "errors.jsonl": lines(errors())}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="exit 1 if a vector file is stale")
+    args = ap.parse_args(argv)
+    stale = []
+    for path, text in render().items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            if args.check:
+                stale.append(path.name)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {path}")
+    if stale:
+        print("stale: " + ", ".join(stale) + " (run python tools/gen_vectors.py)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
