@@ -11,3 +11,4 @@ from .puck import (AsyncPuck, CommandError, CommandTimeout, Puck, connect,  # no
                    connect_async)
 from .scan import scan  # noqa: E402
 from .transports import ConnectionLost, TransportError, open_transport  # noqa: E402
+from .detect import Detection, detect  # noqa: E402,F401

@@ -1,0 +1,150 @@
+"""Rep-counting accuracy on every labelled recording in ../shared/data.
+
+    python tools/accuracy.py [--data DIR] [--only SUBSTR] [--json]
+
+Runs the SDK's detect() (the C core) twice per recording: with the truth
+target and with --target auto, and prints one table per mode.
+
+Per exercise (synthetic recordings, truth has count and peak_times_s):
+- exact: share of recordings whose rep count equals the truth count
+- +-1: share within one rep
+- false: reps whose peak is further than FALSE_TOL_S (1.0 s) from every truth
+  peak (a rep counted in rest or in a partial), summed over the recordings
+- peak err: median |t_peak - nearest truth peak| of the other reps, ms
+
+Real recordings (truth has windows, e.g. real-uci-physio): reps are assigned
+to a window by their peak time; "exact" is the first (correct) window counted
+exactly as the truth says, "+-1" within one, per-window counts are listed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+FALSE_TOL_S = 1.0
+
+sys.path.insert(0, str(ROOT / "host_sdk"))
+from openpuck.detect import detect, read_csv  # noqa: E402
+
+
+def recordings(data: Path = DATA, only: str = "") -> list[tuple[Path, dict]]:
+    out = []
+    for truth in sorted(data.glob("*/*.truth.json")):
+        csv = truth.with_name(truth.name[:-len(".truth.json")] + ".csv")
+        if csv.exists() and only in csv.name:
+            out.append((csv, json.loads(truth.read_text())))
+    return out
+
+
+def score(det, truth: dict) -> dict:
+    """Scores of one detection against its truth (see the module doc)."""
+    reps = det.reps
+    res = {"count": len(reps), "partial": len(det.partials), "target_used": det.target}
+    if "windows" in truth:
+        counts = []
+        for w in truth["windows"]:
+            lo = w["from_s"]
+            hi = w["to_s"] if w["to_s"] is not None else float("inf")
+            counts.append(sum(1 for r in reps if lo <= r.t_peak < hi))
+        res.update(kind="real", truth=truth["windows"][0]["count"], got=counts[0],
+                   windows=counts, window_truth=[w["count"] for w in truth["windows"]])
+        return res
+    peaks = truth.get("peak_times_s", [])
+    errs, false = [], 0
+    for r in reps:
+        d = min((abs(r.t_peak - p) for p in peaks), default=float("inf"))
+        if d > FALSE_TOL_S:
+            false += 1
+        else:
+            errs.append(d)
+    res.update(kind="synthetic", truth=truth["count"], got=len(reps), false=false, peak_errs=errs,
+               truth_partial=truth.get("partial_reps", 0))
+    return res
+
+
+def evaluate(mode: str, data: Path = DATA, only: str = "", cache: dict | None = None) -> list[dict]:
+    """One result dict per recording; mode is "truth" or "auto"."""
+    results = []
+    for csv, truth in recordings(data, only):
+        arrays = cache.get(csv) if cache is not None else None
+        if arrays is None:
+            arrays = read_csv(csv)
+            if cache is not None:
+                cache[csv] = arrays
+        target = truth["target"] if mode == "truth" else "auto"
+        det = detect(arrays, exercise=truth["exercise"], target=target)
+        r = score(det, truth)
+        r.update(name=csv.stem, set=csv.parent.name, exercise=truth["exercise"], mode=mode,
+                 truth_target=truth["target"])
+        results.append(r)
+    return results
+
+
+def table(results: list[dict]) -> str:
+    rows = defaultdict(list)
+    for r in results:
+        rows[(r["set"], r["exercise"])].append(r)
+    lines = [f"{'set':<16} {'exercise':<19} {'n':>3} {'exact':>6} {'+-1':>6} {'false':>6} {'peak err':>9}"]
+    for (s, ex), rs in sorted(rows.items()):
+        exact = sum(r["got"] == r["truth"] for r in rs) / len(rs)
+        pm1 = sum(abs(r["got"] - r["truth"]) <= 1 for r in rs) / len(rs)
+        false = sum(r.get("false", 0) for r in rs) if rs[0]["kind"] == "synthetic" else "-"
+        errs = [e for r in rs for e in r.get("peak_errs", [])]
+        perr = f"{1000 * statistics.median(errs):.0f} ms" if errs else "-"
+        lines.append(f"{s:<16} {ex:<19} {len(rs):>3} {exact:>6.0%} {pm1:>6.0%} {false!s:>6} {perr:>9}")
+    for s in sorted({r["set"] for r in results}):
+        rs = [r for r in results if r["set"] == s]
+        exact = sum(r["got"] == r["truth"] for r in rs)
+        pm1 = sum(abs(r["got"] - r["truth"]) <= 1 for r in rs)
+        lines.append(f"{s:<16} {'ALL':<19} {len(rs):>3} {exact / len(rs):>6.0%} {pm1 / len(rs):>6.0%}"
+                     f"   ({exact}/{len(rs)} exact)")
+    return "\n".join(lines)
+
+
+def details(results: list[dict]) -> str:
+    out = []
+    for r in results:
+        if r["got"] != r["truth"]:
+            extra = f" windows {r['windows']} of {r['window_truth']}" if r["kind"] == "real" else \
+                f" false {r['false']}"
+            tu = f"{r['target_used']:.1f}" if r["target_used"] else "none"
+            out.append(f"  {r['name']}: got {r['got']} truth {r['truth']} (target {tu},"
+                       f" truth target {r['truth_target']}){extra}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--only", default="", help="only recordings whose name holds this")
+    ap.add_argument("--mode", choices=("both", "truth", "auto"), default="both")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list the recordings counted wrong")
+    args = ap.parse_args(argv)
+    if not args.data.is_dir():
+        print(f"accuracy: no data at {args.data}", file=sys.stderr)
+        return 1
+    cache: dict = {}
+    modes = ("truth", "auto") if args.mode == "both" else (args.mode,)
+    allres = {}
+    for mode in modes:
+        res = evaluate(mode, args.data, args.only, cache)
+        allres[mode] = res
+        if not args.json:
+            print(f"\n== target: {'truth (the patient target of each recording)' if mode == 'truth' else 'auto'}")
+            print(table(res))
+            if args.verbose:
+                print(details(res))
+    if args.json:
+        print(json.dumps(allres, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
