@@ -11,7 +11,7 @@ extern uint32_t __data_load__, __data_start__, __data_end__;
 extern uint32_t __bss_start__, __bss_end__;
 extern uint32_t __StackTop;
 
-extern int main(void);
+extern int main(int argc, char **argv);
 extern void initialise_monitor_handles(void);
 extern void __libc_init_array(void);
 
@@ -43,7 +43,9 @@ void Reset_Handler(void)
     }
     initialise_monitor_handles();
     __libc_init_array();
-    exit(main()); // flushes stdio, then _exit() -> op_sh_exit()
+    static char prog[] = "m3";
+    static char *argv[] = {prog, 0};
+    exit(main(1, argv)); // flushes stdio, then _exit() -> op_sh_exit()
 }
 
 void HardFault_Handler(void)
