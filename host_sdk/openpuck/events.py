@@ -451,3 +451,33 @@ class SessionDecoder:
 
     def gaps(self) -> list[tuple[float, float]]:
         return list(self._gaps)
+
+
+def format_event(ev: Event) -> str:
+    """One line for humans, e.g. ``  12.345 s  rep #3  21.4 N  0.62 s  hold 0.31 s``."""
+    mark = "  (uncertain)" if ev.uncertain and ev.kind != "gap" else ""
+    t = f"{ev.t:10.3f} s"
+    if isinstance(ev, Rep):
+        hold = f"  hold {ev.hold_s:.2f} s" if ev.hold_s else ""
+        return (f"{t}  rep #{ev.count:<3d} {ev.amplitude:7.1f} {ev.unit:<3s} "
+                f"{ev.duration:5.2f} s{hold}{mark}")
+    if isinstance(ev, PartialRep):
+        return f"{t}  partial #{ev.count:<3d} {ev.amplitude:3.1f} {ev.unit}{mark}"
+    if isinstance(ev, Grip):
+        return f"{t}  grip  {ev.peak_force:7.1f} N   hold {ev.hold_s:.2f} s{mark}"
+    if isinstance(ev, Gap):
+        span = (f"{ev.t_start:.3f}..{ev.t_end:.3f} s" if ev.t_start is not None and ev.t_end is not None
+                else "")
+        what = {"dropped_samples": f"{ev.samples_missing} samples missing",
+                "lost_frames": f"{ev.frames_lost} frames lost",
+                "disconnected": f"link down {ev.host_duration:.1f} s"}.get(ev.reason, ev.reason)
+        return f"{t}  gap   {what} {span}"
+    if isinstance(ev, Status):
+        batt = f"battery {ev.battery_pct}%" if ev.battery_v else "USB power"
+        return (f"{t}  status {batt}, reps {ev.reps}, partial {ev.partial_reps}, "
+                f"dropped {ev.dropped_samples}")
+    if isinstance(ev, Log):
+        return f"{t}  log {ev.level}: {ev.text}"
+    if isinstance(ev, Config):
+        return f"{t}  config {ev.key} = {ev.value}"
+    return f"{t}  {ev.kind}"

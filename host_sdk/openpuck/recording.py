@@ -225,3 +225,148 @@ def is_recording(path: str | os.PathLike) -> bool:
             return f.read(8) == MAGIC
     except OSError:
         return False
+
+
+# ---------------------------------------------------------------------------
+@dataclass
+class Session:
+    """A whole recording decoded: what :func:`load_session` returns."""
+
+    path: str
+    samples: Any                 #: one SampleBlock with every sample
+    events: list                 #: Rep, PartialRep, Grip, Status, Log, Gap... in order
+    info: Any = None             #: DeviceInfo or None
+    counters: dict | None = None
+    header: dict | None = None
+    truncated: bool = False
+    source: str = "recording"    #: "recording", "wire" (raw bytes) or "csv"
+
+    def of(self, kind: str) -> list:
+        return [e for e in self.events if e.kind == kind]
+
+    @property
+    def duration(self) -> float:
+        t = self.samples.t
+        return float(t[-1] - t[0]) if len(t) > 1 else 0.0
+
+    def summary(self) -> dict:
+        """Session figures of ../shared/exercises.md from the rep events."""
+        import numpy as np
+        reps = self.of("rep")
+        amps = [r.amplitude for r in reps]
+        durs = [r.t_end - r.t_start for r in reps]
+        span = (reps[-1].t_end - reps[0].t_start) if reps else 0.0
+        return {"exercise": reps[0].exercise if reps else None,
+                "unit": reps[0].unit if reps else None,
+                "reps": len(reps), "partial_reps": len(self.of("partial_rep")),
+                "grips": len(self.of("grip")),
+                "uncertain": sum(1 for e in self.events if e.uncertain and e.kind != "gap"),
+                "gaps": len(self.of("gap")),
+                "mean_amplitude": float(np.mean(amps)) if amps else 0.0,
+                "best_amplitude": float(max(amps)) if amps else 0.0,
+                "mean_rep_duration_s": float(np.mean(durs)) if durs else 0.0,
+                "time_under_tension_s": float(sum(durs)),
+                "reps_per_minute": 60.0 * len(reps) / span if span > 0 else 0.0,
+                "duration_s": self.duration, "samples": len(self.samples)}
+
+
+def load_session(path: str | os.PathLike, *, exercise: str | None = None, target: Any = None,
+                 progress: Any = None) -> Session:
+    """Decode a recording (``.opr``), raw wire bytes (``.bin``) or a samples CSV.
+
+    For a CSV there are no puck events: the SDK's detector
+    (:func:`openpuck.detect`) finds them, for ``exercise`` (default
+    grip_squeeze) and ``target``. ``progress(done, total)`` is called as
+    chunks are decoded.
+    """
+    from .decoder import SampleBlock
+    from .events import SessionDecoder
+    p = Path(path)
+    if not p.exists():
+        raise RecordingError(f"{p}: no such file")
+    if p.suffix.lower() == ".csv":
+        return _load_csv(p, exercise or "grip_squeeze", target)
+    sd = SessionDecoder(hold_s=0.0)
+    blocks, events = [], []
+    header, truncated = None, False
+
+    def take(items: list) -> None:
+        for it in items:
+            (blocks if isinstance(it, SampleBlock) else events).append(it)
+
+    if is_recording(p):
+        rec = Recording(p)
+        header = rec.header
+        chunks = list(rec.chunks())
+        truncated = rec.truncated
+        for i, c in enumerate(chunks):
+            if c.direction == IN:
+                take(sd.feed(c.data, c.t)[0])
+            elif c.direction == NOTE:
+                kind = c.note().get("kind")
+                if kind == "disconnect":
+                    sd.link_lost(c.t)
+                elif kind == "connect":
+                    take(sd.link_restored(c.t, True))
+            if progress and i % 256 == 0:
+                progress(i, len(chunks))
+        source = "recording"
+    else:
+        data = p.read_bytes()
+        step = 1 << 16
+        for i in range(0, len(data), step):
+            take(sd.feed(data[i:i + step], 0.0)[0])
+            if progress:
+                progress(i, len(data))
+        source = "wire"
+    take(sd.finish())
+    if sd.counters.get("frames", 0) == 0 and p.stat().st_size > 0 and source == "wire":
+        raise RecordingError(f"{p}: no puck frames in it (not a recording, wire bytes or CSV)")
+    return Session(str(p), SampleBlock.concat(blocks), events, sd.info, sd.counters, header,
+                   truncated, source)
+
+
+def _load_csv(p: Path, exercise: str, target: Any) -> Session:
+    import numpy as np
+    from .decoder import SampleBlock
+    from .detect import detect, read_csv
+    from .events import Grip, PartialRep, Rep
+    a = read_csv(p)
+    s = SampleBlock(a["t"], a["accel"].astype(np.float32), a["gyro"].astype(np.float32),
+                    a["force"].astype(np.float32))
+    det = detect(a, exercise=exercise, target=target)
+    events: list = []
+    for e in det.events:
+        if e.kind == "rep":
+            events.append(Rep(t=e.t_end, exercise=det.exercise, count=e.count, t_start=e.t_start,
+                              t_peak=e.t_peak, t_end=e.t_end, amplitude=e.amplitude,
+                              unit=det.unit, hold_s=e.hold))
+        elif e.kind == "partial":
+            events.append(PartialRep(t=e.t_end, exercise=det.exercise, count=e.count,
+                                     t_start=e.t_start, t_peak=e.t_peak, t_end=e.t_end,
+                                     amplitude=e.amplitude, unit=det.unit))
+        elif e.kind == "grip":
+            events.append(Grip(t=e.t_end, t_start=e.t_start, t_end=e.t_end,
+                               peak_force=e.amplitude, hold_s=e.hold))
+    return Session(str(p), s, events, None, {"samples": len(s)}, None, False, "csv")
+
+
+CSV_HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
+
+
+def write_csv(samples: Any, path: str | os.PathLike) -> int:
+    """Samples to a CSV in the samples-csv format (../shared/formats/samples-csv.md).
+
+    Values are written with 6 significant digits, enough to keep the device's
+    quantisation (1/8192 g, 1/65.536 dps, 0.05 N). Returns the number of rows."""
+    import numpy as np
+    n = len(samples.t)
+    cols = np.column_stack([samples.t, samples.accel.astype(np.float64),
+                            samples.gyro.astype(np.float64), samples.force.astype(np.float64)]) \
+        if n else np.empty((0, 8))
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(CSV_HEADER + "\n")
+        # 6 significant digits: finer than one LSB at full scale (1 in 32768), so
+        # every value maps back to its raw count, without float32 noise (9.900001)
+        np.savetxt(f, cols, fmt=["%.6f"] + ["%.6g"] * 7, delimiter=",")
+    return n

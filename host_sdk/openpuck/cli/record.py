@@ -1,0 +1,91 @@
+"""openpuck record: save a puck's raw bytes to a crash-safe recording."""
+from __future__ import annotations
+
+import sys
+import time
+
+from . import CliError
+
+HELP = "record a puck's raw wire bytes to a crash-safe .opr file"
+DESCRIPTION = """\
+Connect to a puck, start the exercise and append every byte of the link
+(both directions, with host timestamps) to FILE. The file is flushed every
+0.5 s, so a crash or kill -9 loses at most the last half second; replay,
+export and plot read it later, with today's or tomorrow's decoder.
+Stop with Ctrl-C or --seconds."""
+EPILOG = """\
+examples:
+  openpuck record /dev/ttyACM0 -o session.opr
+  openpuck record sim:?speed=max -o sim.opr --seconds 20 --exercise grip_squeeze
+  openpuck record ble:OpenPuck-1A2B -o clinic.opr --exercise arm_raise --target 60
+  openpuck replay session.opr                  then look at what was recorded
+"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("url", help="the puck: serial:PORT, a port path, ble:NAME, sim:[...]")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write (.opr)")
+    p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (default: Ctrl-C)")
+    add_session_arguments(p)
+    p.add_argument("--fsync", action="store_true", help="force each flush to disk (survives power loss)")
+
+
+def add_session_arguments(p) -> None:
+    p.add_argument("--exercise", default="grip_squeeze", help="exercise to count (default grip_squeeze)")
+    p.add_argument("--target", default=None, metavar="VALUE|auto",
+                   help="target in N or degrees, or 'auto' (default: the exercise's default)")
+    p.add_argument("--rate", type=int, default=200, metavar="HZ", help="sample rate (default 200)")
+    p.add_argument("--no-start", action="store_true", help="do not send start (just listen)")
+
+
+def parse_target(value):
+    if value is None or value == "auto":
+        return value
+    try:
+        v = float(value)
+    except ValueError:
+        raise CliError(f"--target {value!r}: a number (N or degrees) or 'auto'") from None
+    if v <= 0:
+        raise CliError("--target must be > 0")
+    return v
+
+
+def start_session(puck, args) -> None:
+    if not args.no_start:
+        from ..exercises import names
+        if args.exercise not in names():
+            raise CliError(f"--exercise {args.exercise!r}: one of {', '.join(names())}")
+        puck.start(exercise=args.exercise, target=parse_target(args.target), rate_hz=args.rate)
+
+
+def run(args) -> int:
+    import openpuck
+    if args.seconds is not None and args.seconds <= 0:
+        raise CliError("--seconds must be > 0")
+    t0 = time.monotonic()
+    reps = [0]
+    with openpuck.connect(args.url, record=args.output, fsync=args.fsync) as puck:
+        puck.on("rep", lambda ev: reps.__setitem__(0, reps[0] + 1))
+        start_session(puck, args)
+        tty = sys.stderr.isatty()
+        try:
+            while not puck.wait_closed(0):
+                left = None if args.seconds is None else args.seconds - (time.monotonic() - t0)
+                if left is not None and left <= 0:
+                    break
+                time.sleep(min(0.5, left) if left is not None else 0.5)
+                if tty:
+                    rec = puck._recorder
+                    kb = (rec.bytes_written / 1024) if rec else 0
+                    print(f"\rrecording {args.output}: {time.monotonic() - t0:6.1f} s  "
+                          f"{kb:8.1f} kB  reps {reps[0]}", end="", file=sys.stderr, flush=True)
+        except KeyboardInterrupt:
+            pass
+        if puck.closed_reason is not None:
+            raise CliError(str(puck.closed_reason))
+        c = puck.counters
+    if tty:
+        print(file=sys.stderr)
+    print(f"recorded {time.monotonic() - t0:.1f} s to {args.output}: {c['samples']} samples, "
+          f"{reps[0]} reps, {c['lost_frames']} frames lost, {c['gaps']} gaps")
+    return 0
