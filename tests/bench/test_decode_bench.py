@@ -33,9 +33,10 @@ N = 3600 * RATE_HZ
 PER_FRAME = 20
 
 
-def puck_hour_counts(seed: int = 1) -> np.ndarray:
-    """(N, 7) raw counts: slow sinusoids plus noise, force a press every few seconds."""
+def puck_hour_counts(seed: int = 1, n: int = N) -> np.ndarray:
+    """(n, 7) raw counts: slow sinusoids plus noise, force a press every few seconds."""
     rng = np.random.default_rng(seed)
+    N = n  # noqa: N806
     t = np.arange(N) / RATE_HZ
     out = np.empty((N, 7), np.int32)
     for ch in range(6):
@@ -54,6 +55,7 @@ def frame_puck_hour(counts: np.ndarray) -> bytes:
                              gyro_dps_per_lsb=1 / 65.536, force_n_per_lsb=0.05,
                              max_rate_hz=200, rates_hz=0x1F, board="bench", serial="0")]
     period = 1_000_000 // RATE_HZ
+    N = len(counts)  # noqa: N806
     recs = counts.astype("<i2")
     recs[:, 6] = counts[:, 6].astype("<u2").view("<i2")
     raw = recs.tobytes()
@@ -150,8 +152,6 @@ def test_decode_puck_hour(benchmark, workload):
     del items
     budget = 2 * (decoded + len(wire))
 
-    ours = N / benchmark.pedantic(decode_ours, args=(wire,), rounds=15, iterations=1,
-                                  warmup_rounds=2) if False else None
     benchmark.pedantic(decode_ours, args=(wire,), rounds=15, iterations=1, warmup_rounds=2)
     ours = N / benchmark.stats.stats.median
     hand = median_rate(decode_hand_written, wire, 3)
