@@ -225,10 +225,20 @@ def test_m3_cost_reports_instructions_per_sample_for_every_signal_kind(build: Pa
     out = make(build, "m3-cost")
     kinds = {}
     for m in re.finditer(r"^detect (\S+) (\w+) target (auto|fixed) samples (\d+) mean ([\d.]+) "
-                         r"p99 (\d+) max (\d+)$", out, re.M):
-        name, kind, _, n, mean, p99, most = m.groups()
-        assert int(n) > 1000 and 0 < float(mean) <= int(p99) <= int(most), m.group(0)
+                         r"p50 (\d+) p99 (\d+) max (\d+)$", out, re.M):
+        name, kind, _, n, mean, p50, p99, most = m.groups()
+        assert int(n) > 1000 and 0 < int(p50) <= int(p99) <= int(most), m.group(0)
+        assert 0 < float(mean) <= int(most), m.group(0)
         kinds.setdefault(kind, []).append(float(mean))
     assert set(kinds) == {"force", "tilt", "heading"}, out
     assert re.search(r"^frame crc32 bytes \d+ insns \d+ per_byte [\d.]+$", out, re.M), out
     print(out)
+
+
+def test_m3_profile_attributes_the_detectors_instructions_to_functions(build: Path) -> None:
+    need_detector()
+    need_tool("qemu-system-arm", "qemu-system-arm")
+    out = make(build, "m3-profile", "PROFILE_SAMPLES=50")
+    per_fn = dict((name, float(n)) for n, name in
+                  re.findall(r"^\s+([\d.]+)\s+[\d.]+%\s+(\w+)$", out, re.M))
+    assert per_fn.get("op_detect_push", 0) > 0, out

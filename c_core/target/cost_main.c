@@ -5,7 +5,7 @@
 // a real Cortex-M3 are higher (loads 2, taken branches 2-4, divisions 2-12).
 //
 // Output lines (tests/test_cross.py and the report read them):
-//   detect <recording> <signal> target <auto|fixed> samples N mean M p99 P max X
+//   detect <recording> <signal> target <auto|fixed> samples N mean M p50 H p99 P max X
 //   frame <what> bytes B insns I per_byte R
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +81,8 @@ static int detect_cost(const op_recording_t *rec, int32_t target_milli)
     printf("detect %s %s target %s samples %lu mean ", rec->name, signal_name(cfg.signal),
            target_milli ? "fixed" : "auto", (unsigned long)n);
     print_x100((total * 100u + n / 2u) / n);
-    printf(" p99 %lu max %lu\n", (unsigned long)cost[(n * 99u) / 100u], (unsigned long)cost[n - 1]);
+    printf(" p50 %lu p99 %lu max %lu\n", (unsigned long)cost[n / 2u], (unsigned long)cost[(n * 99u) / 100u],
+           (unsigned long)cost[n - 1]);
     return 0;
 }
 #endif
