@@ -102,7 +102,9 @@ class FakePuck:
                 frame, buf = bytes(buf[:i + 1]), buf[i + 1:]
                 try:
                     m = protocol.decode(frame)
-                except protocol.ProtocolError:
+                except Exception:  # noqa: BLE001 - damaged command: a real puck counts rx_errors
+                    self.rx_errors = getattr(self, "rx_errors", 0) + 1
+                    self.bad_frames = getattr(self, "bad_frames", []) + [frame]
                     continue
                 self.received.append(m)
                 try:
