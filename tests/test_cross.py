@@ -45,11 +45,14 @@ def run_m3(elf: Path) -> subprocess.CompletedProcess[str]:
     """Run a program on the emulated Cortex-M3; its stdout is the semihosting output.
     Files it opens through semihosting are relative to c_core/, as in `make test`."""
     qemu = need_tool("qemu-system-arm", "qemu-system-arm")
-    return subprocess.run(
-        [qemu, "-M", "mps2-an385", "-nographic", "-monitor", "none", "-serial", "none",
-         "-semihosting-config", "enable=on,target=native",
-         "-icount", "shift=8,align=off,sleep=off", "-kernel", str(elf)],
-        capture_output=True, text=True, timeout=QEMU_TIMEOUT_S, cwd=C_CORE)
+    try:
+        return subprocess.run(
+            [qemu, "-M", "mps2-an385", "-nographic", "-monitor", "none", "-serial", "none",
+             "-semihosting-config", "enable=on,target=native",
+             "-icount", "shift=8,align=off,sleep=off", "-kernel", str(elf)],
+            capture_output=True, text=True, timeout=QEMU_TIMEOUT_S, cwd=C_CORE)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{elf.name} did not finish in {QEMU_TIMEOUT_S} s on the emulated M3:\n{exc.stdout}")
 
 
 @pytest.fixture(scope="module")
