@@ -1,0 +1,39 @@
+# The virtual puck: a Pico W puck (boards/pico_w.py, unchanged) wired on the
+# models of boards/sim_hw.py, run by MicroPython's unix port. The launcher
+# (openpuck.sim on the host) hands the pseudo-terminal over as stdin/stdout
+# and sets, in the environment:
+#   OPENPUCK_SIM_SPEED        1.0 (default), any factor, or "inf"/"max"
+#   OPENPUCK_SIM_RECORDING    a samples CSV to play, or
+#   OPENPUCK_SIM_SCENARIO     a built-in scenario (boards/sim_motion.py)
+#   OPENPUCK_SIM_STATE        directory of the persistent config (flash)
+#   OPENPUCK_SIM_RESET_CAUSE  0 power-on, 1 soft reset, 2 watchdog
+#   OPENPUCK_SIM_FAULTS       comma list: no_imu
+import os
+
+from boards import pico_w, sim_hw, sim_motion
+
+NAME = "sim"
+
+
+def _env(name, default=""):
+    v = os.getenv(name)
+    return v if v is not None else default
+
+
+def make():
+    speed_s = _env("OPENPUCK_SIM_SPEED", "1.0")
+    speed = float("inf") if speed_s in ("inf", "max") else float(speed_s)
+    recording = _env("OPENPUCK_SIM_RECORDING")
+    scenario = _env("OPENPUCK_SIM_SCENARIO")
+    if recording:
+        motion = sim_motion.Recording(recording)
+    elif scenario:
+        motion = sim_motion.scenario(scenario)
+    else:
+        motion = None   # lying still, flat
+    faults = tuple(f for f in _env("OPENPUCK_SIM_FAULTS").split(",") if f)
+    sim_hw.setup(speed, motion, faults)
+    sim_hw.set_reset_cause(int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")))
+    state = _env("OPENPUCK_SIM_STATE")
+    path = state + "/openpuck.cfg" if state else None
+    return pico_w.make(sim_hw, name=NAME, config_path=path, ble=False)

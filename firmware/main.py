@@ -1,0 +1,48 @@
+# Puck entry point: pick the board, run the app. On a board `make flash`
+# writes board_config.py (BOARD = "pico_w"); without it the platform decides.
+import sys
+
+
+def board_module():
+    try:
+        import board_config  # type: ignore[import-not-found]
+        name = board_config.BOARD
+    except ImportError:
+        name = {"linux": "sim", "rp2": "pico_w", "esp32": "esp32s3_devkit"}.get(sys.platform, "")
+    if name == "pico_w":
+        from boards import pico_w as b
+    elif name == "esp32s3_devkit":
+        from boards import esp32s3_devkit as b
+    elif name == "sim":
+        from boards import sim as b  # type: ignore[no-redef]
+    else:
+        raise ImportError("no board file for %r" % name)
+    return b
+
+
+def main():
+    board = board_module().make()
+    hw = board.hw
+    if hw.BOOT_WINDOW_MS:
+        # Ctrl-C now drops to the REPL (make flash relies on it); after this the
+        # app turns keyboard interrupts off and starts the watchdog
+        hw.sleep_ms(hw.BOOT_WINDOW_MS)
+    from openpuck_fw.app import App
+    app = App(board, hw.reset_cause())
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        raise
+    except Exception as e:  # noqa: BLE001 - the puck must come back, whatever failed
+        if hw.IS_SIM:
+            sys.print_exception(e, sys.stderr)  # type: ignore[attr-defined]
+        try:
+            from openpuck_fw import msgtable as mt
+            app.log(mt.LOG_LEVEL_ERROR, "crash: %r" % (e,))
+        except Exception:  # noqa: BLE001
+            pass
+        hw.sleep_ms(100)
+        hw.reset()
+
+
+main()

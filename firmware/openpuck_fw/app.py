@@ -1,0 +1,497 @@
+# The puck application: main loop, streaming, events, commands, status.
+#
+#   timer -> Sampler ring -> _drain(): scale, batch (20 at 200 Hz), detector
+#         -> Encoder frames -> link;   link bytes -> FrameDecoder -> _command()
+import struct
+
+from micropython import const
+
+from openpuck_fw import VERSION, commands, msgtable as mt
+from openpuck_fw.commands import Nack
+from openpuck_fw.config import Config
+from openpuck_fw.feedback import Feedback
+from openpuck_fw.protocol import ERROR, FRAME, Encoder, FrameDecoder
+from openpuck_fw.sampler import Sampler
+
+FORCE_MN_PER_LSB = const(50)       # samples.force: 0.05 N per count
+STATUS_PERIOD_US = const(1000000)
+IDLE_WAIT_MS = const(20)
+CAL_SAMPLES = const(100)
+CAL_STILL_UDPS = const(3000000)    # gyro spread above 3 dps: the puck moved during calibrate
+MAX_BATCH = const(35)
+EV_REP = const(1)
+EV_PARTIAL = const(2)
+EV_GRIP = const(3)
+
+
+def detector_factory():
+    """(make_detector, is_c) from the C user module, else the MicroPython twin, else (None, False)."""
+    try:
+        import opdetect  # type: ignore[import-not-found]
+        return opdetect.make_detector, True
+    except ImportError:
+        pass
+    try:
+        from openpuck_fw import detect  # type: ignore[attr-defined]
+        return detect.make_detector, False
+    except ImportError:
+        return None, False
+
+
+class App:
+    def __init__(self, board, reset_cause=0):
+        hw = board.hw
+        self.board = board
+        self.hw = hw
+        self._ticks_us = hw.ticks_us
+        self._ticks_diff = hw.ticks_diff
+        self.reset_cause = reset_cause
+        self.config = Config(board.config_path)
+        self.enc = Encoder()
+        self.dec = FrameDecoder()
+        self.links = board.links
+        self.link = board.links[0] if board.links else None
+        self.imu = board.imu
+        self.force = board.force
+        self.sampler = Sampler(hw, self.imu, self.force, timer_id=board.timer_id)
+        self.feedback = Feedback(board.led, board.buzzer, hw.ticks_ms, hw.ticks_diff,
+                                 self.config.get(mt.CONFIG_KEY_FEEDBACK))
+        self.make_detector, self.c_detector = detector_factory()
+        self.detector = None
+        self._det_key = None
+        self.wdt = None
+        # device time: microseconds since boot, unwrapped from the 30-bit ticks
+        self._last_tick = self._ticks_us()
+        self._up_us = self._last_tick
+        # streaming state
+        self.streaming = False
+        self.rate_hz = 0
+        self.channels = 7
+        self.exercise = self.config.get(mt.CONFIG_KEY_EXERCISE)
+        self.target_milli = self.config.get(mt.CONFIG_KEY_TARGET)
+        self.on_pct, self.off_pct = commands.thresholds(self.exercise)
+        self.reps = 0
+        self.partials = 0
+        self.gyro_bias = [0, 0, 0]
+        self._batch = bytearray(MAX_BATCH * mt.SAMPLE_SIZE)
+        self._batch_n = 0
+        self._batch_max = 20
+        self._batch_t0 = 0
+        self._period_us = 5000
+        self._next_status_us = 0
+        self._cal = None
+        self._reboot = None
+        self._imu_ok = False
+        self._row = [0, 0, 0, 0, 0, 0, 0]
+
+    # ------------------------------------------------------------ time
+    def now_us(self, tick=None):
+        """Device time in us since boot (unbounded int) of a ticks_us value (default: now)."""
+        if tick is None:
+            tick = self._ticks_us()
+        self._up_us += self._ticks_diff(tick, self._last_tick)
+        self._last_tick = tick
+        return self._up_us
+
+    # ------------------------------------------------------------ output
+    def send(self, type_id, *values):
+        if self.link is not None:
+            self.link.write(self.enc.message(type_id, *values))
+
+    def log(self, level, text):
+        self.send(mt.T_LOG, level, text)
+
+    def ack(self, t, seq):
+        self.send(mt.T_ACK, t, seq)
+
+    def nack(self, t, seq, error, detail=0):
+        self.send(mt.T_NACK, t & 0xFF, seq, error, detail)
+
+    def device_info(self):
+        imu = self.imu
+        ar = self.config.get(mt.CONFIG_KEY_ACCEL_RANGE_G)
+        gr = self.config.get(mt.CONFIG_KEY_GYRO_RANGE_DPS)
+        from openpuck_fw.drivers.lsm6dsox import ACCEL_FS, GYRO_FS
+        caps = self.board.capabilities_parts()
+        if imu is not None and not self._imu_ok:
+            caps &= ~mt.CAPABILITY_IMU
+        if self.c_detector:
+            caps |= mt.CAPABILITY_C_DETECTOR
+        if self.board.config_path:
+            caps |= mt.CAPABILITY_PERSISTENT_CONFIG
+        if self.wdt is not None:
+            caps |= mt.CAPABILITY_WATCHDOG
+        self.send(mt.T_DEVICE_INFO, VERSION[0], VERSION[1], VERSION[2], mt.PROTOCOL_VERSION,
+                  caps, ar, gr, self.board.force_max_n,
+                  ACCEL_FS[ar][1] / 1e9, GYRO_FS[gr][1] / 1e6, FORCE_MN_PER_LSB / 1000,
+                  200, 0b01111, self.board.name, self.board.serial)
+
+    def status(self):
+        mv, pct = self.board.battery() if self.board.battery else (0, 0)
+        self.send(mt.T_STATUS, mv, pct, self.sampler.dropped & 0xFFFFFFFF,
+                  (self.now_us() // 1000) & 0xFFFFFFFF, 1 if self.streaming else 0,
+                  self.exercise, self.reps & 0xFFFF, self.partials & 0xFFFF,
+                  self.dec.rx_errors & 0xFFFF, self.reset_cause)
+
+    # ------------------------------------------------------------ set-up
+    def setup(self):
+        import micropython
+        try:
+            micropython.kbd_intr(-1)   # frames may hold 0x03
+        except (AttributeError, ValueError):
+            pass
+        if self.imu is not None:
+            self._imu_ok = self.imu.identify()
+            if self._imu_ok:
+                self.imu.reset(self.hw.sleep_ms)
+                self._configure_imu(0)
+        if self.board.wdt_timeout_ms:
+            try:
+                self.wdt = self.hw.WDT(timeout=self.board.wdt_timeout_ms)
+            except (AttributeError, ValueError, OSError):
+                self.wdt = None
+        self.device_info()
+        self.log(mt.LOG_LEVEL_INFO, "boot %s reset_cause=%d config=%s imu=%s detector=%s" % (
+            self.board.name, self.reset_cause, self.config.loaded_from,
+            "ok" if self._imu_ok else "missing",
+            "c" if self.c_detector else ("twin" if self.make_detector else "none")))
+
+    def _configure_imu(self, rate_hz):
+        from openpuck_fw.drivers.lsm6dsox import odr_for_rate
+        self.imu.configure(self.config.get(mt.CONFIG_KEY_ACCEL_RANGE_G),
+                           self.config.get(mt.CONFIG_KEY_GYRO_RANGE_DPS),
+                           odr_for_rate(rate_hz) if rate_hz else 0)
+
+    def _new_detector(self, rate_hz):
+        """(Re)build the detector when its parameters changed; counts restart."""
+        if self.make_detector is None:
+            self.detector = None
+            return
+        imu = self.imu
+        accel_lsb_per_g = (1000000000 + imu.accel_ng_per_lsb() // 2) // imu.accel_ng_per_lsb() if imu else 8192
+        gyro_lsb_x1000 = (1000000000 + imu.gyro_udps_per_lsb() // 2) // imu.gyro_udps_per_lsb() if imu else 65536
+        key = (self.exercise, self.target_milli, self.on_pct, self.off_pct, rate_hz,
+               accel_lsb_per_g, gyro_lsb_x1000)
+        if key == self._det_key and self.detector is not None:
+            return
+        self._det_key = key
+        self.detector = self.make_detector(self.exercise, self.target_milli, self.on_pct, self.off_pct,
+                                           rate_hz, accel_lsb_per_g, gyro_lsb_x1000, FORCE_MN_PER_LSB)
+        self.reps = 0
+        self.partials = 0
+
+    # ------------------------------------------------------------ streaming
+    def start_stream(self, rate_hz, channels):
+        self.stop_stream()
+        self.rate_hz = rate_hz
+        self.channels = channels
+        self._period_us = 1000000 // rate_hz
+        self._batch_max = max(1, rate_hz // 10)
+        if self.imu is not None and self._imu_ok:
+            self._configure_imu(rate_hz)
+        self._new_detector(rate_hz)
+        self.device_info()
+        self.streaming = True
+        self._batch_n = 0
+        self._next_status_us = self.now_us() + STATUS_PERIOD_US
+        self.sampler.start(rate_hz)
+
+    def stop_stream(self):
+        was = self.streaming
+        self.sampler.stop()
+        if was:
+            self._drain()
+            fin = getattr(self.detector, "finish", None)
+            if fin is not None and fin():
+                self._events(self.detector)
+            self._flush_batch()
+        self.streaming = False
+        if self.imu is not None and self._imu_ok:
+            self._configure_imu(0)
+
+    def _flush_batch(self):
+        n = self._batch_n
+        if n == 0:
+            return
+        self._batch_n = 0
+        if self.link is not None:
+            self.link.write(self.enc.samples_frame(self._batch_t0, self._period_us, n,
+                                                   self._batch, n * mt.SAMPLE_SIZE))
+
+    def _drain(self):
+        """Move every sample in the ring through scaling, batching and the detector."""
+        s = self.sampler
+        size = s.size
+        imu_data = s.imu_data
+        row = self._row
+        axes = self.board.imu_axes
+        force = self.force
+        bias = self.gyro_bias
+        ch = self.channels
+        det = self.detector
+        unpack = struct.unpack_from
+        while s.tail != s.head:
+            i = s.tail
+            t_us = self.now_us(s.ticks[i]) & 0xFFFFFFFF
+            chip = unpack("<hhhhhh", imu_data, i * 12)  # gx gy gz ax ay az
+            for k in range(3):
+                a, sign = axes[k]
+                ax = chip[3 + a] * sign
+                gx = (chip[a] * sign) - bias[k]
+                row[k] = 32767 if ax > 32767 else ax
+                row[3 + k] = 32767 if gx > 32767 else (-32768 if gx < -32768 else gx)
+            fc = 0
+            if force is not None:
+                fc = force.raw_to_mn(s.force_raw[i]) // FORCE_MN_PER_LSB
+                if fc > 65535:
+                    fc = 65535
+            row[6] = fc
+            gap = s.gap[i]
+            s.tail = i + 1 if i + 1 < size else 0
+            if self._cal is not None:
+                self._cal_sample(row, s.force_raw[i])
+            if not self.streaming:
+                continue
+            if gap or self._batch_n >= self._batch_max:
+                self._flush_batch()
+            if self._batch_n == 0:
+                self._batch_t0 = t_us
+            if not ch & mt.CHANNEL_ACCEL:
+                row[0] = row[1] = row[2] = 0
+            if not ch & mt.CHANNEL_GYRO:
+                row[3] = row[4] = row[5] = 0
+            if not ch & mt.CHANNEL_FORCE:
+                row[6] = 0
+            struct.pack_into(mt.SAMPLE_FMT, self._batch, self._batch_n * mt.SAMPLE_SIZE,
+                             row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+            self._batch_n += 1
+            if self._batch_n >= self._batch_max:
+                self._flush_batch()
+            if det is not None:
+                if det.push(t_us, row[0], row[1], row[2], row[3], row[4], row[5], row[6]):
+                    self._events(det)
+
+    def _events(self, det):
+        self._flush_batch()  # samples up to the event go out first: wire order = time order
+        while True:
+            ev = det.pop()
+            if ev is None:
+                return
+            kind, count, t0, tp, t1, amp, hold = ev
+            if kind == EV_REP:
+                self.reps = count
+                self.send(mt.T_REP, self.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF, tp & 0xFFFFFFFF,
+                          t1 & 0xFFFFFFFF, amp, hold)
+                target = self._det_target()
+                self.feedback.rep(target > 0 and amp >= target)
+            elif kind == EV_PARTIAL:
+                self.partials = count
+                self.send(mt.T_PARTIAL_REP, self.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF,
+                          tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp)
+                self.feedback.partial()
+            elif kind == EV_GRIP:
+                peak = amp // 10  # mN -> 0.01 N
+                self.send(mt.T_GRIP, t0 & 0xFFFFFFFF, t1 & 0xFFFFFFFF,
+                          0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
+                self.feedback.grip()
+
+    def _det_target(self):
+        if self.target_milli:
+            return self.target_milli
+        t = getattr(self.detector, "target_milli", 0)
+        if callable(t):
+            t = t()
+        return t if isinstance(t, int) else 0
+
+    # ------------------------------------------------------------ calibration
+    def _cal_begin(self, what, t, seq):
+        self._cal = [what, t, seq, 0, [0, 0, 0], [32767] * 3, [-32768] * 3, 0]
+        if not self.sampler.running():
+            if self.imu is not None and self._imu_ok:
+                self._configure_imu(200)
+            self.sampler.start(200)
+
+    def _cal_sample(self, row, force_raw):
+        c = self._cal
+        c[3] += 1
+        for k in range(3):
+            g = row[3 + k] + self.gyro_bias[k]
+            c[4][k] += g
+            if g < c[5][k]:
+                c[5][k] = g
+            if g > c[6][k]:
+                c[6][k] = g
+        c[7] += force_raw
+        if c[3] < CAL_SAMPLES:
+            return
+        self._cal = None
+        what, t, seq, n = c[0], c[1], c[2], c[3]
+        if not self.streaming:
+            self.sampler.stop()
+            if self.imu is not None and self._imu_ok:
+                self._configure_imu(0)
+        if what == mt.CALIBRATE_WHAT_REST:
+            udps = self.imu.gyro_udps_per_lsb() if self.imu else 1
+            if max(c[6][k] - c[5][k] for k in range(3)) * udps > CAL_STILL_UDPS:
+                self.nack(t, seq, mt.NACK_ERROR_BUSY)
+                self.log(mt.LOG_LEVEL_WARNING, "calibrate rest: the puck moved; hold it still")
+                return
+            self.gyro_bias = [c[4][k] // n for k in range(3)]
+        if self.force is not None:
+            self.force.tare(c[7] // n)
+        self.ack(t, seq)
+
+    # ------------------------------------------------------------ commands
+    def _command(self, t, seq):
+        try:
+            v = commands.parse(t, self.dec.payload)
+            self._handle(t, seq, v)
+        except Nack as e:
+            self.nack(t, seq, e.error, e.detail)
+        except (OSError, ValueError) as e:
+            self.nack(t, seq, mt.NACK_ERROR_INTERNAL)
+            self.log(mt.LOG_LEVEL_ERROR, "command 0x%02x failed: %r" % (t, e))
+
+    def _handle(self, t, seq, v):
+        cfg = self.config
+        if self._cal is not None and t in (mt.T_START, mt.T_CALIBRATE, mt.T_SET_CONFIG):
+            raise Nack(mt.NACK_ERROR_BUSY)
+        if t == mt.T_START:
+            if self.imu is None and self.force is None:
+                raise Nack(mt.NACK_ERROR_UNSUPPORTED)
+            self.ack(t, seq)
+            self.start_stream(v[0], v[1])
+        elif t == mt.T_STOP:
+            self.stop_stream()
+            self.ack(t, seq)
+        elif t == mt.T_SET_EXERCISE:
+            ex, target, on_pct, off_pct = v
+            d_on, d_off = commands.thresholds(ex)
+            self.exercise = ex
+            self.target_milli = target
+            self.on_pct = on_pct or d_on
+            self.off_pct = off_pct or d_off
+            self._det_key = None
+            self._new_detector(self.rate_hz or cfg.get(mt.CONFIG_KEY_RATE_HZ))
+            self.ack(t, seq)
+        elif t == mt.T_CALIBRATE:
+            what = v[0]
+            if what == mt.CALIBRATE_WHAT_TARGET_REP:
+                # the detector learns the target from the next full movement
+                self.target_milli = 0
+                arm = getattr(self.detector, "calibrate_target", None)
+                if arm is not None:
+                    arm()
+                else:
+                    self._det_key = None
+                    self._new_detector(self.rate_hz or cfg.get(mt.CONFIG_KEY_RATE_HZ))
+                self.ack(t, seq)
+                return
+            if self.streaming:
+                raise Nack(mt.NACK_ERROR_BAD_STATE)
+            if what == mt.CALIBRATE_WHAT_REST and (self.imu is None or not self._imu_ok):
+                raise Nack(mt.NACK_ERROR_UNSUPPORTED)
+            if what == mt.CALIBRATE_WHAT_FORCE_ZERO and self.force is None:
+                raise Nack(mt.NACK_ERROR_UNSUPPORTED)
+            self._cal_begin(what, t, seq)   # answered when done
+        elif t == mt.T_LED:
+            if self.board.led is None:
+                raise Nack(mt.NACK_ERROR_UNSUPPORTED)
+            self.feedback.set_led(v[0], v[1], v[2], v[3])
+            self.ack(t, seq)
+        elif t == mt.T_BUZZER:
+            if self.board.buzzer is None:
+                raise Nack(mt.NACK_ERROR_UNSUPPORTED)
+            self.feedback.beep(v[0], v[1])
+            self.ack(t, seq)
+        elif t == mt.T_PING:
+            dev = self.now_us() & 0xFFFFFFFF
+            self.ack(t, seq)
+            self.send(mt.T_PONG, v[0], dev)
+        elif t == mt.T_GET_CONFIG:
+            self.ack(t, seq)
+            self.send(mt.T_CONFIG, v[0], self._config_value(v[0]))
+        elif t == mt.T_SET_CONFIG:
+            key, value = v
+            if self.streaming and key in (mt.CONFIG_KEY_RATE_HZ, mt.CONFIG_KEY_ACCEL_RANGE_G,
+                                          mt.CONFIG_KEY_GYRO_RANGE_DPS):
+                raise Nack(mt.NACK_ERROR_BAD_STATE, 1)
+            cfg.set(key, value)
+            if key == mt.CONFIG_KEY_EXERCISE:
+                self.exercise = value
+                self.on_pct, self.off_pct = commands.thresholds(value)
+                self._det_key = None
+            elif key == mt.CONFIG_KEY_TARGET:
+                self.target_milli = value
+                self._det_key = None
+            elif key == mt.CONFIG_KEY_FEEDBACK:
+                self.feedback.enabled = value
+            elif key in (mt.CONFIG_KEY_ACCEL_RANGE_G, mt.CONFIG_KEY_GYRO_RANGE_DPS):
+                if self.imu is not None and self._imu_ok:
+                    self._configure_imu(0)
+            self.ack(t, seq)
+            self.send(mt.T_CONFIG, key, self._config_value(key))
+        elif t == mt.T_REBOOT:
+            if v[0] == mt.REBOOT_MODE_BOOTLOADER and getattr(self.hw, "bootloader", None) is None:
+                raise Nack(mt.NACK_ERROR_UNSUPPORTED, 1)
+            self.ack(t, seq)
+            self._reboot = v[0]
+        elif t == mt.T_GET_INFO:
+            self.ack(t, seq)
+            self.device_info()
+        elif t == mt.T_GET_STATUS:
+            self.ack(t, seq)
+            self.status()
+
+    def _config_value(self, key):
+        if key == mt.CONFIG_KEY_EXERCISE:
+            return self.exercise
+        if key == mt.CONFIG_KEY_TARGET:
+            return self.target_milli
+        return self.config.get(key)
+
+    # ------------------------------------------------------------ main loop
+    def _receive(self):
+        for link in self.links:
+            data = link.read()
+            for b in data:
+                r = self.dec.feed_byte(b)
+                if r == FRAME:
+                    self.link = link  # answers and the stream go where the host spoke
+                    self._command(self.dec.type, self.dec.seq)
+                elif r == ERROR:
+                    self.link = link
+
+    def step(self, wait_ms=IDLE_WAIT_MS):
+        """One pass of the main loop."""
+        if self.wdt is not None:
+            self.wdt.feed()
+        self._receive()
+        if self.sampler.running():
+            self._drain()
+        if self.streaming:
+            now = self.now_us()
+            if now >= self._next_status_us:
+                self._next_status_us = now + STATUS_PERIOD_US
+                self.status()
+        self.feedback.tick()
+        if self._reboot is not None:
+            return False
+        usb = self.links[0] if self.links else None
+        poller = getattr(usb, "poller", None)
+        if poller is not None:
+            self.hw.wait(poller, 0 if self.sampler.available() else wait_ms)
+        return True
+
+    def run(self):
+        self.setup()
+        while self.step():
+            pass
+        mode = self._reboot
+        self.stop_stream()
+        self.feedback.off()
+        for link in self.links:
+            link.flush()
+        if mode == mt.REBOOT_MODE_BOOTLOADER:
+            self.hw.bootloader()
+        self.hw.reset()

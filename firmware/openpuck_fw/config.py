@@ -1,0 +1,150 @@
+# Persistent configuration: a small binary file written atomically.
+#
+# File layout: b"OPC1" | count:u8 | count x (key:u8, value:i32le) | crc32:u32le
+# (CRC-32 of every byte before it). A save writes PATH.tmp, then renames it
+# over PATH; after a power cut the loader finds either the old file or the
+# new one complete, never a torn one (a torn .tmp fails its CRC and is
+# ignored). Values out of range in a file are replaced by their defaults.
+import struct
+
+from micropython import const
+
+from openpuck_fw import msgtable as mt
+from openpuck_fw.protocol import crc32
+
+_MAGIC = b"OPC1"
+_ENTRY_SIZE = const(5)
+
+RATES_HZ = (25, 50, 100, 200)
+ACCEL_RANGES_G = (2, 4, 8, 16)
+GYRO_RANGES_DPS = (125, 250, 500, 1000, 2000)
+MAX_TARGET_MILLI = const(10000000)  # the detector's limit: 10 kN or 10000 degrees
+
+DEFAULTS = {
+    mt.CONFIG_KEY_RATE_HZ: 200,
+    mt.CONFIG_KEY_ACCEL_RANGE_G: 4,
+    mt.CONFIG_KEY_GYRO_RANGE_DPS: 500,
+    mt.CONFIG_KEY_EXERCISE: 1,
+    mt.CONFIG_KEY_TARGET: 0,          # milli-units; 0 = auto target
+    mt.CONFIG_KEY_FEEDBACK: 3,        # bit 0 LED, bit 1 buzzer
+    mt.CONFIG_KEY_BLE_ENABLED: 1,
+}
+
+
+def valid(key, value):
+    """True if value is allowed for key (an integer key of enums.config_key)."""
+    if key == mt.CONFIG_KEY_RATE_HZ:
+        return value in RATES_HZ
+    if key == mt.CONFIG_KEY_ACCEL_RANGE_G:
+        return value in ACCEL_RANGES_G
+    if key == mt.CONFIG_KEY_GYRO_RANGE_DPS:
+        return value in GYRO_RANGES_DPS
+    if key == mt.CONFIG_KEY_EXERCISE:
+        return value in mt.EXERCISES
+    if key == mt.CONFIG_KEY_TARGET:
+        return 0 <= value <= MAX_TARGET_MILLI
+    if key == mt.CONFIG_KEY_FEEDBACK:
+        return 0 <= value <= 3
+    if key == mt.CONFIG_KEY_BLE_ENABLED:
+        return value in (0, 1)
+    return False
+
+
+def encode(values):
+    keys = sorted(values)
+    body = bytearray(_MAGIC)
+    body.append(len(keys))
+    for k in keys:
+        body.extend(struct.pack("<Bi", k, values[k]))
+    body.extend(struct.pack("<I", crc32(body) & 0xFFFFFFFF))
+    return bytes(body)
+
+
+def decode(data):
+    """Values from file bytes, or None if the file is torn or corrupt."""
+    if len(data) < 9 or data[:4] != _MAGIC:
+        return None
+    n = data[4]
+    end = 5 + n * _ENTRY_SIZE
+    if len(data) != end + 4:
+        return None
+    if crc32(data[:end]) & 0xFFFFFFFF != struct.unpack_from("<I", data, end)[0]:
+        return None
+    out = {}
+    for i in range(n):
+        k, v = struct.unpack_from("<Bi", data, 5 + i * _ENTRY_SIZE)
+        out[k] = v
+    return out
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+class Config:
+    """The values in force, loaded from and saved to `path` (None: RAM only)."""
+
+    def __init__(self, path=None, os_mod=None):
+        if os_mod is None:
+            import os as os_mod
+        self._os = os_mod
+        self.path = path
+        self.values = dict(DEFAULTS)
+        self.loaded_from = "defaults"
+        if path:
+            self.load()
+
+    def load(self):
+        self.values = dict(DEFAULTS)
+        self.loaded_from = "defaults"
+        for p in (self.path, self.path + ".tmp"):
+            data = _read(p)
+            if data is None:
+                continue
+            vals = decode(data)
+            if vals is None:
+                continue
+            for k, v in vals.items():
+                if k in DEFAULTS and valid(k, v):
+                    self.values[k] = v
+            self.loaded_from = p
+            return True
+        return False
+
+    def get(self, key):
+        return self.values[key]
+
+    def set(self, key, value, persist=True):
+        """Set a value; raise ValueError if invalid, OSError if it cannot be saved."""
+        if key not in DEFAULTS or not valid(key, value):
+            raise ValueError(key)
+        self.values[key] = value
+        if persist:
+            self.save()
+
+    def save(self):
+        if not self.path:
+            return
+        os = self._os
+        tmp = self.path + ".tmp"
+        data = encode(self.values)
+        with open(tmp, "wb") as f:
+            f.write(data)
+            if hasattr(f, "flush"):
+                f.flush()
+        try:
+            os.rename(tmp, self.path)
+        except OSError:
+            # a filesystem whose rename does not replace (FAT): the loader
+            # falls back to the complete .tmp while PATH is missing
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+            os.rename(tmp, self.path)
+        if hasattr(os, "sync"):
+            os.sync()

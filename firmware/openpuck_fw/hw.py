@@ -1,0 +1,52 @@
+# The hardware layer of a real board: MicroPython's machine and time modules
+# under the names the board files use. The virtual puck (boards/sim.py)
+# provides the same names with models in their place; nothing above this
+# layer knows which one it runs on.
+import machine
+import time
+
+I2C = machine.I2C
+ADC = machine.ADC
+Pin = machine.Pin
+PWM = machine.PWM
+Timer = machine.Timer
+WDT = machine.WDT
+unique_id = machine.unique_id
+
+ticks_us = time.ticks_us
+ticks_ms = time.ticks_ms
+ticks_diff = time.ticks_diff
+sleep_ms = time.sleep_ms
+
+IS_SIM = False
+BOOT_WINDOW_MS = 1000  # Ctrl-C in this window after reset reaches the REPL (make flash uses it)
+
+# enums.status reset_cause: 0 power-on, 1 soft, 2 watchdog, 3 brown-out
+RESET_POWER_ON = 0
+RESET_SOFT = 1
+RESET_WATCHDOG = 2
+RESET_BROWN_OUT = 3
+
+
+def reset_cause():
+    c = machine.reset_cause()
+    if c == getattr(machine, "WDT_RESET", -1):
+        return RESET_WATCHDOG
+    if c == getattr(machine, "SOFT_RESET", -1):
+        return RESET_SOFT
+    if c == getattr(machine, "BROWNOUT_RESET", -1):
+        return RESET_BROWN_OUT
+    return RESET_POWER_ON
+
+
+def reset():
+    machine.reset()
+
+
+def bootloader():
+    machine.bootloader()
+
+
+def wait(poller, timeout_ms):
+    """Sleep until input arrives on the USB link or timeout_ms passes; timer callbacks run meanwhile."""
+    poller.poll(timeout_ms)

