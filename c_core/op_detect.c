@@ -27,9 +27,10 @@ typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 #define STILL_TRACK_MS (200u) // still this long: rest reference follows
 #define STILL_BIAS_OK_MS (2000u)
 #define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
+#define STILL_END_MS (300u)   // still this long after coming back halfway: rep over
 #define INV_LP (2097)         // force low-pass, tau 32 ms: 2^26 / 32000
-#define INV_GLP (268)         // gyro low-pass, tau 250 ms: 2^26 / 250000
-#define INV_BIAS_FAST (17180) // bias while learning, tau 250 ms: 2^32 / 250000
+#define INV_GLP (134)         // gyro low-pass, tau 500 ms: 2^26 / 500000
+#define INV_BIAS_FAST (4295)  // bias while first learned, tau 1 s: 2^32 / 10^6
 #define INV_BASE_DOWN (8590)  // force falling below its baseline, tau 0.5 s
 #define PI_Q32_PER_DEG (74961321) // pi / 180 * 2^32
 #define MDEG_PER_RAD (57296)
@@ -124,7 +125,7 @@ op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_i
             cfg->fuse_tau_ms = 1000;
             cfg->track_tau_ms = 2000;
             cfg->bias_tau_ms = 4000;
-            cfg->still_mdps = 4000;
+            cfg->still_mdps = 5000;
             cfg->grip_on_mn = 12000;
             cfg->grip_off_mn = 6000;
             return OP_OK;
@@ -405,13 +406,13 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         s = d->f_lp - d->f_base;
     }
     if (!(d->flags & F_EX_ACTIVE)) {
-        // the rest follows slow drift while no rep is under way
-        a = gain(tdt, d->inv_track);
-        if (d->signal == OP_SIGNAL_TILT && d->still_ms >= STILL_TRACK_MS) {
+        // the rest follows slow drift while no rep is under way (4x slower while moving)
+        a = gain(tdt, d->still_ms >= STILL_TRACK_MS ? d->inv_track : d->inv_track >> 2);
+        if (d->signal == OP_SIGNAL_TILT) {
             d->ref[0] = follow(d->ref[0], d->g[0], a);
             d->ref[1] = follow(d->ref[1], d->g[1], a);
             d->ref[2] = follow(d->ref[2], d->g[2], a);
-        } else if (d->signal == OP_SIGNAL_HEADING && d->still_ms >= STILL_TRACK_MS) {
+        } else if (d->signal == OP_SIGNAL_HEADING) {
             d->ref[0] = follow(d->ref[0], 0, a);
         }
     }
@@ -426,11 +427,19 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         primary_end(d, t);
     } else if (r == 2) {
         new_rest(d);
-    } else if ((d->flags & F_EX_ACTIVE) && d->signal != OP_SIGNAL_FORCE &&
-               d->still_ms >= STILL_SHIFT_MS && s < d->on_thr && s < 2 * d->off_thr) {
-        // held still well below ON: the patient has settled in a new rest
-        d->flags &= (uint8_t)~F_EX_ACTIVE;
-        new_rest(d);
+    } else if ((d->flags & F_EX_ACTIVE) && d->signal != OP_SIGNAL_FORCE) {
+        a = d->target > 0 ? d->on_thr : 2 * d->off_thr;
+        if (d->ex.peak >= a && s < a && 2 * s < d->ex.peak && d->still_ms >= STILL_END_MS) {
+            // back more than halfway from a full excursion and still: the rep
+            // is over, the posture drifted; rest is here now
+            d->flags &= (uint8_t)~F_EX_ACTIVE;
+            primary_end(d, t);
+            new_rest(d);
+        } else if (d->still_ms >= STILL_SHIFT_MS && s < a && s < 2 * d->off_thr) {
+            // held still well below ON: the patient has settled in a new rest
+            d->flags &= (uint8_t)~F_EX_ACTIVE;
+            new_rest(d);
+        }
     }
     if (d->grip_on > 0) {
         s = d->f_lp - d->f_base;
@@ -473,10 +482,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         if (d->signal == OP_SIGNAL_TILT) {
             memcpy(d->ref, d->g, sizeof(d->g));
         }
-        d->bias[0] = d->glp[0] = gx * 256;
-        d->bias[1] = d->glp[1] = gy * 256;
-        d->bias[2] = d->glp[2] = gz * 256;
-        return 0;
+        return 0; // gyro bias and its low-pass start at 0
     }
     dt = t_us - d->t_prev;
     d->t_prev = t_us;

@@ -42,9 +42,10 @@ _DT_MAX_US = const(200000)
 _STILL_TRACK_MS = const(200)
 _STILL_BIAS_OK_MS = const(2000)
 _STILL_SHIFT_MS = const(2000)
+_STILL_END_MS = const(300)
 _INV_LP = const(2097)
-_INV_GLP = const(268)
-_INV_BIAS_FAST = const(17180)
+_INV_GLP = const(134)
+_INV_BIAS_FAST = const(4295)
 _INV_BASE_DOWN = const(8590)
 _PI_Q32_PER_DEG = const(74961321)
 _MDEG_PER_RAD = const(57296)
@@ -132,7 +133,7 @@ def config_default(exercise_id):
         "auto_floor_milli": target_m // (10 if sig == SIGNAL_FORCE else 5),
         "min_rep_ms": int(mn * 1000.0 + 0.5), "max_rep_ms": int(mx * 1000.0 + 0.5),
         "accel_lsb_per_g": 8192, "force_mn_per_lsb": 50, "gyro_lsb_per_dps_x1000": 65536,
-        "fuse_tau_ms": 1000, "track_tau_ms": 2000, "bias_tau_ms": 4000, "still_mdps": 4000,
+        "fuse_tau_ms": 1000, "track_tau_ms": 2000, "bias_tau_ms": 4000, "still_mdps": 5000,
         "grip_on_mn": 12000, "grip_off_mn": 6000,
     }
 
@@ -326,13 +327,14 @@ class Detector:
             s = self.f_lp - self.f_base
         flags = self.flags
         if not (flags & _F_EX_ACTIVE):
-            a = _gain(tdt, self.inv_track)
-            if sig == SIGNAL_TILT and self.still_ms >= _STILL_TRACK_MS:
+            # the rest follows slow drift while no rep is under way (4x slower while moving)
+            a = _gain(tdt, self.inv_track if self.still_ms >= _STILL_TRACK_MS else self.inv_track >> 2)
+            if sig == SIGNAL_TILT:
                 ref = self.ref
                 ref[0] = _follow(ref[0], g[0], a)
                 ref[1] = _follow(ref[1], g[1], a)
                 ref[2] = _follow(ref[2], g[2], a)
-            elif sig == SIGNAL_HEADING and self.still_ms >= _STILL_TRACK_MS:
+            elif sig == SIGNAL_HEADING:
                 self.ref[0] = _follow(self.ref[0], 0, a)
         if (not (flags & (_F_EX_ACTIVE | _F_GRIP_ACTIVE))
                 or (sig != SIGNAL_FORCE and not (flags & _F_GRIP_ACTIVE))):
@@ -344,10 +346,17 @@ class Detector:
             self._primary_end(t)
         elif r == 2:
             self._new_rest()
-        elif ((self.flags & _F_EX_ACTIVE) and sig != SIGNAL_FORCE and self.still_ms >= _STILL_SHIFT_MS
-              and s < self.on_thr and s < 2 * self.off_thr):
-            self.flags &= ~_F_EX_ACTIVE
-            self._new_rest()
+        elif (self.flags & _F_EX_ACTIVE) and sig != SIGNAL_FORCE:
+            a = self.on_thr if self.target > 0 else 2 * self.off_thr
+            if self.ex[3] >= a and s < a and 2 * s < self.ex[3] and self.still_ms >= _STILL_END_MS:
+                # back more than halfway from a full excursion and still: rep over, rest is here
+                self.flags &= ~_F_EX_ACTIVE
+                self._primary_end(t)
+                self._new_rest()
+            elif self.still_ms >= _STILL_SHIFT_MS and s < a and s < 2 * self.off_thr:
+                # held still well below ON: the patient has settled in a new rest
+                self.flags &= ~_F_EX_ACTIVE
+                self._new_rest()
         if self.grip_on > 0:
             s = self.f_lp - self.f_base
             gr = self.grip
@@ -384,10 +393,7 @@ class Detector:
             _normalise(g)
             if self.signal == SIGNAL_TILT:
                 self.ref[0], self.ref[1], self.ref[2] = g
-            self.bias[0] = self.glp[0] = gx * 256
-            self.bias[1] = self.glp[1] = gy * 256
-            self.bias[2] = self.glp[2] = gz * 256
-            return 0
+            return 0  # gyro bias and its low-pass start at 0
         dt = (t_us - self.t_prev) & _M32
         self.t_prev = t_us
         if dt > _DT_MAX_US:
