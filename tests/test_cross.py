@@ -228,8 +228,9 @@ def test_m3_cost_reports_instructions_per_sample_for_every_signal_kind(build: Pa
     out = make(build, "m3-cost")
     kinds = {}
     for m in re.finditer(r"^detect (\S+) (\w+) target (auto|fixed) samples (\d+) mean ([\d.]+) "
-                         r"p50 (\d+) p99 (\d+) max (\d+)$", out, re.M):
-        name, kind, _, n, mean, p50, p99, most = m.groups()
+                         r"p50 (\d+) p99 (\d+) max (\d+) rate_hz ([\d.]+) insns_per_s (\d+)$", out, re.M):
+        name, kind, _, n, mean, p50, p99, most, rate, per_s = m.groups()
+        assert 10 <= float(rate) <= 1000 and int(per_s) > 0, m.group(0)
         assert int(n) > 1000 and 0 < int(p50) <= int(p99) <= int(most), m.group(0)
         assert 0 < float(mean) <= int(most), m.group(0)
         kinds.setdefault(kind, []).append(float(mean))

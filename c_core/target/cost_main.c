@@ -6,6 +6,7 @@
 //
 // Output lines (tests/test_cross.py and the report read them):
 //   detect <recording> <signal> target <auto|fixed> samples N mean M p50 H p99 P max X
+//          rate_hz R insns_per_s S
 //   frame <what> bytes B insns I per_byte R
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,8 +82,15 @@ static int detect_cost(const op_recording_t *rec, int32_t target_milli)
     printf("detect %s %s target %s samples %lu mean ", rec->name, signal_name(cfg.signal),
            target_milli ? "fixed" : "auto", (unsigned long)n);
     print_x100((total * 100u + n / 2u) / n);
-    printf(" p50 %lu p99 %lu max %lu\n", (unsigned long)cost[n / 2u], (unsigned long)cost[(n * 99u) / 100u],
+    printf(" p50 %lu p99 %lu max %lu", (unsigned long)cost[n / 2u], (unsigned long)cost[(n * 99u) / 100u],
            (unsigned long)cost[n - 1]);
+    // the load: instructions per second of recording (the rule ticks every
+    // 20 ms, so the cost per sample grows as the sample rate falls)
+    uint32_t span_us = rec->t_us[n - 1] - rec->t_us[0];
+    uint64_t rate_x10 = span_us ? ((uint64_t)(n - 1) * 10000000u + span_us / 2u) / span_us : 0;
+    uint64_t per_s = span_us ? (total * 1000000u + span_us / 2u) / span_us : 0;
+    printf(" rate_hz %lu.%lu insns_per_s %lu\n", (unsigned long)(rate_x10 / 10u),
+           (unsigned long)(rate_x10 % 10u), (unsigned long)per_s);
     return 0;
 }
 #endif
