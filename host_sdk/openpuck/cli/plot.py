@@ -1,0 +1,47 @@
+"""openpuck plot: a session as a picture."""
+from __future__ import annotations
+
+from . import CliError
+
+HELP = "plot a recording: signals with reps and grips marked (PNG)"
+DESCRIPTION = """\
+Draw FILE's accelerometer, gyroscope, force and exercise signal, with reps
+(green), partial reps (orange), grips (blue) and gaps (grey) marked and the
+session summary in the title. FILE is a recording (.opr), raw wire bytes
+(.bin) or a samples CSV (then the SDK detector finds the reps)."""
+EPILOG = """\
+examples:
+  openpuck plot session.opr -o session.png
+  openpuck plot ../shared/data/synthetic-dev/arm_raise-1001.csv --exercise arm_raise -o arm.png
+  openpuck plot session.opr -o session.svg --title "Mrs. K, week 3"
+"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("file", help="recording (.opr), wire bytes (.bin) or samples CSV")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="image to write (.png, .svg, .pdf)")
+    p.add_argument("--exercise", help="exercise (for a CSV, and for the signal panel)")
+    p.add_argument("--target", help="target for a CSV's detector (N or degrees, or auto)")
+    p.add_argument("--title", help="title instead of the summary")
+
+
+def run(args) -> int:
+    import os
+    from ..exercises import names
+    from ..plot import plot_session
+    from ..recording import RecordingError, load_session
+    if args.exercise and args.exercise not in names():
+        raise CliError(f"--exercise {args.exercise!r}: one of {', '.join(names())}")
+    ext = os.path.splitext(args.output)[1].lower()
+    if ext not in (".png", ".svg", ".pdf", ".jpg", ".jpeg"):
+        raise CliError(f"{args.output}: give a .png, .svg or .pdf name")
+    try:
+        s = load_session(args.file, exercise=args.exercise, target=args.target)
+    except RecordingError as e:
+        raise CliError(str(e)) from None
+    if len(s.samples) == 0:
+        raise CliError(f"{args.file}: no samples to plot")
+    plot_session(s, args.output, exercise=args.exercise, title=args.title)
+    sm = s.summary()
+    print(f"{args.output}: {sm['reps']} reps, {sm['grips']} grips, {sm['duration_s']:.1f} s")
+    return 0

@@ -1,0 +1,153 @@
+"""Plot a session: signals with reps and grips marked, the summary in the title.
+
+    from openpuck.plot import plot_session
+    from openpuck.recording import load_session
+    plot_session(load_session("session.opr"), "session.png")
+
+Panels: accelerometer (g), gyroscope (deg/s), force (N) and the exercise's
+signal (force above rest for force exercises; tilt from rest for tilt
+exercises, from the accelerometer; heading from the integrated z gyro).
+Reps are green bands with their peak marked, partial reps orange bands,
+grips blue ticks on the force panel, gaps grey hatched bands; an uncertain
+rep has a red edge. Needs matplotlib (``pip install openpuck[plot]``); uses
+the Agg backend, no display needed.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .errors import OpenPuckError
+from .exercises import get as get_exercise
+
+MAX_POINTS = 20_000
+
+
+def _mpl():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise OpenPuckError("plotting needs matplotlib: pip install openpuck[plot]") from None
+    return plt
+
+
+def exercise_signal(samples: Any, exercise: str) -> tuple[np.ndarray, str]:
+    """The exercise's signal from samples (an approximation of the detector's own)."""
+    ex = get_exercise(exercise)
+    t = samples.t
+    if len(t) == 0:
+        return np.empty(0), ex.unit
+    if ex.signal == "force":
+        f = samples.force.astype(np.float64)
+        base = np.percentile(f, 10)
+        return f - base, "N"
+    if ex.signal == "tilt":
+        a = samples.accel.astype(np.float64)
+        n0 = max(1, min(len(a), 50))
+        g0 = a[:n0].mean(axis=0)
+        g0 /= np.linalg.norm(g0) or 1.0
+        norm = np.linalg.norm(a, axis=1)
+        norm[norm == 0] = 1.0
+        cos = np.clip((a @ g0) / norm, -1.0, 1.0)
+        return np.degrees(np.arccos(cos)), "deg"
+    gz = samples.gyro[:, 2].astype(np.float64)
+    n0 = max(1, min(len(gz), 50))
+    gz = gz - gz[:n0].mean()
+    dt = np.diff(t, prepend=t[0])
+    return np.abs(np.cumsum(gz * dt)), "deg"
+
+
+def title_of(session: Any, name: str = "") -> str:
+    s = session.summary()
+    head = f"{name}: " if name else ""
+    if s["reps"] == 0 and s["grips"] == 0:
+        return f"{head}no reps, {s['duration_s']:.1f} s"
+    u = s["unit"] or ""
+    line = (f"{head}{s['exercise'] or 'session'}: {s['reps']} reps, {s['partial_reps']} partial, "
+            f"{s['grips']} grips")
+    if s["reps"]:
+        line += (f"\nmean {s['mean_amplitude']:.1f} {u}, best {s['best_amplitude']:.1f} {u}, "
+                 f"{s['reps_per_minute']:.1f} reps/min, {s['time_under_tension_s']:.1f} s under tension")
+    line += f", {s['duration_s']:.1f} s"
+    if s["gaps"] or s["uncertain"]:
+        line += f"; {s['gaps']} gaps, {s['uncertain']} uncertain"
+    return line
+
+
+def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercise: str | None = None,
+                 title: str | None = None, dpi: int = 110):
+    """Draw ``session`` (from :func:`openpuck.recording.load_session`); save to ``path``
+    (PNG, SVG, PDF by extension) when given. Returns the matplotlib Figure."""
+    plt = _mpl()
+    s = session.samples
+    reps = session.of("rep")
+    exercise = exercise or (reps[0].exercise if reps else "grip_squeeze")
+    step = max(1, len(s) // MAX_POINTS)
+    t0 = float(s.t[0]) if len(s) else 0.0
+    sig, unit = exercise_signal(s, exercise)
+    # break the lines over gaps instead of drawing a straight line across them
+    idx = np.arange(0, len(s), step)
+    tt = s.t[idx]
+    cut = np.nonzero(np.diff(tt) > 1.5 * np.median(np.diff(tt)))[0] + 1 if len(tt) > 2 else []
+
+    def brk(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return np.insert(x, cut, np.nan, axis=0) if len(cut) else x
+    rel = brk(tt - t0)
+    acc, gyr, frc, sig_p = brk(s.accel[idx]), brk(s.gyro[idx]), brk(s.force[idx]), brk(sig[idx])
+    fig, axes = plt.subplots(4, 1, figsize=(12, 9), sharex=True,
+                             gridspec_kw={"height_ratios": [1, 1, 1, 1.3]})
+    colors = ("tab:red", "tab:green", "tab:blue")
+    for i, lab in enumerate("xyz"):
+        axes[0].plot(rel, acc[:, i], lw=0.8, color=colors[i], label=f"a{lab}")
+        axes[1].plot(rel, gyr[:, i], lw=0.8, color=colors[i], label=f"g{lab}")
+    axes[2].plot(rel, frc, lw=0.9, color="black", label="force")
+    axes[3].plot(rel, sig_p, lw=1.0, color="tab:purple", label=f"{exercise} signal")
+    axes[0].set_ylabel("accel (g)")
+    axes[1].set_ylabel("gyro (deg/s)")
+    axes[2].set_ylabel("force (N)")
+    axes[3].set_ylabel(f"signal ({unit})")
+    axes[3].set_xlabel("time (s from the first sample)")
+    for ax in axes[:2]:
+        ax.legend(loc="upper right", ncol=3, fontsize=8, framealpha=0.7)
+    for ev in session.events:
+        k = ev.kind
+        if k in ("rep", "partial_rep"):
+            color = "tab:green" if k == "rep" else "tab:orange"
+            for ax in axes:
+                ax.axvspan(ev.t_start - t0, ev.t_end - t0, color=color, alpha=0.15, lw=0)
+            if ev.uncertain:
+                axes[3].axvspan(ev.t_start - t0, ev.t_end - t0, fill=False, edgecolor="red", lw=1.2)
+            if k == "rep":
+                axes[3].axvline(ev.t_peak - t0, color="tab:green", lw=0.8, ls="--")
+                axes[3].annotate(f"{ev.count}", (ev.t_peak - t0, 1.0), xycoords=("data", "axes fraction"),
+                                 ha="center", va="bottom", fontsize=8, color="darkgreen")
+        elif k == "grip":
+            axes[2].plot([ev.t_end - t0], [ev.peak_force], marker="v", color="tab:blue", ms=6)
+            axes[2].hlines(ev.peak_force, ev.t_start - t0, ev.t_end - t0, color="tab:blue", lw=1.5)
+        elif k == "gap" and ev.t_start is not None and ev.t_end is not None:
+            for ax in axes:
+                ax.axvspan(ev.t_start - t0, ev.t_end - t0, facecolor="0.85", hatch="//",
+                           edgecolor="0.5", lw=0)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    handles = [Patch(color="tab:green", alpha=0.3, label="rep"),
+               Patch(color="tab:orange", alpha=0.3, label="partial rep"),
+               Line2D([], [], marker="v", color="tab:blue", ls="-", label="grip (peak, hold)"),
+               Patch(facecolor="0.85", hatch="//", edgecolor="0.5", label="gap"),
+               Patch(fill=False, edgecolor="red", label="uncertain")]
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=9, frameon=False)
+    axes[2].legend(loc="upper left", fontsize=8)
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    name = os.path.basename(getattr(session, "path", "") or "")
+    fig.suptitle(title or title_of(session, name), fontsize=11)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
+        plt.close(fig)
+    return fig
