@@ -123,3 +123,12 @@ def test_physical_units_use_the_table_scales():
     assert phys["samples"][0][0] == 1.0 and phys["samples"][0][6] == pytest.approx(1.0)
     with pytest.raises(ProtocolError, match="accel_g_per_lsb"):
         protocol.physical(s)
+
+
+def test_spec_documents_every_message_and_field():
+    from pathlib import Path
+    spec = (Path(__file__).resolve().parent.parent / "protocol/spec.md").read_text("utf-8")
+    for m in protocol.MESSAGES:
+        assert f"### 0x{m['id']:02X} `{m['name']}`" in spec
+        for f in m["fields"] + m.get("repeat", {}).get("fields", []):
+            assert f"`{f['name']}`" in spec
