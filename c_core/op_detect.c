@@ -568,11 +568,21 @@ size_t op_detect_run(op_detect_t *d, const uint32_t *t_us, const int16_t *imu,
     return i;
 }
 
+// The oldest released event; pending auto-target candidates (kind 0) stay.
 int op_detect_pop(op_detect_t *d, op_detect_event_t *ev) {
-    if (d->q_len == 0 || d->q[d->q_head].kind == 0) {
+    int i, j;
+    for (i = 0; i < d->q_len; i++) {
+        if (d->q[(d->q_head + i) % OP_DETECT_QUEUE].kind != 0) {
+            break;
+        }
+    }
+    if (i == d->q_len) {
         return 0;
     }
-    *ev = d->q[d->q_head];
+    *ev = d->q[(d->q_head + i) % OP_DETECT_QUEUE];
+    for (j = i; j > 0; j--) { // close the gap from the head side
+        d->q[(d->q_head + j) % OP_DETECT_QUEUE] = d->q[(d->q_head + j - 1) % OP_DETECT_QUEUE];
+    }
     d->q_head = (uint8_t)((d->q_head + 1) % OP_DETECT_QUEUE);
     d->q_len--;
     return 1;

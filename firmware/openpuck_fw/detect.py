@@ -454,9 +454,11 @@ class Detector:
 
     def pop(self):
         """(kind, count, t_start_us, t_peak_us, t_end_us, amplitude_milli, hold_ms) or None."""
-        if not self.q or self.q[0][0] == 0:
-            return None
-        return tuple(self.q.pop(0))
+        q = self.q
+        for i in range(len(q)):
+            if q[i][0] != 0:  # pending auto-target candidates (kind 0) stay
+                return tuple(q.pop(i))
+        return None
 
     def calibrate_target(self):
         """Arm a calibration rep: the next full excursion sets the target (and counts)."""

@@ -235,15 +235,18 @@ def detect(samples: Any, exercise: str | int | Exercise = "grip_squeeze", target
     scale = 1e-3
     events, wraps, last = [], 0, 0
     for kind, count, ts, tp, te, amp, hold in raw:
-        if te < last:  # device time wrapped (recordings longer than 71 min)
+        if te + (1 << 31) < last:  # device time wrapped (recordings longer than 71 min)
             wraps += 1
-        last = te
+            last = te
+        else:  # events come out nearly in time order (auto-target candidates settle late)
+            last = max(last, te)
         base = t0 + wraps * 4294.967296
 
         def sec(x: int) -> float:
             return base + x * 1e-6 - (4294.967296 if x > te else 0.0)
         events.append(DetectEvent(KINDS.get(kind, str(kind)), count, sec(ts), sec(tp), base + te * 1e-6,
                                   amp * scale, hold * 1e-3))
+    events.sort(key=lambda e: (e.t_end, e.kind != "rep"))  # candidates settle late
     settled = det.target_milli
     return Detection(ex.name, ex.signal, ex.unit, settled / 1000.0 if settled else None,
                      cfg["target_milli"] == 0, events, scales)
