@@ -76,7 +76,7 @@ def test_every_module_cross_compiles_for_cortex_m0plus_and_m4f(build: Path) -> N
 
 
 def parse_size_table(text: str, needs: dict | None = None) -> dict[str, dict[str, dict[str, int]]]:
-    """{cpu: {module: {text, rodata, data, bss, flash, RAM}}} from `make size`;
+    """{cpu: {module: {text, rodata, data, bss, flash, RAM, stack}}} from `make size`;
     needs[cpu][module]: what the module takes from libc and libgcc."""
     tables: dict[str, dict[str, dict[str, int]]] = {}
     needs = {} if needs is None else needs
@@ -90,9 +90,9 @@ def parse_size_table(text: str, needs: dict | None = None) -> dict[str, dict[str
             columns = line.split()[1:]
         elif cpu and (m := re.match(r"^\s+needs (\w+): (.*)$", line)):
             needs.setdefault(cpu, {})[m.group(1)] = m.group(2).split()
-        elif cpu and columns and len(line.split()) == len(columns) + 1:
-            name, *values = line.split()
-            tables[cpu][name] = dict(zip(columns, map(int, values)))
+        elif cpu and columns and len(line.split()) in (len(columns), len(columns) + 1):
+            name, *values = line.split()  # total has no stack; "?": unbounded
+            tables[cpu][name] = {c: None if v == "?" else int(v) for c, v in zip(columns, values)}
     return tables
 
 
@@ -125,6 +125,13 @@ def test_size_reports_flash_and_ram_of_every_module_for_both_cpus(sizes) -> None
         for column in ("flash", "RAM"):
             assert modules["total"][column] == sum(
                 s[column] for name, s in modules.items() if name != "total")
+
+
+def test_size_reports_a_bounded_stack_for_every_module(sizes) -> None:
+    for cpu, modules in sizes.items():
+        for name, s in modules.items():
+            if name != "total":
+                assert s["stack"] is not None and s["stack"] <= 1024, (cpu, name, s)
 
 
 def test_mcu_build_uses_the_small_crc_table(sizes) -> None:
