@@ -110,16 +110,11 @@ class Detection:
 def read_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """A samples CSV (../shared/formats/samples-csv.md) as t, accel, gyro, force arrays."""
     try:
-        from .csvio import read_csv as _read  # the framing engineer's reader, when present
+        from .csvio import read_csv as _read  # the SDK's CSV reader (errors name file and line)
     except ImportError:
         _read = None
     if _read is not None:
-        try:
-            return _as_arrays(_read(path))
-        except DetectError:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError):
-            pass  # fall back to the plain reader for its error message
+        return _as_arrays(_read(path))
     with open(path, encoding="utf-8", errors="replace") as f:
         header = f.readline().strip().replace(" ", "")
         if header != CSV_HEADER:
@@ -153,6 +148,8 @@ def _as_arrays(samples: Any) -> dict[str, np.ndarray]:
         arr = arr.astype(np.float64)
         t, a, g, f = arr[:, 0], arr[:, 1:4], arr[:, 4:7], arr[:, 7]
     t = np.asarray(t, dtype=np.float64).reshape(-1)
+    if len(t) == 0:
+        raise DetectError("no samples")
     a = np.asarray(a, dtype=np.float64).reshape(-1, 3)
     g = np.asarray(g, dtype=np.float64).reshape(-1, 3)
     f = np.asarray(f, dtype=np.float64).reshape(-1)

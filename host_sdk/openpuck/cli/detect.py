@@ -1,0 +1,70 @@
+"""openpuck detect: count reps, partial reps and grips in a recorded CSV."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..detect import detect
+from ..exercises import CATALOGUE, get as get_exercise
+from . import CliError
+
+HELP = "count reps in a recording (CSV) with the puck's own detector"
+DESCRIPTION = """\
+Run the puck's rep detector (the C core, bit for bit what the puck runs) over
+a samples CSV (25 to 200 Hz, gaps allowed) and print the reps, partial reps
+and the session figures. Without --target the target is learned from the
+first reps of the set (auto), as on the puck.
+"""
+EPILOG = "exercises:\n" + "\n".join(
+    f"  {e.name:<20} {e.signal:<8} default target {e.target:g} {e.unit}" for e in CATALOGUE) + """
+
+examples:
+  openpuck detect rec.csv --exercise grip_squeeze
+  openpuck detect rec.csv --exercise arm_raise --target 60 --json
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("csv", metavar="FILE.csv", help="samples CSV (t_s,ax_g,...,force_n)")
+    p.add_argument("--exercise", "-e", required=True, help="exercise name (see below)")
+    p.add_argument("--target", "-t", default=None,
+                   help="the patient's target in N or degrees, or 'auto' (the default)")
+    p.add_argument("--json", action="store_true",
+                   help='print one JSON object {"exercise","target","count","partial","reps"}')
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        ex = get_exercise(args.exercise)
+    except KeyError as e:
+        raise CliError(str(e)) from None
+    target = args.target
+    if target is not None and str(target).strip().lower() != "auto":
+        try:
+            value = float(target)
+        except ValueError:
+            raise CliError(f"--target must be a number of {ex.unit} or 'auto', not {target!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise CliError(f"--target must be a positive number of {ex.unit} or 'auto', not {target!r}")
+        target = value
+    try:
+        det = detect(args.csv, exercise=ex, target=target)
+    except ValueError as e:  # DetectError and CSV problems are OpenPuckErrors too
+        raise CliError(str(e)) from None
+    if args.json:
+        print(json.dumps(det.as_json()))
+        return 0
+    s = det.summary()
+    unit = det.unit
+    tgt = f"{det.target:g} {unit}" if det.target else "not learned (too few clear reps)"
+    print(f"{ex.name}: {s['reps']} reps, {s['partial_reps']} partial, {s['grips']} grips"
+          f" (target {tgt}{', auto' if det.auto else ''})")
+    for e in det.events:
+        hold = f"  hold {e.hold:.2f} s" if e.hold else ""
+        print(f"  {e.kind:<7} {e.count:>3}  {e.t_start:8.2f} .. {e.t_end:8.2f} s"
+              f"  peak {e.t_peak:8.2f} s  {e.amplitude:7.1f} {unit if e.kind != 'grip' else 'N'}{hold}")
+    if s["reps"]:
+        print(f"mean amplitude {s['mean_amplitude']:.1f} {unit}, best {s['best_amplitude']:.1f} {unit},"
+              f" mean rep {s['mean_rep_duration_s']:.2f} s, time under tension"
+              f" {s['time_under_tension_s']:.1f} s, {s['reps_per_minute']:.1f} reps/min")
+    return 0
