@@ -1,0 +1,76 @@
+"""openpuck stream: watch a puck live."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from . import CliError
+from .record import add_session_arguments, start_session
+
+HELP = "watch a puck live: values, reps, grips, rate, loss (--lsl, --json)"
+DESCRIPTION = """\
+Connect to a puck, start the exercise and show what it says: a live
+terminal view (values, reps, grips, sample rate, loss) on a terminal, one
+line per event otherwise. --json prints one JSON object per event per line
+for scripts; --lsl publishes samples and events as Lab Streaming Layer
+streams (LabRecorder sees them as "OpenPuck <serial> samples/events")."""
+EPILOG = """\
+examples:
+  openpuck stream /dev/ttyACM0
+  openpuck stream sim: --exercise grip_squeeze --target 25
+  openpuck stream ble:OpenPuck-1A2B --lsl               for LabRecorder
+  openpuck stream sim:?speed=max --json --seconds 10 | jq -c 'select(.kind=="rep")'
+  openpuck stream /dev/ttyACM0 --record session.opr     watch and record at once
+"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("url", help="the puck: serial:PORT, a port path, ble:NAME, sim:[...], replay:FILE")
+    add_session_arguments(p)
+    p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (default: Ctrl-C)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON object per event per line")
+    out.add_argument("--plain", action="store_true", help="one line per event, no live view")
+    p.add_argument("--status", action="store_true", help="also print status events (--json, --plain)")
+    p.add_argument("--lsl", action="store_true", help="publish LSL outlets for samples and events")
+    p.add_argument("--record", metavar="FILE", help="also record the raw bytes to FILE (.opr)")
+
+
+def run(args) -> int:
+    import openpuck
+    from ..events import format_event
+    if args.seconds is not None and args.seconds <= 0:
+        raise CliError("--seconds must be > 0")
+    if args.lsl:
+        from ..lsl import _pylsl
+        _pylsl()  # fail before connecting, with the reason
+    live = not (args.json or args.plain) and sys.stdout.isatty()
+    if live:
+        from ..live import _rich
+        _rich()
+    with openpuck.connect(args.url, record=args.record) as puck:
+        if args.lsl:
+            from ..lsl import LslOutlets
+            outlets = LslOutlets.for_puck(puck, rate_hz=args.rate)
+            print(f"LSL: streams '{outlets.samples_outlet.get_info().name()}' and "
+                  f"'{outlets.events_outlet.get_info().name()}'", file=sys.stderr)
+        start_session(puck, args)
+        if live:
+            from ..live import LiveView
+            LiveView(puck).run(seconds=args.seconds)
+        else:
+            try:
+                for ev in puck.events(duration=args.seconds):
+                    if ev.kind == "config" or (ev.kind == "status" and not args.status):
+                        continue
+                    print(json.dumps(ev.as_dict()) if args.json else format_event(ev), flush=True)
+            except BrokenPipeError:  # `| head`
+                return 0
+        if puck.closed_reason is not None:
+            raise CliError(str(puck.closed_reason))
+        c = puck.counters
+    if not args.json:
+        print(f"-- {c['samples']} samples, {c['lost_frames']} frames lost, {c['gaps']} gaps, "
+              f"{c['reconnects']} reconnects", file=sys.stderr)
+    return 0
