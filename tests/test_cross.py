@@ -2,8 +2,11 @@
 
 - Every c_core module compiles for Cortex-M0+ and Cortex-M4F with
   arm-none-eabi-gcc, C99, freestanding, -Wall -Wextra -Werror -pedantic.
-- `make -C c_core size` reports flash and RAM per module for both CPUs; the
-  MCU build uses the small CRC table.
+- `make -C c_core size` reports flash, RAM and worst-case stack per module
+  for both CPUs; the MCU build uses the small CRC table; the detectors pull in
+  no floating-point helpers.
+- The M3 harness itself (c_core/target/): semihosting output and exit status,
+  faults end the run, C99 printf formats, exact instruction counts.
 - Every C unit test (c_core/tests/test_*.c) is built for Cortex-M3 and passes
   on QEMU's mps2-an385 machine, output and exit status through semihosting.
 - The detector gives the same events on the emulated M3 as on the host
