@@ -27,6 +27,7 @@ EXIT_WATCHDOG = const(76)
 _TICKS_PERIOD = const(1 << 30)
 _TICKS_MASK = const((1 << 30) - 1)
 _TICKS_HALF = const(1 << 29)
+_FAST_TICKS_PER_WAIT = const(4)   # at speed inf: timer ticks per idle of the main loop
 
 IS_SIM = True
 BOOT_WINDOW_MS = 0
@@ -117,13 +118,16 @@ class Clock:
         if self.fast:
             if poller.poll(0):
                 return
-            due = self._next_due()
-            if due < 0:
+            if self._next_due() < 0:
                 self._advance_real(poller, timeout_ms)
                 return
-            if due > self.virt_us:
-                self.virt_us = due
-            self._fire_until(self.virt_us, 4)
+            for _ in range(_FAST_TICKS_PER_WAIT):
+                due = self._next_due()
+                if due < 0:
+                    break
+                if due > self.virt_us:
+                    self.virt_us = due
+                self._fire_until(self.virt_us, 1)
             return
         now = self.now_us()
         due = self._next_due()

@@ -1,0 +1,263 @@
+# runs on: micropython
+# The whole firmware app on the virtual board with an in-memory link:
+# every command answered, nacks keep the stream going, sample batches,
+# dropped samples, status, calibration, feedback, reboot and watchdog.
+# argv[1]: an empty scratch directory (the puck's flash).
+import struct
+import sys
+import time
+
+import micropython
+
+from fwtest import check, done, eq
+from boards import pico_w, sim_hw, sim_motion
+from openpuck_fw import msgtable as mt
+from openpuck_fw.app import App
+from openpuck_fw.protocol import FRAME, Encoder, FrameDecoder
+from openpuck_fw.sampler import Sampler
+
+
+class Poller:
+    def __init__(self, link):
+        self.link = link
+
+    def poll(self, timeout_ms=-1):
+        if self.link.rx:
+            return [1]
+        if timeout_ms > 0:
+            time.sleep_ms(timeout_ms)   # a real wait: idle time passes
+        return []
+
+
+class MemLink:
+    name = "usb"
+
+    def __init__(self):
+        self.rx = bytearray()
+        self.tx = bytearray()
+        self.poller = Poller(self)
+
+    def read(self, max_bytes=64):
+        out = bytes(self.rx[:max_bytes])
+        self.rx = self.rx[max_bytes:]
+        return out
+
+    def write(self, frame):
+        self.tx += frame
+
+    def flush(self):
+        pass
+
+
+host = Encoder()
+
+
+def cmd(link, t, payload=b""):
+    link.rx += host.frame(t, payload)
+    return host.seq - 1
+
+
+def frames(link):
+    d = FrameDecoder()
+    out = []
+    for b in bytes(link.tx):
+        if d.feed_byte(b) == FRAME:
+            out.append((d.type, d.seq, d.payload))
+    link.tx = bytearray()
+    return out
+
+
+def of(fs, t):
+    return [f for f in fs if f[0] == t]
+
+
+def run(app, steps):
+    for _ in range(steps):
+        if not app.step():
+            return False
+    return True
+
+
+def make_app(scenario=None, state=None):
+    sim_hw.setup(float("inf"), sim_motion.scenario(scenario) if scenario else None)
+    sim_hw._devices.clear()
+    sim_hw._motion_clock.__init__()
+    sim_hw._last_key = -1
+    board = pico_w.make(sim_hw, name="sim", config_path=state, ble=False)
+    link = MemLink()
+    board.links = [link]
+    app = App(board, 0)
+    app.setup()
+    return app, link
+
+
+state = sys.argv[1] + "/openpuck.cfg"
+app, link = make_app("still", state=state)
+fs = frames(link)
+eq("boot: device_info first", fs[0][0], mt.T_DEVICE_INFO)
+eq("boot: a log line", fs[1][0], mt.T_LOG)
+check("boot log names the board", b"boot sim" in fs[1][2])
+caps = struct.unpack_from("<I", fs[0][2], 4)[0]
+check("caps: imu force led buzzer usb config watchdog",
+      caps & 0x1AF == 0x1AF and not caps & mt.CAPABILITY_BLE, hex(caps))
+
+# ping -> ack then pong with the host time
+s = cmd(link, mt.T_PING, struct.pack("<Q", 123456789012))
+run(app, 2)
+fs = frames(link)
+eq("ping answered by ack, pong", [f[0] for f in fs], [mt.T_ACK, mt.T_PONG])
+eq("ack names the command", struct.unpack("<BH", fs[0][2]), (mt.T_PING, s))
+eq("pong echoes", struct.unpack_from("<Q", fs[1][2])[0], 123456789012)
+
+# every refused command gets a nack with its error, and the puck carries on
+cmd(link, 0x7E)
+cmd(link, mt.T_START, b"\xc8")
+cmd(link, mt.T_START, struct.pack("<HB", 123, 7))
+cmd(link, mt.T_SET_CONFIG, struct.pack("<Bi", 6, 1))
+cmd(link, mt.T_REBOOT, struct.pack("<B", 1))        # the sim has no bootloader
+link.rx += b"\x05\x01\x02\x03\x04\x00"                # a damaged frame: counted, not answered
+run(app, 3)
+fs = frames(link)
+eq("nacks", [(f[0], f[2][3], f[2][4]) for f in fs],
+   [(mt.T_NACK, mt.NACK_ERROR_UNKNOWN_TYPE, 0), (mt.T_NACK, mt.NACK_ERROR_BAD_LENGTH, 0),
+    (mt.T_NACK, mt.NACK_ERROR_OUT_OF_RANGE, 1), (mt.T_NACK, mt.NACK_ERROR_UNSUPPORTED, 1),
+    (mt.T_NACK, mt.NACK_ERROR_UNSUPPORTED, 1)])
+eq("rx_errors", app.dec.rx_errors, 1)
+
+# config: set persists, get answers ack + config
+cmd(link, mt.T_SET_CONFIG, struct.pack("<Bi", mt.CONFIG_KEY_FEEDBACK, 1))
+cmd(link, mt.T_GET_CONFIG, struct.pack("<B", mt.CONFIG_KEY_FEEDBACK))
+run(app, 2)
+fs = frames(link)
+eq("set/get config", [f[0] for f in fs], [mt.T_ACK, mt.T_CONFIG, mt.T_ACK, mt.T_CONFIG])
+eq("config value", struct.unpack("<Bi", fs[3][2]), (mt.CONFIG_KEY_FEEDBACK, 1))
+eq("persisted", App(app.board, 0).config.get(mt.CONFIG_KEY_FEEDBACK), 1)
+
+# stream at 200 Hz: batches of 20, contiguous, status once a second
+cmd(link, mt.T_START, struct.pack("<HB", 200, 7))
+run(app, 1)
+fs = frames(link)
+eq("start: ack then device_info", [f[0] for f in fs[:2]], [mt.T_ACK, mt.T_DEVICE_INFO])
+run(app, 700)     # up to 4 timer ticks per idle step at speed inf: about 14 s
+fs = frames(link)
+samples = of(fs, mt.T_SAMPLES)
+heads = [struct.unpack_from("<IHB", f[2]) for f in samples]
+check("batches of 20", all(h[2] == 20 for h in heads[:-1]), [h[2] for h in heads][:5])
+eq("period 5 ms", heads[0][1], 5000)
+check("batches contiguous", all((heads[i + 1][0] - heads[i][0]) % 2 ** 32 == 100000 for i in range(len(heads) - 1)))
+n_samples = sum(h[2] for h in heads)
+stats = of(fs, mt.T_STATUS)
+check("status once a second", abs(len(stats) - n_samples // 200) <= 1, (len(stats), n_samples))
+row = struct.unpack_from(mt.SAMPLE_FMT, samples[0][2], 7)
+check("flat puck: az ~ 1 g", abs(row[2] - 8197) < 100 and abs(row[0]) < 100, row)
+eq("samples start with gyro in range", abs(row[3]) < 100, True)
+
+# a command refused while streaming does not stop the stream
+cmd(link, mt.T_SET_CONFIG, struct.pack("<Bi", mt.CONFIG_KEY_RATE_HZ, 100))
+cmd(link, mt.T_CALIBRATE, struct.pack("<B", 0))
+run(app, 30)
+fs = frames(link)
+eq("bad_state while streaming", [f[2][3] for f in of(fs, mt.T_NACK)],
+   [mt.NACK_ERROR_BAD_STATE, mt.NACK_ERROR_BAD_STATE])
+check("still streaming", len(of(fs, mt.T_SAMPLES)) >= 5)
+
+# dropped samples: the main loop stalls for 1 s while the timer runs on
+clock = sim_hw.clock()
+before = app.sampler.available()
+clock._fire_until(clock.virt_us + 1000000, 1000)
+run(app, 40)
+fs = frames(link)
+eq("ring overflow counted", app.sampler.dropped, 200 - (app.sampler.size - 1 - before))
+heads = [struct.unpack_from("<IHB", f[2]) for f in of(fs, mt.T_SAMPLES)]
+gaps = [(heads[i + 1][0] - heads[i][0]) % 2 ** 32 for i in range(len(heads) - 1)]
+check("a dropped run ends a batch: one gap", len([g for g in gaps if g > 100000]) == 1, gaps)
+cmd(link, mt.T_GET_STATUS)
+run(app, 1)
+st = of(frames(link), mt.T_STATUS)[-1]
+eq("status reports drops", struct.unpack_from("<HBI", st[2])[2], app.sampler.dropped)
+
+cmd(link, mt.T_STOP)
+run(app, 5)
+frames(link)
+run(app, 50)
+eq("stopped: silence", frames(link), [])
+
+# the timer callback allocates nothing
+class NoAllocImu:
+    def read_into(self, buf):
+        pass
+
+
+class NoAllocForce:
+    def read_raw(self):
+        return 1234
+
+
+smp = Sampler(sim_hw, NoAllocImu(), NoAllocForce(), ring_size=8)
+cb = smp._cb
+micropython.heap_lock()
+try:
+    for _ in range(20):
+        cb(None)
+    ok = True
+except MemoryError:
+    ok = False
+micropython.heap_unlock()
+check("timer callback allocates nothing", ok)
+eq("full ring drops", smp.dropped, 13)
+
+# calibrate rest: answered when done
+cmd(link, mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_REST))
+run(app, 60)
+fs = frames(link)
+eq("calibrate acked", [f[0] for f in fs], [mt.T_ACK])
+check("gyro bias learnt", app.gyro_bias != [0, 0, 0], app.gyro_bias)
+
+# LED and buzzer commands drive the PWM models
+cmd(link, mt.T_LED, struct.pack("<BBBH", 255, 0, 10, 0))
+cmd(link, mt.T_BUZZER, struct.pack("<HH", 3000, 50))
+run(app, 1)
+pw = sim_hw.PWM.instances
+eq("LED red duty", pw[pico_w.LED_R].duty_u16(), 65535)
+eq("LED blue duty", pw[pico_w.LED_B].duty_u16(), 2570)
+eq("buzzer tone", (pw[pico_w.BUZZER].freq(), pw[pico_w.BUZZER].duty_u16()), (3000, 32768))
+run(app, 30)
+eq("buzzer stops after its duration", pw[pico_w.BUZZER].duty_u16(), 0)
+
+# reboot: acked, then the board resets (exit code 75 in the sim)
+cmd(link, mt.T_REBOOT, struct.pack("<B", 0))
+try:
+    app.run()
+    code = None
+except SystemExit as e:
+    code = e.args[0] if e.args else 0
+eq("reboot resets", code, sim_hw.EXIT_SOFT_RESET)
+check("reboot acked first", of(frames(link), mt.T_ACK) != [])
+
+# feedback: a grip scenario lights the LED and beeps on each rep and grip
+app, link = make_app("grip10")
+cmd(link, mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 20000, 0, 0))
+cmd(link, mt.T_START, struct.pack("<HB", 200, 7))
+seen_led = set()
+seen_tone = set()
+for _ in range(1800):
+    app.step()
+    seen_led.add(sim_hw.PWM.instances[pico_w.LED_G].duty_u16() > 0)
+    seen_tone.add(sim_hw.PWM.instances[pico_w.BUZZER].freq())
+fs = frames(link)
+eq("grip10: 10 reps", len(of(fs, mt.T_REP)), 10)
+eq("grip10: 10 grips", len(of(fs, mt.T_GRIP)), 10)
+check("feedback LED flashed green", True in seen_led)
+check("feedback beeps", 2000 in seen_tone or 2600 in seen_tone, seen_tone)
+
+# the watchdog resets a main loop that stops feeding it
+app, link = make_app()
+try:
+    for _ in range(100):
+        sim_hw.clock().virt_us += 1000000
+        sim_hw.clock().check_wdt()
+    code = None
+except SystemExit as e:
+    code = e.args[0] if e.args else 0
+eq("watchdog resets", code, sim_hw.EXIT_WATCHDOG)
+done()
