@@ -1,0 +1,215 @@
+"""Opening the puck under test, and watching what it streams.
+
+Every test gets its puck from :meth:`Rig.open`, which hides only *where* the
+puck is: the virtual puck is started with :func:`openpuck.sim.start` (so a
+test can pull its plug or starve its watchdog), a board is opened by its URL,
+and with ``proxy=True`` the fault relay (faultproxy.py) is put between the
+puck's port and the SDK. From then on the test uses nothing but the SDK's
+public API on ``session.puck``.
+"""
+from __future__ import annotations
+
+import contextlib
+import shlex
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import openpuck
+import openpuck.sim
+
+from .faultproxy import FaultProxy
+from .targets import Target
+
+MAX_SPEED = float("inf")
+
+
+@dataclass
+class Session:
+    """One open puck: the SDK's Puck, and the sim or relay behind it, if any."""
+
+    target: Target
+    puck: "openpuck.Puck"
+    vpuck: object | None = None       # openpuck.sim.VirtualPuck on the sim
+    proxy: FaultProxy | None = None
+    scenario: str | None = None
+    speed: float = 1.0
+
+    @property
+    def realtime(self) -> bool:
+        return self.speed == 1.0
+
+    def play(self) -> None:
+        """Start the session's scenario: the sim plays it by itself from boot;
+        a rig's actuator is told to play it (in the background)."""
+        if self.scenario is None or self.vpuck is not None:
+            return
+        act = self.target.actuator
+        if not act or self.scenario not in act["scenarios"]:
+            raise RuntimeError(f"{self.target.name}: no actuator scenario {self.scenario!r}")
+        cmd = act["command"].format(scenario=self.scenario)
+        subprocess.Popen(shlex.split(cmd))
+
+
+class Rig:
+    """Opens pucks of one target. Session-scoped: one per pytest session/worker."""
+
+    def __init__(self, target: Target, settings) -> None:
+        self.target = target
+        self.settings = settings
+        self._device: dict | None = None
+
+    def close(self) -> None:
+        pass
+
+    @contextlib.contextmanager
+    def open(self, scenario: str | None = None, speed: float = 1.0, proxy: bool = False,
+             recording: str | None = None, **connect_options):
+        """A connected Session. ``scenario``/``speed``/``recording`` choose what the
+        sim plays (a real puck runs in real time; a scenario needs its actuator)."""
+        t = self.target
+        vp = relay = puck = None
+        opts = {"timeout": 3.0, "reconnect_timeout": 30.0, **connect_options}
+        try:
+            if t.is_sim:
+                rec = recording or (t.recording if scenario is None else None)
+                vp = openpuck.sim.start(recording=rec, scenario=scenario, speed=speed)
+                port = vp.port
+            else:
+                speed = 1.0
+                port = t.port
+            if proxy:
+                if port is None:
+                    raise RuntimeError(f"{t.name}: the fault relay needs a serial port")
+                relay = FaultProxy(port)
+                url = "serial:" + relay.port
+            elif t.is_sim:
+                url = "serial:" + port
+            else:
+                url = t.url
+            puck = openpuck.connect(url, **opts)
+            yield Session(t, puck, vp, relay, scenario, speed)
+        finally:
+            if puck is not None:
+                puck.close()
+            if relay is not None:
+                relay.close()
+            if vp is not None:
+                vp.stop()
+
+    def describe_device(self, puck) -> dict:
+        info = puck.info
+        if info is None:
+            return {}
+        return {"firmware": info.firmware, "board": info.board, "serial": info.serial,
+                "protocol_version": info.protocol_version,
+                "capabilities": sorted(info.capabilities)}
+
+
+@dataclass
+class Arrival:
+    """An event and the host monotonic time it reached the application."""
+
+    event: object
+    host_s: float
+
+
+@dataclass
+class Probe:
+    """Everything a puck streams, gathered by callbacks on the SDK's reader thread."""
+
+    blocks: list = field(default_factory=list)
+    block_arrivals: list[float] = field(default_factory=list)   # host monotonic s per block
+    arrivals: list[Arrival] = field(default_factory=list)
+    first_sample_host_s: float | None = None
+    last_sample_host_s: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cv: threading.Condition = field(default=None)
+
+    def __post_init__(self) -> None:
+        self._cv = threading.Condition(self._lock)
+
+    def attach(self, puck) -> "Probe":
+        puck.on("samples", self._on_samples)
+        puck.on("*", self._on_event)
+        self._puck = puck
+        return self
+
+    def detach(self) -> None:
+        self._puck.off("samples", self._on_samples)
+        self._puck.off("*", self._on_event)
+
+    def _on_samples(self, b) -> None:
+        now = time.monotonic()
+        with self._cv:
+            if self.first_sample_host_s is None:
+                self.first_sample_host_s = now
+            self.last_sample_host_s = now
+            self.blocks.append(b)
+            self.block_arrivals.append(now)
+            self._cv.notify_all()
+
+    def _on_event(self, ev) -> None:
+        with self._cv:
+            self.arrivals.append(Arrival(ev, time.monotonic()))
+            self._cv.notify_all()
+
+    # --- views ----------------------------------------------------------------
+    def t(self) -> np.ndarray:
+        with self._lock:
+            blocks = list(self.blocks)
+        return np.concatenate([b.t for b in blocks]) if blocks else np.empty(0)
+
+    @property
+    def n_samples(self) -> int:
+        with self._lock:
+            return sum(len(b) for b in self.blocks)
+
+    def span(self) -> float:
+        with self._lock:
+            if not self.blocks:
+                return 0.0
+            return float(self.blocks[-1].t[-1] - self.blocks[0].t[0])
+
+    def events(self, kind: str) -> list:
+        with self._lock:
+            return [a.event for a in self.arrivals if a.event.kind == kind]
+
+    def arrivals_of(self, kind: str) -> list[Arrival]:
+        with self._lock:
+            return [a for a in self.arrivals if a.event.kind == kind]
+
+    def wait(self, pred, timeout: float) -> bool:
+        """Wait until ``pred(self)`` holds (checked on every sample block and event)."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while not pred(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cv.wait(min(left, 0.5))
+            return True
+
+    def wait_span(self, seconds: float, timeout: float) -> bool:
+        """Wait until the samples cover ``seconds`` of device time."""
+        return self.wait(lambda p: p._span_locked() >= seconds, timeout)
+
+    def _span_locked(self) -> float:
+        if not self.blocks:
+            return 0.0
+        return float(self.blocks[-1].t[-1] - self.blocks[0].t[0])
+
+    def wait_more_samples(self, n: int, timeout: float) -> bool:
+        start = self.n_samples
+        return self.wait(lambda p: sum(len(b) for b in p.blocks) >= start + n, timeout)
+
+
+def percentiles(values, ps=(50, 95, 99)) -> dict[str, float]:
+    a = np.asarray(values, dtype=float)
+    out = {f"p{p}": float(np.percentile(a, p)) for p in ps}
+    out["max"] = float(a.max())
+    out["n"] = int(a.size)
+    return out

@@ -1,0 +1,206 @@
+"""Every command is acked; malformed and out-of-range ones are nacked while streaming goes on.
+
+The SDK raises CommandError on a nack and CommandTimeout when nothing comes,
+so "acked" is simply "did not raise". Malformed frames the SDK would never
+send are written raw through the fault relay (unarmed: a transparent tap),
+which also shows the puck's answer on the wire.
+"""
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+import openpuck
+from openpuck import protocol
+from openpuck.puck import CommandError
+
+from .rig import Probe
+
+NACK = protocol.ENUMS["nack_error"]
+INT_KEYS = [k for k in protocol.ENUMS["config_key"] if k != "device_name"]
+
+
+def _calibrate(p, what):
+    p.calibrate(what)
+
+
+# name -> what to do; each must be acked (raise nothing) on an idle puck
+COMMANDS = {
+    "get_info": lambda p: p.get_info(),
+    "get_status": lambda p: p.get_status(),
+    "ping": lambda p: p.ping(),
+    "get_config": lambda p: [p.get_config(k) for k in INT_KEYS],
+    "set_config": lambda p: p.set_config("feedback", p.get_config("feedback")),
+    "set_exercise+start": lambda p: p.start(exercise="wrist_flexion", target=30.0, rate_hz=100),
+    "stop": lambda p: (p.start(), p.stop()),
+    "calibrate_rest": lambda p: p.calibrate("rest"),
+    "calibrate_force_zero": lambda p: p.calibrate("force_zero"),
+    "calibrate_target_rep": lambda p: p.calibrate("target_rep"),
+}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_command_is_acked(puck, name):
+    COMMANDS[name](puck)
+    assert puck.connected
+
+
+@pytest.mark.parametrize("part", ["led", "buzzer"])
+def test_feedback_commands_acked_or_refused_as_unsupported(puck, part):
+    """A board without the part says so (nack unsupported); with it, it obeys."""
+    has = part in puck.info.capabilities
+    act = (lambda: puck.led(0, 40, 0, duration=0.05)) if part == "led" else (
+        lambda: puck.buzzer(2000, duration=0.01))
+    if has:
+        act()
+    else:
+        with pytest.raises(CommandError) as e:
+            act()
+        assert e.value.code == NACK["unsupported"]
+
+
+def test_get_config_returns_what_set_config_set(puck):
+    old = puck.get_config("feedback")
+    try:
+        for v in (0, 1, 3):
+            assert puck.set_config("feedback", v) == v
+            assert puck.get_config("feedback") == v
+    finally:
+        puck.set_config("feedback", old)
+
+
+# -------------------------------------------------------- refused by the SDK's API
+# each: (what to do while streaming, nack error, field index (1-based, 0 = none))
+REFUSED = {
+    "start_rate_123": (lambda p: p.start(rate_hz=123), "out_of_range", 1),
+    "start_no_channels": (lambda p: p.start(channels=()), "out_of_range", 2),
+    "set_exercise_on_150pct": (lambda p: p.start(on_pct=150), "out_of_range", 3),
+    "set_exercise_off_above_on": (lambda p: p.start(on_pct=40, off_pct=50), "out_of_range", 4),
+    "buzzer_50hz": (lambda p: p.buzzer(50, 0.1), "out_of_range", 1),
+    "buzzer_0ms": (lambda p: p.buzzer(2000, 0.0), "out_of_range", 2),
+    "get_config_device_name": (lambda p: p.get_config("device_name"), "unsupported", 1),
+    "set_config_rate_123": (lambda p: p.set_config("rate_hz", 123), "out_of_range", 2),
+    "set_config_rate_while_streaming": (lambda p: p.set_config("rate_hz", 100), "bad_state", 1),
+    "calibrate_rest_while_streaming": (lambda p: p.calibrate("rest"), "bad_state", 0),
+}
+
+
+def test_refused_commands_are_nacked_while_streaming_goes_on(puck, hil_figures):
+    probe = Probe().attach(puck)
+    puck.start(exercise="grip_squeeze", rate_hz=200)
+    assert probe.wait_more_samples(50, timeout=10), "no samples after start"
+    wrong = []
+    for name, (act, error, detail) in REFUSED.items():
+        try:
+            act(puck)
+        except CommandError as e:
+            if (e.error, e.detail) != (error, detail):
+                wrong.append(f"{name}: nack {e.error} field {e.detail}, expected {error} "
+                             f"field {detail}")
+        else:
+            wrong.append(f"{name}: acked, expected nack {error}")
+        # a refused start left the previous session running: restart it as it was
+        if name.startswith(("start", "set_exercise")):
+            puck.start(exercise="grip_squeeze", rate_hz=200)
+    assert not wrong, "\n".join(wrong)
+    assert probe.wait_more_samples(200, timeout=10), "streaming stopped after the nacks"
+    c = puck.counters
+    assert c["lost_frames"] == 0 and c["crc_errors"] == 0
+    hil_figures("nacks_checked", len(REFUSED), note="refused commands while streaming")
+
+
+# -------------------------------------------------------- malformed frames, raw
+def raw_frame(type_id: int, payload: bytes, seq: int, version: int = 1,
+              crc_ok: bool = True) -> bytes:
+    body = struct.pack("<BBH", version, type_id, seq) + payload
+    crc = protocol.crc32(body) ^ (0 if crc_ok else 0xDEADBEEF)
+    return protocol.cobs_encode(body + struct.pack("<I", crc)) + b"\x00"
+
+
+T = {n: s.id for n, s in protocol.SPECS.items()}
+
+# name -> (frame, nack error, detail); seqs from 0xF000 never clash with the SDK's
+MALFORMED_NACKED = {
+    "unknown_type_0x7f": (raw_frame(0x7F, b"", 0xF001), "unknown_type", 0),
+    "up_type_sent_down": (raw_frame(T["ack"], b"\x40\x01\x00", 0xF002), "unknown_type", 0),
+    "start_too_short": (raw_frame(T["start"], b"\xc8", 0xF003), "bad_length", 0),
+    "set_exercise_empty": (raw_frame(T["set_exercise"], b"", 0xF004), "bad_length", 0),
+    "set_exercise_99": (raw_frame(T["set_exercise"], struct.pack("<BIBB", 99, 0, 0, 0), 0xF005),
+                        "out_of_range", 1),
+    "calibrate_what_9": (raw_frame(T["calibrate"], b"\x09", 0xF006), "out_of_range", 1),
+    "reboot_mode_7": (raw_frame(T["reboot"], b"\x07", 0xF007), "out_of_range", 1),
+    "get_config_key_99": (raw_frame(T["get_config"], b"\x63", 0xF008), "out_of_range", 1),
+}
+
+# frames the puck cannot read at all: no answer, counted in status.rx_errors
+MALFORMED_SILENT = {
+    "bad_crc": raw_frame(T["ping"], struct.pack("<Q", 1), 0xF101, crc_ok=False),
+    "version_2": raw_frame(T["ping"], struct.pack("<Q", 1), 0xF102, version=2),
+    "bad_cobs": b"\x09\x01\x02\x00",
+    "too_short": protocol.cobs_encode(b"\x01\x46") + b"\x00",
+}
+
+
+@pytest.mark.needs("byte_stream")
+def test_malformed_frames_are_nacked_or_counted_while_streaming_goes_on(hil, hil_figures):
+    with hil.open(proxy=True) as s:
+        puck, relay = s.puck, s.proxy
+        probe = Probe().attach(puck)
+        puck.start(exercise="grip_squeeze", rate_hz=200)
+        assert probe.wait_more_samples(50, timeout=10)
+        rx0 = puck.get_status().rx_errors
+        wrong = []
+        for name, (frame, error, detail) in MALFORMED_NACKED.items():
+            since = relay.ledger.frames_up
+            seq = struct.unpack_from("<H", protocol.cobs_decode(frame[:-1]), 2)[0]
+            relay.inject_down(frame)
+            ans = relay.wait_up(lambda f: f.type in ("ack", "nack") and f.message is not None
+                                and f.message["cmd_seq"] == seq, timeout=3, since=since)
+            if ans is None:
+                wrong.append(f"{name}: no answer")
+            elif ans.type != "nack" or (ans.message["error"], ans.message["detail"]) != (
+                    NACK[error], detail):
+                wrong.append(f"{name}: {ans.type} {ans.message.fields}, expected nack "
+                             f"{error} field {detail}")
+        for name, frame in MALFORMED_SILENT.items():
+            relay.inject_down(frame)
+        assert not wrong, "\n".join(wrong)
+        assert probe.wait_more_samples(200, timeout=10), "streaming stopped after bad frames"
+        st = puck.get_status()
+        assert st.streaming
+        assert st.rx_errors - rx0 == len(MALFORMED_SILENT), "rx_errors must count each bad frame"
+        assert puck.counters["lost_frames"] == 0
+        assert puck.ping() < 5
+    hil_figures("malformed_frames_checked", len(MALFORMED_NACKED) + len(MALFORMED_SILENT))
+
+
+@pytest.mark.needs("reboot", "realtime")
+@pytest.mark.destructive
+def test_reboot_is_acked_and_the_puck_comes_back(hil):
+    with hil.open() as s:
+        puck = s.puck
+        up0 = puck.get_status().uptime_s
+        puck.reboot()
+        deadline_ok = _wait(lambda: puck.connected and _status_or_none(puck) is not None, 20)
+        assert deadline_ok, "the puck did not come back after reboot"
+        st = puck.get_status()
+        assert st.reset_cause == "soft"
+        assert st.uptime_s < up0 + 20
+
+
+def _status_or_none(puck):
+    try:
+        return puck.get_status()
+    except openpuck.errors.OpenPuckError:
+        return None
+
+
+def _wait(pred, timeout: float) -> bool:
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
