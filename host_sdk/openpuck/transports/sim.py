@@ -14,6 +14,7 @@ to it through pyserial exactly as to a board, and stops it on close.
 """
 from __future__ import annotations
 
+from ..errors import OpenPuckError
 from .base import Transport, TransportError, check_params, parse_speed
 from .serial import SerialTransport
 
@@ -36,7 +37,7 @@ class SimTransport(SerialTransport):
             try:
                 self.vpuck = sim.start(recording=self.recording, scenario=self.scenario,
                                        speed=self.speed)
-            except (OSError, ValueError) as e:
+            except (OSError, ValueError, OpenPuckError) as e:  # SimError, SimUnavailable
                 raise TransportError(f"{self.url}: cannot start the virtual puck: {e}") from None
             self.port = self.vpuck.port
         super()._open()
