@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Instructions per function and per source line, from QEMU's exec log.
+"""Instructions per function and per source line, from QEMU's exec log
+(m3-profile and m0-profile).
 
     m3_profile.py --elf profile.elf --log profile.log --samples N [--top 20]
 

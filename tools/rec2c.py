@@ -69,6 +69,8 @@ def main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=Path, required=True, help="c_core/op_messages.h")
     parser.add_argument("-o", "--output", type=Path, required=True)
+    parser.add_argument("--max-samples", type=int, default=0,
+                        help="keep the first N samples of each recording (small boards)")
     parser.add_argument("csv", type=Path, nargs="+")
     opts = parser.parse_args(argv)
     ids = exercise_ids(opts.messages)
@@ -77,6 +79,10 @@ def main(argv: list[str]) -> int:
     table = []
     for i, path in enumerate(opts.csv):
         rec = load(path, ids)
+        if opts.max_samples:
+            rec["t_us"] = rec["t_us"][:opts.max_samples]
+            rec["imu"] = rec["imu"][:6 * opts.max_samples]
+            rec["force"] = rec["force"][:opts.max_samples]
         out.append(c_array("uint32_t", f"t_us_{i}", rec["t_us"], 12))
         out.append(c_array("int16_t", f"imu_{i}", rec["imu"], 12))
         out.append(c_array("int32_t", f"force_{i}", rec["force"], 12))

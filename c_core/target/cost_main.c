@@ -32,8 +32,17 @@ static void print_x100(uint64_t x100)
     printf("%lu.%02lu", (unsigned long)(x100 / 100u), (unsigned long)(x100 % 100u));
 }
 
+// Smaller boards (the 16 KB microbit) build with fewer samples and without
+// the host-side stream decoder.
+#ifndef COST_MAX_SAMPLES
+#define COST_MAX_SAMPLES (40000u)
+#endif
+#ifndef COST_STREAM
+#define COST_STREAM 1
+#endif
+
 #if OP_HAVE_DETECT
-#define MAX_SAMPLES (40000u)
+#define MAX_SAMPLES (COST_MAX_SAMPLES)
 static uint32_t cost[MAX_SAMPLES];
 static op_detect_t det;
 
@@ -99,11 +108,13 @@ static int detect_cost(const op_recording_t *rec, int32_t target_milli)
 static uint8_t payload[OP_PAYLOAD_MAX];
 static uint8_t wire[OP_WIRE_MAX + 1];
 static uint8_t body[OP_MAX_BODY];
+#if COST_STREAM
 static op_stream_t stream;
 static double out_t[2 * OP_SAMPLES_MAX_N];
 static float out_accel[6 * OP_SAMPLES_MAX_N], out_gyro[6 * OP_SAMPLES_MAX_N];
 static float out_force[2 * OP_SAMPLES_MAX_N];
 static uint8_t side[OP_SIDE_HEAD + OP_MAX_BODY];
+#endif
 
 static void report(const char *what, size_t bytes, uint32_t insns)
 {
@@ -172,6 +183,7 @@ static int frame_cost(void)
     }
     report("cobs_decode+check(wire)", wire_len, op_insn_count(&cal, op_insn_ticks(t0, t1)));
 
+#if COST_STREAM
     op_stream_init(&stream, 1.0f / 8192.0f, 1.0f / 65.536f, 0.05f);
     op_stream_out_t out;
     memset(&out, 0, sizeof out);
@@ -190,6 +202,7 @@ static int frame_cost(void)
         return 1;
     }
     report("stream_feed_soft_float(wire)", wire_len, op_insn_count(&cal, op_insn_ticks(t0, t1)));
+#endif
     return crc == 0 ? 1 : 0; // keep the CRC call
 }
 #endif

@@ -10,7 +10,7 @@ void op_insn_init(void)
 
 __attribute__((noinline)) void op_insn_loop(uint32_t n)
 {
-    __asm__ volatile("1: subs %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+    __asm__ volatile(".syntax unified\n1:\tsubs %0, %0, #1\n\tbne 1b" : "+l"(n) : : "cc");
 }
 
 static uint32_t time_loop(uint32_t n)

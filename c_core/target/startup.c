@@ -1,7 +1,8 @@
-// Startup for the Cortex-M3 of QEMU's mps2-an385: vector table, reset
-// handler (copy .data, zero .bss, start newlib's semihosting stdio, run
-// main, exit with its status through semihosting) and fault handlers that
-// end the run with a message instead of hanging.
+// Startup for the emulated boards (Cortex-M3 on QEMU's mps2-an385, Cortex-M0
+// on its microbit): vector table, reset handler (copy .data, zero .bss,
+// start newlib's semihosting stdio, run main, exit with its status through
+// semihosting) and fault handlers that end the run with a message instead
+// of hanging.
 #include <stdint.h>
 #include <stdlib.h>
 
