@@ -131,6 +131,13 @@ def test_size_reports_flash_and_ram_of_every_module_for_both_cpus(sizes) -> None
                 s[column] for name, s in modules.items() if name != "total")
 
 
+def test_size_reports_the_whole_core_linked_with_its_helpers(size_output: str, sizes) -> None:
+    linked = dict(re.findall(r"^(Cortex-\S+) .*?\n(?:.*\n)*?\s+linked: .*flash (\d+),", size_output, re.M))
+    assert set(linked) == set(sizes)
+    for cpu, flash in linked.items():
+        assert int(flash) >= sizes[cpu]["total"]["flash"] - 4096  # --gc-sections may drop a little
+
+
 def test_size_reports_a_bounded_stack_for_every_module(sizes) -> None:
     for cpu, modules in sizes.items():
         for name, s in modules.items():

@@ -11,7 +11,9 @@ RAM = data + bss. Objects are compiled with -ffunction-sections
 summed by kind. stack: the deepest call chain from any of the module's
 external functions, from gcc's -fcallgraph-info=su (.ci beside the .o;
 calls into libc/libgcc count 0, "?" when a call is indirect or dynamic).
-Below each table: what each module needs from the C
+Below each table: with --linked ELF (every global
+symbol of the core kept, libc and libgcc linked in, --gc-sections) the
+whole core's flash and RAM; and what each module needs from the C
 library and the compiler's runtime (memcpy, division and soft-float helpers),
 which the per-module figures do not include. Used by `make -C c_core size`.
 """
@@ -28,6 +30,8 @@ KINDS = ("text", "rodata", "data", "bss")
 
 
 def kind_of(section: str) -> str | None:
+    if section.startswith(".ARM.ex"):  # unwind tables pulled in with libgcc
+        return "rodata"
     for kind in KINDS:
         if section == "." + kind or section.startswith("." + kind + "."):
             return kind
@@ -117,12 +121,16 @@ def parse_groups(argv: list[str]) -> tuple[argparse.Namespace, list[tuple[str, l
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="arm-none-eabi-size")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--opt", default="-Os", help="the optimisation flag, for the heading")
     opts, rest = parser.parse_known_args(argv)
     groups: list[tuple[str, list[Path]]] = []
+    opts.linked = {}
     it = iter(rest)
     for arg in it:
         if arg == "--cpu":
             groups.append((next(it), []))
+        elif arg == "--linked" and groups:
+            opts.linked[groups[-1][0]] = Path(next(it))
         elif groups:
             groups[-1][1].append(Path(arg))
         else:
@@ -146,7 +154,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps({"sizes": report, "needs": needs}, indent=1))
         return 0
     for cpu, modules in report.items():
-        print(f"{cpu} (-Os), bytes per module")
+        print(f"{cpu} ({opts.opt}), bytes per module")
         header = ("module", *KINDS, "flash", "RAM", "stack")
         print(f"  {header[0]:<18}" + "".join(f"{h:>8}" for h in header[1:]))
         total = dict.fromkeys((*KINDS, "flash", "ram"), 0)
@@ -158,6 +166,10 @@ def main(argv: list[str]) -> int:
         if not modules:
             print("  (no modules yet)")
         print(f"  {'total':<18}" + "".join(f"{total[k]:>8}" for k in (*KINDS, "flash", "ram")) + f"{'':>8}")
+        if cpu in opts.linked:
+            linked = sections(opts.size, opts.linked[cpu])
+            print(f"  linked: every function of c_core with its libc/libgcc helpers: "
+                  f"flash {linked['flash']}, RAM {linked['ram']}")
         for name, syms in needs[cpu].items():
             print(f"  needs {name}: {' '.join(syms) if syms else '-'}")
         print()
