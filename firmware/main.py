@@ -10,14 +10,15 @@ def board_module():
     except ImportError:
         name = {"linux": "sim", "rp2": "pico_w", "esp32": "esp32s3_devkit"}.get(sys.platform, "")
     if name == "pico_w":
-        from boards import pico_w as b
-    elif name == "esp32s3_devkit":
-        from boards import esp32s3_devkit as b
-    elif name == "sim":
-        from boards import sim as b  # type: ignore[no-redef]
-    else:
-        raise ImportError("no board file for %r" % name)
-    return b
+        from boards import pico_w
+        return pico_w
+    if name == "esp32s3_devkit":
+        from boards import esp32s3_devkit
+        return esp32s3_devkit
+    if name == "sim":
+        from boards import sim
+        return sim
+    raise ImportError("no board file for %r" % name)
 
 
 def main():
@@ -35,7 +36,7 @@ def main():
         raise
     except Exception as e:  # noqa: BLE001 - the puck must come back, whatever failed
         if hw.IS_SIM:
-            sys.print_exception(e, sys.stderr)  # type: ignore[attr-defined]
+            sys.print_exception(e, sys.stderr)  # type: ignore[attr-defined,arg-type]
         try:
             from openpuck_fw import msgtable as mt
             app.log(mt.LOG_LEVEL_ERROR, "crash: %r" % (e,))

@@ -239,7 +239,7 @@ class Pin:
 
 
 class PWM:
-    instances = {}
+    instances: dict = {}
 
     def __init__(self, pin, freq=0, duty_u16=0):
         self.pin = pin
@@ -430,7 +430,7 @@ class LSM6DSOXModel:
         return out
 
 
-_devices = {}
+_devices: dict = {}
 
 
 class I2C:

@@ -313,6 +313,8 @@ class App:
 
     def _cal_sample(self, row, force_raw):
         c = self._cal
+        if c is None:
+            return
         c[3] += 1
         for k in range(3):
             g = row[3 + k] + self.gyro_bias[k]

@@ -31,10 +31,15 @@ def advertising_payload(name):
     return flags + _adv_field(0x09, name.encode()[:20])  # complete local name
 
 
+def uuid128_le(text):
+    """A 128-bit UUID string as the 16 little-endian bytes advertising data carries."""
+    from binascii import unhexlify
+    b = unhexlify(text.replace("-", ""))
+    return bytes(b[15 - i] for i in range(16))
+
+
 def scan_response_payload():
-    import bluetooth
-    uuid = bytes(bluetooth.UUID(NUS_UUID))           # 16 bytes, little-endian
-    return _adv_field(0x07, uuid)                    # complete list of 128-bit UUIDs
+    return _adv_field(0x07, uuid128_le(NUS_UUID))   # complete list of 128-bit UUIDs
 
 
 class BleLink:
@@ -67,7 +72,7 @@ class BleLink:
         self._advertise()
 
     def _advertise(self):
-        self._ble.gap_advertise(_ADV_INTERVAL_US, adv_data=self._adv, resp_data=self._resp)
+        self._ble.gap_advertise(_ADV_INTERVAL_US, self._adv, resp_data=self._resp)
 
     def _irq(self, event, data):
         if event == _IRQ_CENTRAL_CONNECT:
@@ -104,7 +109,8 @@ class BleLink:
         i = 0
         try:
             while i < n:
-                self._ble.gatts_notify(conn, self._tx_handle, mv[i:i + chunk])
+                # (the stubs list gatts_notify without its connection handle; MicroPython takes it first)
+                self._ble.gatts_notify(conn, self._tx_handle, bytes(mv[i:i + chunk]))  # type: ignore[call-arg,arg-type]
                 i += chunk
         except OSError:
             self.tx_dropped += 1

@@ -26,6 +26,8 @@ def parse(type_id, payload):
     if lay is None or lay[1] != "down":
         raise Nack(mt.NACK_ERROR_UNKNOWN_TYPE)
     fmt = lay[2]
+    if fmt is None:  # no command carries a str
+        raise Nack(mt.NACK_ERROR_UNKNOWN_TYPE)
     size = struct.calcsize(fmt)
     if len(payload) < size:
         raise Nack(mt.NACK_ERROR_BAD_LENGTH)

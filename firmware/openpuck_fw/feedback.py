@@ -27,7 +27,7 @@ class _Player:
         self._apply = apply
         self._ticks_ms = ticks_ms
         self._diff = ticks_diff
-        self._steps = ()
+        self._steps: tuple = ()
         self._i = 0
         self._start_ms = 0
         self._dur_ms = 0

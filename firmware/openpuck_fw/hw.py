@@ -43,8 +43,8 @@ def reset():
     machine.reset()
 
 
-def bootloader():
-    machine.bootloader()
+# the RP2040 can restart into its USB bootloader; a port without one refuses reboot(bootloader)
+bootloader = getattr(machine, "bootloader", None)
 
 
 def wait(poller, timeout_ms):

@@ -62,18 +62,24 @@ def firmware_dir() -> Path:
     repo = Path(__file__).resolve().parent.parent.parent / "firmware"
     if (repo / "main.py").is_file() and (repo / "openpuck_fw").is_dir():
         return repo
+    candidates = []
     try:
         from importlib.metadata import PackageNotFoundError, distribution
         dist = distribution("openpuck")
         for f in dist.files or ():
             if f.as_posix().endswith("share/openpuck/firmware/main.py"):
-                return Path(str(dist.locate_file(f))).resolve().parent
+                candidates.append(Path(str(dist.locate_file(f))).parent)
     except PackageNotFoundError:
         pass
+    here = Path(__file__).resolve().parent.parent          # site-packages, or a --target dir
+    candidates.append(here / "share" / "openpuck" / "firmware")
     for base in (sys.prefix, sys.exec_prefix, getattr(sys, "base_prefix", sys.prefix)):
-        p = Path(base) / "share" / "openpuck" / "firmware"
-        if (p / "main.py").is_file():
-            return p
+        candidates.append(Path(base) / "share" / "openpuck" / "firmware")
+    import sysconfig
+    candidates.append(Path(sysconfig.get_path("data")) / "share" / "openpuck" / "firmware")
+    for c in candidates:
+        if (c / "main.py").is_file() and (c / "openpuck_fw").is_dir():
+            return c.resolve()
     raise SimError("the puck firmware sources are missing from this installation "
                    "(expected share/openpuck/firmware); reinstall openpuck or set OPENPUCK_FIRMWARE_DIR")
 

@@ -1,0 +1,137 @@
+"""Deploy the compiled firmware to a puck over USB with mpremote (`make flash`).
+
+    python tools/flash.py --port /dev/ttyACM0 --board pico_w [--dry-run]
+
+The board must already run MicroPython (1.22 or newer; docs/hardware.md says
+how to install it). Steps: ask a running puck firmware to reboot (the
+protocol's reboot command), catch it in its 1 s boot window with Ctrl-C
+(mpremote does that when it connects), delete stale sources, copy the .mpy
+files the board needs plus main.py and board_config.py, reset the board.
+The puck's saved config (/openpuck.cfg) is kept.
+"""
+from __future__ import annotations
+
+import argparse
+import binascii
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "firmware"
+BOARDS = {
+    # board -> board modules it imports (besides boards/__init__)
+    "pico_w": ["pico_w"],
+    "esp32s3_devkit": ["esp32s3_devkit", "pico_w"],
+}
+T_REBOOT = 0x49
+
+
+def cobs_encode(data: bytes) -> bytes:
+    out = bytearray([0])
+    code_i, code = 0, 1
+    for i, b in enumerate(data):
+        if b == 0:
+            out[code_i] = code
+            code_i, code = len(out), 1
+            out.append(0)
+        else:
+            out.append(b)
+            code += 1
+            if code == 0xFF and i + 1 < len(data):
+                out[code_i] = code
+                code_i, code = len(out), 1
+                out.append(0)
+    out[code_i] = code
+    return bytes(out) + b"\x00"
+
+
+def reboot_frame(mode: int = 0) -> bytes:
+    body = bytes([1, T_REBOOT]) + struct.pack("<HB", 0, mode)
+    return cobs_encode(body + struct.pack("<I", binascii.crc32(body)))
+
+
+def stage(board: str, build: Path, dst: Path) -> list[str]:
+    """Copy what `board` needs into dst; return the device paths."""
+    if board not in BOARDS:
+        sys.exit(f"flash: unknown board {board!r} (known: {', '.join(BOARDS)})")
+    files = [build / "main.py"]
+    files += sorted((build / "openpuck_fw").rglob("*.mpy"))
+    files += [build / "boards" / "__init__.mpy"] + [build / "boards" / f"{b}.mpy" for b in BOARDS[board]]
+    out = []
+    for f in files:
+        if not f.exists():
+            sys.exit(f"flash: {f} missing; run make firmware")
+        rel = f.relative_to(build)
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, dst / rel)
+        out.append(rel.as_posix())
+    (dst / "board_config.py").write_text(f'BOARD = "{board}"\n')
+    out.append("board_config.py")
+    return out
+
+
+def cleanup_script(paths: list[str]) -> str:
+    """Device-side: delete .py sources that would shadow the new .mpy files."""
+    stale = [p[:-4] + ".py" for p in paths if p.endswith(".mpy")]
+    return ("import os\nfor f in %r:\n try:\n  os.remove(f)\n except OSError:\n  pass\n" % stale)
+
+
+def commands(port: str, staged: Path, paths: list[str]) -> list[str]:
+    mpremote = str(Path(sys.executable).parent / "mpremote")
+    if not Path(mpremote).exists():
+        mpremote = shutil.which("mpremote") or "mpremote"
+    cmd = [mpremote, "connect", port, "exec", cleanup_script(paths)]
+    for d in sorted({p.split("/")[0] for p in paths if "/" in p}):
+        cmd += ["+", "cp", "-r", str(staged / d), ":"]
+    cmd += ["+", "cp", str(staged / "main.py"), str(staged / "board_config.py"), ":"]
+    cmd += ["+", "reset"]
+    return cmd
+
+
+def interrupt(port: str) -> None:
+    """Ask a running puck firmware to reboot so mpremote catches its boot window."""
+    try:
+        import serial
+    except ImportError:
+        return
+    try:
+        with serial.Serial(port, 115200, timeout=0.2) as s:
+            s.write(reboot_frame())
+            s.flush()
+    except (OSError, serial.SerialException):
+        return
+    time.sleep(0.3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", default="/dev/ttyACM0")
+    ap.add_argument("--board", default="pico_w", choices=sorted(BOARDS))
+    ap.add_argument("--build", type=Path, default=BUILD)
+    ap.add_argument("--dry-run", action="store_true", help="print the mpremote command, change nothing")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="openpuck-flash-") as tmp:
+        staged = Path(tmp)
+        paths = stage(args.board, args.build, staged)
+        cmd = commands(args.port, staged, paths)
+        if args.dry_run:
+            print("files:", " ".join(paths))
+            print("command:", " ".join(c if "\n" not in c else repr(c) for c in cmd))
+            return 0
+        interrupt(args.port)
+        r = subprocess.run(cmd)
+        if r.returncode != 0:
+            print(f"flash: mpremote failed (exit {r.returncode}); is {args.port} a board running "
+                  "MicroPython? (docs/hardware.md)", file=sys.stderr)
+            return r.returncode
+    print(f"flash: {args.board} firmware deployed to {args.port}; the puck restarted")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
