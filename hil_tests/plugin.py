@@ -21,6 +21,13 @@ import pytest
 from . import report as rpt
 from .targets import NEEDS, RigError, Target, resolve
 
+__all__ = [  # what conftest.py takes: every hook and fixture, underscores included
+    "pytest_addoption", "pytest_configure", "pytest_configure_node", "pytest_generate_tests",
+    "pytest_runtest_logreport", "pytest_sessionstart", "pytest_sessionfinish",
+    "pytest_terminal_summary", "hil_settings", "hil_target", "hil_figures", "_hil_needs",
+    "hil", "puck",
+]
+
 ENV_PUCK = "OPENPUCK_HIL_PUCK"
 ENV_RIG = "OPENPUCK_HIL_RIG"
 
@@ -70,7 +77,7 @@ def _settings(config: pytest.Config) -> Settings:
                     stream_s=dur if dur is not None else (60.0 if short else 600.0),
                     rates=(200,) if short else (25, 50, 100, 200),
                     pings=100 if short else 500,
-                    fault_s=20.0 if short else 60.0,
+                    fault_s=60.0 if short else 300.0,
                     reps_realtime=True)
 
 
@@ -132,6 +139,7 @@ def _check_xdist(config: pytest.Config, targets: list[Target]) -> None:
                                 "workers; drop -n, or give one --puck per worker with --dist each")
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:  # xdist hook (controller side)
     node.workerinput["hil_report_dir"] = str(node.config.stash[_dir_key])
 
@@ -201,18 +209,26 @@ def hil_figures(request: pytest.FixtureRequest, hil_target: Target) -> Figures:
 
 
 @pytest.fixture(autouse=True)
-def _hil_needs(request: pytest.FixtureRequest) -> None:
-    """Skip (never fail) a test whose needs the target lacks; tag its report."""
+def _hil_needs(request: pytest.FixtureRequest):
+    """Skip (never fail) a test whose needs the target lacks; tag its report
+    with the puck's name and, once a test has talked to it, what it is."""
     marks = list(request.node.iter_markers("needs"))
     if "hil_target" not in request.fixturenames and not marks:
+        yield
         return
     target: Target = request.getfixturevalue("hil_target")
-    request.node.user_properties.append((rpt.PUCK_KEY, target.name))
+    props = request.node.user_properties
+    props.append((rpt.PUCK_KEY, target.name))
+    props.append((rpt.TARGET_KEY, json.dumps(target.describe())))
     for m in marks:
         for need in m.args:
             why = target.lacks(need)
             if why:
                 pytest.skip(why)
+    rig = request.getfixturevalue("hil")
+    yield
+    if rig.device:
+        props.append((rpt.DEVICE_KEY, json.dumps(rig.device)))
 
 
 @pytest.fixture(scope="session")
@@ -229,14 +245,7 @@ def hil(hil_target: Target, hil_settings: Settings, request: pytest.FixtureReque
 def puck(hil, request: pytest.FixtureRequest):
     """A connected puck (real time, the default scenario on the sim), closed after."""
     with hil.open() as session:
-        _tag_device(request, hil, session.puck)
         yield session.puck
-
-
-def _tag_device(request: pytest.FixtureRequest, hil, puck) -> None:
-    props = request.node.user_properties
-    props.append((rpt.TARGET_KEY, json.dumps(hil.target.describe())))
-    props.append((rpt.DEVICE_KEY, json.dumps(hil.describe_device(puck))))
 
 
 # -------------------------------------------------------------------- reports

@@ -51,7 +51,7 @@ class Session:
         if not act or self.scenario not in act["scenarios"]:
             raise RuntimeError(f"{self.target.name}: no actuator scenario {self.scenario!r}")
         cmd = act["command"].format(scenario=self.scenario)
-        subprocess.Popen(shlex.split(cmd))
+        return subprocess.Popen(shlex.split(cmd))
 
 
 class Rig:
@@ -60,7 +60,7 @@ class Rig:
     def __init__(self, target: Target, settings) -> None:
         self.target = target
         self.settings = settings
-        self._device: dict | None = None
+        self.device: dict | None = None   # what the puck said it is, once connected
 
     def close(self) -> None:
         pass
@@ -91,6 +91,8 @@ class Rig:
             else:
                 url = t.url
             puck = openpuck.connect(url, **opts)
+            if self.device is None:
+                self.device = self.describe_device(puck)
             yield Session(t, puck, vp, relay, scenario, speed)
         finally:
             if puck is not None:
@@ -213,3 +215,62 @@ def percentiles(values, ps=(50, 95, 99)) -> dict[str, float]:
     out["max"] = float(a.max())
     out["n"] = int(a.size)
     return out
+
+
+class Cable:
+    """The puck's USB cable, for unplug/replug tests.
+
+    On the sim: the virtual puck behind a stable path (a symlink, as udev
+    makes /dev/serial/by-id/...), with its flash (config) in a directory that
+    outlives it. ``unplug()`` stops it (power gone: the port vanishes, the
+    firmware dies); ``replug()`` starts a new one on the same flash and points
+    the path at its new port: a cold boot. On a board the rig's ``replug``
+    command (e.g. a uhubctl power cycle) does both in one ``cycle()``.
+    """
+
+    def __init__(self, target: Target, tmpdir, speed: float = 1.0) -> None:
+        self.target = target
+        self.speed = speed
+        self.vpuck = None
+        if target.is_sim:
+            self.flash = tmpdir / "flash"
+            self.flash.mkdir()
+            self.path = str(tmpdir / "ttyPUCK")
+            self.replug()
+        else:
+            self.path = target.port
+
+    @property
+    def url(self) -> str:
+        return "serial:" + self.path
+
+    def unplug(self) -> None:
+        if not self.target.is_sim:
+            raise RuntimeError("a board's cable is cycled with cycle()")
+        import os
+        os.unlink(self.path)
+        self.vpuck.stop()
+        self.vpuck = None
+
+    def replug(self) -> None:
+        import os
+        self.vpuck = openpuck.sim.start(recording=self.target.recording, speed=self.speed,
+                                        state_dir=self.flash)
+        tmp = self.path + ".new"
+        os.symlink(self.vpuck.port, tmp)
+        os.replace(tmp, self.path)
+
+    def cycle(self, off_s: float = 1.0) -> None:
+        """Pull the plug for ``off_s`` seconds and put it back."""
+        if self.target.is_sim:
+            self.unplug()
+            time.sleep(off_s)
+            self.replug()
+            return
+        cmd = self.target.caps.get("replug")
+        subprocess.run(shlex.split(str(cmd)), check=True, timeout=60)
+
+    def close(self) -> None:
+        if self.vpuck is not None:
+            self.vpuck.stop()
+            self.vpuck = None

@@ -130,7 +130,7 @@ def parse_spec(spec: str, name: str | None = None) -> Target:
         if rec and not Path(rec).exists():
             raise RigError(f"--puck={spec}: recording {rec} not found")
         return Target(name or "sim", "sim", "sim:" + (rec or ""), recording=rec,
-                      caps=_default_caps("sim"))
+                      board="sim", firmware=_sim_firmware(), caps=_default_caps("sim"))
     if spec.startswith("ble:"):
         addr = spec[4:]
         if not addr:
@@ -204,6 +204,19 @@ def resolve(specs: list[str], rigs: list[str]) -> list[Target]:
             for i, t in enumerate(dup):
                 t.name = f"{n}-{i + 1}"
     return out
+
+
+def _sim_firmware() -> str | None:
+    """The version of the firmware the virtual puck runs (its VERSION tuple in
+    openpuck_fw/__init__.py), so the handshake proves the sim runs this tree."""
+    try:
+        import openpuck.sim
+
+        src = (openpuck.sim.firmware_dir() / "openpuck_fw" / "__init__.py").read_text()
+    except Exception:  # noqa: BLE001 - no sim here: nothing to expect
+        return None
+    m = re.search(r"^VERSION\s*=\s*\((\d+),\s*(\d+),\s*(\d+)\)", src, re.M)
+    return ".".join(m.groups()) if m else None
 
 
 def _slug(s: str) -> str:

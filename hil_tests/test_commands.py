@@ -13,7 +13,7 @@ import pytest
 
 import openpuck
 from openpuck import protocol
-from openpuck.puck import CommandError
+from openpuck import CommandError
 
 from .rig import Probe
 
