@@ -1,0 +1,101 @@
+"""The suite's own tools: --puck specs, rig files, the run summary (no puck needed)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .report import RunSummary
+from .targets import NEEDS, RigError, load_rig, parse_spec, resolve
+
+pytestmark = pytest.mark.selftest
+RIGS = Path(__file__).parent / "rigs"
+
+
+@pytest.mark.parametrize("spec, kind, url", [
+    ("sim", "sim", "sim:"),
+    ("serial:/dev/ttyACM0", "serial", "serial:/dev/ttyACM0"),
+    ("/dev/ttyUSB1", "serial", "serial:/dev/ttyUSB1"),
+    ("ble:AA:BB:CC:DD:EE:FF", "ble", "ble:AA:BB:CC:DD:EE:FF"),
+])
+def test_puck_specs(spec, kind, url):
+    t = parse_spec(spec)
+    assert (t.kind, t.url) == (kind, url)
+
+
+@pytest.mark.parametrize("spec", ["", "tcp:1.2.3.4", "ble:", "serial:", "sim:nope.csv",
+                                  "sim:?speed=max"])
+def test_bad_specs_are_usage_errors(spec):
+    with pytest.raises(RigError):
+        parse_spec(spec)
+
+
+def test_the_sim_lacks_only_radio_and_real_sensors():
+    t = parse_spec("sim")
+    lacking = {n for n in NEEDS if t.lacks(n)}
+    assert lacking == {"radio", "real_sensors"}
+    assert "pseudo-terminal" in t.lacks("radio")
+
+
+def test_a_serial_board_without_a_rig_file_skips_what_needs_the_rig():
+    t = parse_spec("serial:/dev/ttyACM0")
+    assert {n for n in NEEDS if t.lacks(n)} == {"radio", "real_sensors", "motion", "replug",
+                                                "watchdog"}
+    assert "[actuator]" in t.lacks("motion")
+    assert parse_spec("ble:OpenPuck-1").lacks("byte_stream")
+
+
+def test_every_example_rig_file_loads():
+    files = sorted(RIGS.glob("*.toml"))
+    assert len(files) >= 3
+    for t in resolve([], [str(RIGS)]):
+        assert t.rig_file and t.name
+    pico = load_rig(RIGS / "bench-pico-usb.toml")
+    assert (pico.kind, pico.board, pico.firmware) == ("serial", "pico_w", "0.1.0")
+    assert pico.caps["real_sensors"] and pico.lacks("motion") and not pico.lacks("replug")
+    assert pico.budget("ping_p95_ms", 50) == 20.0
+    arm = load_rig(RIGS / "arm-rig-esp32-ble.toml")
+    assert arm.kind == "ble" and not arm.lacks("motion") and "grip10" in arm.actuator["scenarios"]
+
+
+def test_rig_file_mistakes_are_named(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[rig]\nport = "/dev/ttyACM0"\nfirmware = "v1"\n')
+    with pytest.raises(RigError, match="MAJOR.MINOR.PATCH"):
+        load_rig(bad)
+    bad.write_text('[rig]\nport = "/dev/ttyACM0"\n[capabilities]\nteleport = true\n')
+    with pytest.raises(RigError, match="teleport"):
+        load_rig(bad)
+    bad.write_text('[rig]\nboard = "pico_w"\n')
+    with pytest.raises(RigError, match="puck"):
+        load_rig(bad)
+
+
+def test_two_pucks_with_one_name_get_distinct_names():
+    assert [t.name for t in resolve(["sim", "sim"], [])] == ["sim-1", "sim-2"]
+
+
+class _Report:
+    def __init__(self, nodeid, when, outcome, props=(), longrepr=None):
+        self.nodeid, self.when, self.outcome = nodeid, when, outcome
+        self.user_properties = list(props)
+        self.duration = 0.5
+        self.longrepr = longrepr
+        self.failed, self.skipped = outcome == "failed", outcome == "skipped"
+
+
+def test_summary_gathers_outcomes_figures_and_devices(tmp_path):
+    s = RunSummary(command="pytest hil_tests --puck=sim")
+    s.targets["sim"] = parse_spec("sim").describe()
+    dev = {"firmware": "0.1.0", "board": "sim", "serial": "X", "capabilities": ["imu"]}
+    fig = json.dumps({"value": {"p50": 0.3, "p95": 1.2}, "unit": "ms", "note": ""})
+    s.add_report(_Report("t::a", "call", "passed",
+                         [("hil:puck", "sim"), ("hil:ping_rtt", fig), ("hil:device", json.dumps(dev))]))
+    s.add_report(_Report("t::b", "setup", "skipped", [("hil:puck", "sim")],
+                         ("f", 1, "Skipped: the virtual puck has no radio")))
+    md, js = s.write(tmp_path)
+    text = md.read_text()
+    assert "PASS" in text and "| sim | ping_rtt | p50 0.3, p95 1.2 ms |" in text
+    assert "the virtual puck has no radio" in text and "0.1.0" in text
+    assert json.loads(js.read_text())["counts"] == {"passed": 1, "skipped": 1}
