@@ -42,9 +42,9 @@ class Session:
     def realtime(self) -> bool:
         return self.speed == 1.0
 
-    def play(self) -> None:
-        """Start the session's scenario: the sim plays it by itself from boot;
-        a rig's actuator is told to play it (in the background)."""
+    def play(self) -> "subprocess.Popen | None":
+        """Start the session's scenario: the sim plays it by itself (None); a
+        rig's actuator is told to play it (its process, running in the background)."""
         if self.scenario is None or self.vpuck is not None:
             return
         act = self.target.actuator
