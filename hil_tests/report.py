@@ -160,5 +160,5 @@ def _fmt(fig: dict) -> str:
 
 def _num(x) -> str:
     if isinstance(x, float):
-        return f"{x:.4g}" if abs(x) < 1e5 else f"{x:.0f}"
+        return f"{x:.6g}" if abs(x) < 1e6 else f"{x:.0f}"
     return str(x)

@@ -164,11 +164,11 @@ def load_rig(path: str | os.PathLike) -> Target:
         raise RigError(f"rig file {p}: [rig] needs puck = \"URL\" or port = \"/dev/...\"")
     t = parse_spec(puck, name=rig.get("name") or p.stem)
     t.rig_file = str(p)
-    t.board = rig.get("board")
+    t.board = rig.get("board", t.board)
     fw = rig.get("firmware")
     if fw is not None and not re.fullmatch(r"\d+\.\d+\.\d+", str(fw)):
         raise RigError(f"rig file {p}: firmware = {fw!r} is not MAJOR.MINOR.PATCH")
-    t.firmware = fw
+    t.firmware = fw or t.firmware
     caps = data.get("capabilities", {})
     unknown = set(caps) - set(NEEDS)
     if unknown:

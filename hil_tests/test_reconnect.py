@@ -120,19 +120,19 @@ def test_watchdog_reset_recovers(hil, hil_target, hil_figures):
         probe = Probe().attach(puck)
         puck.start(exercise="grip_squeeze", rate_hz=200)
         assert probe.wait_more_samples(100, timeout=10)
-        t0 = time.monotonic()
         _hang(s, hil_target)
+        t0 = time.monotonic()
         _wait_back(puck, 30)
         back_s = time.monotonic() - t0
         st = puck.get_status()
         assert st.reset_cause == "watchdog"
-        assert st.uptime_s < back_s + 1, "the puck did not restart"
+        assert st.uptime_s < back_s + 5, "the puck did not restart"
         if not st.streaming:      # the link stayed up, so the session is the app's to restart
             puck.start(exercise="grip_squeeze", rate_hz=200)
         assert probe.wait_more_samples(200, timeout=10), "no streaming after the watchdog reset"
         assert puck.counters["seq_resets"] >= 1, "the SDK did not notice the puck restarting"
-    hil_figures("watchdog_recovery", {"back_after_s": round(back_s, 2)},
-                note="hang to the puck answering again")
+    hil_figures("watchdog_recovery", {"answering_after_s": round(back_s, 2)},
+                note="end of the hang to the puck answering (polled after a 0.3 s settle)")
 
 
 def _hang(s, target) -> None:
