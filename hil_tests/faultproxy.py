@@ -25,8 +25,8 @@ kind           what happens to the frame                              lost
 =============  ======================================================  =========
 
 A CRC-32 lets a damaged frame through with a chance of 2**-32, so "lost" is
-exact for test purposes. Host-to-puck bytes are relayed untouched and read
-the same way (``ledger.down``); :meth:`FaultProxy.inject_down` writes raw
+exact for test purposes. Host-to-puck bytes are relayed untouched, a whole
+frame at a time, and read the same way (``ledger.down``); :meth:`FaultProxy.inject_down` writes raw
 bytes to the puck (a malformed command), and :meth:`FaultProxy.wait_up`
 waits for a puck-to-host message the relay has seen (its answer).
 
@@ -481,17 +481,22 @@ class FaultProxy:
             self._to_host.popleft()
 
     def _host_bytes(self, data: bytes) -> None:
+        """Host bytes go on to the puck a whole frame at a time, so that an
+        injected frame never lands inside one of the host's."""
         led = self.ledger
         led.bytes_down += len(data)
         self._down_buf += data
+        whole = bytearray()
         while True:
             end = self._down_buf.find(b"\x00")
             if end < 0:
                 break
             wire = bytes(self._down_buf[:end])
             del self._down_buf[:end + 1]
+            whole += wire + b"\x00"
             if wire:
                 led.down.append(read_frame(led.frames_down, wire, time.monotonic()))
                 led.frames_down += 1
-        with self._cv:
-            self._to_puck += data
+        if whole:
+            with self._cv:
+                self._to_puck += whole

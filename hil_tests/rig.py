@@ -84,8 +84,8 @@ class Rig:
             if proxy:
                 if port is None:
                     raise RuntimeError(f"{t.name}: the fault relay needs a serial port")
-                relay = FaultProxy(port)
-                url = "serial:" + relay.port
+                relay = FaultProxy(port, baudrate=t.baud)
+                url = f"serial:{relay.port}?baud={t.baud}"
             elif t.is_sim:
                 url = "serial:" + port
             else:

@@ -56,7 +56,8 @@ class Target:
     kind: str                       # sim | serial | ble
     url: str                        # the SDK URL (for sim: without options)
     recording: str | None = None    # sim only
-    port: str | None = None         # serial only
+    port: str | None = None         # serial only: the device path
+    baud: int = 115200              # serial only: for UART pucks (USB CDC ignores it)
     address: str | None = None      # ble only
     board: str | None = None        # expected board name (device_info.board), if known
     firmware: str | None = None     # expected firmware version "MAJOR.MINOR.PATCH", if known
@@ -138,11 +139,18 @@ def parse_spec(spec: str, name: str | None = None) -> Target:
         return Target(name or f"ble-{_slug(addr)}", "ble", spec, address=addr,
                       caps=_default_caps("ble"))
     if spec.startswith("serial:") or spec.startswith("/") or re.match(r"^COM\d+$", spec, re.I):
-        port = spec[7:] if spec.startswith("serial:") else spec
+        rest = spec[7:] if spec.startswith("serial:") else spec
+        port, _, query = rest.partition("?")
         if not port:
             raise RigError("--puck=serial:PORT needs a port")
-        return Target(name or f"serial-{_slug(port)}", "serial", "serial:" + port, port=port,
-                      caps=_default_caps("serial"))
+        baud = 115200
+        for kv in filter(None, query.split("&")):
+            k, _, v = kv.partition("=")
+            if k != "baud" or not v.isdigit():
+                raise RigError(f"--puck={spec}: only ?baud=N may follow a serial port")
+            baud = int(v)
+        return Target(name or f"serial-{_slug(port)}", "serial", "serial:" + rest, port=port,
+                      baud=baud, caps=_default_caps("serial"))
     if Path(spec).suffix == ".toml":
         return load_rig(spec)
     raise RigError(f"--puck={spec}: expected sim[:RECORDING], serial:PORT, ble:ADDRESS "

@@ -17,15 +17,18 @@ RIGS = Path(__file__).parent / "rigs"
     ("sim", "sim", "sim:"),
     ("serial:/dev/ttyACM0", "serial", "serial:/dev/ttyACM0"),
     ("/dev/ttyUSB1", "serial", "serial:/dev/ttyUSB1"),
+    ("serial:/dev/ttyUSB1?baud=921600", "serial", "serial:/dev/ttyUSB1?baud=921600"),
     ("ble:AA:BB:CC:DD:EE:FF", "ble", "ble:AA:BB:CC:DD:EE:FF"),
 ])
 def test_puck_specs(spec, kind, url):
     t = parse_spec(spec)
     assert (t.kind, t.url) == (kind, url)
+    if kind == "serial":
+        assert t.port.startswith("/dev/tty") and t.baud in (115200, 921600)
 
 
 @pytest.mark.parametrize("spec", ["", "tcp:1.2.3.4", "ble:", "serial:", "sim:nope.csv",
-                                  "sim:?speed=max"])
+                                  "sim:?speed=max", "serial:/dev/ttyUSB1?parity=E"])
 def test_bad_specs_are_usage_errors(spec):
     with pytest.raises(RigError):
         parse_spec(spec)
