@@ -65,7 +65,6 @@ class Settings:
     rates: tuple[int, ...]   # rates whose integrity is checked
     pings: int               # ping round trips for latency percentiles
     fault_s: float           # device seconds of streaming under faults
-    reps_realtime: bool      # the rep latency scenario plays in real time
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -77,8 +76,7 @@ def _settings(config: pytest.Config) -> Settings:
                     stream_s=dur if dur is not None else (60.0 if short else 600.0),
                     rates=(200,) if short else (25, 50, 100, 200),
                     pings=100 if short else 500,
-                    fault_s=60.0 if short else 300.0,
-                    reps_realtime=True)
+                    fault_s=60.0 if short else 300.0)
 
 
 def _specs_from_env(name: str) -> list[str]:

@@ -38,10 +38,6 @@ class Session:
     scenario: str | None = None
     speed: float = 1.0
 
-    @property
-    def realtime(self) -> bool:
-        return self.speed == 1.0
-
     def play(self) -> "subprocess.Popen | None":
         """Start the session's scenario: the sim plays it by itself (None); a
         rig's actuator is told to play it (its process, running in the background)."""

@@ -33,7 +33,6 @@ NEEDS = {
     "replug": "the link can be cut and restored (USB power switch, or the sim)",
     "watchdog": "a watchdog reset can be triggered (the sim, or a debug command)",
     "byte_stream": "a byte-stream port the fault relay can sit on (serial or sim, not BLE)",
-    "realtime": "the puck runs in real time (not the sim at maximum speed)",
 }
 
 _SIM_LACKS = {
@@ -89,9 +88,8 @@ class Target:
             "watchdog": "set watchdog = \"COMMAND\" or true when the firmware has a debug "
                         "command that starves the watchdog",
             "byte_stream": "the fault relay needs a serial port; BLE carries GATT writes",
-            "realtime": "",
         }[need]
-        return f"needs {NEEDS[need]}; {where} does not provide it" + (f" ({hint})" if hint else "")
+        return f"needs {NEEDS[need]}; {where} does not provide it ({hint})"
 
     def spec(self) -> str:
         if self.kind == "sim":
@@ -112,10 +110,10 @@ class Target:
 def _default_caps(kind: str) -> dict[str, object]:
     if kind == "sim":
         return {"motion": True, "reboot": True, "replug": True, "watchdog": True,
-                "byte_stream": True, "realtime": True}
+                "byte_stream": True}
     if kind == "serial":
-        return {"reboot": True, "byte_stream": True, "realtime": True}
-    return {"reboot": True, "radio": True, "realtime": True}   # ble
+        return {"reboot": True, "byte_stream": True}
+    return {"reboot": True, "radio": True}   # ble
 
 
 def parse_spec(spec: str, name: str | None = None) -> Target:

@@ -175,7 +175,7 @@ def test_malformed_frames_are_nacked_or_counted_while_streaming_goes_on(hil, hil
     hil_figures("malformed_frames_checked", len(MALFORMED_NACKED) + len(MALFORMED_SILENT))
 
 
-@pytest.mark.needs("reboot", "realtime")
+@pytest.mark.needs("reboot")
 @pytest.mark.destructive
 def test_reboot_is_acked_and_the_puck_comes_back(hil):
     with hil.open() as s:

@@ -27,7 +27,7 @@ def cable(hil_target, tmp_path):
     c.close()
 
 
-@pytest.mark.needs("replug", "realtime")
+@pytest.mark.needs("replug")
 def test_unplug_replug_reconnects_and_reports_the_gap(cable, hil_figures):
     off_s = 1.5
     with openpuck.connect(cable.url, timeout=3.0, reconnect_timeout=30.0) as puck:
@@ -68,7 +68,7 @@ PERSISTED = {"rate_hz": 50, "accel_range_g": 8, "gyro_range_dps": 1000, "exercis
              "target": 35000, "feedback": 1}
 
 
-@pytest.mark.needs("reboot", "realtime")
+@pytest.mark.needs("reboot")
 @pytest.mark.parametrize("how", ["reboot", "power_cycle"])
 def test_config_persists_across_a_restart(hil_target, cable, how):
     if how == "power_cycle" and hil_target.lacks("replug"):
@@ -109,7 +109,7 @@ def _wait_back(puck, timeout: float) -> None:
     raise AssertionError(f"the puck did not come back within {timeout:g} s ({last})")
 
 
-@pytest.mark.needs("watchdog", "realtime")
+@pytest.mark.needs("watchdog")
 def test_watchdog_reset_recovers(hil, hil_target, hil_figures):
     """The firmware hangs (on the sim: its process is frozen past the 4 s
     watchdog timeout; on a rig: its ``watchdog`` debug command); the watchdog
@@ -149,7 +149,7 @@ def _hang(s, target) -> None:
     subprocess.run(shlex.split(str(target.caps["watchdog"])), check=True, timeout=60)
 
 
-@pytest.mark.needs("watchdog", "realtime")
+@pytest.mark.needs("watchdog")
 @pytest.mark.xfail(strict=False, reason="SDK gap: when the puck resets but the link stays up "
                    "(the sim's pty, a UART), the SDK notices only a seq reset: it neither "
                    "restores the session nor reports a gap; over USB CDC or BLE the reset "
