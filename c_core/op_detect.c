@@ -27,7 +27,7 @@ typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 #define STILL_TRACK_MS (200u) // still this long: rest reference follows
 #define STILL_BIAS_OK_MS (2000u)
 #define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
-#define STILL_END_MS (300u)   // still this long after coming back halfway: rep over
+#define STILL_END_MS (300u)   // still this long since coming back halfway: rep over
 #define INV_LP (2097)         // force low-pass, tau 32 ms: 2^26 / 32000
 #define INV_GLP (134)         // gyro low-pass, tau 500 ms: 2^26 / 500000
 #define INV_BIAS_FAST (4295)  // bias while first learned, tau 1 s: 2^32 / 10^6
@@ -421,21 +421,35 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         a = gain(tdt, d->f_lp < d->f_base ? INV_BASE_DOWN : d->inv_track);
         d->f_base = follow(d->f_base, d->f_lp, a);
     }
-    r = excursion_step(&d->ex, &d->flags, F_EX_ACTIVE, s, t, tdt, d->on_thr, d->off_thr,
+    // tilt and heading: ex.hold_us times how long the puck has been still below
+    // ON (the hold time is reported for force only). Counted from when the
+    // signal fell below ON, not from when the gyro went quiet: a hold at the
+    // top keeps the gyro quiet, and its low-pass lags the return.
+    a = d->flags & F_EX_ACTIVE;
+    r = excursion_step(&d->ex, &d->flags, F_EX_ACTIVE, s, t, tdt,
+                       d->signal == OP_SIGNAL_FORCE ? d->on_thr : 0x7fffffff, d->off_thr,
                        d->end_thr, (uint32_t)d->max_rep_ms * 1000u);
+    if (!a && (d->flags & F_EX_ACTIVE) && d->signal != OP_SIGNAL_FORCE) {
+        d->ex.hold_us = (uint32_t)d->still_ms * 1000u; // a slow drift: it was still before
+    }
     if (r == 1) {
         primary_end(d, t);
     } else if (r == 2) {
         new_rest(d);
     } else if ((d->flags & F_EX_ACTIVE) && d->signal != OP_SIGNAL_FORCE) {
         a = d->target > 0 ? d->on_thr : 2 * d->off_thr;
-        if (d->ex.peak >= a && s < a && 2 * s < d->ex.peak && d->still_ms >= STILL_END_MS) {
+        if (d->still_ms > 0 && s < a && s < 2 * d->off_thr) {
+            d->ex.hold_us += tdt;
+        } else {
+            d->ex.hold_us = 0;
+        }
+        if (d->ex.peak >= a && 2 * s < d->ex.peak && d->ex.hold_us >= STILL_END_MS * 1000u) {
             // back more than halfway from a full excursion and still: the rep
             // is over, the posture drifted; rest is here now
             d->flags &= (uint8_t)~F_EX_ACTIVE;
             primary_end(d, t);
             new_rest(d);
-        } else if (d->still_ms >= STILL_SHIFT_MS && s < a && s < 2 * d->off_thr) {
+        } else if (d->ex.hold_us >= STILL_SHIFT_MS * 1000u) {
             // held still well below ON: the patient has settled in a new rest
             d->flags &= (uint8_t)~F_EX_ACTIVE;
             new_rest(d);
@@ -502,7 +516,9 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         m = w0 < 0 ? -w0 : w0;
         m = (w1 < 0 ? -w1 : w1) > m ? (w1 < 0 ? -w1 : w1) : m;
         m = (w2 < 0 ? -w2 : w2) > m ? (w2 < 0 ? -w2 : w2) : m;
-        if (m < (int32_t)d->still_thr * 16) {
+        // until the bias is known, still is judged 1.5x looser: a bias larger than
+        // the still threshold would otherwise never be learned
+        if (m < (int32_t)d->still_thr * ((d->flags & F_BIAS_OK) ? 16 : 24)) {
             a = (int32_t)(d->still_ms + (dt >> 10));
             d->still_ms = (uint16_t)(a > 60000 ? 60000 : a);
             if (d->still_ms >= STILL_BIAS_OK_MS) {

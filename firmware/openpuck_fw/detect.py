@@ -340,20 +340,32 @@ class Detector:
                 or (sig != SIGNAL_FORCE and not (flags & _F_GRIP_ACTIVE))):
             a = _gain(tdt, _INV_BASE_DOWN if self.f_lp < self.f_base else self.inv_track)
             self.f_base = _follow(self.f_base, self.f_lp, a)
-        r = self._step(self.ex, _F_EX_ACTIVE, s, t, tdt, self.on_thr, self.off_thr,
+        # tilt and heading: ex hold_us times how long the puck has been still below
+        # ON (the hold time is reported for force only), counted from when the
+        # signal fell below ON: the gyro low-pass lags the return from a hold
+        was = self.flags & _F_EX_ACTIVE
+        r = self._step(self.ex, _F_EX_ACTIVE, s, t, tdt,
+                       self.on_thr if sig == SIGNAL_FORCE else _BIG, self.off_thr,
                        self.end_thr, self.max_rep_ms * 1000)
+        if not was and (self.flags & _F_EX_ACTIVE) and sig != SIGNAL_FORCE:
+            self.ex[2] = self.still_ms * 1000  # a slow drift: it was still before
         if r == 1:
             self._primary_end(t)
         elif r == 2:
             self._new_rest()
         elif (self.flags & _F_EX_ACTIVE) and sig != SIGNAL_FORCE:
             a = self.on_thr if self.target > 0 else 2 * self.off_thr
-            if self.ex[3] >= a and s < a and 2 * s < self.ex[3] and self.still_ms >= _STILL_END_MS:
+            ex = self.ex
+            if self.still_ms > 0 and s < a and s < 2 * self.off_thr:
+                ex[2] = (ex[2] + tdt) & _M32
+            else:
+                ex[2] = 0
+            if ex[3] >= a and 2 * s < ex[3] and ex[2] >= _STILL_END_MS * 1000:
                 # back more than halfway from a full excursion and still: rep over, rest is here
                 self.flags &= ~_F_EX_ACTIVE
                 self._primary_end(t)
                 self._new_rest()
-            elif self.still_ms >= _STILL_SHIFT_MS and s < a and s < 2 * self.off_thr:
+            elif ex[2] >= _STILL_SHIFT_MS * 1000:
                 # held still well below ON: the patient has settled in a new rest
                 self.flags &= ~_F_EX_ACTIVE
                 self._new_rest()
@@ -413,7 +425,9 @@ class Detector:
             w1 = glp[1] - bias[1]
             w2 = glp[2] - bias[2]
             m = max(abs(w0), abs(w1), abs(w2))
-            if m < self.still_thr * 16:
+            # until the bias is known, still is judged 1.5x looser (a bias larger
+            # than the still threshold would otherwise never be learned)
+            if m < self.still_thr * (16 if self.flags & _F_BIAS_OK else 24):
                 a = self.still_ms + (dt >> 10)
                 self.still_ms = 60000 if a > 60000 else a
                 if self.still_ms >= _STILL_BIAS_OK_MS:
