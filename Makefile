@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-CORE_SRC := $(wildcard c_core/*.c c_core/*.h host_sdk/openpuck/_cdef/*.h) pyproject.toml setup.py host_sdk/openpuck/_ffi_build.py
+CORE_SRC := $(wildcard c_core/*.c c_core/*.h c_core/host/*.c host_sdk/openpuck/_cdef/*.h) pyproject.toml setup.py host_sdk/openpuck/_ffi_build.py
 PORT ?= /dev/ttyACM0
 BOARD ?= pico_w
 

@@ -4,6 +4,8 @@
 //   OP_CRC32_SMALL    a 16-entry nibble table, 64 bytes: for microcontrollers
 // The tables were made by the bitwise definition (c >> 1) ^ (c & 1 ? poly : 0);
 // c_core/tests/test_crc32.c checks them against it.
+// A host build may add OP_CRC32_ACCEL (see op_crc32.h): long inputs then go
+// to a CPU-specific CRC outside the portable core. MCU builds never define it.
 #include "op_crc32.h"
 
 #ifdef OP_CRC32_SMALL
@@ -15,7 +17,7 @@ static const uint32_t crc_nibble[16] = {
     0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu
 };
 
-uint32_t op_crc32(uint32_t crc, const uint8_t *data, size_t len) {
+static uint32_t crc_portable(uint32_t crc, const uint8_t *data, size_t len) {
     crc = ~crc;
     for (size_t i = 0; i < len; i++) {
         crc ^= data[i];
@@ -754,7 +756,7 @@ static uint32_t rd32le(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-uint32_t op_crc32(uint32_t crc, const uint8_t *data, size_t len) {
+static uint32_t crc_portable(uint32_t crc, const uint8_t *data, size_t len) {
     crc = ~crc;
     while (len >= 16) {
         uint32_t w0 = crc ^ rd32le(data), w1 = rd32le(data + 4), w2 = rd32le(data + 8),
@@ -777,3 +779,18 @@ uint32_t op_crc32(uint32_t crc, const uint8_t *data, size_t len) {
 }
 
 #endif
+
+#ifdef OP_CRC32_ACCEL
+uint32_t op_crc32_portable(uint32_t crc, const uint8_t *data, size_t len) {
+    return crc_portable(crc, data, len);
+}
+#endif
+
+uint32_t op_crc32(uint32_t crc, const uint8_t *data, size_t len) {
+#ifdef OP_CRC32_ACCEL
+    if (len >= OP_CRC32_ACCEL_MIN) {
+        return op_crc32_accel(crc, data, len);
+    }
+#endif
+    return crc_portable(crc, data, len);
+}

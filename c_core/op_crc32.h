@@ -9,4 +9,15 @@
 
 uint32_t op_crc32(uint32_t crc, const uint8_t *data, size_t len);
 
+#ifdef OP_CRC32_ACCEL
+// Host builds only (never an MCU build): a CPU-specific CRC linked in beside
+// the core, c_core/host/op_crc32_x86.c. op_crc32() hands it inputs of
+// OP_CRC32_ACCEL_MIN bytes or more; it checks the CPU at run time and falls
+// back to op_crc32_portable(), the table CRC of this file.
+#define OP_CRC32_ACCEL_MIN (64)
+uint32_t op_crc32_accel(uint32_t crc, const uint8_t *data, size_t len);
+uint32_t op_crc32_portable(uint32_t crc, const uint8_t *data, size_t len);
+int op_crc32_accel_active(void);  // 1 when op_crc32_accel() uses the CPU's instructions
+#endif
+
 #endif // OP_CRC32_H

@@ -166,7 +166,12 @@ static void put_samples(op_stream_t *st, const uint8_t *p, size_t len, op_stream
     if (out->raw != NULL) {
         memcpy(out->raw + k * OP_SAMPLE_SIZE, r, n * OP_SAMPLE_SIZE);
     }
-    for (size_t i = 0; i < n; i++, r += OP_SAMPLE_SIZE) {
+    size_t i = 0;
+#ifdef OP_UNPACK_ACCEL
+    i = op_samples_put_accel(r, n, t0, period, sa, sg, sf, t, a, g, f);
+    r += i * OP_SAMPLE_SIZE;
+#endif
+    for (; i < n; i++, r += OP_SAMPLE_SIZE) {
         t[i] = (double)(t0 + (int64_t)i * period) * 1e-6;
         a[3 * i + 0] = (float)as_i16(rd16(r + 0)) * sa;
         a[3 * i + 1] = (float)as_i16(rd16(r + 2)) * sa;
@@ -183,7 +188,7 @@ static void put_samples(op_stream_t *st, const uint8_t *p, size_t len, op_stream
 // COBS decode of len <= OP_WIRE_MAX bytes holding no 0x00 into body, which has
 // OP_COBS_SLACK bytes of room past OP_WIRE_MAX: short runs are copied 16
 // bytes at a time (the bytes past the run are overwritten by what follows).
-static int cobs_decode_fast(const uint8_t *src, size_t len, uint8_t *body, size_t *out_len) {
+static int cobs_decode_runs(const uint8_t *src, size_t len, uint8_t *body, size_t *out_len) {
     size_t i = 0, o = 0;
     while (i < len) {
         size_t code = src[i];
@@ -203,6 +208,31 @@ static int cobs_decode_fast(const uint8_t *src, size_t len, uint8_t *body, size_
         }
     }
     *out_len = o;
+    return 1;
+}
+
+// The same, faster when no code is 0xff (a body with no run of 254 non-zero
+// bytes: every frame but a rare long one). Then each code byte but the first
+// stands where the body has a 0x00: the body is src[1..len) with those
+// bytes zeroed. One copy, then a walk along the codes.
+static int cobs_decode_fast(const uint8_t *src, size_t len, uint8_t *body, size_t *out_len) {
+    memcpy(body, src + 1, len - 1);
+    size_t i = 0;
+    for (;;) {
+        size_t code = src[i];
+        if ((uint8_t)(code - 1) >= 0xfe) {  // 0xff (or a 0x00, an error)
+            return cobs_decode_runs(src, len, body, out_len);
+        }
+        i += code;
+        if (i >= len) {
+            break;
+        }
+        body[i - 1] = 0;
+    }
+    if (i != len) {
+        return 0;  // the last code points past the end
+    }
+    *out_len = len - 1;
     return 1;
 }
 

@@ -92,6 +92,17 @@ typedef struct {
     int stop;                 // OP_STOP_*
 } op_stream_out_t;
 
+#ifdef OP_UNPACK_ACCEL
+// Host builds only (never an MCU build): c_core/host/op_unpack_x86.c. The
+// samples loop of op_stream_feed for the first records of a frame, in groups
+// of 4: rec holds n records; writes t, accel, gyro and force of samples
+// 0 .. m-1 exactly as the portable loop would, and returns m (a multiple of
+// 4, 0 when the CPU lacks SSE4.1).
+size_t op_samples_put_accel(const uint8_t *rec, size_t n, int64_t t0_us, int64_t period_us,
+                            float accel_scale, float gyro_scale, float force_scale, double *t_s,
+                            float *accel, float *gyro, float *force);
+#endif
+
 // Start a decoder: no partial frame, counters zero, the default scales.
 void op_stream_init(op_stream_t *st, float accel_scale, float gyro_scale, float force_scale);
 

@@ -1,4 +1,6 @@
-// CRC-32/ISO-HDLC: the check value, the bitwise definition, chaining.
+// CRC-32/ISO-HDLC: the check value, the bitwise definition, chaining; every
+// length up to a few folds of the host's PCLMULQDQ CRC at every alignment
+// (built with OP_CRC32_ACCEL on x86-64 hosts: op_crc32 then dispatches to it).
 #include <stdint.h>
 #include <string.h>
 
@@ -30,6 +32,35 @@ int main(void) {
         CHECK(op_crc32(0, buf, n) == bitwise(buf, n));
         size_t h = n / 3;
         CHECK(op_crc32(op_crc32(0, buf, h), buf + h, n - h) == bitwise(buf, n));
+    }
+    // every length 0..700 (the accelerated path starts at OP_CRC32_ACCEL_MIN,
+    // folds 64 bytes at a time, then 16, and has a head of len % 16 bytes)
+    // at each of 16 alignments, with a seed, and chained at an odd split
+    static uint8_t big[700 + 16];
+    for (size_t i = 0; i < sizeof big; i++) {
+        x = x * 1103515245u + 12345u;
+        big[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t n = 0; n <= 700; n++) {
+        for (size_t a = 0; a < 16; a++) {
+            uint32_t want = bitwise(big + a, n);
+            CHECK(op_crc32(0, big + a, n) == want);
+            size_t h = (n * 7) / 11;
+            CHECK(op_crc32(op_crc32(0, big + a, h), big + a + h, n - h) == want);
+#ifdef OP_CRC32_ACCEL
+            CHECK(op_crc32_portable(0, big + a, n) == want);
+            CHECK(op_crc32_accel(0, big + a, n) == want);
+            CHECK(op_crc32_accel(0xdeadbeefu, big + a, n) == op_crc32_portable(0xdeadbeefu, big + a, n));
+#endif
+        }
+    }
+    // all-zero and all-ones inputs (zero registers, carries through every lane)
+    static uint8_t flat[300];
+    for (size_t n = 0; n <= sizeof flat; n += 13) {
+        memset(flat, 0, sizeof flat);
+        CHECK(op_crc32(0, flat, n) == bitwise(flat, n));
+        memset(flat, 0xff, sizeof flat);
+        CHECK(op_crc32(0, flat, n) == bitwise(flat, n));
     }
     TEST_END("test_crc32");
 }

@@ -27,6 +27,13 @@ def crc32(data: bytes, crc: int = 0) -> int:
     return lib.op_crc32(crc, ffi.from_buffer(data), len(data))
 
 
+def crc32_impl() -> str:
+    """Which CRC the core runs on long inputs: "pclmul" (the host-only x86-64
+    CRC, c_core/host/op_crc32_x86.c) or "table" (the portable slicing-by-16)."""
+    active = getattr(lib, "op_crc32_accel_active", None)
+    return "pclmul" if active is not None and active() else "table"
+
+
 def cobs_encode(data: bytes) -> bytes:
     n = len(data)
     out = ffi.new("uint8_t[]", n + n // 254 + 1)

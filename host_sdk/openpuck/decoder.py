@@ -292,10 +292,18 @@ class StreamDecoder:
         return c
 
     def _alloc(self, nbytes: int):
-        cap = (nbytes + self._core.pending) // 14 + self._space + 1
-        arrays = (np.empty(cap), np.empty((cap, 3), np.float32), np.empty((cap, 3), np.float32),
-                  np.empty(cap, np.float32),
-                  np.empty(cap * RAW_DTYPE.itemsize, np.uint8) if self.keep_raw else None)
+        # At most 35 samples per frame of at least 17 + 14 * 35 bytes (header,
+        # t0/period/n, CRC, a COBS code and the 0x00), plus room for the C
+        # decoder's one-frame margin. One allocation for every column: one
+        # page-in instead of five, and the allocator reuses it whole.
+        cap = (nbytes + self._core.pending) * _MAX_N // (17 + 14 * _MAX_N) + self._space + 1
+        raw_size = cap * RAW_DTYPE.itemsize if self.keep_raw else 0
+        buf = np.empty(36 * cap + raw_size, np.uint8)
+        arrays = (buf[:8 * cap].view(np.float64),
+                  buf[8 * cap:20 * cap].view(np.float32).reshape(cap, 3),
+                  buf[20 * cap:32 * cap].view(np.float32).reshape(cap, 3),
+                  buf[32 * cap:36 * cap].view(np.float32),
+                  buf[36 * cap:] if self.keep_raw else None)
         self._core.bind(*arrays)
         return arrays
 
