@@ -27,9 +27,11 @@ def test_firmware_and_board_are_what_the_rig_expects(puck, hil_target):
         pytest.skip("the target names no expected firmware or board (set firmware = and "
                     "board = in its rig file)")
     if hil_target.firmware:
-        assert puck.info.firmware == hil_target.firmware, "wrong firmware candidate on the rig"
+        assert puck.info.firmware == hil_target.firmware, (
+            f"firmware {puck.info.firmware} on the puck, the rig expects {hil_target.firmware}")
     if hil_target.board:
-        assert puck.info.board == hil_target.board
+        assert puck.info.board == hil_target.board, (
+            f"board {puck.info.board}, the rig expects {hil_target.board}")
 
 
 def test_sample_scales_match_the_ranges(puck):
