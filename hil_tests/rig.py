@@ -136,8 +136,6 @@ class Probe:
     blocks: list = field(default_factory=list)
     block_arrivals: list[float] = field(default_factory=list)   # host monotonic s per block
     arrivals: list[Arrival] = field(default_factory=list)
-    first_sample_host_s: float | None = None
-    last_sample_host_s: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cv: threading.Condition = field(default=None)
 
@@ -157,9 +155,6 @@ class Probe:
     def _on_samples(self, b) -> None:
         now = time.monotonic()
         with self._cv:
-            if self.first_sample_host_s is None:
-                self.first_sample_host_s = now
-            self.last_sample_host_s = now
             self.blocks.append(b)
             self.block_arrivals.append(now)
             self._cv.notify_all()
