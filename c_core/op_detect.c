@@ -28,6 +28,7 @@ typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 #define STILL_BIAS_OK_MS (2000u)
 #define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
 #define STILL_END_MS (300u)   // still this long since coming back halfway: rep over
+#define FLAT_END_MS (400u)    // force: flat this long below ON, back halfway: rep over
 #define INV_LP (2097)         // force low-pass, tau 32 ms: 2^26 / 32000
 #define INV_GLP (134)         // gyro low-pass, tau 500 ms: 2^26 / 500000
 #define INV_BIAS_FAST (4295)  // bias while first learned, tau 1 s: 2^32 / 10^6
@@ -421,6 +422,18 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         a = gain(tdt, d->f_lp < d->f_base ? INV_BASE_DOWN : d->inv_track);
         d->f_base = follow(d->f_base, d->f_lp, a);
     }
+    if (d->signal == OP_SIGNAL_FORCE) {
+        // force: still_ms times how long the force has stayed within OFF / 4 of
+        // glp[0] (the force is flat; glp[] is unused by the force signal)
+        a = d->f_lp - d->glp[0];
+        if (a > d->off_thr / 4 || a < -(d->off_thr / 4)) {
+            d->glp[0] = d->f_lp;
+            d->still_ms = 0;
+        } else {
+            a = (int32_t)(d->still_ms + (tdt >> 10));
+            d->still_ms = (uint16_t)(a > 60000 ? 60000 : a);
+        }
+    }
     // tilt and heading: ex.hold_us times how long the puck has been still below
     // ON (the hold time is reported for force only). Counted from when the
     // signal fell below ON, not from when the gyro went quiet: a hold at the
@@ -452,6 +465,20 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         } else if (d->ex.hold_us >= STILL_SHIFT_MS * 1000u) {
             // held still well below ON: the patient has settled in a new rest
             d->flags &= (uint8_t)~F_EX_ACTIVE;
+            new_rest(d);
+        }
+    } else if (d->signal == OP_SIGNAL_FORCE) {
+        a = d->target > 0 ? d->on_thr : 2 * d->off_thr;
+        if (d->flags & F_EX_ACTIVE) {
+            if (d->ex.peak >= a && s < a && 2 * s < d->ex.peak && d->still_ms >= FLAT_END_MS) {
+                // back more than halfway from a full press and flat: the rep is
+                // over, the resting force drifted; rest is here now
+                d->flags &= (uint8_t)~F_EX_ACTIVE;
+                primary_end(d, t);
+                new_rest(d);
+            }
+        } else if ((d->flags & F_GRIP_ACTIVE) && d->still_ms >= STILL_SHIFT_MS) {
+            // flat below OFF with the baseline frozen by a grip: new rest
             new_rest(d);
         }
     }
@@ -495,6 +522,9 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         normalise(d->g);
         if (d->signal == OP_SIGNAL_TILT) {
             memcpy(d->ref, d->g, sizeof(d->g));
+        } else if (d->signal == OP_SIGNAL_HEADING) {
+            d->ref[1] = gx * 65536 + (gy & 0xffff); // the rates of the previous sample
+            d->ref[2] = gz;
         }
         return 0; // gyro bias and its low-pass start at 0
     }
@@ -533,9 +563,23 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         }
         // rotate the gravity estimate by the gyro: dg = g x theta
         k = ((int64_t)d->gyro_k * dt * 4295) >> 32; // Q32 rad per LSB over dt
-        th0 = clamp30(((int64_t)(gx * 256 - d->bias[0]) * k) >> 12);
-        th1 = clamp30(((int64_t)(gy * 256 - d->bias[1]) * k) >> 12);
-        th2 = clamp30(((int64_t)(gz * 256 - d->bias[2]) * k) >> 12);
+        w0 = gx * 256;
+        w1 = gy * 256;
+        w2 = gz * 256;
+        if (d->signal == OP_SIGNAL_HEADING) {
+            // trapezoid: a gap (dropped samples in a fast turn) is integrated with
+            // the mean of the rates at its two ends; ref[1..2] keep the last rates
+            m = d->ref[1] & 0xffff;
+            m -= (m & 0x8000) << 1;
+            w0 = (gx + (d->ref[1] >> 16)) * 128;
+            w1 = (gy + m) * 128;
+            w2 = (gz + d->ref[2]) * 128;
+            d->ref[1] = gx * 65536 + (gy & 0xffff);
+            d->ref[2] = gz;
+        }
+        th0 = clamp30(((int64_t)(w0 - d->bias[0]) * k) >> 12);
+        th1 = clamp30(((int64_t)(w1 - d->bias[1]) * k) >> 12);
+        th2 = clamp30(((int64_t)(w2 - d->bias[2]) * k) >> 12);
         g0 = d->g[0];
         g1 = d->g[1];
         g2 = d->g[2];

@@ -78,9 +78,9 @@ typedef struct {
     uint32_t t_prev, t_tick;
     // sensor fusion
     int32_t g[3];              // gravity direction in the body frame, Q24 (|g| = 1 at ticks)
-    int32_t ref[3];            // tilt: rest gravity, Q24. heading: ref[0] yaw, ref[1] rest yaw (Q24 rad)
+    int32_t ref[3];            // tilt: rest gravity, Q24. heading: ref[0] yaw (Q24 rad), ref[1..2] last raw rates (x:y packed, z)
     int32_t bias[3];           // gyro bias, raw * 256
-    int32_t glp[3];            // low-passed gyro, raw * 256
+    int32_t glp[3];            // low-passed gyro, raw * 256 (force: glp[0] anchors the flat test)
     int32_t f_lp, f_base;      // force, mN
     op_excursion_t ex, grip;
     op_detect_event_t q[OP_DETECT_QUEUE];

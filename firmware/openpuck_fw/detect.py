@@ -43,6 +43,7 @@ _STILL_TRACK_MS = const(200)
 _STILL_BIAS_OK_MS = const(2000)
 _STILL_SHIFT_MS = const(2000)
 _STILL_END_MS = const(300)
+_FLAT_END_MS = const(400)
 _INV_LP = const(2097)
 _INV_GLP = const(134)
 _INV_BIAS_FAST = const(4295)
@@ -340,6 +341,17 @@ class Detector:
                 or (sig != SIGNAL_FORCE and not (flags & _F_GRIP_ACTIVE))):
             a = _gain(tdt, _INV_BASE_DOWN if self.f_lp < self.f_base else self.inv_track)
             self.f_base = _follow(self.f_base, self.f_lp, a)
+        if sig == SIGNAL_FORCE:
+            # force: still_ms times how long the force has stayed within OFF / 4 of
+            # glp[0] (flat; glp is unused by the force signal)
+            a = self.f_lp - self.glp[0]
+            q = self.off_thr // 4
+            if a > q or a < -q:
+                self.glp[0] = self.f_lp
+                self.still_ms = 0
+            else:
+                a = self.still_ms + (tdt >> 10)
+                self.still_ms = 60000 if a > 60000 else a
         # tilt and heading: ex hold_us times how long the puck has been still below
         # ON (the hold time is reported for force only), counted from when the
         # signal fell below ON: the gyro low-pass lags the return from a hold
@@ -368,6 +380,18 @@ class Detector:
             elif ex[2] >= _STILL_SHIFT_MS * 1000:
                 # held still well below ON: the patient has settled in a new rest
                 self.flags &= ~_F_EX_ACTIVE
+                self._new_rest()
+        elif sig == SIGNAL_FORCE:
+            a = self.on_thr if self.target > 0 else 2 * self.off_thr
+            if self.flags & _F_EX_ACTIVE:
+                ex = self.ex
+                if ex[3] >= a and s < a and 2 * s < ex[3] and self.still_ms >= _FLAT_END_MS:
+                    # back more than halfway from a full press and flat: rep over, rest is here
+                    self.flags &= ~_F_EX_ACTIVE
+                    self._primary_end(t)
+                    self._new_rest()
+            elif (self.flags & _F_GRIP_ACTIVE) and self.still_ms >= _STILL_SHIFT_MS:
+                # flat below OFF with the baseline frozen by a grip: new rest
                 self._new_rest()
         if self.grip_on > 0:
             s = self.f_lp - self.f_base
@@ -405,6 +429,9 @@ class Detector:
             _normalise(g)
             if self.signal == SIGNAL_TILT:
                 self.ref[0], self.ref[1], self.ref[2] = g
+            elif self.signal == SIGNAL_HEADING:
+                self.ref[1] = gx * 65536 + (gy & 0xFFFF)  # the rates of the previous sample
+                self.ref[2] = gz
             return 0  # gyro bias and its low-pass start at 0
         dt = (t_us - self.t_prev) & _M32
         self.t_prev = t_us
@@ -439,6 +466,16 @@ class Detector:
             else:
                 self.still_ms = 0
             k = (self.gyro_k * dt * 4295) >> 32
+            if self.signal == SIGNAL_HEADING:
+                # trapezoid: a gap is integrated with the mean of the rates at its ends
+                ref = self.ref
+                m = ref[1] & 0xFFFF
+                m -= (m & 0x8000) << 1
+                gx8 = (gx + (ref[1] >> 16)) * 128
+                gy8 = (gy + m) * 128
+                gz8 = (gz + ref[2]) * 128
+                ref[1] = gx * 65536 + (gy & 0xFFFF)
+                ref[2] = gz
             th0 = _clamp30(((gx8 - bias[0]) * k) >> 12)
             th1 = _clamp30(((gy8 - bias[1]) * k) >> 12)
             th2 = _clamp30(((gz8 - bias[2]) * k) >> 12)
