@@ -443,7 +443,9 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
                        d->signal == OP_SIGNAL_FORCE ? d->on_thr : 0x7fffffff, d->off_thr,
                        d->end_thr, (uint32_t)d->max_rep_ms * 1000u);
     if (!a && (d->flags & F_EX_ACTIVE) && d->signal != OP_SIGNAL_FORCE) {
-        d->ex.hold_us = (uint32_t)d->still_ms * 1000u; // a slow drift: it was still before
+        // a slow drift: it was still before (at most 1 s of it: the gyro low-pass
+        // lags the start of a real rep, which must not look like a settled rest)
+        d->ex.hold_us = (uint32_t)(d->still_ms > STILL_SHIFT_MS / 2 ? STILL_SHIFT_MS / 2 : d->still_ms) * 1000u;
     }
     if (r == 1) {
         primary_end(d, t);

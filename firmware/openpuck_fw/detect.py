@@ -360,7 +360,9 @@ class Detector:
                        self.on_thr if sig == SIGNAL_FORCE else _BIG, self.off_thr,
                        self.end_thr, self.max_rep_ms * 1000)
         if not was and (self.flags & _F_EX_ACTIVE) and sig != SIGNAL_FORCE:
-            self.ex[2] = self.still_ms * 1000  # a slow drift: it was still before
+            # a slow drift: it was still before (at most 1 s of it: the gyro low-pass
+            # lags the start of a real rep, which must not look like a settled rest)
+            self.ex[2] = (_STILL_SHIFT_MS // 2 if self.still_ms > _STILL_SHIFT_MS // 2 else self.still_ms) * 1000
         if r == 1:
             self._primary_end(t)
         elif r == 2:
