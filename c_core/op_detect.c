@@ -464,8 +464,11 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
             d->flags &= (uint8_t)~F_EX_ACTIVE;
             primary_end(d, t);
             new_rest(d);
-        } else if (d->ex.hold_us >= STILL_SHIFT_MS * 1000u) {
+        } else if (d->ex.hold_us >= STILL_SHIFT_MS * 1000u &&
+                   (d->target > 0 || s < 2 * d->off_thr - d->end_thr)) {
             // held still well below ON: the patient has settled in a new rest
+            // (auto target, unknown ON: only below the smallest candidate, else
+            // a long hold at the top of a rep would become the rest)
             d->flags &= (uint8_t)~F_EX_ACTIVE;
             new_rest(d);
         }

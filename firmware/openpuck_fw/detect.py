@@ -379,7 +379,7 @@ class Detector:
                 self.flags &= ~_F_EX_ACTIVE
                 self._primary_end(t)
                 self._new_rest()
-            elif ex[2] >= _STILL_SHIFT_MS * 1000:
+            elif ex[2] >= _STILL_SHIFT_MS * 1000 and (self.target > 0 or s < 2 * self.off_thr - self.end_thr):
                 # held still well below ON: the patient has settled in a new rest
                 self.flags &= ~_F_EX_ACTIVE
                 self._new_rest()
