@@ -49,10 +49,13 @@ static const struct {
 };
 
 // atan(2^-i) in millidegrees
-static const int32_t op_atan_tab[14] = {45000, 26565, 14036, 7125, 3576, 1790, 895,
-                                        448, 224, 112, 56, 28, 14, 7};
+static const int32_t op_atan_tab[6] = {45000, 26565, 14036, 7125, 3576, 1790};
 
+// floor(sqrt(x)). Any exact method gives the twin's result; where the CPU
+// divides in hardware (not ARMv6-M), Newton from above takes ~5 steps
+// instead of the 16 of the bit-by-bit method.
 uint32_t op_isqrt32(uint32_t x) {
+#if defined(__ARM_ARCH_6M__) || defined(OP_ISQRT_BITWISE)
     uint32_t res = 0, bit = 1u << 30;
     while (bit > x) {
         bit >>= 2;
@@ -67,17 +70,60 @@ uint32_t op_isqrt32(uint32_t x) {
         bit >>= 2;
     }
     return res;
+#else
+    uint32_t r, y = x, s = 0;
+    if (x < 2) {
+        return x;
+    }
+    if (y >= 1u << 16) {
+        y >>= 16;
+        s += 8;
+    }
+    if (y >= 1u << 8) {
+        y >>= 8;
+        s += 4;
+    }
+    if (y >= 1u << 4) {
+        y >>= 4;
+        s += 2;
+    }
+    if (y >= 1u << 2) {
+        y >>= 2;
+        s += 1;
+    }
+    // 4^s <= x < 4^(s+1): start at or above sqrt(x)
+    r = y >= 2 ? 2u << s : (3u << s) >> 1;
+    y = (r + x / r) >> 1;
+    while (y < r) {
+        r = y;
+        y = (r + x / r) >> 1;
+    }
+    return r;
+#endif
 }
 
+// Angle of (x, y), y >= 0: 6 CORDIC steps leave less than 1.8 degrees, where
+// atan(y / x) = y / x within 0.001 degree.
 int32_t op_atan2_mdeg(int32_t y, int32_t x) {
     int32_t z = 0, i, xn;
+    if (x == 0 && y == 0) {
+        return 0;
+    }
+    while (y > 0xffff || x > 0xffff || x < -0xffff) { // 2^15 < max(|x|, y) < 2^17
+        x >>= 1;
+        y >>= 1;
+    }
+    while (y < 0x8000 && x < 0x8000 && x > -0x8000) {
+        x *= 2;
+        y *= 2;
+    }
     if (x < 0) { // rotate by -90 degrees: (x, y) -> (y, -x)
         xn = y;
         y = -x;
         x = xn;
         z = 90000;
     }
-    for (i = 0; i < 14; i++) {
+    for (i = 0; i < 6; i++) {
         if (y > 0) {
             xn = x + (y >> i);
             y = y - (x >> i);
@@ -88,6 +134,11 @@ int32_t op_atan2_mdeg(int32_t y, int32_t x) {
             z -= op_atan_tab[i];
         }
         x = xn;
+    }
+    if (y >= 0) {
+        z += y * MDEG_PER_RAD / x;
+    } else {
+        z -= -y * MDEG_PER_RAD / x;
     }
     return z < 0 ? 0 : z;
 }
@@ -567,7 +618,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
             d->still_ms = 0;
         }
         // rotate the gravity estimate by the gyro: dg = g x theta
-        k = ((int64_t)d->gyro_k * dt * 4295) >> 32; // Q32 rad per LSB over dt
+        k = ((int64_t)d->gyro_k * (dt * 4295u)) >> 32; // Q32 rad per LSB over dt (dt * 4295 < 2^30)
         w0 = gx * 256;
         w1 = gy * 256;
         w2 = gz * 256;

@@ -55,7 +55,7 @@ _BIG = const(0x7FFFFFFF)
 _C30 = const(0x3FFFFFFF)
 _C27 = const(0x7FFFFFF)
 
-_ATAN = (45000, 26565, 14036, 7125, 3576, 1790, 895, 448, 224, 112, 56, 28, 14, 7)
+_ATAN = (45000, 26565, 14036, 7125, 3576, 1790)
 
 CONFIG_FIELDS = ("signal", "on_pct", "off_pct", "hyst_pct", "target_milli", "auto_floor_milli",
                  "min_rep_ms", "max_rep_ms", "accel_lsb_per_g", "force_mn_per_lsb",
@@ -79,17 +79,29 @@ def isqrt32(x):
 
 
 def atan2_mdeg(y, x):
+    if x == 0 and y == 0:
+        return 0
+    while y > 0xFFFF or x > 0xFFFF or x < -0xFFFF:
+        x >>= 1
+        y >>= 1
+    while y < 0x8000 and x < 0x8000 and x > -0x8000:
+        x *= 2
+        y *= 2
     z = 0
     if x < 0:
         x, y = y, -x
         z = 90000
-    for i in range(14):
+    for i in range(6):
         if y > 0:
             x, y = x + (y >> i), y - (x >> i)
             z += _ATAN[i]
         else:
             x, y = x - (y >> i), y + (x >> i)
             z -= _ATAN[i]
+    if y >= 0:
+        z += y * _MDEG_PER_RAD // x
+    else:
+        z -= -y * _MDEG_PER_RAD // x
     return 0 if z < 0 else z
 
 
