@@ -115,17 +115,32 @@ void op_stream_init(op_stream_t *st, float accel_scale, float gyro_scale, float 
     st->force_scale = force_scale;
 }
 
-static void track_seq(op_stream_t *st, uint16_t seq) {
+// Seq accounting of an intact frame. Returns 1 when the frame repeats one of
+// the last OP_DUP_WINDOW accepted frames whole (same seq, same CRC): a
+// duplicate on the link, to be dropped.
+static int track_seq(op_stream_t *st, uint16_t seq, uint32_t crc) {
+    unsigned slot = seq & (OP_DUP_WINDOW - 1u);
     if (st->have_seq) {
         uint16_t gap = (uint16_t)(seq - st->next_seq);
         if (gap >= 0x8000u) {
+            uint16_t back = (uint16_t)(st->next_seq - seq);
+            if (back <= OP_DUP_WINDOW && (st->recent_mask >> slot & 1u) &&
+                st->recent_seq[slot] == seq && st->recent_crc[slot] == crc) {
+                st->c.duplicates++;
+                return 1;
+            }
             st->c.seq_resets++;
+            st->recent_mask = 0;  // a new run of seq: the old frames are no reference
         } else {
             st->c.lost_frames += gap;
         }
     }
+    st->recent_seq[slot] = seq;
+    st->recent_crc[slot] = crc;
+    st->recent_mask = (uint8_t)(st->recent_mask | 1u << slot);
     st->have_seq = 1;
     st->next_seq = (uint16_t)(seq + 1);
+    return 0;
 }
 
 static int64_t unwrap(op_stream_t *st, uint32_t t0) {
@@ -267,7 +282,9 @@ static int do_frame(op_stream_t *st, const uint8_t *enc, size_t len, op_stream_o
         return 0;
     }
     st->c.frames++;
-    track_seq(st, rd16(st->body + 2));
+    if (track_seq(st, rd16(st->body + 2), rd32(st->body + blen - OP_CRC_SIZE))) {
+        return 0;
+    }
     uint8_t type = st->body[1];
     if (type == OP_MSG_SAMPLES) {
         put_samples(st, st->body + OP_HEADER_SIZE, blen - OP_HEADER_SIZE - OP_CRC_SIZE, out);

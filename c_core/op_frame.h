@@ -49,8 +49,14 @@ typedef struct {
     uint32_t version_errors;  // intact frames of a version other than 1
     uint32_t malformed;       // samples frames whose payload does not fit n
     uint32_t lost_frames;     // frames missing from seq gaps
-    uint32_t seq_resets;      // seq jumps of 32768 or more (reboot, duplicate)
+    uint32_t seq_resets;      // seq discontinuities: a jump back or of 32768 or more that
+                              // is not a duplicate (the sender rebooted)
+    uint32_t duplicates;      // frames repeated whole (dropped): same seq and CRC as one of
+                              // the last OP_DUP_WINDOW accepted frames
 } op_counters_t;
+
+// How far behind the expected seq a repeated frame is recognised (a power of 2).
+#define OP_DUP_WINDOW (8)
 
 typedef struct {
     op_counters_t c;
@@ -60,6 +66,9 @@ typedef struct {
     uint32_t t_last;          // last t0_us
     int64_t t_unwrapped;      // t_last unwrapped (us)
     uint16_t next_seq;
+    uint16_t recent_seq[OP_DUP_WINDOW];  // the last accepted frames, by seq % OP_DUP_WINDOW
+    uint32_t recent_crc[OP_DUP_WINDOW];
+    uint8_t recent_mask;      // which recent_* slots hold a frame
     uint8_t have_seq;
     uint8_t have_t;
     uint8_t dropping;         // over-long garbage: skip to the next 0x00

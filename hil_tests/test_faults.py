@@ -69,9 +69,6 @@ def test_sdk_reports_exactly_the_frames_the_link_lost(hil, hil_settings, hil_fig
 
 
 @pytest.mark.needs("byte_stream")
-@pytest.mark.xfail(strict=False, reason="SDK gap: a frame repeated whole (same seq) is "
-                   "delivered twice and only counted as a seq reset; it should be dropped "
-                   "and counted as a duplicate")
 def test_a_frame_repeated_whole_is_delivered_once(hil, hil_figures):
     with hil.open(speed=MAX_SPEED, proxy=True) as s:
         puck, relay = s.puck, s.proxy
@@ -84,6 +81,7 @@ def test_a_frame_repeated_whole_is_delivered_once(hil, hil_figures):
         assert probe.wait_more_samples(400, timeout=15)
         t = probe.t()
         c = puck.counters
-    assert c["lost_frames"] == 0
+    assert c["lost_frames"] == 0 and c["seq_resets"] == 0
+    assert c["duplicates"] == relay.ledger.count("dup_frame")
     assert np.all(np.diff(t) > 0), (
         f"{int(np.sum(np.diff(t) <= 0))} of 20 repeated frames reached the application again")

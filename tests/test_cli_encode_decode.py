@@ -113,6 +113,8 @@ def test_decode_json_has_the_counters(tmp_path, capsys):
     capsys.readouterr()
     assert main(["decode", str(bin_), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    for k in ("frames", "samples", "lost_frames", "crc_errors", "cobs_errors"):
+    for k in ("frames", "samples", "lost_frames", "crc_errors", "cobs_errors", "seq_resets",
+              "duplicates"):
         assert k in out
+    assert out["duplicates"] == out["seq_resets"] == 0
     assert out["crc_errors"] + out["cobs_errors"] == 1 and out["lost_frames"] == 1

@@ -156,9 +156,27 @@ def test_seq_gaps_wraps_and_resets():
         d = cls()
         d.feed(ack(65534) + ack(65535) + ack(0) + ack(3))   # wraps cleanly, then 2 lost
         assert (d.counters.lost_frames, d.counters.seq_resets) == (2, 0)
-        d.feed(ack(3))                                      # a duplicate: a reset, not 65535 lost
+        assert d.feed(ack(3)) == []                         # a duplicate: dropped, not 65535 lost
         d.feed(ack(40000))                                  # a jump of >= 32768: a reset
-        assert (d.counters.lost_frames, d.counters.seq_resets) == (2, 2)
+        assert (d.counters.lost_frames, d.counters.seq_resets, d.counters.duplicates) == (2, 1, 1)
+
+
+def test_a_frame_repeated_whole_is_dropped_as_a_duplicate():
+    def smp(seq, t0):
+        return protocol.encode("samples", seq, t0_us=t0, period_us=5000, samples=[(seq,) * 7] * 2)
+    frames = [smp(s, 10000 * s) for s in range(20)]
+    # 5 repeated at once, 9 repeated 3 frames late: both dropped
+    wire = b"".join(frames[:6]) + frames[5] + b"".join(frames[6:12]) + frames[9] + b"".join(frames[12:])
+    # the same seq with other content (another t0) is a discontinuity, and so
+    # is a repeat further back than DUP_WINDOW
+    wire += smp(19, 999_000) + smp(20, 1_000_000) + frames[5]
+    for cls in DECODERS:
+        d, items = run(cls, wire, random.Random(4))
+        c = d.counters
+        t = SampleBlock.concat([b for b in items if isinstance(b, SampleBlock)]).t
+        assert c.duplicates == 2 and c.seq_resets == 2 and c.lost_frames == 0
+        assert c.frames == 25 and c.samples == 2 * 23 == len(t)
+        assert np.all(np.diff(t[:40]) > 0)
 
 
 def test_device_time_is_unwrapped_across_2_to_the_32():

@@ -183,7 +183,28 @@ int main(void) {
         out_init(&o);
         op_stream_init(&st, 1, 1, 1);
         feed_chunked(wire, n, n, &o);
-        CHECK(st.c.lost_frames == 2 && st.c.seq_resets == 2 && st.c.frames == 4);
+        // 100, 103 (2 lost), 5 (a reset), 5 again (a duplicate: dropped)
+        CHECK(st.c.lost_frames == 2 && st.c.seq_resets == 1 && st.c.duplicates == 1);
+        CHECK(st.c.frames == 4 && o.n == 3);
+    }
+    // a repeat of a recent frame whole is a duplicate; the same seq with other
+    // content, or a repeat further back than the window, is a discontinuity
+    {
+        size_t n = 0;
+        for (uint16_t s = 10; s < 20; s++) {
+            n += samples_frame(s, (uint32_t)s * 5000u, 5000, 1, 0, wire + n);
+        }
+        n += samples_frame(17, 17u * 5000u, 5000, 1, 0, wire + n);   // 3 back: duplicate
+        n += samples_frame(19, 19u * 5000u, 5000, 1, 0, wire + n);   // 1 back: duplicate
+        n += samples_frame(18, 99u * 5000u, 5000, 1, 0, wire + n);   // other t0: reset
+        n += samples_frame(19, 19u * 5000u, 5000, 1, 0, wire + n);   // expected after 18
+        n += samples_frame(10, 10u * 5000u, 5000, 1, 0, wire + n);   // 10 back: reset
+        op_stream_out_t o;
+        out_init(&o);
+        op_stream_init(&st, 1, 1, 1);
+        feed_chunked(wire, n, 13, &o);
+        CHECK(st.c.duplicates == 2 && st.c.seq_resets == 2 && st.c.lost_frames == 0);
+        CHECK(o.n == 13);
     }
     // a non-samples frame goes to the side buffer with its position
     {

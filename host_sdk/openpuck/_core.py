@@ -19,7 +19,8 @@ SAMPLES_MAX_N = lib.OP_SAMPLES_MAX_N
 SIDE_HEAD = lib.OP_SIDE_HEAD
 STOP_DONE, STOP_DEVICE_INFO, STOP_SPACE = lib.OP_STOP_DONE, lib.OP_STOP_DEVICE_INFO, lib.OP_STOP_SPACE
 COUNTER_NAMES = ("frames", "samples", "crc_errors", "cobs_errors", "oversize", "truncated",
-                 "version_errors", "malformed", "lost_frames", "seq_resets")
+                 "version_errors", "malformed", "lost_frames", "seq_resets",
+                 "duplicates")
 
 
 def crc32(data: bytes, crc: int = 0) -> int:

@@ -37,16 +37,20 @@ RAW_DTYPE = np.dtype([("ax", "<i2"), ("ay", "<i2"), ("az", "<i2"), ("gx", "<i2")
 _SAMPLES_ID = protocol.SPECS["samples"].id
 _DEVICE_INFO_ID = protocol.SPECS["device_info"].id
 _MAX_N = (protocol.MAX_BODY - 8 - 7) // 14
+#: a frame repeated whole up to this many frames behind the expected seq is a duplicate
+DUP_WINDOW = 8
 _MAX_WIRE = protocol.MAX_BODY + (protocol.MAX_BODY + 253) // 254  # COBS of a max body, no 0x00
 
 
 @dataclass
 class Counters:
     """What the decoder saw. ``frames`` counts intact frames (valid COBS and
-    CRC, version 1), including those then counted as ``unknown_types`` or
-    ``malformed``. ``lost_frames`` counts frames missing from seq gaps;
-    ``seq_resets`` counts seq jumps backwards or by 32768 or more (a rebooted
-    puck, a duplicate), which are not counted as lost."""
+    CRC, version 1), including those then counted as ``unknown_types``,
+    ``malformed`` or ``duplicates``. ``lost_frames`` counts frames missing
+    from seq gaps; ``duplicates`` counts frames repeated whole on the link
+    (the seq and CRC of one of the last :data:`DUP_WINDOW` accepted frames),
+    which are dropped; ``seq_resets`` counts the other seq jumps backwards or
+    by 32768 or more (a rebooted puck), which are not counted as lost."""
 
     frames: int = 0
     samples: int = 0
@@ -59,6 +63,7 @@ class Counters:
     malformed: int = 0
     lost_frames: int = 0
     seq_resets: int = 0
+    duplicates: int = 0
     bytes: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -123,19 +128,29 @@ class PyStreamDecoder:
         self._buf = bytearray()
         self._dropping = False
         self._next_seq: int | None = None
+        self._recent: dict[int, tuple[int, int]] = {}  # seq % DUP_WINDOW -> (seq, crc)
         self._t_last: int | None = None   # last t0_us seen (u32)
         self._t_unwrapped = 0             # its unwrapped value
 
     # --- shared by both decoders -------------------------------------------
-    def _seq(self, seq: int) -> None:
+    def _seq(self, seq: int, crc: int) -> bool:
+        """Seq accounting; True when the frame is a duplicate (to be dropped)."""
         c = self.counters
+        slot = seq % DUP_WINDOW
         if self._next_seq is not None:
             gap = (seq - self._next_seq) & 0xFFFF
             if gap >= 0x8000:
+                back = (self._next_seq - seq) & 0xFFFF
+                if back <= DUP_WINDOW and self._recent.get(slot) == (seq, crc):
+                    c.duplicates += 1
+                    return True
                 c.seq_resets += 1
+                self._recent.clear()
             else:
                 c.lost_frames += gap
+        self._recent[slot] = (seq, crc)
         self._next_seq = (seq + 1) & 0xFFFF
+        return False
 
     def _unwrap(self, t0: int) -> int:
         if self._t_last is None:
@@ -218,14 +233,16 @@ class PyStreamDecoder:
         if len(body) < 8:
             c.truncated += 1
             return None
-        if protocol.crc32(body[:-4]) != struct.unpack_from("<I", body, len(body) - 4)[0]:
+        crc = struct.unpack_from("<I", body, len(body) - 4)[0]
+        if protocol.crc32(body[:-4]) != crc:
             c.crc_errors += 1
             return None
         if body[0] != protocol.VERSION:
             c.version_errors += 1
             return None
         c.frames += 1
-        self._seq(body[2] | body[3] << 8)
+        if self._seq(body[2] | body[3] << 8, crc):
+            return None
         if body[1] != _SAMPLES_ID:
             return body
         payload = body[4:-4]

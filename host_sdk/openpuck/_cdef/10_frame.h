@@ -30,6 +30,7 @@ typedef struct {
     uint32_t malformed;
     uint32_t lost_frames;
     uint32_t seq_resets;
+    uint32_t duplicates;
 } op_counters_t;
 
 typedef struct {

@@ -25,7 +25,8 @@ examples:
 
 counters: frames (intact), samples, lost_frames (missing from seq gaps),
 crc_errors, cobs_errors, oversize, truncated, version_errors, unknown_types,
-malformed, seq_resets, bytes.
+malformed, seq_resets (the puck restarted its seq), duplicates (frames
+repeated whole, dropped), bytes.
 """
 CHUNK = 1 << 20
 
