@@ -143,10 +143,17 @@ int32_t op_atan2_mdeg(int32_t y, int32_t x) {
     return z < 0 ? 0 : z;
 }
 
-// Q16 gain dt / tau from inv = 2^32 / tau_us, at most 1
+// Q16 gain dt / tau from inv = 2^32 / tau_us (< 2^16), at most 1: dt * inv
+// >> 16 in 32 bits, exactly, as (dt >> 16) * inv + ((dt & 0xffff) * inv >> 16)
 static int32_t gain(uint32_t dt, uint32_t inv) {
-    int64_t a = ((int64_t)dt * inv) >> 16;
-    return a > 65536 ? 65536 : (int32_t)a;
+    uint32_t a = (dt >> 16) * inv + (((dt & 0xffffu) * inv) >> 16);
+    return a > 65536u ? 65536 : (int32_t)a;
+}
+
+// the same for inv = i << 6 (i < 2^12, dt <= DT_MAX_US): dt * i >> 10
+static int32_t gain6(uint32_t dt, uint32_t i) {
+    uint32_t a = (dt * i) >> 10;
+    return a > 65536u ? 65536 : (int32_t)a;
 }
 
 static int32_t follow(int32_t x, int32_t target, int32_t a) {
@@ -589,10 +596,10 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
     if (dt > DT_MAX_US) {
         dt = DT_MAX_US;
     }
-    d->f_lp = follow(d->f_lp, f, gain(dt, INV_LP << 6));
+    d->f_lp = follow(d->f_lp, f, gain6(dt, INV_LP));
     if (d->signal != OP_SIGNAL_FORCE) {
         // stillness and gyro bias
-        a = gain(dt, INV_GLP << 6);
+        a = gain6(dt, INV_GLP);
         d->glp[0] = follow(d->glp[0], gx * 256, a);
         d->glp[1] = follow(d->glp[1], gy * 256, a);
         d->glp[2] = follow(d->glp[2], gz * 256, a);
