@@ -150,10 +150,6 @@ def _hang(s, target) -> None:
 
 
 @pytest.mark.needs("watchdog")
-@pytest.mark.xfail(strict=False, reason="SDK gap: when the puck resets but the link stays up "
-                   "(the sim's pty, a UART), the SDK notices only a seq reset: it neither "
-                   "restores the session nor reports a gap; over USB CDC or BLE the reset "
-                   "drops the link and the reconnect path does both")
 def test_sdk_restores_the_session_after_a_reset_on_a_live_link(hil, hil_target):
     with hil.open(speed=1.0) as s:
         puck = s.puck
@@ -163,5 +159,9 @@ def test_sdk_restores_the_session_after_a_reset_on_a_live_link(hil, hil_target):
         _hang(s, hil_target)
         resumed = probe.wait_more_samples(200, timeout=6)
         gaps = probe.events("gap")
+        c = puck.counters
     assert resumed, "streaming did not resume by itself after the reset"
     assert gaps, "no gap reported for the reset"
+    assert [g.reason for g in gaps] == ["puck_reset"]
+    assert gaps[0].samples_missing is None, "device time restarted: the count is unknown"
+    assert c["puck_resets"] == 1 and c["seq_resets"] >= 1

@@ -6,8 +6,12 @@ unwrapped time line as :attr:`SampleBlock.t`; ``host_time`` is the Unix time
 of ``t`` when the clock is synced (see :mod:`openpuck.clock`), else None.
 
 An event is ``uncertain`` when a gap (dropped samples, frames lost on the
-link, a disconnect) overlaps it, padded by two sample periods: the puck may
-have seen something the host did not, or the reverse. A live session holds
+link, a disconnect, a puck reset) overlaps it, padded by two sample periods:
+the puck may have seen something the host did not, or the reverse.
+
+When the puck restarts (a reset on a live link, or a power cycle behind a
+disconnect), its device clock restarts at 0: times after it are device time
+since the restart, and the Gap that reports it has ``samples_missing`` None. A live session holds
 an event back until the samples up to its end have arrived (at most
 :data:`HOLD_S`) so that a gap reported just after it still counts.
 """
@@ -135,14 +139,22 @@ class Gap(Event):
     ``reason``: ``"dropped_samples"`` (the puck's sampler or a lost frame
     left a hole in the samples), ``"lost_frames"`` (frames missing by sequence
     number), ``"disconnected"`` (the link dropped; ``host_duration`` says for
-    how long; ``t_end`` is None when no sample came after it).
+    how long; ``t_end`` is None when no sample came after it), ``"puck_reset"``
+    (the puck restarted while the link stayed up: its seq restarted or its
+    uptime went back).
+
+    ``samples_missing`` is None when it cannot be known: the puck restarted
+    during the gap, so its device time (which ``t_start`` and ``t_end`` are
+    in) restarted at 0 and the two ends are on different time lines;
+    ``t_start`` is then the last sample before the restart and ``t_end`` the
+    first after it, in device time since the restart.
     """
 
     kind: ClassVar[str] = "gap"
     t_start: float | None
     t_end: float | None
     reason: str
-    samples_missing: int = 0
+    samples_missing: int | None = 0
     frames_lost: int = 0
     host_duration: float = 0.0
 
@@ -218,7 +230,7 @@ class SessionDecoder:
         self.info: DeviceInfo | None = None
         self.status: Status | None = None
         self.extra = {"partial_frames": 0, "disconnects": 0, "gaps": 0, "samples_missing": 0,
-                      "uncertain_events": 0}
+                      "uncertain_events": 0, "puck_resets": 0}
         self._mid_frame = False
         self._ref_us: int | None = None      # latest unwrapped device time, us
         self._last_t: float | None = None    # last sample time, s
@@ -229,6 +241,10 @@ class SessionDecoder:
         self._fix_pending = False
         self._pending_disc: dict | None = None
         self._lost = 0
+        self._uptime_ms: int | None = None  # latest status.uptime_ms
+        self._rebase = False                # next block: device time since a restart
+        self._reset_new = False             # a reset on a live link, for take_reset()
+        self._resets_seen = 0               # seq_resets of the decoders so far
 
     # -- counters -------------------------------------------------------------
     @property
@@ -281,31 +297,87 @@ class SessionDecoder:
     def _disc_gap(self, t_end: float | None) -> Gap:
         p, self._pending_disc = self._pending_disc, None
         t0 = p["t_start"]
-        missing = 0
-        if t0 is not None and t_end is not None:
+        # device time went back: the puck restarted during the gap
+        restarted = p.get("restarted", False) or (
+            t0 is not None and t_end is not None and t_end < t0)
+        missing: int | None = None if restarted else 0
+        if restarted:
+            if t_end is not None:  # the new time line: anything before its first sample
+                self._gaps.append((float("-inf"), t_end))
+        elif t0 is not None and t_end is not None:
             self._gaps.append((t0, t_end))
             if self.period:
                 missing = max(0, int(round((t_end - t0) / self.period)) - 1)
         self.extra["gaps"] += 1
         g = Gap(t=t_end if t_end is not None else (t0 or 0.0), t_start=t0, t_end=t_end,
-                reason="disconnected", samples_missing=missing,
+                reason=p.get("reason", "disconnected"), samples_missing=missing,
                 host_duration=p.get("host_end", p["host_start"]) - p["host_start"], uncertain=True)
         return g
+
+    def _puck_reset(self, now: float, out: list) -> None:
+        """The puck restarted (seq restarted, uptime went back). Events held from
+        before it are released as uncertain (the samples to their end will
+        never come); the next samples start a new time line (device time since
+        the restart); a Gap ``"puck_reset"`` is reported when they come (or by
+        :meth:`reset_gap` when no samples are expected). Within a disconnect
+        the disconnect's Gap covers it (with ``samples_missing`` None)."""
+        self.extra["puck_resets"] += 1
+        for _, ev in self._held:
+            ev.uncertain = True
+            self.extra["uncertain_events"] += 1
+            out.append(self._stamp(ev))
+        self._held = []
+        if self._pending_disc is not None:
+            self._pending_disc["restarted"] = True
+        else:
+            self._pending_disc = {"host_start": now, "host_end": now, "t_start": self._last_t,
+                                  "reason": "puck_reset", "restarted": True}
+            self._reset_new = True
+        self._gaps.clear()          # the old time line is over
+        self._ref_us = None
+        self._last_t = None
+        self._uptime_ms = None
+        self._rebase = True
+        self._fix_pending = False
+        if self.clock is not None:
+            self.clock.reset()
+
+    def _seq_restarted(self) -> bool:
+        r = self.decoder.counters.seq_resets + self._base.get("seq_resets", 0)
+        new, self._resets_seen = r > self._resets_seen, r
+        return new
+
+    def take_reset(self) -> bool:
+        """True once after a puck reset seen on a live link (not within a disconnect)."""
+        r, self._reset_new = self._reset_new, False
+        return r
+
+    def reset_gap(self) -> list[Event]:
+        """The Gap of a puck reset now, when no samples are expected to end it."""
+        if self._pending_disc is None or self._pending_disc.get("reason") != "puck_reset":
+            return []
+        return [self._disc_gap(None)]
 
     # -- data ---------------------------------------------------------------------
     def feed(self, data: bytes, now: float | None = None) -> tuple[list, list]:
         now = time.monotonic() if now is None else now
         if data:
             self._mid_frame = data[-1] != 0
-        lost_before = self.decoder.counters.lost_frames
+        c0 = self.decoder.counters
         out: list = []
         control: list = []
+        resets = self.extra["puck_resets"]
         for item in self.decoder.feed(data):
             if isinstance(item, SampleBlock):
                 out.extend(self._samples(item))
             else:
                 self._message(item, now, out, control)
-        lost = self.decoder.counters.lost_frames - lost_before
+        c1 = self.decoder.counters
+        if self._seq_restarted() and self.extra["puck_resets"] == resets:
+            # the puck's seq restarted: it rebooted. (Checked per chunk: the
+            # samples of a restarted puck come only after the host's start.)
+            self._puck_reset(now, out)
+        lost = c1.lost_frames - c0.lost_frames
         if lost > 0 and self._last_t is not None:
             # frames missing by sequence number: the stretch around now is unsure
             t0 = self._last_t - (self.period or 0.0) * 36
@@ -327,6 +399,12 @@ class SessionDecoder:
                 delta = b.t[0] - ref
                 k = round(delta / (_U32 * 1e-6))
                 self._t_fix = -k * _U32 * 1e-6
+        if self._rebase:
+            # after a restart: device time since it (the decoder unwrapped the
+            # new t0 against the old time line, a whole number of 2^32 us off)
+            self._rebase = False
+            us = int(round(float(b.t[0]) * 1e6))
+            self._t_fix = ((us % _U32) - us) * 1e-6
         if self._t_fix:
             b = SampleBlock(b.t + self._t_fix, b.accel, b.gyro, b.force, b.raw)
         t = b.t
@@ -336,6 +414,9 @@ class SessionDecoder:
             if p > 0:
                 self.period = p
         if self._pending_disc is not None:
+            if self._seq_restarted():   # the puck restarted during the disconnect
+                self._pending_disc["restarted"] = True
+                self.extra["puck_resets"] += 1
             out.append(self._disc_gap(float(t[0])))
         prev = self._last_t
         if prev is not None and self.period:
@@ -388,6 +469,10 @@ class SessionDecoder:
                       t_end=self.unwrap(f["t_end_us"]), peak_force=f["peak_force"] * 0.01,
                       hold_s=f["hold_ms"] * 0.001)
         elif typ == "status":
+            up = f["uptime_ms"]
+            if self._uptime_ms is not None and up + 1000 < self._uptime_ms:
+                self._puck_reset(now, out)   # uptime went back: the puck restarted
+            self._uptime_ms = up
             ev = Status(t=self._last_t if self._last_t is not None else f["uptime_ms"] * 1e-3,
                         battery_v=f["battery_mv"] * 1e-3, battery_pct=f["battery_pct"],
                         dropped_samples=f["dropped_samples"], uptime_s=f["uptime_ms"] * 1e-3,
@@ -470,7 +555,8 @@ def format_event(ev: Event) -> str:
                 else "")
         what = {"dropped_samples": f"{ev.samples_missing} samples missing",
                 "lost_frames": f"{ev.frames_lost} frames lost",
-                "disconnected": f"link down {ev.host_duration:.1f} s"}.get(ev.reason, ev.reason)
+                "disconnected": f"link down {ev.host_duration:.1f} s",
+                "puck_reset": "the puck restarted"}.get(ev.reason, ev.reason)
         return f"{t}  gap   {what} {span}"
     if isinstance(ev, Status):
         batt = f"battery {ev.battery_pct}%" if ev.battery_v else "USB power"

@@ -18,6 +18,10 @@ command and the error). Pings every ``ping_interval`` s keep the clock sync
 exponential backoff (0.1 s doubling to 5 s, for at most
 ``reconnect_timeout`` s), sends set_exercise and start again if the puck was
 streaming, and reports the hole as a :class:`~openpuck.events.Gap` event.
+When the puck restarts but the link stays up (the sim's pty, a puck behind
+a serial adapter), the session decoder sees its seq restart (or its uptime go
+back); the reader then does the same: a Gap ``"puck_reset"``, and
+set_exercise and start again if the puck was streaming.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from . import protocol
 from .clock import ClockSync
 from .decoder import SampleBlock
 from .errors import OpenPuckError
-from .events import HOLD_S, DeviceInfo, Event, SessionDecoder
+from .events import HOLD_S, DeviceInfo, Event, SessionDecoder, exercise_name
 from .recording import IN, OUT, Recorder
 from .transports import (ConnectionLost, EndOfStream, ReadOnlyError, Transport, TransportError,
                          open_transport)
@@ -513,6 +517,8 @@ class Puck:
                         self._control(m, now)
                     for item in out:
                         self._dispatch(item)
+                    if self.session.take_reset():
+                        self._puck_reset()
                 else:
                     for ev in self.session.poll(now):
                         self._dispatch(ev)
@@ -582,11 +588,32 @@ class Puck:
                              daemon=True, name="openpuck-resume").start()
         return True
 
-    def _resume(self, args: dict) -> None:
+    def _puck_reset(self) -> None:
+        """The puck restarted on a live link: restore the session, as a reconnect does."""
+        log.warning("openpuck: %s restarted (link up); restoring the session", self.url)
+        if self._recorder:
+            self._recorder.note("puck_reset")
+        if self.streaming and self._session_args and not self.transport.readonly:
+            threading.Thread(target=self._resume, args=(dict(self._session_args), True),
+                             daemon=True, name="openpuck-resume").start()
+        elif not (self.streaming or self.transport.readonly):
+            for ev in self.session.reset_gap():   # no samples will come to end the gap
+                self._dispatch(ev)
+
+    def _resume(self, args: dict, after_reset: bool = False) -> None:
+        what = "reset" if after_reset else "reconnect"
         try:
+            if after_reset:
+                try:   # a false alarm (the puck still streams this exercise): leave it be
+                    st = self.get_status()
+                    if (st is not None and st.streaming
+                            and st.exercise == exercise_name(args["exercise"])):
+                        return
+                except CommandTimeout:
+                    pass
             self._start_session(args)
         except OpenPuckError as e:
-            self._dispatch(_host_log(f"resume after reconnect failed: {e}", self.session))
+            self._dispatch(_host_log(f"resume after {what} failed: {e}", self.session))
 
 
 def _host_log(text: str, session: SessionDecoder):
