@@ -26,6 +26,7 @@ typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 #define DT_MAX_US (200000u)   // a longer gap counts as 200 ms
 #define STILL_TRACK_MS (200u) // still this long: rest reference follows
 #define STILL_BIAS_OK_MS (2000u)
+#define STILL_YAW_MS (200u)   // heading: still this long, slow yaw is bias drift
 #define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
 #define STILL_END_MS (300u)   // still this long since coming back halfway: rep over
 #define FLAT_END_MS (400u)    // force: flat this long below ON, back halfway: rep over
@@ -646,9 +647,14 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         g0 = d->g[0];
         g1 = d->g[1];
         g2 = d->g[2];
-        if (d->signal == OP_SIGNAL_HEADING) { // yaw: rotation about gravity
-            d->ref[0] = clamp30((int64_t)d->ref[0] +
-                                (((int64_t)th0 * g0 + (int64_t)th1 * g1 + (int64_t)th2 * g2) >> 28));
+        if (d->signal == OP_SIGNAL_HEADING) { // yaw: rotation about gravity, Q24 rad
+            a = (int32_t)(((int64_t)th0 * g0 + (int64_t)th1 * g1 + (int64_t)th2 * g2) >> 28);
+            // still, turning slower than 20 dps (6 * dt): the drift of the gyro
+            // bias, not a turn; the lagging low-pass keeps "still" for the first
+            // tenths of a second of a real turn, which turns faster
+            if (d->still_ms < STILL_YAW_MS || a > (int32_t)dt * 6 || a < -(int32_t)dt * 6) {
+                d->ref[0] = clamp30((int64_t)d->ref[0] + a);
+            }
         }
         g0 += (int32_t)(((int64_t)d->g[1] * th2 - (int64_t)d->g[2] * th1) >> 28);
         g1 += (int32_t)(((int64_t)d->g[2] * th0 - (int64_t)d->g[0] * th2) >> 28);

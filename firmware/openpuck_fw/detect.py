@@ -41,6 +41,7 @@ _F_CALIB = const(16)
 _DT_MAX_US = const(200000)
 _STILL_TRACK_MS = const(200)
 _STILL_BIAS_OK_MS = const(2000)
+_STILL_YAW_MS = const(200)
 _STILL_SHIFT_MS = const(2000)
 _STILL_END_MS = const(300)
 _FLAT_END_MS = const(400)
@@ -495,7 +496,10 @@ class Detector:
             th2 = _clamp30(((gz8 - bias[2]) * k) >> 12)
             g0, g1, g2 = g
             if self.signal == SIGNAL_HEADING:
-                self.ref[0] = _clamp30(self.ref[0] + ((th0 * g0 + th1 * g1 + th2 * g2) >> 28))
+                a = (th0 * g0 + th1 * g1 + th2 * g2) >> 28
+                # still, turning slower than 20 dps: gyro bias drift, not a turn
+                if self.still_ms < _STILL_YAW_MS or a > dt * 6 or a < -dt * 6:
+                    self.ref[0] = _clamp30(self.ref[0] + a)
             n0 = g0 + ((g1 * th2 - g2 * th1) >> 28)
             n1 = g1 + ((g2 * th0 - g0 * th2) >> 28)
             n2 = g2 + ((g0 * th1 - g1 * th0) >> 28)
