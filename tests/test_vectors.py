@@ -49,11 +49,17 @@ def test_python_codec_decodes_the_vector(v):
     assert (msg.type, msg.seq, msg.fields) == (v["type"], v["seq"], expected_fields(v))
 
 
-@pytest.mark.parametrize("v", VALID, ids=[v["name"] for v in VALID])
+# a vector with a field appended within v1 holds bytes a v1 encoder never writes
+ENCODABLE = [v for v in VALID if not v["name"].endswith("_with_appended_field")]
+
+
+def test_a_vector_exercises_fields_appended_within_v1():
+    assert len(ENCODABLE) < len(VALID)
+
+
+@pytest.mark.parametrize("v", ENCODABLE, ids=[v["name"] for v in ENCODABLE])
 def test_python_and_c_encoders_give_the_vector_bytes(v):
     wire = bytes.fromhex(v["wire"])
-    if v["name"].endswith("_with_appended_field"):
-        pytest.skip("holds bytes a v1 encoder does not write")
     assert protocol.encode(v["type"], v["seq"], **v["fields"]) == wire
     payload = protocol.encode_payload(v["type"], **v["fields"])
     assert _core.frame_encode(protocol.SPECS[v["type"]].id, v["seq"], payload) == wire
