@@ -132,3 +132,9 @@ def test_spec_documents_every_message_and_field():
         assert f"### 0x{m['id']:02X} `{m['name']}`" in spec
         for f in m["fields"] + m.get("repeat", {}).get("fields", []):
             assert f"`{f['name']}`" in spec
+
+
+@pytest.mark.parametrize("frame", [b"\x05ab\x00", b"\x02a\x00b\x00"])
+def test_a_frame_that_is_not_cobs_raises_a_protocol_error(frame):
+    with pytest.raises(ProtocolError, match="not a valid COBS frame"):
+        protocol.decode(frame)

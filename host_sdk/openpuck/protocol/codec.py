@@ -297,7 +297,11 @@ def decode(frame: bytes) -> Message:
     frame = bytes(frame)
     if frame.endswith(b"\x00"):
         frame = frame[:-1]
-    return decode_body(cobs_decode(frame))
+    try:
+        body = cobs_decode(frame)
+    except (ValueError, OpenPuckError) as e:  # the C core raises CoreError, the reference ValueError
+        raise ProtocolError(f"not a valid COBS frame ({len(frame)} bytes): {e}") from e
+    return decode_body(body)
 
 
 def physical(msg: Message, scales: dict[str, float] | None = None) -> dict[str, Any]:
