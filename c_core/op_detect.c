@@ -315,6 +315,9 @@ static void settle(op_detect_t *d, int32_t forced) {
     } else {
         t = p[n / 2 - 1] / 2 + p[n / 2] / 2 + (p[n / 2 - 1] % 2 + p[n / 2] % 2) / 2;
     }
+    if (forced <= 0 && t < m - m / 4) {
+        t = m - m / 4; // a target too low counts tremor as reps: not below 3/4 of the largest
+    }
     set_target(d, t);
     for (i = 0; i < d->q_len; i++) {
         e = &d->q[(d->q_head + i) % OP_DETECT_QUEUE];

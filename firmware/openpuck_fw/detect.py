@@ -246,6 +246,8 @@ class Detector:
         else:
             a, b = p[n // 2 - 1], p[n // 2]
             t = a // 2 + b // 2 + (a % 2 + b % 2) // 2
+        if forced <= 0 and t < m - m // 4:
+            t = m - m // 4  # a target too low counts tremor as reps
         self._set_target(t)
         part = 2 * self.off_thr - self.end_thr
         keep = []
