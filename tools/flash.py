@@ -12,9 +12,7 @@ The puck's saved config (/openpuck.cfg) is kept.
 from __future__ import annotations
 
 import argparse
-import binascii
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -28,31 +26,12 @@ BOARDS = {
     "pico_w": ["pico_w"],
     "esp32s3_devkit": ["esp32s3_devkit", "pico_w"],
 }
-T_REBOOT = 0x49
-
-
-def cobs_encode(data: bytes) -> bytes:
-    out = bytearray([0])
-    code_i, code = 0, 1
-    for i, b in enumerate(data):
-        if b == 0:
-            out[code_i] = code
-            code_i, code = len(out), 1
-            out.append(0)
-        else:
-            out.append(b)
-            code += 1
-            if code == 0xFF and i + 1 < len(data):
-                out[code_i] = code
-                code_i, code = len(out), 1
-                out.append(0)
-    out[code_i] = code
-    return bytes(out) + b"\x00"
 
 
 def reboot_frame(mode: int = 0) -> bytes:
-    body = bytes([1, T_REBOOT]) + struct.pack("<HB", 0, mode)
-    return cobs_encode(body + struct.pack("<I", binascii.crc32(body)))
+    """The protocol's reboot command, from the one message table."""
+    from openpuck import protocol  # make flash runs in the project's venv
+    return protocol.encode("reboot", 0, mode=mode)
 
 
 def stage(board: str, build: Path, dst: Path) -> list[str]:
