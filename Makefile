@@ -34,7 +34,7 @@ test: $(STAMP) ## all tests (and a short HIL run against the virtual puck)
 	@if [ -f hil_tests/conftest.py ]; then $(PY) -m pytest -q hil_tests --puck=sim --hil-short; fi
 
 bench: $(STAMP) ## speed and memory benchmarks (pytest-benchmark)
-	$(PY) -m pytest -q tests/bench --benchmark-only --benchmark-columns=median,ops,rounds
+	$(PY) -m pytest -q -s tests/bench --benchmark-only --benchmark-columns=median,ops,rounds
 
 accuracy: $(STAMP) ## rep counting accuracy on every recording in ../shared/data
 	$(PY) tools/accuracy.py

@@ -46,4 +46,5 @@ def test_detect_puck_hour(benchmark, puck_hour, exercise):
     assert sum(1 for e in events if e[0] == 1) > 600  # 720 reps in the hour
     median = benchmark.stats.stats.median
     benchmark.extra_info["samples_per_s"] = N / median
+    print(f"\npuck-hour detect, {exercise}: {N / median / 1e6:.1f} M samples/s")
     assert N / median >= FLOOR, f"{N / median / 1e6:.1f} M samples/s"
