@@ -89,9 +89,9 @@ def interrupt(port: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", default="/dev/ttyACM0")
-    ap.add_argument("--board", default="pico_w", choices=sorted(BOARDS))
-    ap.add_argument("--build", type=Path, default=BUILD)
+    ap.add_argument("--port", default="/dev/ttyACM0", help="the board's USB serial port (default /dev/ttyACM0)")
+    ap.add_argument("--board", default="pico_w", choices=sorted(BOARDS), help="board file to install (default pico_w)")
+    ap.add_argument("--build", type=Path, default=BUILD, help="output of `make firmware` (default build/firmware)")
     ap.add_argument("--dry-run", action="store_true", help="print the mpremote command, change nothing")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="openpuck-flash-") as tmp:

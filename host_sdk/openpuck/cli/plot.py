@@ -12,7 +12,7 @@ session summary in the title. FILE is a recording (.opr), raw wire bytes
 EPILOG = """\
 examples:
   openpuck plot session.opr -o session.png
-  openpuck plot ../shared/data/synthetic-dev/arm_raise-1001.csv --exercise arm_raise -o arm.png
+  openpuck plot ../shared/data/synthetic-dev/arm_raise-1005.csv --exercise arm_raise -o arm.png
   openpuck plot session.opr -o session.svg --title "Mrs. K, week 3"
 """
 

@@ -52,6 +52,12 @@ def run(args) -> int:
             n += 1
             print(json.dumps(ev.as_dict()) if args.json else format_event(ev), flush=True)
         c = puck.counters
+    if not c["frames"]:
+        from ..recording import is_recording
+        if is_recording(args.file):
+            raise CliError(f"{args.file}: the recording holds no frame from the puck")
+        raise CliError(f"{args.file}: no OpenPuck frame in it (not an .opr recording or puck "
+                       "byte stream?); for a samples CSV use `openpuck detect` or `openpuck sim FILE`")
     if not args.json:
         print(f"-- {n} events, {c['samples']} samples, {c['lost_frames']} frames lost, "
               f"{c['gaps']} gaps, {c['crc_errors'] + c['cobs_errors']} damaged frames")

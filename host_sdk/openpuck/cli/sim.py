@@ -34,7 +34,7 @@ def parse_speed(text: str) -> float:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("recording", nargs="?", help="samples CSV to play (see formats/samples-csv.md)")
+    p.add_argument("recording", nargs="?", help="samples CSV to play (docs/csv-format.md)")
     p.add_argument("--scenario", help="a built-in scenario instead of a recording")
     p.add_argument("--speed", type=parse_speed, default=1.0,
                    help="1 = real time (default), N times faster, or max")

@@ -125,7 +125,10 @@ class BleTransport(Transport):
         except TransportError:
             raise
         except Exception as e:  # noqa: BLE001
-            raise TransportError(f"ble:{self.target}: {e}") from None
+            msg = str(e).strip() or type(e).__name__
+            if "No such file" in msg or "org.bluez" in msg or "dbus" in msg.lower():
+                msg = f"no Bluetooth adapter or BlueZ/D-Bus here ({msg})"
+            raise TransportError(f"ble:{self.target}: {msg}") from None
 
     def _close(self) -> None:
         client, self._client = self._client, None
