@@ -134,3 +134,10 @@ def test_spy_to_stderr_by_default(capsys):
     t.close()
     err = capsys.readouterr().err
     assert "TX    1 | ff" in err and "RX    1 | ff" in err
+
+
+def test_a_speed_that_is_not_a_number_or_max_is_refused():
+    from openpuck.transports.base import TransportError, parse_speed
+    with pytest.raises(TransportError, match="not a number or 'max'"):
+        parse_speed("sim:?speed=fast", "fast")
+    assert parse_speed("sim:?speed=max", "max") == float("inf")
