@@ -57,10 +57,16 @@ class Event:
     host_time: float | None = None  #: Unix s of ``t`` (clock sync), None before sync
 
     def as_dict(self) -> dict[str, Any]:
-        d = {"kind": self.kind}
+        """The event as plain JSON-ready values; floats rounded to 1e-6
+        (a microsecond, a micronewton), below every sensor's resolution."""
+        d: dict[str, Any] = {"kind": self.kind}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            d[f.name] = sorted(v) if isinstance(v, (set, frozenset)) else v
+            if isinstance(v, (set, frozenset)):
+                v = sorted(v)
+            elif isinstance(v, float):
+                v = round(v, 6)
+            d[f.name] = v
         return d
 
 

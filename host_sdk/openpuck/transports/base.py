@@ -141,7 +141,7 @@ def parse_speed(url: str, value: str | None, default: float = 1.0) -> float:
     """``"2"`` -> 2.0, ``"max"``/``"inf"`` -> inf."""
     if value is None or value == "":
         return default
-    if value.lower() in ("max", "inf", "fast"):
+    if value.lower() in ("max", "inf"):
         return float("inf")
     try:
         v = float(value)
