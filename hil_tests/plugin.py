@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from openpuck.errors import OpenPuckError
+
 from . import report as rpt
 from .targets import NEEDS, RigError, Target, resolve
 
@@ -235,6 +237,16 @@ def hil(hil_target: Target, hil_settings: Settings, request: pytest.FixtureReque
     from .rig import Rig
 
     rig = Rig(hil_target, hil_settings)
+    # Reach the puck once before any test: an unplugged or wrong port is one
+    # line at the start, not the same traceback in every test.
+    try:
+        with rig.open():
+            pass
+    except (OpenPuckError, OSError) as e:
+        rig.close()
+        pytest.exit(f"hil: cannot reach the puck {hil_target.name!r}: {e} "
+                    "(check --puck / --rig, the cable, and that no other program holds the port)",
+                    returncode=3)
     yield rig
     rig.close()
 

@@ -12,3 +12,4 @@ from .puck import (AsyncPuck, CommandError, CommandTimeout, Puck, connect,  # no
 from .scan import scan  # noqa: E402
 from .transports import ConnectionLost, TransportError, open_transport  # noqa: E402
 from .detect import Detection, detect  # noqa: E402,F401
+from .errors import OpenPuckError  # noqa: E402,F401
