@@ -22,6 +22,9 @@ typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 #define F_GRIP_ACTIVE (4u)
 #define F_BIAS_OK (8u)
 #define F_CALIB (16u)
+#define F_CAND (32u)  // flags / F_CAND: auto-target candidates pending (0..7)
+#define NO_VALLEY (0xffu)
+#define SPLIT_MIN_MDEG (10000) // a rise from a valley smaller than this may be tremor
 
 #define DT_MAX_US (200000u)   // a longer gap counts as 200 ms
 #define STILL_TRACK_MS (200u) // still this long: rest reference follows
@@ -345,7 +348,7 @@ static void settle(op_detect_t *d, int32_t forced) {
         }
     }
     d->q_len = (uint8_t)j;
-    d->n_cand = 0;
+    d->flags &= (uint8_t)(F_CAND - 1u);
 }
 
 // One step of the counting rule on signal s. Returns 0 (nothing), 1 (an
@@ -400,11 +403,11 @@ static void primary_end(op_detect_t *d, uint32_t t) {
         return; // auto target: too small to tell anything
     }
     enqueue(d, 0, 0, ex, t, 0);
-    d->n_cand++;
+    d->flags = (uint8_t)(d->flags + F_CAND);
     if (d->flags & F_CALIB) {
         d->flags &= (uint8_t)~F_CALIB;
         settle(d, ex->peak);
-    } else if (d->n_cand >= OP_DETECT_AUTO_REPS) {
+    } else if (d->flags >= OP_DETECT_AUTO_REPS * F_CAND) {
         settle(d, 0);
     }
 }
@@ -461,7 +464,29 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         c1 = (g2 * r0 - g0 * r2) >> 14;
         c2 = (g0 * r1 - g1 * r0) >> 14;
         cc = op_isqrt32((uint32_t)(c0 * c0) + (uint32_t)(c1 * c1) + (uint32_t)(c2 * c2));
-        s = op_atan2_mdeg((int32_t)cc, dot);
+        // Q14 (|g| = 1 at ticks): both below 2^15, so doubling them here is the
+        // first step of op_atan2_mdeg's own scaling, done for less
+        s = op_atan2_mdeg((int32_t)cc * 2, dot * 2);
+        if (d->flags & F_EX_ACTIVE) {
+            // valley: the lowest point (s >> 10) since a full excursion came back
+            // more than halfway; rising from it by ON again (and by more than
+            // tremor) is the next rep of a set whose rest drifted: fast reps
+            // leave no still moment between them and may not come back within OFF
+            r = s >> 10;
+            if (2 * s < d->ex.peak && r < (int32_t)d->valley &&
+                d->ex.peak >= (d->target > 0 ? d->on_thr : 2 * d->off_thr)) {
+                d->valley = (uint8_t)r;
+            } else if (d->valley != NO_VALLEY && s - ((int32_t)d->valley << 10) >= 2 * d->off_thr &&
+                       s - ((int32_t)d->valley << 10) >= SPLIT_MIN_MDEG) {
+                d->flags &= (uint8_t)~F_EX_ACTIVE;
+                primary_end(d, t);
+                d->flags |= F_EX_ACTIVE;
+                d->ex.t_start = t;
+                d->ex.t_peak = t;
+                d->ex.peak = s;
+                d->valley = NO_VALLEY;
+            }
+        }
     } else if (d->signal == OP_SIGNAL_HEADING) {
         yaw = ((int64_t)d->ref[0] * MDEG_PER_RAD) >> 24;
         s = (int32_t)(yaw < 0 ? -yaw : yaw);
@@ -508,6 +533,7 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         // a slow drift: it was still before (at most 1 s of it: the gyro low-pass
         // lags the start of a real rep, which must not look like a settled rest)
         d->ex.hold_us = (uint32_t)(d->still_ms > STILL_SHIFT_MS / 2 ? STILL_SHIFT_MS / 2 : d->still_ms) * 1000u;
+        d->valley = NO_VALLEY;
     }
     if (r == 1) {
         primary_end(d, t);
@@ -728,7 +754,7 @@ void op_detect_calibrate(op_detect_t *d) {
         }
     }
     d->q_len = j;
-    d->n_cand = 0;
+    d->flags &= (uint8_t)(F_CAND - 1u);
     d->flags |= F_CALIB;
     d->flags &= (uint8_t)~F_EX_ACTIVE;
     set_target(d, 0);
@@ -736,7 +762,7 @@ void op_detect_calibrate(op_detect_t *d) {
 
 int op_detect_finish(op_detect_t *d) {
     int before = released(d);
-    if (d->target == 0 && d->n_cand > 0) {
+    if (d->target == 0 && d->flags >= F_CAND) {
         settle(d, 0);
     }
     return released(d) - before;

@@ -73,7 +73,7 @@ typedef struct {
     uint16_t accel_k;          // raw -> Q24 g
     uint16_t force_k, inv_fuse, inv_track, inv_bias;
     uint8_t signal, on_pct, off_pct, hyst_pct;
-    uint8_t flags, n_cand, q_head, q_len;      // flags: OP_DETECT_F_*
+    uint8_t flags, valley, q_head, q_len;      // flags: F_* and the pending candidates (x32)
     uint16_t reps, partials, grips, still_ms;
     uint32_t t_prev, t_tick;
     // sensor fusion

@@ -43,6 +43,8 @@ _STILL_TRACK_MS = const(200)
 _STILL_BIAS_OK_MS = const(2000)
 _STILL_YAW_MS = const(200)
 _STILL_SHIFT_MS = const(2000)
+_NO_VALLEY = const(0xFF)
+_SPLIT_MIN_MDEG = const(10000)  # a rise from a valley smaller than this may be tremor
 _STILL_END_MS = const(300)
 _FLAT_END_MS = const(400)
 _INV_LP = const(2097)
@@ -194,6 +196,7 @@ class Detector:
         self.floor = c["auto_floor_milli"]
         self.flags = 0
         self.n_cand = 0
+        self.valley = 0
         self.reps = self.partials = self.grips = 0
         self.still_ms = 0
         self.t_prev = self.t_tick = 0
@@ -307,7 +310,7 @@ class Detector:
         if ex[3] < part:
             return
         self._enqueue(0, 0, ex, t, 0)
-        self.n_cand += 1
+        self.n_cand = (self.n_cand + 1) & 7  # C keeps it in 3 bits of flags
         if self.flags & _F_CALIB:
             self.flags &= ~_F_CALIB
             self._settle(ex[3])
@@ -336,6 +339,24 @@ class Detector:
             c1 = (g2 * r0 - g0 * r2) >> 14
             c2 = (g0 * r1 - g1 * r0) >> 14
             s = atan2_mdeg(isqrt32(c0 * c0 + c1 * c1 + c2 * c2), dot)
+            if self.flags & _F_EX_ACTIVE:
+                # valley: the lowest point (s >> 10) since a full excursion came back
+                # more than halfway; rising from it by ON again (and by more than
+                # tremor) is the next rep of a set whose rest drifted: fast reps
+                # leave no still moment between them and may not come back within OFF
+                ex = self.ex
+                r = s >> 10
+                if 2 * s < ex[3] and r < self.valley and ex[3] >= (self.on_thr if self.target > 0 else 2 * self.off_thr):
+                    self.valley = r
+                elif (self.valley != _NO_VALLEY and s - (self.valley << 10) >= 2 * self.off_thr
+                      and s - (self.valley << 10) >= _SPLIT_MIN_MDEG):
+                    self.flags &= ~_F_EX_ACTIVE
+                    self._primary_end(t)
+                    self.flags |= _F_EX_ACTIVE
+                    ex[0] = t
+                    ex[1] = t
+                    ex[3] = s
+                    self.valley = _NO_VALLEY
         elif sig == SIGNAL_HEADING:
             yaw = (self.ref[0] * _MDEG_PER_RAD) >> 24
             s = -yaw if yaw < 0 else yaw
@@ -378,6 +399,7 @@ class Detector:
             # a slow drift: it was still before (at most 1 s of it: the gyro low-pass
             # lags the start of a real rep, which must not look like a settled rest)
             self.ex[2] = (_STILL_SHIFT_MS // 2 if self.still_ms > _STILL_SHIFT_MS // 2 else self.still_ms) * 1000
+            self.valley = _NO_VALLEY
         if r == 1:
             self._primary_end(t)
         elif r == 2:
