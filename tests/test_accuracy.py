@@ -5,6 +5,10 @@ Floors, so accuracy cannot silently regress:
   within +-1 in all of them; with --target auto: exact in >= 95%, +-1 in >= 97%.
 - real-uci-physio: the correct block (first window) counted exactly 10 in >= 14
   of 15 sessions with the truth target, and in >= 13 with auto.
+- real-uci-physio cut into its protocol blocks (correct, too_fast,
+  low_amplitude), each block run as a set of its own with --target auto
+  (tools/accuracy.py's third table): floors per block kind and overall
+  (BLOCK_FLOORS, BLOCK_ALL_FLOOR).
 """
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ import accuracy  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not accuracy.DATA.is_dir(), reason="../shared/data is absent")
 CACHE: dict = {}
+# block kind: (exact, +-1) of 15 sessions, at least
+BLOCK_FLOORS = {"correct": (14, 15), "too_fast": (14, 15), "low_amplitude": (11, 14)}
+BLOCK_ALL_FLOOR = (39, 44)  # of 45
 
 
 def results(mode: str, set_name: str) -> list[dict]:
@@ -62,3 +69,15 @@ def test_real_uci_correct_block_with_auto_target():
     res = results("auto", "real-uci-physio")
     assert sum(r["got"] == r["truth"] for r in res) >= 13, accuracy.details(res)
     assert all(abs(r["got"] - r["truth"]) <= 1 for r in res), accuracy.details(res)
+
+
+def test_real_uci_blocks_as_separate_sets_with_auto_target():
+    res = [r for r in accuracy.evaluate_blocks(cache=CACHE) if r["set"] == "real-uci-physio"]
+    if not res:
+        pytest.skip("no real-uci-physio recordings")
+    for kind, (f_exact, f_pm1) in BLOCK_FLOORS.items():
+        rs = [r for r in res if r["block"] == kind]
+        assert sum(r["got"] == r["truth"] for r in rs) >= f_exact, (kind, accuracy.block_details(res))
+        assert sum(abs(r["got"] - r["truth"]) <= 1 for r in rs) >= f_pm1, (kind, accuracy.block_details(res))
+    assert sum(r["got"] == r["truth"] for r in res) >= BLOCK_ALL_FLOOR[0], accuracy.block_details(res)
+    assert sum(abs(r["got"] - r["truth"]) <= 1 for r in res) >= BLOCK_ALL_FLOOR[1], accuracy.block_details(res)
