@@ -177,9 +177,12 @@ op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_i
             cfg->off_pct = op_ex_tab[i].off_pct;
             cfg->hyst_pct = 5;
             cfg->target_milli = 0;
-            // auto target: excursions below a fifth (force: a tenth) of the
-            // catalogue default are never taken for reps
-            cfg->auto_floor_milli = op_ex_tab[i].target / (cfg->signal == OP_SIGNAL_FORCE ? 10 : 5);
+            // auto target: excursions below a tenth (tilt: an eighth, heading: a
+            // fifth) of the catalogue default are never taken for reps. Tilt: a
+            // patient's small set (20 degrees of elbow flexion) must teach its
+            // own target; tremor stays far below
+            cfg->auto_floor_milli = op_ex_tab[i].target / (cfg->signal == OP_SIGNAL_FORCE ? 10 :
+                                                           cfg->signal == OP_SIGNAL_TILT ? 8 : 5);
             cfg->min_rep_ms = op_ex_tab[i].min_ms;
             cfg->max_rep_ms = op_ex_tab[i].max_ms;
             cfg->accel_lsb_per_g = 8192;

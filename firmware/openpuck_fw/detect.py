@@ -146,7 +146,7 @@ def config_default(exercise_id):
     return {
         "signal": sig, "on_pct": int(on * 100.0 + 0.5), "off_pct": int(off * 100.0 + 0.5),
         "hyst_pct": 5, "target_milli": 0,
-        "auto_floor_milli": target_m // (10 if sig == SIGNAL_FORCE else 5),
+        "auto_floor_milli": target_m // (10 if sig == SIGNAL_FORCE else 8 if sig == SIGNAL_TILT else 5),
         "min_rep_ms": int(mn * 1000.0 + 0.5), "max_rep_ms": int(mx * 1000.0 + 0.5),
         "accel_lsb_per_g": 8192, "force_mn_per_lsb": 50, "gyro_lsb_per_dps_x1000": 65536,
         "fuse_tau_ms": 1000, "track_tau_ms": 2000, "bias_tau_ms": 4000, "still_mdps": 5000,
