@@ -426,6 +426,13 @@ static void new_rest(op_detect_t *d) {
     }
 }
 
+// Tilt: the rep is over and the rest is here now (out of tick's hot path).
+static void settled_end(op_detect_t *d, uint32_t t) {
+    d->flags &= (uint8_t)~F_EX_ACTIVE;
+    primary_end(d, t);
+    memcpy(d->ref, d->g, sizeof(d->g));
+}
+
 // Scale g to |g| = 2^24 (components clamped to 8 g first).
 static void normalise(int32_t *g) {
     int32_t a, i, q[3];
@@ -479,7 +486,8 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
             if (2 * s < d->ex.peak && r < (int32_t)d->valley &&
                 d->ex.peak >= (d->target > 0 ? d->on_thr : 2 * d->off_thr)) {
                 d->valley = (uint8_t)r;
-            } else if (d->valley != NO_VALLEY && s - ((int32_t)d->valley << 10) >= 2 * d->off_thr &&
+            } else if (d->valley == NO_VALLEY) {
+            } else if (s - ((int32_t)d->valley << 10) >= 2 * d->off_thr &&
                        s - ((int32_t)d->valley << 10) >= SPLIT_MIN_MDEG) {
                 d->flags &= (uint8_t)~F_EX_ACTIVE;
                 primary_end(d, t);
@@ -488,6 +496,11 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
                 d->ex.t_peak = t;
                 d->ex.peak = s;
                 d->valley = NO_VALLEY;
+            } else if (d->still_ms >= STILL_SHIFT_MS && s <= d->ex.peak - SPLIT_MIN_MDEG) {
+                // back more than halfway, then settled still, even above ON:
+                // the rep is over, the rest drifted up to here (tilt 0 now)
+                settled_end(d, t);
+                s = 0;
             }
         }
     } else if (d->signal == OP_SIGNAL_HEADING) {
@@ -665,8 +678,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         if (d->signal == OP_SIGNAL_HEADING) {
             // trapezoid: a gap (dropped samples in a fast turn) is integrated with
             // the mean of the rates at its two ends; ref[1..2] keep the last rates
-            m = d->ref[1] & 0xffff;
-            m -= (m & 0x8000) << 1;
+            m = (int16_t)(d->ref[1] & 0xffff); // the low half, signed (sxth)
             w0 = (gx + (d->ref[1] >> 16)) * 128;
             w1 = (gy + m) * 128;
             w2 = (gz + d->ref[2]) * 128;

@@ -357,6 +357,13 @@ class Detector:
                     ex[1] = t
                     ex[3] = s
                     self.valley = _NO_VALLEY
+                elif self.valley != _NO_VALLEY and self.still_ms >= _STILL_SHIFT_MS and s <= ex[3] - _SPLIT_MIN_MDEG:
+                    # back more than halfway, then settled still, even above ON:
+                    # the rep is over, the rest drifted up to here (tilt 0 now)
+                    self.flags &= ~_F_EX_ACTIVE
+                    self._primary_end(t)
+                    self._new_rest()
+                    s = 0
         elif sig == SIGNAL_HEADING:
             yaw = (self.ref[0] * _MDEG_PER_RAD) >> 24
             s = -yaw if yaw < 0 else yaw
