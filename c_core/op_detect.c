@@ -79,6 +79,11 @@ uint32_t op_isqrt32(uint32_t x) {
     if (x < 2) {
         return x;
     }
+#if defined(__GNUC__)
+    // 4^s <= x < 4^(s+1) from the leading zeros: start at or above sqrt(x)
+    s = (31u - (uint32_t)__builtin_clz(x)) >> 1;
+    y = x >> (2 * s);
+#else
     if (y >= 1u << 16) {
         y >>= 16;
         s += 8;
@@ -95,6 +100,7 @@ uint32_t op_isqrt32(uint32_t x) {
         y >>= 2;
         s += 1;
     }
+#endif
     // 4^s <= x < 4^(s+1): start at or above sqrt(x)
     r = y >= 2 ? 2u << s : (3u << s) >> 1;
     y = (r + x / r) >> 1;
@@ -149,8 +155,13 @@ int32_t op_atan2_mdeg(int32_t y, int32_t x) {
 
 // Q16 gain dt / tau from inv = 2^32 / tau_us (< 2^16), at most 1: dt * inv
 // >> 16 in 32 bits, exactly, as (dt >> 16) * inv + ((dt & 0xffff) * inv >> 16)
+// (where the CPU has a 32x32->64 multiply, that one multiply is cheaper)
 static int32_t gain(uint32_t dt, uint32_t inv) {
+#if defined(__ARM_ARCH_6M__)
     uint32_t a = (dt >> 16) * inv + (((dt & 0xffffu) * inv) >> 16);
+#else
+    uint32_t a = (uint32_t)(((uint64_t)dt * inv) >> 16);
+#endif
     return a > 65536u ? 65536 : (int32_t)a;
 }
 
@@ -454,6 +465,16 @@ static int32_t clamp30(int64_t x) {
     return x > 0x3fffffff ? 0x3fffffff : (x < -0x3fffffff ? -0x3fffffff : (int32_t)x);
 }
 
+// clamp30((a * b) >> 12): the clamp is only needed when the product's high
+// word leaves -1023..1023 (|a * b| >= 1023 * 2^32), which it does not in use
+static int32_t mul12_clamp30(int32_t a, int32_t b) {
+    int64_t p = (int64_t)a * b;
+    if ((uint32_t)(p >> 32) + 1023u <= 2046u) {
+        return (int32_t)(p >> 12);
+    }
+    return clamp30(p >> 12);
+}
+
 static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
     int32_t s, a, c0, c1, c2, g0, g1, g2, r0, r1, r2, dot;
     uint32_t cc;
@@ -616,7 +637,8 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
                    int32_t gx, int32_t gy, int32_t gz, int32_t force) {
     uint32_t dt;
     int32_t a, f, w0, w1, w2, th0, th1, th2, g0, g1, g2, a0, a1, a2, m;
-    int64_t k, m2;
+    int32_t k;
+    int64_t m2;
     int before;
     f = force * (int32_t)d->force_k;
     if (!(d->flags & F_STARTED)) {
@@ -671,7 +693,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
             d->still_ms = 0;
         }
         // rotate the gravity estimate by the gyro: dg = g x theta
-        k = ((int64_t)d->gyro_k * (dt * 4295u)) >> 32; // Q32 rad per LSB over dt (dt * 4295 < 2^30)
+        k = (int32_t)(((int64_t)d->gyro_k * (dt * 4295u)) >> 32); // Q32 rad per LSB over dt (dt * 4295 < 2^30)
         w0 = gx * 256;
         w1 = gy * 256;
         w2 = gz * 256;
@@ -685,9 +707,9 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
             d->ref[1] = gx * 65536 + (gy & 0xffff);
             d->ref[2] = gz;
         }
-        th0 = clamp30(((int64_t)(w0 - d->bias[0]) * k) >> 12);
-        th1 = clamp30(((int64_t)(w1 - d->bias[1]) * k) >> 12);
-        th2 = clamp30(((int64_t)(w2 - d->bias[2]) * k) >> 12);
+        th0 = mul12_clamp30(w0 - d->bias[0], k);
+        th1 = mul12_clamp30(w1 - d->bias[1], k);
+        th2 = mul12_clamp30(w2 - d->bias[2], k);
         g0 = d->g[0];
         g1 = d->g[1];
         g2 = d->g[2];
