@@ -465,14 +465,25 @@ static int32_t clamp30(int64_t x) {
     return x > 0x3fffffff ? 0x3fffffff : (x < -0x3fffffff ? -0x3fffffff : (int32_t)x);
 }
 
+// clamp30((a * b) >> 12), out of line: rare
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t mul12_clamp30_slow(int32_t a, int32_t b) {
+    return clamp30(((int64_t)a * b) >> 12);
+}
+
 // clamp30((a * b) >> 12): the clamp is only needed when the product's high
 // word leaves -1023..1023 (|a * b| >= 1023 * 2^32), which it does not in use
-static int32_t mul12_clamp30(int32_t a, int32_t b) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int32_t mul12_clamp30(int32_t a, int32_t b) {
     int64_t p = (int64_t)a * b;
     if ((uint32_t)(p >> 32) + 1023u <= 2046u) {
         return (int32_t)(p >> 12);
     }
-    return clamp30(p >> 12);
+    return mul12_clamp30_slow(a, b);
 }
 
 static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
