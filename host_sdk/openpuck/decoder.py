@@ -118,6 +118,25 @@ class SampleBlock:
 Item = Union[protocol.Message, SampleBlock]
 
 
+
+def _decode_other(body: bytes, scales: dict[str, float]) -> tuple[protocol.Message | None, str | None]:
+    """A CRC-checked body that is not a sample batch, as a Message, or (None,
+    the counter it goes to) when it is skipped. A device_info updates
+    ``scales`` in place: the samples after it are read with its scales."""
+    try:
+        msg = protocol.decode_body(body, check_crc=False)
+    except codec.UnknownType:
+        return None, "unknown_types"
+    except protocol.ProtocolError:
+        return None, "malformed"
+    if msg.type == "device_info":
+        for k in DEFAULT_SCALES:
+            v = msg.fields[k]
+            if v > 0 and np.isfinite(v):
+                scales[k] = v
+    return msg, None
+
+
 class PyStreamDecoder:
     """The stream decoder in plain Python: the reference for the C path."""
 
@@ -164,20 +183,9 @@ class PyStreamDecoder:
         return self._t_unwrapped
 
     def _message(self, body: bytes) -> protocol.Message | None:
-        c = self.counters
-        try:
-            msg = protocol.decode_body(body, check_crc=False)
-        except codec.UnknownType:
-            c.unknown_types += 1
-            return None
-        except protocol.ProtocolError:
-            c.malformed += 1
-            return None
-        if msg.type == "device_info":
-            for k in DEFAULT_SCALES:
-                v = msg.fields[k]
-                if v > 0 and np.isfinite(v):
-                    self.scales[k] = v
+        msg, skipped = _decode_other(body, self.scales)
+        if skipped:
+            setattr(self.counters, skipped, getattr(self.counters, skipped) + 1)
         return msg
 
     # --- the reference frame loop -------------------------------------------
@@ -365,19 +373,12 @@ class StreamDecoder:
         return SampleBlock(t[a:b], accel[a:b], gyro[a:b], force[a:b], raw)
 
     def _message(self, body: bytes) -> protocol.Message | None:
-        try:
-            msg = protocol.decode_body(body, check_crc=False)
-        except codec.UnknownType:
+        msg, skipped = _decode_other(body, self.scales)
+        if skipped == "unknown_types":
             self._unknown += 1
-            return None
-        except protocol.ProtocolError:
+        elif skipped == "malformed":
             self._malformed += 1
-            return None
-        if msg.type == "device_info":
-            for k in DEFAULT_SCALES:
-                v = msg.fields[k]
-                if v > 0 and np.isfinite(v):
-                    self.scales[k] = v
+        elif msg is not None and msg.type == "device_info":
             self._core.set_scales(*self.scales.values())
         return msg
 
