@@ -103,7 +103,7 @@
 #define OP_REBOOT_MODE_BOOTLOADER (0x1)
 
 // the exercise catalogue (protocol/exercises.toml)
-#define OP_EXERCISE_COUNT (8)
+#define OP_EXERCISE_COUNT (10)
 #define OP_EXERCISE_GRIP_SQUEEZE (1)
 #define OP_EXERCISE_FOOT_PRESS (2)
 #define OP_EXERCISE_WRIST_FLEXION (3)
@@ -112,6 +112,8 @@
 #define OP_EXERCISE_ELBOW_FLEXION (6)
 #define OP_EXERCISE_ANKLE_DORSIFLEXION (7)
 #define OP_EXERCISE_TRUNK_ROTATION (8)
+#define OP_EXERCISE_ROW (9)
+#define OP_EXERCISE_SHOULDER_ROTATION (10)
 
 // X(id, name, signal, target, on, off, min_rep_s, max_rep_s)
 #define OP_EXERCISE_TABLE(X) \
@@ -122,6 +124,8 @@
     X(5, arm_raise, OP_SIGNAL_TILT, 90.0, 0.5, 0.25, 0.3, 30.0) \
     X(6, elbow_flexion, OP_SIGNAL_TILT, 90.0, 0.5, 0.25, 0.3, 30.0) \
     X(7, ankle_dorsiflexion, OP_SIGNAL_TILT, 20.0, 0.5, 0.25, 0.3, 30.0) \
-    X(8, trunk_rotation, OP_SIGNAL_HEADING, 45.0, 0.5, 0.25, 0.3, 30.0)
+    X(8, trunk_rotation, OP_SIGNAL_HEADING, 45.0, 0.5, 0.25, 0.3, 30.0) \
+    X(9, row, OP_SIGNAL_TILT, 45.0, 0.5, 0.25, 0.3, 30.0) \
+    X(10, shoulder_rotation, OP_SIGNAL_HEADING, 45.0, 0.5, 0.25, 0.3, 30.0)
 
 #endif // OP_MESSAGES_H

@@ -49,7 +49,7 @@ cases = [
     ("unknown channel bit", mt.T_START, struct.pack("<HB", 100, 9), (R, 2)),
     ("rate 25", mt.T_START, struct.pack("<HB", 25, 4), OK),
     ("exercise 0", mt.T_SET_EXERCISE, struct.pack("<BIBB", 0, 0, 0, 0), (R, 1)),
-    ("exercise 9", mt.T_SET_EXERCISE, struct.pack("<BIBB", 9, 0, 0, 0), (R, 1)),
+    ("exercise 200", mt.T_SET_EXERCISE, struct.pack("<BIBB", 200, 0, 0, 0), (R, 1)),
     ("auto target", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 0, 0, 0), OK),
     ("huge target", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 2 ** 32 - 1, 0, 0), (R, 2)),
     ("on 101", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 1000, 101, 0), (R, 3)),
