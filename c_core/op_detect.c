@@ -1,6 +1,6 @@
 // Rep, partial-rep and grip detection (see op_detect.h and ../shared/exercises.md).
 //
-// Every step here is mirrored line for line by firmware/openpuck_fw/detect.py:
+// Every step here is mirrored by firmware/openpuck_fw/detect.py, which gives the same values:
 // change both together. Rules that keep the two identical:
 // - no value overflows int32 except where int64_t is written out;
 // - no division or right shift of a negative number except arithmetic right
@@ -18,21 +18,34 @@
 typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 
 #define F_STARTED (1u)
-#define F_EX_ACTIVE (2u)
+#define F_AUTO (2u)   // the target was learned: it follows the recent excursions
 #define F_GRIP_ACTIVE (4u)
 #define F_BIAS_OK (8u)
 #define F_CALIB (16u)
 #define F_CAND (32u)  // flags / F_CAND: auto-target candidates pending (0..7)
-#define NO_VALLEY (0xffu)
-#define SPLIT_MIN_MDEG (10000) // a rise from a valley smaller than this may be tremor
+// phase: where the counting rule is, the side reps go, the first excursion
+#define PH_MASK (3u)
+#define PH_REST (0u)
+#define PH_OUT (1u)   // leaving rest, toward the far end
+#define PH_BACK (2u)  // turned at the far end, on the way back
+#define PH_NEG (4u)   // reps go to lower values of the signal
+#define PH_SIDE (8u)  // the side is known
+#define PH_FIRST (16u) // the first excursion: it may have started away from rest
+#define PH_HIST_SHIFT (5)
+#define PH_HIST_MASK (0x9fu)
+#define TURN_PCT (35)  // a turn: back from the extreme by 35% of the way so far
 
 #define DT_MAX_US (200000u)   // a longer gap counts as 200 ms
-#define STILL_TRACK_MS (200u) // still this long: rest reference follows
+#define STILL_TRACK_MS (200u) // still (force: flat) this long: rest follows
 #define STILL_BIAS_OK_MS (2000u)
 #define STILL_YAW_MS (200u)   // heading: still this long, slow yaw is bias drift
 #define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
-#define STILL_END_MS (300u)   // still this long since coming back halfway: rep over
-#define FLAT_END_MS (400u)    // force: flat this long below ON, back halfway: rep over
+#define STILL_END_MS (200u)   // still this long since coming back halfway: rep over
+#define AXIS_MOVING (2)       // rotation: the axis learns while the rate is over 2x still
+#define INV_AXIS (1432)       // its memory, tau 3 s: 2^32 / 3e6
+#define INV_GRAV (4295)       // rotation: gravity pulls the angle with tau 1 s
+#define GRAV_MIN_W (164)      // ... where its weight is above 0.01 (Q14)
+#define Q24_PER_MDEG_X16 (4685) // 2^24 * pi / 180000 * 16
 #define INV_LP (2097)         // force low-pass, tau 32 ms: 2^26 / 32000
 #define INV_GLP (134)         // gyro low-pass, tau 500 ms: 2^26 / 500000
 #define INV_BIAS_FAST (4295)  // bias while first learned, tau 1 s: 2^32 / 10^6
@@ -188,12 +201,12 @@ op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_i
             cfg->off_pct = op_ex_tab[i].off_pct;
             cfg->hyst_pct = 5;
             cfg->target_milli = 0;
-            // auto target: excursions below a tenth (tilt: an eighth, heading: a
-            // fifth) of the catalogue default are never taken for reps. Tilt: a
+            // auto target: excursions below a tenth (angles: an eighth, heading: a
+            // fifth) of the catalogue default are never taken for reps: a
             // patient's small set (20 degrees of elbow flexion) must teach its
             // own target; tremor stays far below
             cfg->auto_floor_milli = op_ex_tab[i].target / (cfg->signal == OP_SIGNAL_FORCE ? 10 :
-                                                           cfg->signal == OP_SIGNAL_TILT ? 8 : 5);
+                                                           cfg->signal == OP_SIGNAL_HEADING ? 5 : 8);
             cfg->min_rep_ms = op_ex_tab[i].min_ms;
             cfg->max_rep_ms = op_ex_tab[i].max_ms;
             cfg->accel_lsb_per_g = 8192;
@@ -215,7 +228,7 @@ op_status_t op_detect_check(const op_detect_config_t *cfg) {
     if (!cfg) {
         return OP_ERR_ARG;
     }
-    if (cfg->signal > OP_SIGNAL_HEADING || cfg->on_pct < 2 || cfg->on_pct > 100 ||
+    if (cfg->signal > OP_SIGNAL_ROTATION || cfg->on_pct < 2 || cfg->on_pct > 100 ||
         cfg->off_pct < 1 || cfg->off_pct >= cfg->on_pct || cfg->hyst_pct >= cfg->off_pct ||
         cfg->target_milli < 0 || cfg->target_milli > 10000000 ||
         cfg->auto_floor_milli < 4 || cfg->auto_floor_milli > 10000000 ||
@@ -231,17 +244,24 @@ op_status_t op_detect_check(const op_detect_config_t *cfg) {
     return OP_OK;
 }
 
+static int32_t pct(int32_t target, int32_t p) {
+    return target / 100 * p + target % 100 * p / 100;
+}
+
 static void set_target(op_detect_t *d, int32_t target) {
     d->target = target;
     if (target <= 0) { // auto target: the floor stands in for OFF until it settles
         d->off_thr = d->floor;
-        d->end_thr = d->floor - d->floor / 4;
         d->on_thr = 0x7fffffff;
     } else {
-        d->on_thr = target / 100 * d->on_pct + target % 100 * d->on_pct / 100;
-        d->off_thr = target / 100 * d->off_pct + target % 100 * d->off_pct / 100;
-        d->end_thr = d->off_thr - (target / 100 * d->hyst_pct + target % 100 * d->hyst_pct / 100);
+        d->on_thr = pct(target, d->on_pct);
+        d->off_thr = pct(target, d->off_pct);
     }
+}
+
+// A rep has ended when the signal is back within END of rest.
+static int32_t end_thr(const op_detect_t *d) {
+    return d->target > 0 ? d->off_thr - pct(d->target, d->hyst_pct) : d->floor - d->floor / 4;
 }
 
 op_status_t op_detect_init(op_detect_t *d, const op_detect_config_t *cfg) {
@@ -273,6 +293,7 @@ op_status_t op_detect_init(op_detect_t *d, const op_detect_config_t *cfg) {
     d->inv_track = (uint16_t)(4294967u / cfg->track_tau_ms);
     d->inv_bias = (uint16_t)(4294967u / cfg->bias_tau_ms);
     d->floor = cfg->auto_floor_milli;
+    d->phase = PH_FIRST | (cfg->signal == OP_SIGNAL_FORCE ? PH_SIDE : 0);
     set_target(d, cfg->target_milli);
     return OP_OK;
 }
@@ -300,40 +321,55 @@ static void enqueue(op_detect_t *d, uint8_t kind, uint16_t count, const op_excur
     e->hold_ms = hold_ms;
 }
 
-// The pending candidates decide the target: the median of those at least
-// half as large as the largest. Then each becomes a rep, a partial or nothing.
+// The target n excursions p[] point to: the median of those at least half as
+// large as the largest, and not below 3/4 of the largest (a target too low
+// counts tremor as reps). p[] is sorted in place.
+static int32_t learn(int32_t *p, int n) {
+    int32_t t, m = 0;
+    int i, j, k = 0;
+    for (i = 0; i < n; i++) { // insertion sort
+        t = p[i];
+        for (j = i; j > 0 && p[j - 1] > t; j--) {
+            p[j] = p[j - 1];
+        }
+        p[j] = t;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    m = p[n - 1];
+    while (k < n && p[k] < m / 2) {
+        k++;
+    }
+    n -= k;
+    p += k;
+    if (n & 1) {
+        t = p[n / 2];
+    } else {
+        t = p[n / 2 - 1] / 2 + p[n / 2] / 2 + (p[n / 2 - 1] % 2 + p[n / 2] % 2) / 2;
+    }
+    return t < m - m / 4 ? m - m / 4 : t;
+}
+
+// The pending candidates decide the target (or forced does). Then each
+// becomes a rep, a partial or nothing.
 static void settle(op_detect_t *d, int32_t forced) {
-    int32_t p[OP_DETECT_QUEUE], t, m = 0;
+    int32_t p[OP_DETECT_QUEUE], t;
     int i, j, n = 0;
     op_detect_event_t *e;
     for (i = 0; i < d->q_len; i++) {
         e = &d->q[(d->q_head + i) % OP_DETECT_QUEUE];
-        if (e->kind == 0 && e->amplitude_milli > m) {
-            m = e->amplitude_milli;
-        }
-    }
-    for (i = 0; i < d->q_len; i++) {
-        e = &d->q[(d->q_head + i) % OP_DETECT_QUEUE];
-        if (e->kind == 0 && e->amplitude_milli >= m / 2) {
-            t = e->amplitude_milli; // insertion sort
-            for (j = n; j > 0 && p[j - 1] > t; j--) {
-                p[j] = p[j - 1];
-            }
-            p[j] = t;
-            n++;
+        if (e->kind == 0) {
+            p[n++] = e->amplitude_milli;
         }
     }
     if (forced > 0) {
         t = forced;
     } else if (n == 0) {
         return;
-    } else if (n & 1) {
-        t = p[n / 2];
     } else {
-        t = p[n / 2 - 1] / 2 + p[n / 2] / 2 + (p[n / 2 - 1] % 2 + p[n / 2] % 2) / 2;
-    }
-    if (forced <= 0 && t < m - m / 4) {
-        t = m - m / 4; // a target too low counts tremor as reps: not below 3/4 of the largest
+        t = learn(p, n);
+        d->flags |= F_AUTO;
     }
     set_target(d, t);
     for (i = 0; i < d->q_len; i++) {
@@ -344,7 +380,7 @@ static void settle(op_detect_t *d, int32_t forced) {
         if (e->amplitude_milli >= d->on_thr) {
             e->kind = OP_DETECT_KIND_REP;
             e->count = ++d->reps;
-        } else if (e->amplitude_milli >= 2 * d->off_thr - d->end_thr) {
+        } else if (e->amplitude_milli >= 2 * d->off_thr - end_thr(d)) {
             e->kind = OP_DETECT_KIND_PARTIAL;
             e->count = ++d->partials;
         } else {
@@ -365,83 +401,62 @@ static void settle(op_detect_t *d, int32_t forced) {
     d->flags &= (uint8_t)(F_CAND - 1u);
 }
 
-// One step of the counting rule on signal s. Returns 0 (nothing), 1 (an
-// excursion ended), 2 (an excursion lasted too long and was dropped).
-static int excursion_step(op_excursion_t *ex, uint8_t *flags, uint8_t bit, int32_t s,
-                          uint32_t t, uint32_t tdt, int32_t on, int32_t off, int32_t end,
-                          uint32_t max_us) {
-    if (!(*flags & bit)) {
-        if (s >= off) {
-            *flags |= bit;
-            ex->t_start = t;
-            ex->t_peak = t;
-            ex->peak = s;
-            ex->hold_us = 0;
-        }
-        return 0;
+// A learned target follows the last OP_DETECT_HIST excursions: movement
+// before the set (placing the ball) must not fix it for the whole set, and
+// a patient's range changes within a set.
+static void relearn(op_detect_t *d, int32_t amp) {
+    int32_t p[OP_DETECT_HIST], t;
+    int i, n = (d->phase >> PH_HIST_SHIFT) & 3;
+    for (i = OP_DETECT_HIST - 1; i > 0; i--) {
+        d->hist[i] = d->hist[i - 1];
     }
-    if (s > ex->peak) {
-        ex->peak = s;
-        ex->t_peak = t;
+    d->hist[0] = (uint16_t)(amp >> 8);
+    if (n < OP_DETECT_HIST) {
+        n++;
+        d->phase = (uint8_t)((d->phase & PH_HIST_MASK) | (n << PH_HIST_SHIFT));
     }
-    if (s >= on) {
-        ex->hold_us += tdt;
+    if (n < OP_DETECT_HIST) {
+        return;
     }
-    if (s < end) {
-        *flags &= (uint8_t)~bit;
-        return 1;
+    for (i = 0; i < n; i++) {
+        p[i] = (int32_t)d->hist[i] << 8;
     }
-    if ((uint32_t)(t - ex->t_start) > max_us) {
-        *flags &= (uint8_t)~bit;
-        return 2;
+    t = learn(p, n);
+    if (t > 0) {
+        set_target(d, t);
     }
-    return 0;
 }
 
-static void primary_end(op_detect_t *d, uint32_t t) {
+// The excursion in d->ex (amplitude amp) is over at t.
+static void rep_end(op_detect_t *d, int32_t amp, uint32_t t) {
     op_excursion_t *ex = &d->ex;
     uint32_t dur = t - ex->t_start;
     uint32_t hold = d->signal == OP_SIGNAL_FORCE ? ex->hold_us / 1000u : 0;
-    if (dur < (uint32_t)d->min_rep_ms * 1000u) {
+    int32_t small = 2 * d->off_thr - end_thr(d);
+    d->phase &= (uint8_t)~PH_FIRST;
+    if (dur < (uint32_t)d->min_rep_ms * 1000u || amp < small) {
         return;
     }
+    ex->peak = amp;
     if (d->target > 0) {
-        if (ex->peak >= d->on_thr) {
+        if (amp >= d->on_thr) {
             enqueue(d, OP_DETECT_KIND_REP, ++d->reps, ex, t, hold);
-        } else if (ex->peak >= 2 * d->off_thr - d->end_thr) {
+        } else {
             enqueue(d, OP_DETECT_KIND_PARTIAL, ++d->partials, ex, t, 0);
         }
+        if (d->flags & F_AUTO) {
+            relearn(d, amp);
+        }
         return;
-    }
-    if (ex->peak < 2 * d->off_thr - d->end_thr) {
-        return; // auto target: too small to tell anything
     }
     enqueue(d, 0, 0, ex, t, 0);
     d->flags = (uint8_t)(d->flags + F_CAND);
     if (d->flags & F_CALIB) {
         d->flags &= (uint8_t)~F_CALIB;
-        settle(d, ex->peak);
+        settle(d, amp);
     } else if (d->flags >= OP_DETECT_AUTO_REPS * F_CAND) {
         settle(d, 0);
     }
-}
-
-// Rest becomes what the puck shows now.
-static void new_rest(op_detect_t *d) {
-    if (d->signal == OP_SIGNAL_TILT) {
-        memcpy(d->ref, d->g, sizeof(d->g));
-    } else if (d->signal == OP_SIGNAL_HEADING) {
-        d->ref[0] = 0;
-    } else {
-        d->f_base = d->f_lp;
-    }
-}
-
-// Tilt: the rep is over and the rest is here now (out of tick's hot path).
-static void settled_end(op_detect_t *d, uint32_t t) {
-    d->flags &= (uint8_t)~F_EX_ACTIVE;
-    primary_end(d, t);
-    memcpy(d->ref, d->g, sizeof(d->g));
 }
 
 // Scale g to |g| = 2^24 (components clamped to 8 g first).
@@ -486,78 +501,248 @@ static inline int32_t mul12_clamp30(int32_t a, int32_t b) {
     return mul12_clamp30_slow(a, b);
 }
 
+static int32_t mdeg_of(int32_t ang) { // Q24 rad -> millidegrees
+    return (int32_t)(((int64_t)ang * MDEG_PER_RAD) >> 24);
+}
+
+// Angle between the gravity now and at the start, millidegrees.
+static int32_t tilt_mdeg(const op_detect_t *d) {
+    int32_t g0 = d->g[0] >> 10, g1 = d->g[1] >> 10, g2 = d->g[2] >> 10;
+    int32_t r0 = d->g0[0], r1 = d->g0[1], r2 = d->g0[2];
+    int32_t dot = (g0 * r0 + g1 * r1 + g2 * r2) >> 14;
+    int32_t c0 = (g1 * r2 - g2 * r1) >> 14;
+    int32_t c1 = (g2 * r0 - g0 * r2) >> 14;
+    int32_t c2 = (g0 * r1 - g1 * r0) >> 14;
+    uint32_t cc = op_isqrt32((uint32_t)(c0 * c0) + (uint32_t)(c1 * c1) + (uint32_t)(c2 * c2));
+    // Q14: both below 2^15, so doubling them is op_atan2_mdeg's first scaling step
+    return op_atan2_mdeg((int32_t)cc * 2, dot * 2);
+}
+
+// The signal the counting rule runs on, milli units (tilt >= 0, others signed).
+static int32_t signal_now(const op_detect_t *d) {
+    switch (d->signal) {
+        case OP_SIGNAL_FORCE:
+            return d->f_lp;
+        case OP_SIGNAL_TILT:
+            return tilt_mdeg(d);
+        default:
+            return mdeg_of(d->ang);
+    }
+}
+
+// Rotation: learn the movement's axis from the low-passed rate while it
+// moves (the weight u_e grows with the rate and leaks over AXIS_TAU), and
+// pull the angle about it toward what gravity shows, where gravity shows it.
+static void rotation_tick(op_detect_t *d, uint32_t tdt) {
+    int32_t w[3], acc[3], a, i, n2, c0, c1, c2, g0, g1, g2, y, x, gu, g0u, e, err;
+    uint32_t n;
+    for (i = 0; i < 3; i++) {
+        w[i] = (d->glp[i] - d->bias[i]) >> 4; // raw * 16
+    }
+    n2 = (w[0] >> 6) * (w[0] >> 6) + (w[1] >> 6) * (w[1] >> 6) + (w[2] >> 6) * (w[2] >> 6);
+    a = ((int32_t)d->still_thr * AXIS_MOVING) >> 6; // raw * 16 >> 6
+    if (n2 > a * a) {
+        if ((w[0] >> 6) * d->u[0] + (w[1] >> 6) * d->u[1] + (w[2] >> 6) * d->u[2] < 0) { // one axis, either way
+            w[0] = -w[0];
+            w[1] = -w[1];
+            w[2] = -w[2];
+        }
+        a = gain(tdt, INV_AXIS);
+        e = (int32_t)(((int64_t)d->u_e * (65536 - a)) >> 16);
+        for (i = 0; i < 3; i++) {
+            acc[i] = (((e >> 4) * d->u[i]) >> 10) + (int32_t)(((int64_t)w[i] * a) >> 16);
+        }
+        n = op_isqrt32((uint32_t)((acc[0] >> 4) * (acc[0] >> 4) + (acc[1] >> 4) * (acc[1] >> 4) +
+                                  (acc[2] >> 4) * (acc[2] >> 4)));
+        if (n > 0) {
+            d->u_e = (int32_t)n << 4;
+            for (i = 0; i < 3; i++) {
+                // Q14: acc * 2^14 / |acc|, |acc| = 16 n (no division of a negative)
+                d->u[i] = (int16_t)(acc[i] < 0 ? -(-acc[i] * 1024 / (int32_t)n) : acc[i] * 1024 / (int32_t)n);
+            }
+        }
+    }
+    if (d->u_e == 0) {
+        return;
+    }
+    // gravity: the angle about u from g0 to g, weighted by how well it shows
+    g0 = d->g[0] >> 10;
+    g1 = d->g[1] >> 10;
+    g2 = d->g[2] >> 10;
+    c0 = (g1 * d->g0[2] - g2 * d->g0[1]) >> 14; // g x g0, Q14
+    c1 = (g2 * d->g0[0] - g0 * d->g0[2]) >> 14;
+    c2 = (g0 * d->g0[1] - g1 * d->g0[0]) >> 14;
+    y = (c0 * d->u[0] + c1 * d->u[1] + c2 * d->u[2]) >> 14;
+    gu = (g0 * d->u[0] + g1 * d->u[1] + g2 * d->u[2]) >> 14;
+    g0u = (d->g0[0] * d->u[0] + d->g0[1] * d->u[1] + d->g0[2] * d->u[2]) >> 14;
+    x = ((g0 * d->g0[0] + g1 * d->g0[1] + g2 * d->g0[2]) >> 14) - ((gu * g0u) >> 14);
+    n2 = ((x * x) >> 14) + ((y * y) >> 14); // Q14: |g x u|^2 |g0 x u|^2, 0 for a vertical axis
+    if (n2 < GRAV_MIN_W) {
+        return; // the axis is near vertical: gravity does not see the angle
+    }
+    e = y < 0 ? -op_atan2_mdeg(-y * 2, x * 2) : op_atan2_mdeg(y * 2, x * 2);
+    err = e - mdeg_of(d->ang);
+    while (err > 180000) { // the nearest turn
+        err -= 360000;
+    }
+    while (err < -180000) {
+        err += 360000;
+    }
+    a = gain(tdt, INV_GRAV);
+    err = (int32_t)(((int64_t)err * a) >> 16);
+    err = (err * (n2 >> 2)) >> 12;
+    d->ang = clamp30((int64_t)d->ang + ((err * Q24_PER_MDEG_X16) >> 4));
+}
+
+// One step of a threshold excursion (grip events) on signal s. Returns 0 (nothing), 1 (an
+// excursion ended), 2 (an excursion lasted too long and was dropped).
+static int excursion_step(op_excursion_t *ex, uint8_t *flags, uint8_t bit, int32_t s,
+                          uint32_t t, uint32_t tdt, int32_t on, int32_t off, int32_t end,
+                          uint32_t max_us) {
+    if (!(*flags & bit)) {
+        if (s >= off) {
+            *flags |= bit;
+            ex->t_start = t;
+            ex->t_peak = t;
+            ex->peak = s;
+            ex->hold_us = 0;
+        }
+        return 0;
+    }
+    if (s > ex->peak) {
+        ex->peak = s;
+        ex->t_peak = t;
+    }
+    if (s >= on) {
+        ex->hold_us += tdt;
+    }
+    if (s < end) {
+        *flags &= (uint8_t)~bit;
+        return 1;
+    }
+    if ((uint32_t)(t - ex->t_start) > max_us) {
+        *flags &= (uint8_t)~bit;
+        return 2;
+    }
+    return 0;
+}
+
+// One step of the counting rule: a zig-zag of the signal x about its rest.
+static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
+    int32_t on = d->on_thr, off = d->off_thr, end = end_thr(d), y, fall, a;
+    int32_t full = d->target > 0 ? on : 2 * off;
+    int neg = (d->phase & PH_NEG) != 0, force = d->signal == OP_SIGNAL_FORCE;
+    uint32_t max_us = (uint32_t)d->max_rep_ms * 1000u;
+    int32_t amp;
+    y = neg ? d->rest - x : x - d->rest;
+    switch (d->phase & PH_MASK) {
+        case PH_REST:
+            // the rest follows slow drift while still (force: flat, or falling)
+            if (force && y < 0) {
+                d->rest = follow(d->rest, x, gain(tdt, INV_BASE_DOWN));
+            } else if (d->still_ms >= STILL_TRACK_MS) {
+                d->rest = follow(d->rest, x, gain(tdt, d->inv_track));
+            }
+            y = neg ? d->rest - x : x - d->rest;
+            if (!force && !(d->phase & PH_SIDE)) {
+                if (y >= off || y <= -off) { // the first excursion tells the side reps go
+                    if (y < 0) {
+                        d->phase ^= PH_NEG;
+                        y = -y;
+                    }
+                    d->phase |= PH_SIDE;
+                } else {
+                    return;
+                }
+            } else if (!force && y < 0) {
+                // past rest, away from the reps' side: the rest is further back
+                d->rest = x;
+                d->ex.t_start = t;
+                return;
+            } else if (y < off) {
+                if (y < end) {
+                    d->ex.t_start = t;
+                }
+                return;
+            }
+            d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_OUT);
+            d->ex.peak = y;
+            d->ex.t_peak = t;
+            d->ex.hold_us = 0;
+            return;
+        case PH_OUT:
+            if (y > d->ex.peak) {
+                d->ex.peak = y;
+                d->ex.t_peak = t;
+            }
+            if (y >= on) {
+                d->ex.hold_us += tdt;
+            }
+            a = d->ex.peak * TURN_PCT / 100;
+            if (d->ex.peak >= off && d->ex.peak - y >= (a > end ? a : end)) {
+                d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_BACK);
+                d->ext = y;
+            } else if ((uint32_t)(t - d->ex.t_start) > max_us ||
+                       (!force && d->still_ms >= STILL_SHIFT_MS && d->ex.peak < full)) {
+                // too long, or settled still short of a rep: the patient is at rest here
+                d->rest = x;
+                d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
+                d->ex.t_start = t;
+            }
+            return;
+        default: // PH_BACK
+            if (y < d->ext) {
+                d->ext = y;
+            }
+            if (y >= on) {
+                d->ex.hold_us += tdt;
+            }
+            fall = d->ex.peak - d->ext;
+            amp = (d->phase & PH_FIRST) && fall > d->ex.peak ? fall : d->ex.peak;
+            if (!(d->phase & PH_FIRST) && y < end) {
+                rep_end(d, amp, t);
+                d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
+                d->ex.t_start = t;
+                return;
+            }
+            a = fall * TURN_PCT / 100;
+            if (y - d->ext >= (a > end ? a : end)) {
+                // out again before coming back within END: back to back reps,
+                // or a dip inside one rep when it fell back less than halfway
+                d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_OUT);
+                if (2 * fall >= d->ex.peak) {
+                    rep_end(d, amp, t);
+                    d->rest = neg ? d->rest - d->ext : d->rest + d->ext;
+                    d->ex.t_start = t;
+                    d->ex.peak = y - d->ext;
+                    d->ex.t_peak = t;
+                    d->ex.hold_us = 0;
+                }
+                return;
+            }
+            if ((d->still_ms >= STILL_END_MS && 2 * fall >= d->ex.peak) ||
+                (uint32_t)(t - d->ex.t_start) > max_us) {
+                // still, back more than halfway: the rep is over, the rest is here now
+                if (2 * fall >= d->ex.peak) {
+                    rep_end(d, amp, t);
+                }
+                d->rest = x;
+                d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
+                d->ex.t_start = t;
+            }
+            return;
+    }
+}
+
 static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
-    int32_t s, a, c0, c1, c2, g0, g1, g2, r0, r1, r2, dot;
-    uint32_t cc;
-    int64_t yaw;
+    int32_t s, a;
     int r;
     if (d->signal != OP_SIGNAL_FORCE) {
         normalise(d->g);
-    }
-    if (d->signal == OP_SIGNAL_TILT) {
-        g0 = d->g[0] >> 10;
-        g1 = d->g[1] >> 10;
-        g2 = d->g[2] >> 10;
-        r0 = d->ref[0] >> 10;
-        r1 = d->ref[1] >> 10;
-        r2 = d->ref[2] >> 10;
-        dot = (g0 * r0 + g1 * r1 + g2 * r2) >> 14;
-        c0 = (g1 * r2 - g2 * r1) >> 14;
-        c1 = (g2 * r0 - g0 * r2) >> 14;
-        c2 = (g0 * r1 - g1 * r0) >> 14;
-        cc = op_isqrt32((uint32_t)(c0 * c0) + (uint32_t)(c1 * c1) + (uint32_t)(c2 * c2));
-        // Q14 (|g| = 1 at ticks): both below 2^15, so doubling them here is the
-        // first step of op_atan2_mdeg's own scaling, done for less
-        s = op_atan2_mdeg((int32_t)cc * 2, dot * 2);
-        if (d->flags & F_EX_ACTIVE) {
-            // valley: the lowest point (s >> 10) since a full excursion came back
-            // more than halfway; rising from it by ON again (and by more than
-            // tremor) is the next rep of a set whose rest drifted: fast reps
-            // leave no still moment between them and may not come back within OFF
-            r = s >> 10;
-            if (2 * s < d->ex.peak && r < (int32_t)d->valley &&
-                d->ex.peak >= (d->target > 0 ? d->on_thr : 2 * d->off_thr)) {
-                d->valley = (uint8_t)r;
-            } else if (d->valley == NO_VALLEY) {
-            } else if (s - ((int32_t)d->valley << 10) >= 2 * d->off_thr &&
-                       s - ((int32_t)d->valley << 10) >= SPLIT_MIN_MDEG) {
-                d->flags &= (uint8_t)~F_EX_ACTIVE;
-                primary_end(d, t);
-                d->flags |= F_EX_ACTIVE;
-                d->ex.t_start = t;
-                d->ex.t_peak = t;
-                d->ex.peak = s;
-                d->valley = NO_VALLEY;
-            } else if (d->still_ms >= STILL_SHIFT_MS && s <= d->ex.peak - SPLIT_MIN_MDEG) {
-                // back more than halfway, then settled still, even above ON:
-                // the rep is over, the rest drifted up to here (tilt 0 now)
-                settled_end(d, t);
-                s = 0;
-            }
+        if (d->signal == OP_SIGNAL_ROTATION) {
+            rotation_tick(d, tdt);
         }
-    } else if (d->signal == OP_SIGNAL_HEADING) {
-        yaw = ((int64_t)d->ref[0] * MDEG_PER_RAD) >> 24;
-        s = (int32_t)(yaw < 0 ? -yaw : yaw);
     } else {
-        s = d->f_lp - d->f_base;
-    }
-    if (!(d->flags & F_EX_ACTIVE)) {
-        // the rest follows slow drift while no rep is under way (4x slower while moving)
-        a = gain(tdt, d->still_ms >= STILL_TRACK_MS ? d->inv_track : d->inv_track >> 2);
-        if (d->signal == OP_SIGNAL_TILT) {
-            d->ref[0] = follow(d->ref[0], d->g[0], a);
-            d->ref[1] = follow(d->ref[1], d->g[1], a);
-            d->ref[2] = follow(d->ref[2], d->g[2], a);
-        } else if (d->signal == OP_SIGNAL_HEADING) {
-            d->ref[0] = follow(d->ref[0], 0, a);
-        }
-    }
-    if (!(d->flags & (F_EX_ACTIVE | F_GRIP_ACTIVE)) ||
-        (d->signal != OP_SIGNAL_FORCE && !(d->flags & F_GRIP_ACTIVE))) {
-        a = gain(tdt, d->f_lp < d->f_base ? INV_BASE_DOWN : d->inv_track);
-        d->f_base = follow(d->f_base, d->f_lp, a);
-    }
-    if (d->signal == OP_SIGNAL_FORCE) {
         // force: still_ms times how long the force has stayed within OFF / 4 of
         // glp[0] (the force is flat; glp[] is unused by the force signal)
         a = d->f_lp - d->glp[0];
@@ -569,61 +754,12 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
             d->still_ms = (uint16_t)(a > 60000 ? 60000 : a);
         }
     }
-    // tilt and heading: ex.hold_us times how long the puck has been still below
-    // ON (the hold time is reported for force only). Counted from when the
-    // signal fell below ON, not from when the gyro went quiet: a hold at the
-    // top keeps the gyro quiet, and its low-pass lags the return.
-    a = d->flags & F_EX_ACTIVE;
-    r = excursion_step(&d->ex, &d->flags, F_EX_ACTIVE, s, t, tdt,
-                       d->signal == OP_SIGNAL_FORCE ? d->on_thr : 0x7fffffff, d->off_thr,
-                       d->end_thr, (uint32_t)d->max_rep_ms * 1000u);
-    if (!a && (d->flags & F_EX_ACTIVE) && d->signal != OP_SIGNAL_FORCE) {
-        // a slow drift: it was still before (at most 1 s of it: the gyro low-pass
-        // lags the start of a real rep, which must not look like a settled rest)
-        d->ex.hold_us = (uint32_t)(d->still_ms > STILL_SHIFT_MS / 2 ? STILL_SHIFT_MS / 2 : d->still_ms) * 1000u;
-        d->valley = NO_VALLEY;
-    }
-    if (r == 1) {
-        primary_end(d, t);
-    } else if (r == 2) {
-        new_rest(d);
-    } else if ((d->flags & F_EX_ACTIVE) && d->signal != OP_SIGNAL_FORCE) {
-        a = d->target > 0 ? d->on_thr : 2 * d->off_thr;
-        if (d->still_ms > 0 && s < a && s < 2 * d->off_thr) {
-            d->ex.hold_us += tdt;
-        } else {
-            d->ex.hold_us = 0;
+    count_tick(d, signal_now(d), t, tdt);
+    if (d->grip_on > 0 && d->signal != OP_SIGNAL_FORCE) {
+        if (!(d->flags & F_GRIP_ACTIVE)) {
+            a = gain(tdt, d->f_lp < d->f_base ? INV_BASE_DOWN : d->inv_track);
+            d->f_base = follow(d->f_base, d->f_lp, a);
         }
-        if (d->ex.peak >= a && 2 * s < d->ex.peak && d->ex.hold_us >= STILL_END_MS * 1000u) {
-            // back more than halfway from a full excursion and still: the rep
-            // is over, the posture drifted; rest is here now
-            d->flags &= (uint8_t)~F_EX_ACTIVE;
-            primary_end(d, t);
-            new_rest(d);
-        } else if (d->ex.hold_us >= STILL_SHIFT_MS * 1000u &&
-                   (d->target > 0 || s < 2 * d->off_thr - d->end_thr)) {
-            // held still well below ON: the patient has settled in a new rest
-            // (auto target, unknown ON: only below the smallest candidate, else
-            // a long hold at the top of a rep would become the rest)
-            d->flags &= (uint8_t)~F_EX_ACTIVE;
-            new_rest(d);
-        }
-    } else if (d->signal == OP_SIGNAL_FORCE) {
-        a = d->target > 0 ? d->on_thr : 2 * d->off_thr;
-        if (d->flags & F_EX_ACTIVE) {
-            if (d->ex.peak >= a && s < a && 2 * s < d->ex.peak && d->still_ms >= FLAT_END_MS) {
-                // back more than halfway from a full press and flat: the rep is
-                // over, the resting force drifted; rest is here now
-                d->flags &= (uint8_t)~F_EX_ACTIVE;
-                primary_end(d, t);
-                new_rest(d);
-            }
-        } else if ((d->flags & F_GRIP_ACTIVE) && d->still_ms >= STILL_SHIFT_MS) {
-            // flat below OFF with the baseline frozen by a grip: new rest
-            new_rest(d);
-        }
-    }
-    if (d->grip_on > 0) {
         s = d->f_lp - d->f_base;
         r = excursion_step(&d->grip, &d->flags, F_GRIP_ACTIVE, s, t, tdt, d->grip_on,
                            d->grip_off, d->grip_off - d->grip_off / 4, (uint32_t)d->max_rep_ms * 1000u);
@@ -634,6 +770,17 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
             d->f_base = d->f_lp;
         }
     }
+}
+
+void op_detect_probe(const op_detect_t *d, op_detect_probe_t *p) {
+    p->signal = signal_now(d);
+    p->rest = d->rest;
+    p->on = d->on_thr;
+    p->off = d->off_thr;
+    p->end = end_thr(d);
+    p->target = d->target;
+    p->phase = (uint8_t)(d->phase & PH_MASK);
+    p->side = (int8_t)(!(d->phase & PH_SIDE) ? 0 : (d->phase & PH_NEG) ? -1 : 1);
 }
 
 static int released(const op_detect_t *d) {
@@ -656,18 +803,22 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         d->flags |= F_STARTED;
         d->t_prev = t_us;
         d->t_tick = t_us;
+        d->ex.t_start = t_us;
         d->f_lp = f;
         d->f_base = f;
+        if (d->signal == OP_SIGNAL_FORCE) {
+            d->rest = f;
+        }
         d->g[0] = ax * d->accel_k;
         d->g[1] = ay * d->accel_k;
         d->g[2] = az * d->accel_k;
         normalise(d->g);
-        if (d->signal == OP_SIGNAL_TILT) {
-            memcpy(d->ref, d->g, sizeof(d->g));
-        } else if (d->signal == OP_SIGNAL_HEADING) {
-            d->ref[1] = gx * 65536 + (gy & 0xffff); // the rates of the previous sample
-            d->ref[2] = gz;
-        }
+        d->g0[0] = (int16_t)(d->g[0] >> 10);
+        d->g0[1] = (int16_t)(d->g[1] >> 10);
+        d->g0[2] = (int16_t)(d->g[2] >> 10);
+        d->w_prev[0] = (int16_t)gx;
+        d->w_prev[1] = (int16_t)gy;
+        d->w_prev[2] = (int16_t)gz;
         return 0; // gyro bias and its low-pass start at 0
     }
     dt = t_us - d->t_prev;
@@ -705,18 +856,19 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         }
         // rotate the gravity estimate by the gyro: dg = g x theta
         k = (int32_t)(((int64_t)d->gyro_k * (dt * 4295u)) >> 32); // Q32 rad per LSB over dt (dt * 4295 < 2^30)
-        w0 = gx * 256;
-        w1 = gy * 256;
-        w2 = gz * 256;
-        if (d->signal == OP_SIGNAL_HEADING) {
+        if (d->signal == OP_SIGNAL_TILT) {
+            w0 = gx * 256;
+            w1 = gy * 256;
+            w2 = gz * 256;
+        } else {
             // trapezoid: a gap (dropped samples in a fast turn) is integrated with
-            // the mean of the rates at its two ends; ref[1..2] keep the last rates
-            m = (int16_t)(d->ref[1] & 0xffff); // the low half, signed (sxth)
-            w0 = (gx + (d->ref[1] >> 16)) * 128;
-            w1 = (gy + m) * 128;
-            w2 = (gz + d->ref[2]) * 128;
-            d->ref[1] = gx * 65536 + (gy & 0xffff);
-            d->ref[2] = gz;
+            // the mean of the rates at its two ends
+            w0 = (gx + d->w_prev[0]) * 128;
+            w1 = (gy + d->w_prev[1]) * 128;
+            w2 = (gz + d->w_prev[2]) * 128;
+            d->w_prev[0] = (int16_t)gx;
+            d->w_prev[1] = (int16_t)gy;
+            d->w_prev[2] = (int16_t)gz;
         }
         th0 = mul12_clamp30(w0 - d->bias[0], k);
         th1 = mul12_clamp30(w1 - d->bias[1], k);
@@ -730,8 +882,11 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
             // bias, not a turn; the lagging low-pass keeps "still" for the first
             // tenths of a second of a real turn, which turns faster
             if (d->still_ms < STILL_YAW_MS || a > (int32_t)dt * 6 || a < -(int32_t)dt * 6) {
-                d->ref[0] = clamp30((int64_t)d->ref[0] + a);
+                d->ang = clamp30((int64_t)d->ang + a);
             }
+        } else if (d->signal == OP_SIGNAL_ROTATION) { // about the learned axis, Q24 rad
+            a = (int32_t)(((int64_t)th0 * d->u[0] + (int64_t)th1 * d->u[1] + (int64_t)th2 * d->u[2]) >> 18);
+            d->ang = clamp30((int64_t)d->ang + a);
         }
         g0 += (int32_t)(((int64_t)d->g[1] * th2 - (int64_t)d->g[2] * th1) >> 28);
         g1 += (int32_t)(((int64_t)d->g[2] * th0 - (int64_t)d->g[0] * th2) >> 28);
@@ -803,13 +958,26 @@ void op_detect_calibrate(op_detect_t *d) {
     }
     d->q_len = j;
     d->flags &= (uint8_t)(F_CAND - 1u);
+    d->flags &= (uint8_t)~F_AUTO;
     d->flags |= F_CALIB;
-    d->flags &= (uint8_t)~F_EX_ACTIVE;
+    // a rep under way is forgotten: the calibration rep starts from rest
+    d->phase = (uint8_t)(d->phase & (PH_SIDE | PH_NEG));
+    d->ex.t_start = d->t_tick;
     set_target(d, 0);
 }
 
+// End of the set: the last rep counts when the set ends on its way back (or
+// at the far end), then a pending auto target settles.
 int op_detect_finish(op_detect_t *d) {
     int before = released(d);
+    uint8_t ph = d->phase & PH_MASK;
+    int32_t fall = d->ex.peak - d->ext;
+    if (ph == PH_OUT && d->ex.peak >= d->off_thr) {
+        rep_end(d, d->ex.peak, d->t_tick);
+    } else if (ph == PH_BACK) {
+        rep_end(d, (d->phase & PH_FIRST) && fall > d->ex.peak ? fall : d->ex.peak, d->t_tick);
+    }
+    d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
     if (d->target == 0 && d->flags >= F_CAND) {
         settle(d, 0);
     }

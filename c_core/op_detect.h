@@ -22,12 +22,12 @@
 #define OP_DETECT_KIND_PARTIAL (2)
 #define OP_DETECT_KIND_GRIP (3)
 
-#define OP_DETECT_QUEUE (4)     // events held until popped
+#define OP_DETECT_QUEUE (3)     // events held until popped
 #define OP_DETECT_AUTO_REPS (3) // excursions that settle an auto target
 #define OP_DETECT_TICK_US (20000u) // the counting rule runs at most every 20 ms
 
 typedef struct {
-    uint8_t signal;            // OP_SIGNAL_FORCE, _TILT or _HEADING
+    uint8_t signal;            // OP_SIGNAL_FORCE, _TILT, _HEADING or _ROTATION
     uint8_t on_pct;            // ON, % of target (1..100)
     uint8_t off_pct;           // OFF, % of target (1..on_pct-1)
     uint8_t hyst_pct;          // end of a rep at OFF - hyst (0..off_pct-1)
@@ -63,9 +63,11 @@ typedef struct {
     int32_t peak;
 } op_excursion_t;
 
+#define OP_DETECT_HIST (3) // auto target: re-learned from this many recent excursions
+
 typedef struct {
     // thresholds (milli units) and scales, fixed at init or when the target settles
-    int32_t target, on_thr, off_thr, end_thr, floor;
+    int32_t target, on_thr, off_thr, floor;
     uint16_t min_rep_ms, max_rep_ms;
     int32_t grip_on, grip_off;
     int32_t gyro_k;            // raw -> Q32 rad/s
@@ -73,18 +75,31 @@ typedef struct {
     uint16_t accel_k;          // raw -> Q24 g
     uint16_t force_k, inv_fuse, inv_track, inv_bias;
     uint8_t signal, on_pct, off_pct, hyst_pct;
-    uint8_t flags, valley, q_head, q_len;      // flags: F_* and the pending candidates (x32)
+    uint8_t flags, phase, q_head, q_len;       // flags: F_* and the pending candidates (x32); phase: PH_*
     uint16_t reps, partials, grips, still_ms;
     uint32_t t_prev, t_tick;
     // sensor fusion
     int32_t g[3];              // gravity direction in the body frame, Q24 (|g| = 1 at ticks)
-    int32_t ref[3];            // tilt: rest gravity, Q24. heading: ref[0] yaw (Q24 rad), ref[1..2] last raw rates (x:y packed, z)
+    int16_t g0[3];             // gravity at the first sample, Q14 (tilt and rotation)
+    int16_t w_prev[3];         // the previous sample's raw rates (trapezoid over gaps)
+    int16_t u[3];              // rotation: the movement's axis, Q14 unit vector
+    uint16_t hist[OP_DETECT_HIST]; // auto target: recent excursions, milli units >> 8
+    int32_t u_e;               // rotation: weight of the axis estimate, raw rate * 256
+    int32_t ang;               // heading, rotation: angle, Q24 rad
     int32_t bias[3];           // gyro bias, raw * 256
     int32_t glp[3];            // low-passed gyro, raw * 256 (force: glp[0] anchors the flat test)
-    int32_t f_lp, f_base;      // force, mN
+    int32_t f_lp, f_base;      // force, mN; f_base: the grip baseline
+    int32_t rest, ext;         // counting: rest level of the signal, the extreme of this half
     op_excursion_t ex, grip;
     op_detect_event_t q[OP_DETECT_QUEUE];
 } op_detect_t;
+
+// What the counter sees now (openpuck detect --explain), milli units.
+typedef struct {
+    int32_t signal, rest, on, off, end, target;
+    uint8_t phase;             // 0 at rest, 1 going out, 2 coming back
+    int8_t side;               // +1 or -1: the direction a rep goes from rest (0: not known yet)
+} op_detect_probe_t;
 
 // Fill cfg with the catalogue defaults of exercise_id (auto target).
 op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_id);
@@ -109,6 +124,8 @@ void op_detect_calibrate(op_detect_t *d);
 int op_detect_finish(op_detect_t *d);
 // The target in use (milli units), 0 while an auto target is not settled.
 int32_t op_detect_target(const op_detect_t *d);
+// The signal, rest and thresholds the counting rule works on (at the last tick).
+void op_detect_probe(const op_detect_t *d, op_detect_probe_t *p);
 
 // Integer helpers (exported for the unit tests and the twin's parity tests).
 uint32_t op_isqrt32(uint32_t x);

@@ -72,6 +72,7 @@
 #define OP_SIGNAL_FORCE (0x0)
 #define OP_SIGNAL_TILT (0x1)
 #define OP_SIGNAL_HEADING (0x2)
+#define OP_SIGNAL_ROTATION (0x3)
 #define OP_LOG_LEVEL_DEBUG (0x0)
 #define OP_LOG_LEVEL_INFO (0x1)
 #define OP_LOG_LEVEL_WARNING (0x2)
@@ -119,13 +120,13 @@
 #define OP_EXERCISE_TABLE(X) \
     X(1, grip_squeeze, OP_SIGNAL_FORCE, 30.0, 0.4, 0.2, 0.2, 30.0) \
     X(2, foot_press, OP_SIGNAL_FORCE, 150.0, 0.4, 0.2, 0.2, 30.0) \
-    X(3, wrist_flexion, OP_SIGNAL_TILT, 40.0, 0.5, 0.25, 0.3, 30.0) \
-    X(4, forearm_rotation, OP_SIGNAL_TILT, 90.0, 0.5, 0.25, 0.3, 30.0) \
-    X(5, arm_raise, OP_SIGNAL_TILT, 90.0, 0.5, 0.25, 0.3, 30.0) \
-    X(6, elbow_flexion, OP_SIGNAL_TILT, 90.0, 0.5, 0.25, 0.3, 30.0) \
-    X(7, ankle_dorsiflexion, OP_SIGNAL_TILT, 20.0, 0.5, 0.25, 0.3, 30.0) \
-    X(8, trunk_rotation, OP_SIGNAL_HEADING, 45.0, 0.5, 0.25, 0.3, 30.0) \
-    X(9, row, OP_SIGNAL_TILT, 45.0, 0.5, 0.25, 0.3, 30.0) \
-    X(10, shoulder_rotation, OP_SIGNAL_HEADING, 45.0, 0.5, 0.25, 0.3, 30.0)
+    X(3, wrist_flexion, OP_SIGNAL_ROTATION, 40.0, 0.5, 0.25, 0.3, 30.0) \
+    X(4, forearm_rotation, OP_SIGNAL_ROTATION, 90.0, 0.5, 0.25, 0.3, 30.0) \
+    X(5, arm_raise, OP_SIGNAL_ROTATION, 90.0, 0.5, 0.25, 0.3, 30.0) \
+    X(6, elbow_flexion, OP_SIGNAL_ROTATION, 90.0, 0.5, 0.25, 0.3, 30.0) \
+    X(7, ankle_dorsiflexion, OP_SIGNAL_ROTATION, 20.0, 0.5, 0.25, 0.3, 30.0) \
+    X(8, trunk_rotation, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0) \
+    X(9, row, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0) \
+    X(10, shoulder_rotation, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0)
 
 #endif // OP_MESSAGES_H

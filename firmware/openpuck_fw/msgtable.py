@@ -39,6 +39,7 @@ NACK_ERROR_INTERNAL = const(0x7)
 SIGNAL_FORCE = const(0x0)
 SIGNAL_TILT = const(0x1)
 SIGNAL_HEADING = const(0x2)
+SIGNAL_ROTATION = const(0x3)
 LOG_LEVEL_DEBUG = const(0x0)
 LOG_LEVEL_INFO = const(0x1)
 LOG_LEVEL_WARNING = const(0x2)
@@ -101,17 +102,17 @@ SAMPLES_HEAD = '<IHB'
 SAMPLE_FMT = '<hhhhhhH'
 SAMPLE_SIZE = const(14)
 
-SIGNALS = ('force', 'tilt', 'heading')
+SIGNALS = ('force', 'tilt', 'heading', 'rotation')
 # id -> (name, signal index, target, on, off, min_rep_s, max_rep_s)
 EXERCISES = {
     1: ('grip_squeeze', 0, 30.0, 0.4, 0.2, 0.2, 30.0),
     2: ('foot_press', 0, 150.0, 0.4, 0.2, 0.2, 30.0),
-    3: ('wrist_flexion', 1, 40.0, 0.5, 0.25, 0.3, 30.0),
-    4: ('forearm_rotation', 1, 90.0, 0.5, 0.25, 0.3, 30.0),
-    5: ('arm_raise', 1, 90.0, 0.5, 0.25, 0.3, 30.0),
-    6: ('elbow_flexion', 1, 90.0, 0.5, 0.25, 0.3, 30.0),
-    7: ('ankle_dorsiflexion', 1, 20.0, 0.5, 0.25, 0.3, 30.0),
-    8: ('trunk_rotation', 2, 45.0, 0.5, 0.25, 0.3, 30.0),
-    9: ('row', 1, 45.0, 0.5, 0.25, 0.3, 30.0),
-    10: ('shoulder_rotation', 2, 45.0, 0.5, 0.25, 0.3, 30.0),
+    3: ('wrist_flexion', 3, 40.0, 0.5, 0.25, 0.3, 30.0),
+    4: ('forearm_rotation', 3, 90.0, 0.5, 0.25, 0.3, 30.0),
+    5: ('arm_raise', 3, 90.0, 0.5, 0.25, 0.3, 30.0),
+    6: ('elbow_flexion', 3, 90.0, 0.5, 0.25, 0.3, 30.0),
+    7: ('ankle_dorsiflexion', 3, 20.0, 0.5, 0.25, 0.3, 30.0),
+    8: ('trunk_rotation', 3, 45.0, 0.5, 0.25, 0.3, 30.0),
+    9: ('row', 3, 45.0, 0.5, 0.25, 0.3, 30.0),
+    10: ('shoulder_rotation', 3, 45.0, 0.5, 0.25, 0.3, 30.0),
 }

@@ -185,6 +185,23 @@ class Detector:
             i += done
         return events
 
+    def trace(self, t_us, imu, force) -> tuple[list[tuple], "np.ndarray"]:
+        """run(), sample by sample, with what the counting rule saw after each
+        sample: (n, 8) int64 rows of signal, rest, on, off, end, target (milli
+        units), phase and side (op_detect_probe). For --explain; slower than run()."""
+        import numpy as np
+        n = len(t_us)
+        rows = np.zeros((n, 8), dtype=np.int64)
+        p = ffi.new("op_detect_probe_t *")
+        events = []
+        for i in range(n):
+            if self.push(int(t_us[i]), *(int(v) for v in imu[i]), int(force[i])):
+                while (e := self.pop()) is not None:
+                    events.append(e)
+            lib.op_detect_probe(self._d, p)
+            rows[i] = (p.signal, p.rest, p.on, p.off, p.end, p.target, p.phase, p.side)
+        return events, rows
+
     def finish(self) -> list[tuple]:
         lib.op_detect_finish(self._d)
         out = []

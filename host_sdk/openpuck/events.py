@@ -31,7 +31,7 @@ from .decoder import SampleBlock, StreamDecoder
 HOLD_S = 0.3
 _U32 = 1 << 32
 _EXERCISES = {e["id"]: e for e in protocol.EXERCISES}
-_UNITS = {"force": "N", "tilt": "deg", "heading": "deg"}
+_UNITS = {"force": "N", "tilt": "deg", "heading": "deg", "rotation": "deg"}
 _LEVELS = {v: k for k, v in protocol.ENUMS["log_level"].items()}
 _RESET = {0: "power_on", 1: "soft", 2: "watchdog", 3: "brown_out"}
 _RATES = (25, 50, 100, 200, 400)

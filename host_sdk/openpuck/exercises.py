@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from .errors import OpenPuckError
 from .protocol._table import EXERCISES as _TABLE
 
-SIGNALS = ("force", "tilt", "heading")
-UNITS = {"force": "N", "tilt": "deg", "heading": "deg"}
+SIGNALS = ("force", "tilt", "heading", "rotation")
+UNITS = {"force": "N", "tilt": "deg", "heading": "deg", "rotation": "deg"}
 
 
 class UnknownExercise(OpenPuckError, KeyError):
@@ -26,7 +26,7 @@ class UnknownExercise(OpenPuckError, KeyError):
 class Exercise:
     id: int
     name: str
-    signal: str        # force, tilt or heading
+    signal: str        # force, tilt, heading or rotation
     target: float      # default target, in unit
     on: float          # ON fraction of the target
     off: float         # OFF fraction of the target
@@ -37,7 +37,7 @@ class Exercise:
 
     @property
     def unit(self) -> str:
-        """N for force, deg for tilt and heading."""
+        """N for force, deg for the angle signals."""
         return UNITS[self.signal]
 
     @property

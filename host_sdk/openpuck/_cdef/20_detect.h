@@ -39,6 +39,12 @@ typedef struct {
 
 typedef struct { ...; } op_detect_t;
 
+typedef struct {
+    int32_t signal, rest, on, off, end, target;
+    uint8_t phase;
+    int8_t side;
+} op_detect_probe_t;
+
 op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_id);
 op_status_t op_detect_check(const op_detect_config_t *cfg);
 op_status_t op_detect_init(op_detect_t *d, const op_detect_config_t *cfg);
@@ -51,5 +57,6 @@ int op_detect_pop(op_detect_t *d, op_detect_event_t *ev);
 void op_detect_calibrate(op_detect_t *d);
 int op_detect_finish(op_detect_t *d);
 int32_t op_detect_target(const op_detect_t *d);
+void op_detect_probe(const op_detect_t *d, op_detect_probe_t *p);
 uint32_t op_isqrt32(uint32_t x);
 int32_t op_atan2_mdeg(int32_t y, int32_t x);

@@ -22,7 +22,7 @@ examples:
 """
 
 RATE_HZ = 200
-UNITS = {"force": "N", "tilt": "°", "heading": "°"}
+UNITS = {"force": "N", "tilt": "°", "heading": "°", "rotation": "°"}
 
 
 def fmt(value: float, unit: str) -> str:
