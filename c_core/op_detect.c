@@ -410,7 +410,7 @@ static void relearn(op_detect_t *d, int32_t amp) {
     for (i = OP_DETECT_HIST - 1; i > 0; i--) {
         d->hist[i] = d->hist[i - 1];
     }
-    d->hist[0] = (uint16_t)(amp >> 8);
+    d->hist[0] = (uint16_t)(amp >> 8 > 0xffff ? 0xffff : amp >> 8);
     if (n < OP_DETECT_HIST) {
         n++;
         d->phase = (uint8_t)((d->phase & PH_HIST_MASK) | (n << PH_HIST_SHIFT));
@@ -534,7 +534,7 @@ static int32_t signal_now(const op_detect_t *d) {
 // moves (the weight u_e grows with the rate and leaks over AXIS_TAU), and
 // pull the angle about it toward what gravity shows, where gravity shows it.
 static void rotation_tick(op_detect_t *d, uint32_t tdt) {
-    int32_t w[3], acc[3], a, i, n2, c0, c1, c2, g0, g1, g2, y, x, gu, g0u, e, err;
+    int32_t w[3], acc[3], a, i, n2, m, sh, c0, c1, c2, g0, g1, g2, y, x, gu, g0u, e, err;
     uint32_t n;
     for (i = 0; i < 3; i++) {
         w[i] = (d->glp[i] - d->bias[i]) >> 4; // raw * 16
@@ -549,16 +549,22 @@ static void rotation_tick(op_detect_t *d, uint32_t tdt) {
         }
         a = gain(tdt, INV_AXIS);
         e = (int32_t)(((int64_t)d->u_e * (65536 - a)) >> 16);
-        for (i = 0; i < 3; i++) {
-            acc[i] = (((e >> 4) * d->u[i]) >> 10) + (int32_t)(((int64_t)w[i] * a) >> 16);
+        m = 0;
+        for (i = 0; i < 3; i++) { // raw * 1024
+            acc[i] = (int32_t)(((int64_t)e * d->u[i]) >> 14) + (int32_t)(((int64_t)w[i] * a) >> 10);
+            n2 = acc[i] < 0 ? -acc[i] : acc[i];
+            m = n2 > m ? n2 : m;
         }
-        n = op_isqrt32((uint32_t)((acc[0] >> 4) * (acc[0] >> 4) + (acc[1] >> 4) * (acc[1] >> 4) +
-                                  (acc[2] >> 4) * (acc[2] >> 4)));
+        for (sh = 0; (m >> sh) >= 0x8000; sh++) {
+        }
+        for (i = 0; i < 3; i++) {
+            acc[i] >>= sh;
+        }
+        n = op_isqrt32((uint32_t)(acc[0] * acc[0]) + (uint32_t)(acc[1] * acc[1]) + (uint32_t)(acc[2] * acc[2]));
         if (n > 0) {
-            d->u_e = (int32_t)n << 4;
-            for (i = 0; i < 3; i++) {
-                // Q14: acc * 2^14 / |acc|, |acc| = 16 n (no division of a negative)
-                d->u[i] = (int16_t)(acc[i] < 0 ? -(-acc[i] * 1024 / (int32_t)n) : acc[i] * 1024 / (int32_t)n);
+            d->u_e = (int32_t)(n << sh);
+            for (i = 0; i < 3; i++) { // Q14, no division of a negative
+                d->u[i] = (int16_t)(acc[i] < 0 ? -(-acc[i] * 16384 / (int32_t)n) : acc[i] * 16384 / (int32_t)n);
             }
         }
     }

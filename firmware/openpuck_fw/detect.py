@@ -1,6 +1,6 @@
 """Rep, partial-rep and grip detection: the MicroPython twin of c_core/op_detect.c.
 
-Line for line the same integer arithmetic as the C core, so both give the
+The same integer arithmetic as the C core, step by step, so both give the
 same events, field for field (tests/test_twin_parity.py runs this file under
 the MicroPython unix port on every recording). Python ints do not wrap: the
 C code keeps every value inside int32 (int64 where it says so), divides only
@@ -24,16 +24,18 @@ except ImportError:  # CPython (tests, tools)
 KIND_REP = const(1)
 KIND_PARTIAL = const(2)
 KIND_GRIP = const(3)
-QUEUE = const(4)
+QUEUE = const(3)
+HIST = const(3)
 AUTO_REPS = const(3)
 TICK_US = const(20000)
 
 SIGNAL_FORCE = const(0)
 SIGNAL_TILT = const(1)
 SIGNAL_HEADING = const(2)
+SIGNAL_ROTATION = const(3)
 
 _F_STARTED = const(1)
-_F_EX_ACTIVE = const(2)
+_F_AUTO = const(2)
 _F_GRIP_ACTIVE = const(4)
 _F_BIAS_OK = const(8)
 _F_CALIB = const(16)
@@ -43,10 +45,21 @@ _STILL_TRACK_MS = const(200)
 _STILL_BIAS_OK_MS = const(2000)
 _STILL_YAW_MS = const(200)
 _STILL_SHIFT_MS = const(2000)
-_NO_VALLEY = const(0xFF)
-_SPLIT_MIN_MDEG = const(10000)  # a rise from a valley smaller than this may be tremor
-_STILL_END_MS = const(300)
-_FLAT_END_MS = const(400)
+_STILL_END_MS = const(200)
+_AXIS_MOVING = const(2)
+_INV_AXIS = const(1432)
+_INV_GRAV = const(4295)
+_GRAV_MIN_W = const(164)
+_Q24_PER_MDEG_X16 = const(4685)
+_TURN_PCT = const(35)
+# phase (c_core/op_detect.c PH_*)
+_PH_MASK = const(3)
+_PH_REST = const(0)
+_PH_OUT = const(1)
+_PH_BACK = const(2)
+_PH_NEG = const(4)
+_PH_SIDE = const(8)
+_PH_FIRST = const(16)
 _INV_LP = const(2097)
 _INV_GLP = const(134)
 _INV_BIAS_FAST = const(4295)
@@ -135,6 +148,31 @@ def _normalise(g):
             g[i] = (g[i] * a) >> 16
 
 
+def _pct(target, p):
+    return target // 100 * p + target % 100 * p // 100
+
+
+def _learn(p):
+    """op_detect.c learn(): the median of the excursions p at least half as large
+    as the largest, not below 3/4 of the largest."""
+    if not p:
+        return 0
+    p = sorted(p)
+    m = p[-1]
+    p = [v for v in p if v >= m // 2]
+    n = len(p)
+    if n & 1:
+        t = p[n // 2]
+    else:
+        a, b = p[n // 2 - 1], p[n // 2]
+        t = a // 2 + b // 2 + (a % 2 + b % 2) // 2
+    return m - m // 4 if t < m - m // 4 else t
+
+
+def _mdeg(ang):
+    return (ang * _MDEG_PER_RAD) >> 24
+
+
 def config_default(exercise_id):
     """The catalogue defaults of an exercise as a config dict (auto target)."""
     from openpuck_fw.msgtable import EXERCISES
@@ -146,7 +184,7 @@ def config_default(exercise_id):
     return {
         "signal": sig, "on_pct": int(on * 100.0 + 0.5), "off_pct": int(off * 100.0 + 0.5),
         "hyst_pct": 5, "target_milli": 0,
-        "auto_floor_milli": target_m // (10 if sig == SIGNAL_FORCE else 8 if sig == SIGNAL_TILT else 5),
+        "auto_floor_milli": target_m // (10 if sig == SIGNAL_FORCE else 5 if sig == SIGNAL_HEADING else 8),
         "min_rep_ms": int(mn * 1000.0 + 0.5), "max_rep_ms": int(mx * 1000.0 + 0.5),
         "accel_lsb_per_g": 8192, "force_mn_per_lsb": 50, "gyro_lsb_per_dps_x1000": 65536,
         "fuse_tau_ms": 1000, "track_tau_ms": 2000, "bias_tau_ms": 4000, "still_mdps": 5000,
@@ -156,7 +194,7 @@ def config_default(exercise_id):
 
 def check(c):
     """True when a config dict is valid (op_detect_check)."""
-    return not (c["signal"] > SIGNAL_HEADING or c["on_pct"] < 2 or c["on_pct"] > 100
+    return not (c["signal"] > SIGNAL_ROTATION or c["on_pct"] < 2 or c["on_pct"] > 100
                 or c["off_pct"] < 1 or c["off_pct"] >= c["on_pct"] or c["hyst_pct"] >= c["off_pct"]
                 or c["target_milli"] < 0 or c["target_milli"] > 10000000
                 or c["auto_floor_milli"] < 4 or c["auto_floor_milli"] > 10000000
@@ -196,34 +234,42 @@ class Detector:
         self.floor = c["auto_floor_milli"]
         self.flags = 0
         self.n_cand = 0
-        self.valley = 0
+        self.phase = _PH_FIRST | (_PH_SIDE if self.signal == SIGNAL_FORCE else 0)
+        self.hist = []  # newest first, milli >> 8 (C: hist[] and its count in phase)
         self.reps = self.partials = self.grips = 0
         self.still_ms = 0
         self.t_prev = self.t_tick = 0
         self.g = [0, 0, 0]
-        self.ref = [0, 0, 0]
+        self.g0 = [0, 0, 0]
+        self.w_prev = [0, 0, 0]
+        self.u = [0, 0, 0]
+        self.u_e = 0
+        self.ang = 0
         self.bias = [0, 0, 0]
         self.glp = [0, 0, 0]
         self.f_lp = self.f_base = 0
+        self.rest = self.ext = 0
         # excursions: [t_start, t_peak, hold_us, peak]
         self.ex = [0, 0, 0, 0]
         self.grip = [0, 0, 0, 0]
         self.q = []  # [kind, count, t_start, t_peak, t_end, amplitude, hold_ms]
         self.target = 0
-        self.on_thr = self.off_thr = self.end_thr = 0
+        self.on_thr = self.off_thr = 0
         self._set_target(c["target_milli"])
 
     def _set_target(self, target):
         self.target = target
         if target <= 0:
-            f = self.floor
-            self.off_thr = f
-            self.end_thr = f - f // 4
+            self.off_thr = self.floor
             self.on_thr = _BIG
         else:
-            self.on_thr = target // 100 * self.on_pct + target % 100 * self.on_pct // 100
-            self.off_thr = target // 100 * self.off_pct + target % 100 * self.off_pct // 100
-            self.end_thr = self.off_thr - (target // 100 * self.hyst_pct + target % 100 * self.hyst_pct // 100)
+            self.on_thr = _pct(target, self.on_pct)
+            self.off_thr = _pct(target, self.off_pct)
+
+    def _end_thr(self):
+        if self.target > 0:
+            return self.off_thr - _pct(self.target, self.hyst_pct)
+        return self.floor - self.floor // 4
 
     def target_milli(self):
         return self.target
@@ -234,25 +280,16 @@ class Detector:
         self.q.append([kind, count & 0xFFFF, ex[0], ex[1], t_end, ex[3], hold_ms])
 
     def _settle(self, forced):
-        m = 0
-        for e in self.q:
-            if e[0] == 0 and e[5] > m:
-                m = e[5]
-        p = sorted(e[5] for e in self.q if e[0] == 0 and e[5] >= m // 2)
-        n = len(p)
         if forced > 0:
             t = forced
-        elif n == 0:
-            return
-        elif n & 1:
-            t = p[n // 2]
         else:
-            a, b = p[n // 2 - 1], p[n // 2]
-            t = a // 2 + b // 2 + (a % 2 + b % 2) // 2
-        if forced <= 0 and t < m - m // 4:
-            t = m - m // 4  # a target too low counts tremor as reps
+            p = [e[5] for e in self.q if e[0] == 0]
+            if not p:
+                return
+            t = _learn(p)
+            self.flags |= _F_AUTO
         self._set_target(t)
-        part = 2 * self.off_thr - self.end_thr
+        part = 2 * self.off_thr - self._end_thr()
         keep = []
         for e in self.q:
             if e[0] == 0:
@@ -269,6 +306,201 @@ class Detector:
             keep.append(e)
         self.q = keep
         self.n_cand = 0
+
+    def _relearn(self, amp):
+        self.hist.insert(0, 0xFFFF if amp >> 8 > 0xFFFF else amp >> 8)
+        if len(self.hist) > HIST:
+            self.hist.pop()
+        if len(self.hist) < HIST:
+            return
+        t = _learn([v << 8 for v in self.hist])
+        if t > 0:
+            self._set_target(t)
+
+    def _rep_end(self, amp, t):
+        ex = self.ex
+        dur = (t - ex[0]) & _M32
+        hold = ex[2] // 1000 if self.signal == SIGNAL_FORCE else 0
+        small = 2 * self.off_thr - self._end_thr()
+        self.phase &= ~_PH_FIRST
+        if dur < self.min_rep_ms * 1000 or amp < small:
+            return
+        ex[3] = amp
+        if self.target > 0:
+            if amp >= self.on_thr:
+                self.reps = (self.reps + 1) & 0xFFFF
+                self._enqueue(KIND_REP, self.reps, ex, t, hold)
+            else:
+                self.partials = (self.partials + 1) & 0xFFFF
+                self._enqueue(KIND_PARTIAL, self.partials, ex, t, 0)
+            if self.flags & _F_AUTO:
+                self._relearn(amp)
+            return
+        self._enqueue(0, 0, ex, t, 0)
+        self.n_cand = (self.n_cand + 1) & 7  # C keeps it in 3 bits of flags
+        if self.flags & _F_CALIB:
+            self.flags &= ~_F_CALIB
+            self._settle(amp)
+        elif self.n_cand >= AUTO_REPS:
+            self._settle(0)
+
+    def _tilt(self):
+        g = self.g
+        r0, r1, r2 = self.g0
+        g0, g1, g2 = g[0] >> 10, g[1] >> 10, g[2] >> 10
+        dot = (g0 * r0 + g1 * r1 + g2 * r2) >> 14
+        c0 = (g1 * r2 - g2 * r1) >> 14
+        c1 = (g2 * r0 - g0 * r2) >> 14
+        c2 = (g0 * r1 - g1 * r0) >> 14
+        return atan2_mdeg(isqrt32(c0 * c0 + c1 * c1 + c2 * c2), dot)
+
+    def _signal(self):
+        sig = self.signal
+        if sig == SIGNAL_FORCE:
+            return self.f_lp
+        if sig == SIGNAL_TILT:
+            return self._tilt()
+        return _mdeg(self.ang)
+
+    def _rotation_tick(self, tdt):
+        glp, bias, u = self.glp, self.bias, self.u
+        w0 = (glp[0] - bias[0]) >> 4
+        w1 = (glp[1] - bias[1]) >> 4
+        w2 = (glp[2] - bias[2]) >> 4
+        n2 = (w0 >> 6) * (w0 >> 6) + (w1 >> 6) * (w1 >> 6) + (w2 >> 6) * (w2 >> 6)
+        a = (self.still_thr * _AXIS_MOVING) >> 6
+        if n2 > a * a:
+            if (w0 >> 6) * u[0] + (w1 >> 6) * u[1] + (w2 >> 6) * u[2] < 0:  # one axis, either way
+                w0, w1, w2 = -w0, -w1, -w2
+            a = _gain(tdt, _INV_AXIS)
+            e = (self.u_e * (65536 - a)) >> 16
+            c = [((e * u[0]) >> 14) + ((w0 * a) >> 10), ((e * u[1]) >> 14) + ((w1 * a) >> 10),
+                 ((e * u[2]) >> 14) + ((w2 * a) >> 10)]  # raw * 1024
+            m = max(abs(c[0]), abs(c[1]), abs(c[2]))
+            sh = 0
+            while (m >> sh) >= 0x8000:
+                sh += 1
+            c0, c1, c2 = c[0] >> sh, c[1] >> sh, c[2] >> sh
+            n = isqrt32(c0 * c0 + c1 * c1 + c2 * c2)
+            if n > 0:
+                self.u_e = n << sh
+                u[0] = -(-c0 * 16384 // n) if c0 < 0 else c0 * 16384 // n
+                u[1] = -(-c1 * 16384 // n) if c1 < 0 else c1 * 16384 // n
+                u[2] = -(-c2 * 16384 // n) if c2 < 0 else c2 * 16384 // n
+        if self.u_e == 0:
+            return
+        g = self.g
+        r0, r1, r2 = self.g0
+        g0, g1, g2 = g[0] >> 10, g[1] >> 10, g[2] >> 10
+        c0 = (g1 * r2 - g2 * r1) >> 14
+        c1 = (g2 * r0 - g0 * r2) >> 14
+        c2 = (g0 * r1 - g1 * r0) >> 14
+        y = (c0 * u[0] + c1 * u[1] + c2 * u[2]) >> 14
+        gu = (g0 * u[0] + g1 * u[1] + g2 * u[2]) >> 14
+        g0u = (r0 * u[0] + r1 * u[1] + r2 * u[2]) >> 14
+        x = ((g0 * r0 + g1 * r1 + g2 * r2) >> 14) - ((gu * g0u) >> 14)
+        n2 = ((x * x) >> 14) + ((y * y) >> 14)
+        if n2 < _GRAV_MIN_W:
+            return
+        e = -atan2_mdeg(-y * 2, x * 2) if y < 0 else atan2_mdeg(y * 2, x * 2)
+        err = e - _mdeg(self.ang)
+        while err > 180000:
+            err -= 360000
+        while err < -180000:
+            err += 360000
+        a = _gain(tdt, _INV_GRAV)
+        err = (err * a) >> 16
+        err = (err * (n2 >> 2)) >> 12
+        self.ang = _clamp30(self.ang + ((err * _Q24_PER_MDEG_X16) >> 4))
+
+    def _count(self, x, t, tdt):
+        on, off, end = self.on_thr, self.off_thr, self._end_thr()
+        full = on if self.target > 0 else 2 * off
+        ph = self.phase
+        neg = ph & _PH_NEG
+        force = self.signal == SIGNAL_FORCE
+        max_us = self.max_rep_ms * 1000
+        ex = self.ex
+        y = self.rest - x if neg else x - self.rest
+        p = ph & _PH_MASK
+        if p == _PH_REST:
+            if force and y < 0:
+                self.rest = _follow(self.rest, x, _gain(tdt, _INV_BASE_DOWN))
+            elif self.still_ms >= _STILL_TRACK_MS:
+                self.rest = _follow(self.rest, x, _gain(tdt, self.inv_track))
+            y = self.rest - x if neg else x - self.rest
+            if not force and not (ph & _PH_SIDE):
+                if y >= off or y <= -off:  # the first excursion tells the side reps go
+                    if y < 0:
+                        ph ^= _PH_NEG
+                        y = -y
+                    ph |= _PH_SIDE
+                else:
+                    return
+            elif not force and y < 0:
+                # past rest, away from the reps' side: the rest is further back
+                self.rest = x
+                ex[0] = t
+                return
+            elif y < off:
+                if y < end:
+                    ex[0] = t
+                return
+            self.phase = (ph & ~_PH_MASK) | _PH_OUT
+            ex[3] = y
+            ex[1] = t
+            ex[2] = 0
+            return
+        if p == _PH_OUT:
+            if y > ex[3]:
+                ex[3] = y
+                ex[1] = t
+            if y >= on:
+                ex[2] = (ex[2] + tdt) & _M32
+            a = ex[3] * _TURN_PCT // 100
+            if ex[3] >= off and ex[3] - y >= (a if a > end else end):
+                self.phase = (ph & ~_PH_MASK) | _PH_BACK
+                self.ext = y
+            elif (((t - ex[0]) & _M32) > max_us
+                  or (not force and self.still_ms >= _STILL_SHIFT_MS and ex[3] < full)):
+                # too long, or settled still short of a rep: the patient is at rest here
+                self.rest = x
+                self.phase = (ph & ~_PH_MASK) | _PH_REST
+                ex[0] = t
+            return
+        # _PH_BACK
+        if y < self.ext:
+            self.ext = y
+        if y >= on:
+            ex[2] = (ex[2] + tdt) & _M32
+        fall = ex[3] - self.ext
+        amp = fall if (ph & _PH_FIRST) and fall > ex[3] else ex[3]
+        if not (ph & _PH_FIRST) and y < end:
+            self._rep_end(amp, t)
+            self.phase = (self.phase & ~_PH_MASK) | _PH_REST
+            ex[0] = t
+            return
+        a = fall * _TURN_PCT // 100
+        if y - self.ext >= (a if a > end else end):
+            # out again before coming back within END: back to back reps,
+            # or a dip inside one rep when it fell back less than halfway
+            self.phase = (ph & ~_PH_MASK) | _PH_OUT
+            if 2 * fall >= ex[3]:
+                self._rep_end(amp, t)
+                self.rest = self.rest - self.ext if neg else self.rest + self.ext
+                ex[0] = t
+                ex[3] = y - self.ext
+                ex[1] = t
+                ex[2] = 0
+            return
+        if ((self.still_ms >= _STILL_END_MS and 2 * fall >= ex[3])
+                or ((t - ex[0]) & _M32) > max_us):
+            # still, back more than halfway: the rep is over, the rest is here now
+            if 2 * fall >= ex[3]:
+                self._rep_end(amp, t)
+            self.rest = x
+            self.phase = (self.phase & ~_PH_MASK) | _PH_REST
+            ex[0] = t
 
     def _step(self, ex, bit, s, t, tdt, on, off, end, max_us):
         if not (self.flags & bit):
@@ -292,99 +524,13 @@ class Detector:
             return 2
         return 0
 
-    def _primary_end(self, t):
-        ex = self.ex
-        dur = (t - ex[0]) & _M32
-        hold = ex[2] // 1000 if self.signal == SIGNAL_FORCE else 0
-        if dur < self.min_rep_ms * 1000:
-            return
-        part = 2 * self.off_thr - self.end_thr
-        if self.target > 0:
-            if ex[3] >= self.on_thr:
-                self.reps = (self.reps + 1) & 0xFFFF
-                self._enqueue(KIND_REP, self.reps, ex, t, hold)
-            elif ex[3] >= part:
-                self.partials = (self.partials + 1) & 0xFFFF
-                self._enqueue(KIND_PARTIAL, self.partials, ex, t, 0)
-            return
-        if ex[3] < part:
-            return
-        self._enqueue(0, 0, ex, t, 0)
-        self.n_cand = (self.n_cand + 1) & 7  # C keeps it in 3 bits of flags
-        if self.flags & _F_CALIB:
-            self.flags &= ~_F_CALIB
-            self._settle(ex[3])
-        elif self.n_cand >= AUTO_REPS:
-            self._settle(0)
-
-    def _new_rest(self):
-        if self.signal == SIGNAL_TILT:
-            self.ref[0], self.ref[1], self.ref[2] = self.g
-        elif self.signal == SIGNAL_HEADING:
-            self.ref[0] = 0
-        else:
-            self.f_base = self.f_lp
-
     def _tick(self, t, tdt):
-        g = self.g
         sig = self.signal
         if sig != SIGNAL_FORCE:
-            _normalise(g)
-        if sig == SIGNAL_TILT:
-            ref = self.ref
-            g0, g1, g2 = g[0] >> 10, g[1] >> 10, g[2] >> 10
-            r0, r1, r2 = ref[0] >> 10, ref[1] >> 10, ref[2] >> 10
-            dot = (g0 * r0 + g1 * r1 + g2 * r2) >> 14
-            c0 = (g1 * r2 - g2 * r1) >> 14
-            c1 = (g2 * r0 - g0 * r2) >> 14
-            c2 = (g0 * r1 - g1 * r0) >> 14
-            s = atan2_mdeg(isqrt32(c0 * c0 + c1 * c1 + c2 * c2), dot)
-            if self.flags & _F_EX_ACTIVE:
-                # valley: the lowest point (s >> 10) since a full excursion came back
-                # more than halfway; rising from it by ON again (and by more than
-                # tremor) is the next rep of a set whose rest drifted: fast reps
-                # leave no still moment between them and may not come back within OFF
-                ex = self.ex
-                r = s >> 10
-                if 2 * s < ex[3] and r < self.valley and ex[3] >= (self.on_thr if self.target > 0 else 2 * self.off_thr):
-                    self.valley = r
-                elif (self.valley != _NO_VALLEY and s - (self.valley << 10) >= 2 * self.off_thr
-                      and s - (self.valley << 10) >= _SPLIT_MIN_MDEG):
-                    self.flags &= ~_F_EX_ACTIVE
-                    self._primary_end(t)
-                    self.flags |= _F_EX_ACTIVE
-                    ex[0] = t
-                    ex[1] = t
-                    ex[3] = s
-                    self.valley = _NO_VALLEY
-                elif self.valley != _NO_VALLEY and self.still_ms >= _STILL_SHIFT_MS and s <= ex[3] - _SPLIT_MIN_MDEG:
-                    # back more than halfway, then settled still, even above ON:
-                    # the rep is over, the rest drifted up to here (tilt 0 now)
-                    self.flags &= ~_F_EX_ACTIVE
-                    self._primary_end(t)
-                    self._new_rest()
-                    s = 0
-        elif sig == SIGNAL_HEADING:
-            yaw = (self.ref[0] * _MDEG_PER_RAD) >> 24
-            s = -yaw if yaw < 0 else yaw
+            _normalise(self.g)
+            if sig == SIGNAL_ROTATION:
+                self._rotation_tick(tdt)
         else:
-            s = self.f_lp - self.f_base
-        flags = self.flags
-        if not (flags & _F_EX_ACTIVE):
-            # the rest follows slow drift while no rep is under way (4x slower while moving)
-            a = _gain(tdt, self.inv_track if self.still_ms >= _STILL_TRACK_MS else self.inv_track >> 2)
-            if sig == SIGNAL_TILT:
-                ref = self.ref
-                ref[0] = _follow(ref[0], g[0], a)
-                ref[1] = _follow(ref[1], g[1], a)
-                ref[2] = _follow(ref[2], g[2], a)
-            elif sig == SIGNAL_HEADING:
-                self.ref[0] = _follow(self.ref[0], 0, a)
-        if (not (flags & (_F_EX_ACTIVE | _F_GRIP_ACTIVE))
-                or (sig != SIGNAL_FORCE and not (flags & _F_GRIP_ACTIVE))):
-            a = _gain(tdt, _INV_BASE_DOWN if self.f_lp < self.f_base else self.inv_track)
-            self.f_base = _follow(self.f_base, self.f_lp, a)
-        if sig == SIGNAL_FORCE:
             # force: still_ms times how long the force has stayed within OFF / 4 of
             # glp[0] (flat; glp is unused by the force signal)
             a = self.f_lp - self.glp[0]
@@ -395,51 +541,11 @@ class Detector:
             else:
                 a = self.still_ms + (tdt >> 10)
                 self.still_ms = 60000 if a > 60000 else a
-        # tilt and heading: ex hold_us times how long the puck has been still below
-        # ON (the hold time is reported for force only), counted from when the
-        # signal fell below ON: the gyro low-pass lags the return from a hold
-        was = self.flags & _F_EX_ACTIVE
-        r = self._step(self.ex, _F_EX_ACTIVE, s, t, tdt,
-                       self.on_thr if sig == SIGNAL_FORCE else _BIG, self.off_thr,
-                       self.end_thr, self.max_rep_ms * 1000)
-        if not was and (self.flags & _F_EX_ACTIVE) and sig != SIGNAL_FORCE:
-            # a slow drift: it was still before (at most 1 s of it: the gyro low-pass
-            # lags the start of a real rep, which must not look like a settled rest)
-            self.ex[2] = (_STILL_SHIFT_MS // 2 if self.still_ms > _STILL_SHIFT_MS // 2 else self.still_ms) * 1000
-            self.valley = _NO_VALLEY
-        if r == 1:
-            self._primary_end(t)
-        elif r == 2:
-            self._new_rest()
-        elif (self.flags & _F_EX_ACTIVE) and sig != SIGNAL_FORCE:
-            a = self.on_thr if self.target > 0 else 2 * self.off_thr
-            ex = self.ex
-            if self.still_ms > 0 and s < a and s < 2 * self.off_thr:
-                ex[2] = (ex[2] + tdt) & _M32
-            else:
-                ex[2] = 0
-            if ex[3] >= a and 2 * s < ex[3] and ex[2] >= _STILL_END_MS * 1000:
-                # back more than halfway from a full excursion and still: rep over, rest is here
-                self.flags &= ~_F_EX_ACTIVE
-                self._primary_end(t)
-                self._new_rest()
-            elif ex[2] >= _STILL_SHIFT_MS * 1000 and (self.target > 0 or s < 2 * self.off_thr - self.end_thr):
-                # held still well below ON: the patient has settled in a new rest
-                self.flags &= ~_F_EX_ACTIVE
-                self._new_rest()
-        elif sig == SIGNAL_FORCE:
-            a = self.on_thr if self.target > 0 else 2 * self.off_thr
-            if self.flags & _F_EX_ACTIVE:
-                ex = self.ex
-                if ex[3] >= a and s < a and 2 * s < ex[3] and self.still_ms >= _FLAT_END_MS:
-                    # back more than halfway from a full press and flat: rep over, rest is here
-                    self.flags &= ~_F_EX_ACTIVE
-                    self._primary_end(t)
-                    self._new_rest()
-            elif (self.flags & _F_GRIP_ACTIVE) and self.still_ms >= _STILL_SHIFT_MS:
-                # flat below OFF with the baseline frozen by a grip: new rest
-                self._new_rest()
-        if self.grip_on > 0:
+        self._count(self._signal(), t, tdt)
+        if self.grip_on > 0 and sig != SIGNAL_FORCE:
+            if not (self.flags & _F_GRIP_ACTIVE):
+                a = _gain(tdt, _INV_BASE_DOWN if self.f_lp < self.f_base else self.inv_track)
+                self.f_base = _follow(self.f_base, self.f_lp, a)
             s = self.f_lp - self.f_base
             gr = self.grip
             r = self._step(gr, _F_GRIP_ACTIVE, s, t, tdt, self.grip_on, self.grip_off,
@@ -462,38 +568,36 @@ class Detector:
         t_us &= _M32
         f = force * self.force_k
         g = self.g
+        sig = self.signal
         if not (self.flags & _F_STARTED):
             self.flags |= _F_STARTED
             self.t_prev = t_us
             self.t_tick = t_us
+            self.ex[0] = t_us
             self.f_lp = f
             self.f_base = f
+            if sig == SIGNAL_FORCE:
+                self.rest = f
             ak = self.accel_k
             g[0] = ax * ak
             g[1] = ay * ak
             g[2] = az * ak
             _normalise(g)
-            if self.signal == SIGNAL_TILT:
-                self.ref[0], self.ref[1], self.ref[2] = g
-            elif self.signal == SIGNAL_HEADING:
-                self.ref[1] = gx * 65536 + (gy & 0xFFFF)  # the rates of the previous sample
-                self.ref[2] = gz
+            self.g0 = [g[0] >> 10, g[1] >> 10, g[2] >> 10]
+            self.w_prev = [gx, gy, gz]
             return 0  # gyro bias and its low-pass start at 0
         dt = (t_us - self.t_prev) & _M32
         self.t_prev = t_us
         if dt > _DT_MAX_US:
             dt = _DT_MAX_US
         self.f_lp = _follow(self.f_lp, f, _gain(dt, _INV_LP << 6))
-        if self.signal != SIGNAL_FORCE:
+        if sig != SIGNAL_FORCE:
             glp = self.glp
             bias = self.bias
-            gx8 = gx * 256
-            gy8 = gy * 256
-            gz8 = gz * 256
             a = _gain(dt, _INV_GLP << 6)
-            glp[0] = _follow(glp[0], gx8, a)
-            glp[1] = _follow(glp[1], gy8, a)
-            glp[2] = _follow(glp[2], gz8, a)
+            glp[0] = _follow(glp[0], gx * 256, a)
+            glp[1] = _follow(glp[1], gy * 256, a)
+            glp[2] = _follow(glp[2], gz * 256, a)
             w0 = glp[0] - bias[0]
             w1 = glp[1] - bias[1]
             w2 = glp[2] - bias[2]
@@ -512,25 +616,31 @@ class Detector:
             else:
                 self.still_ms = 0
             k = (self.gyro_k * dt * 4295) >> 32
-            if self.signal == SIGNAL_HEADING:
+            if sig == SIGNAL_TILT:
+                gx8 = gx * 256
+                gy8 = gy * 256
+                gz8 = gz * 256
+            else:
                 # trapezoid: a gap is integrated with the mean of the rates at its ends
-                ref = self.ref
-                m = ref[1] & 0xFFFF
-                m -= (m & 0x8000) << 1
-                gx8 = (gx + (ref[1] >> 16)) * 128
-                gy8 = (gy + m) * 128
-                gz8 = (gz + ref[2]) * 128
-                ref[1] = gx * 65536 + (gy & 0xFFFF)
-                ref[2] = gz
+                wp = self.w_prev
+                gx8 = (gx + wp[0]) * 128
+                gy8 = (gy + wp[1]) * 128
+                gz8 = (gz + wp[2]) * 128
+                wp[0] = gx
+                wp[1] = gy
+                wp[2] = gz
             th0 = _clamp30(((gx8 - bias[0]) * k) >> 12)
             th1 = _clamp30(((gy8 - bias[1]) * k) >> 12)
             th2 = _clamp30(((gz8 - bias[2]) * k) >> 12)
             g0, g1, g2 = g
-            if self.signal == SIGNAL_HEADING:
+            if sig == SIGNAL_HEADING:
                 a = (th0 * g0 + th1 * g1 + th2 * g2) >> 28
                 # still, turning slower than 20 dps: gyro bias drift, not a turn
                 if self.still_ms < _STILL_YAW_MS or a > dt * 6 or a < -dt * 6:
-                    self.ref[0] = _clamp30(self.ref[0] + a)
+                    self.ang = _clamp30(self.ang + a)
+            elif sig == SIGNAL_ROTATION:
+                u = self.u
+                self.ang = _clamp30(self.ang + ((th0 * u[0] + th1 * u[1] + th2 * u[2]) >> 18))
             n0 = g0 + ((g1 * th2 - g2 * th1) >> 28)
             n1 = g1 + ((g2 * th0 - g0 * th2) >> 28)
             n2 = g2 + ((g0 * th1 - g1 * th0) >> 28)
@@ -560,17 +670,37 @@ class Detector:
                 return tuple(q.pop(i))
         return None
 
+    def probe(self):
+        """(signal, rest, on, off, end, target, phase, side): what the counting
+        rule saw at the last tick (op_detect_probe)."""
+        ph = self.phase
+        side = 0 if not (ph & _PH_SIDE) else (-1 if ph & _PH_NEG else 1)
+        return (self._signal(), self.rest, self.on_thr, self.off_thr, self._end_thr(), self.target,
+                ph & _PH_MASK, side)
+
     def calibrate_target(self):
         """Arm a calibration rep: the next full excursion sets the target (and counts)."""
         self.q = [e for e in self.q if e[0] != 0]
         self.n_cand = 0
+        self.flags &= ~_F_AUTO
         self.flags |= _F_CALIB
-        self.flags &= ~_F_EX_ACTIVE
+        self.hist = []
+        self.phase &= _PH_SIDE | _PH_NEG  # a rep under way is forgotten
+        self.ex[0] = self.t_tick
         self._set_target(0)
 
     def finish(self):
-        """End of the set: a pending auto target settles. Returns events released."""
+        """End of the set: the last rep counts when the set ends on its way back
+        (or at the far end), then a pending auto target settles. Returns events released."""
         before = self._released()
+        p = self.phase & _PH_MASK
+        ex = self.ex
+        fall = ex[3] - self.ext
+        if p == _PH_OUT and ex[3] >= self.off_thr:
+            self._rep_end(ex[3], self.t_tick)
+        elif p == _PH_BACK:
+            self._rep_end(fall if (self.phase & _PH_FIRST) and fall > ex[3] else ex[3], self.t_tick)
+        self.phase = (self.phase & ~_PH_MASK) | _PH_REST
         if self.target == 0 and self.n_cand > 0:
             self._settle(0)
         return self._released() - before
