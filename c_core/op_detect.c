@@ -33,6 +33,7 @@ typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 #define PH_FIRST (16u) // the first excursion: it may have started away from rest
 #define PH_HIST_SHIFT (5)
 #define PH_HIST_MASK (0x9fu)
+#define WOBBLE_US (1000000u) // a first excursion this slow, short of a rep, then the other way: posture
 #define TURN_PCT (35)  // a turn: back from the extreme by 35% of the way so far
 
 #define DT_MAX_US (200000u)   // a longer gap counts as 200 ms
@@ -428,13 +429,14 @@ static void relearn(op_detect_t *d, int32_t amp) {
 }
 
 // The excursion in d->ex (amplitude amp) is over at t.
-static void rep_end(op_detect_t *d, int32_t amp, uint32_t t) {
+static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     op_excursion_t *ex = &d->ex;
     uint32_t dur = t - ex->t_start;
     uint32_t hold = d->signal == OP_SIGNAL_FORCE ? ex->hold_us / 1000u : 0;
     int32_t small = 2 * d->off_thr - end_thr(d);
     d->phase &= (uint8_t)~PH_FIRST;
-    if (dur < (uint32_t)d->min_rep_ms * 1000u || amp < small) {
+    // a rep cut off by the end of the set is as short as the set made it
+    if ((dur < (uint32_t)d->min_rep_ms * 1000u && !cut) || amp < small) {
         return;
     }
     ex->peak = amp;
@@ -705,8 +707,18 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
             }
             fall = d->ex.peak - d->ext;
             amp = (d->phase & PH_FIRST) && fall > d->ex.peak ? fall : d->ex.peak;
+            if ((d->phase & PH_FIRST) && !force && d->ex.peak < full && y <= -off &&
+                (uint32_t)(t - d->ex.t_start) >= WOBBLE_US) {
+                // the first excursion was a slow shift of posture (a part of a rep cut
+                // off by the start of the recording is quick): the first rep goes the other way
+                d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_OUT) ^ PH_NEG;
+                d->ex.t_start = t;
+                d->ex.t_peak = t;
+                d->ex.peak = -y;
+                return;
+            }
             if (!(d->phase & PH_FIRST) && y < end) {
-                rep_end(d, amp, t);
+                rep_end(d, amp, t, 0);
                 d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
                 d->ex.t_start = t;
                 return;
@@ -717,7 +729,7 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 // or a dip inside one rep when it fell back less than halfway
                 d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_OUT);
                 if (2 * fall >= d->ex.peak) {
-                    rep_end(d, amp, t);
+                    rep_end(d, amp, t, 0);
                     d->rest = neg ? d->rest - d->ext : d->rest + d->ext;
                     d->ex.t_start = t;
                     d->ex.peak = y - d->ext;
@@ -730,7 +742,7 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 (uint32_t)(t - d->ex.t_start) > max_us) {
                 // still, back more than halfway: the rep is over, the rest is here now
                 if (2 * fall >= d->ex.peak) {
-                    rep_end(d, amp, t);
+                    rep_end(d, amp, t, 0);
                 }
                 d->rest = x;
                 d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
@@ -979,9 +991,9 @@ int op_detect_finish(op_detect_t *d) {
     uint8_t ph = d->phase & PH_MASK;
     int32_t fall = d->ex.peak - d->ext;
     if (ph == PH_OUT && d->ex.peak >= d->off_thr) {
-        rep_end(d, d->ex.peak, d->t_tick);
+        rep_end(d, d->ex.peak, d->t_tick, 1);
     } else if (ph == PH_BACK) {
-        rep_end(d, (d->phase & PH_FIRST) && fall > d->ex.peak ? fall : d->ex.peak, d->t_tick);
+        rep_end(d, (d->phase & PH_FIRST) && fall > d->ex.peak ? fall : d->ex.peak, d->t_tick, 1);
     }
     d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
     if (d->target == 0 && d->flags >= F_CAND) {

@@ -52,6 +52,7 @@ _INV_GRAV = const(4295)
 _GRAV_MIN_W = const(164)
 _Q24_PER_MDEG_X16 = const(4685)
 _TURN_PCT = const(35)
+_WOBBLE_US = const(1000000)
 # phase (c_core/op_detect.c PH_*)
 _PH_MASK = const(3)
 _PH_REST = const(0)
@@ -317,13 +318,14 @@ class Detector:
         if t > 0:
             self._set_target(t)
 
-    def _rep_end(self, amp, t):
+    def _rep_end(self, amp, t, cut=False):
         ex = self.ex
         dur = (t - ex[0]) & _M32
         hold = ex[2] // 1000 if self.signal == SIGNAL_FORCE else 0
         small = 2 * self.off_thr - self._end_thr()
         self.phase &= ~_PH_FIRST
-        if dur < self.min_rep_ms * 1000 or amp < small:
+        # a rep cut off by the end of the set is as short as the set made it
+        if (dur < self.min_rep_ms * 1000 and not cut) or amp < small:
             return
         ex[3] = amp
         if self.target > 0:
@@ -475,6 +477,15 @@ class Detector:
             ex[2] = (ex[2] + tdt) & _M32
         fall = ex[3] - self.ext
         amp = fall if (ph & _PH_FIRST) and fall > ex[3] else ex[3]
+        if ((ph & _PH_FIRST) and not force and ex[3] < full and y <= -off
+                and ((t - ex[0]) & _M32) >= _WOBBLE_US):
+            # the first excursion was a slow shift of posture (a part of a rep cut
+            # off by the start of the recording is quick): the first rep goes the other way
+            self.phase = ((ph & ~_PH_MASK) | _PH_OUT) ^ _PH_NEG
+            ex[0] = t
+            ex[1] = t
+            ex[3] = -y
+            return
         if not (ph & _PH_FIRST) and y < end:
             self._rep_end(amp, t)
             self.phase = (self.phase & ~_PH_MASK) | _PH_REST
@@ -697,9 +708,9 @@ class Detector:
         ex = self.ex
         fall = ex[3] - self.ext
         if p == _PH_OUT and ex[3] >= self.off_thr:
-            self._rep_end(ex[3], self.t_tick)
+            self._rep_end(ex[3], self.t_tick, True)
         elif p == _PH_BACK:
-            self._rep_end(fall if (self.phase & _PH_FIRST) and fall > ex[3] else ex[3], self.t_tick)
+            self._rep_end(fall if (self.phase & _PH_FIRST) and fall > ex[3] else ex[3], self.t_tick, True)
         self.phase = (self.phase & ~_PH_MASK) | _PH_REST
         if self.target == 0 and self.n_cand > 0:
             self._settle(0)
