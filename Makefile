@@ -36,8 +36,9 @@ test: $(STAMP) ## all tests (and a short HIL run against the virtual puck)
 bench: $(STAMP) ## speed and memory benchmarks (pytest-benchmark)
 	$(PY) -m pytest -q -s tests/bench --benchmark-only --benchmark-columns=median,ops,rounds
 
-accuracy: $(STAMP) ## rep counting accuracy on every recording in ../shared/data
+accuracy: $(STAMP) ## rep counting accuracy on ../shared/data; leave-one-subject-out tables into docs/accuracy.md
 	$(PY) tools/accuracy.py
+	$(PY) tools/loso.py --markdown docs/accuracy.md
 
 ctest: ## the C core's own unit tests, with address and undefined-behaviour sanitizers
 	$(MAKE) -C c_core test

@@ -216,7 +216,7 @@ op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_i
             cfg->fuse_tau_ms = 1000;
             cfg->track_tau_ms = 2000;
             cfg->bias_tau_ms = 4000;
-            cfg->still_mdps = 5000;
+            cfg->still_mdps = 4000; // 3 to 4 dps counted best on the real sets (tools/loso.py)
             cfg->grip_on_mn = 12000;
             cfg->grip_off_mn = 6000;
             return OP_OK;
@@ -660,6 +660,9 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                     }
                     d->phase |= PH_SIDE;
                 } else {
+                    if (y < end && y > -end) {
+                        d->ex.t_start = t;
+                    }
                     return;
                 }
             } else if (!force && y < 0) {
@@ -675,13 +678,20 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
             }
             d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_OUT);
             d->ex.peak = y;
+            d->ext = y;
             d->ex.t_peak = t;
             d->ex.hold_us = 0;
             return;
         case PH_OUT:
             if (y > d->ex.peak) {
+                // the peak's time (ext: the value there) moves while the signal rises
+                // faster than a quarter of its height a second: a hold that creeps up keeps
+                // the time it began
+                if ((int64_t)(y - d->ext) * 4000000 >= (int64_t)(uint32_t)(t - d->ex.t_peak) * y) {
+                    d->ex.t_peak = t;
+                    d->ext = y;
+                }
                 d->ex.peak = y;
-                d->ex.t_peak = t;
             }
             if (y >= on) {
                 d->ex.hold_us += tdt;
@@ -715,6 +725,7 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 d->ex.t_start = t;
                 d->ex.t_peak = t;
                 d->ex.peak = -y;
+                d->ext = -y;
                 return;
             }
             if (!(d->phase & PH_FIRST) && y < end) {
@@ -736,6 +747,7 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                     d->ex.t_peak = t;
                     d->ex.hold_us = 0;
                 }
+                d->ext = d->ex.peak;
                 return;
             }
             if ((d->still_ms >= STILL_END_MS && 2 * fall >= d->ex.peak) ||
@@ -773,12 +785,14 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         }
     }
     count_tick(d, signal_now(d), t, tdt);
-    if (d->grip_on > 0 && d->signal != OP_SIGNAL_FORCE) {
-        if (!(d->flags & F_GRIP_ACTIVE)) {
+    if (d->grip_on > 0) {
+        // grips are measured from the counter's rest on force exercises, else
+        // from a baseline of their own that follows drift between grips
+        if (d->signal != OP_SIGNAL_FORCE && !(d->flags & F_GRIP_ACTIVE)) {
             a = gain(tdt, d->f_lp < d->f_base ? INV_BASE_DOWN : d->inv_track);
             d->f_base = follow(d->f_base, d->f_lp, a);
         }
-        s = d->f_lp - d->f_base;
+        s = d->f_lp - (d->signal == OP_SIGNAL_FORCE ? d->rest : d->f_base);
         r = excursion_step(&d->grip, &d->flags, F_GRIP_ACTIVE, s, t, tdt, d->grip_on,
                            d->grip_off, d->grip_off - d->grip_off / 4, (uint32_t)d->max_rep_ms * 1000u);
         if (r == 1 && d->grip.peak >= d->grip_on &&

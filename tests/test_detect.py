@@ -42,7 +42,7 @@ def squeezes(n_reps=6, peak=20.0, rate=100.0, rest=4.0, seed=1, drop_every=0):
 def test_catalogue_comes_from_the_generated_table():
     assert exercises.names()[0] == "grip_squeeze"
     arm = exercises.get("arm_raise")
-    assert (arm.signal, arm.unit, arm.on, arm.off) == ("tilt", "deg", 0.5, 0.25)
+    assert (arm.signal, arm.unit, arm.on, arm.off) == ("rotation", "deg", 0.5, 0.25)
     assert exercises.get(arm.id) is arm
     with pytest.raises(exercises.UnknownExercise, match="grip_squeeze, foot_press"):
         exercises.get("jumping_jacks")
@@ -60,7 +60,7 @@ def test_c_defaults_follow_the_catalogue():
 
 def test_check_rejects_bad_configs():
     cfg = _core.detect_config_default(1)
-    for field, bad in (("off_pct", 40), ("on_pct", 0), ("signal", 3), ("target_milli", -1),
+    for field, bad in (("off_pct", 40), ("on_pct", 0), ("signal", 4), ("target_milli", -1),
                        ("gyro_lsb_per_dps_x1000", 0), ("fuse_tau_ms", 10), ("grip_off_mn", 20000)):
         assert _core.detect_check({**cfg, field: bad}) == Status.ERR_CONFIG, field
     with pytest.raises(openpuck.errors.CoreError):

@@ -188,7 +188,7 @@ def config_default(exercise_id):
         "auto_floor_milli": target_m // (10 if sig == SIGNAL_FORCE else 5 if sig == SIGNAL_HEADING else 8),
         "min_rep_ms": int(mn * 1000.0 + 0.5), "max_rep_ms": int(mx * 1000.0 + 0.5),
         "accel_lsb_per_g": 8192, "force_mn_per_lsb": 50, "gyro_lsb_per_dps_x1000": 65536,
-        "fuse_tau_ms": 1000, "track_tau_ms": 2000, "bias_tau_ms": 4000, "still_mdps": 5000,
+        "fuse_tau_ms": 1000, "track_tau_ms": 2000, "bias_tau_ms": 4000, "still_mdps": 4000,
         "grip_on_mn": 12000, "grip_off_mn": 6000,
     }
 
@@ -438,6 +438,8 @@ class Detector:
                         y = -y
                     ph |= _PH_SIDE
                 else:
+                    if -end < y < end:
+                        ex[0] = t
                     return
             elif not force and y < 0:
                 # past rest, away from the reps' side: the rest is further back
@@ -450,13 +452,19 @@ class Detector:
                 return
             self.phase = (ph & ~_PH_MASK) | _PH_OUT
             ex[3] = y
+            self.ext = y
             ex[1] = t
             ex[2] = 0
             return
         if p == _PH_OUT:
             if y > ex[3]:
+                # the peak's time (ext: the value there) moves while the signal rises
+                # faster than a quarter of its height a second: a hold that creeps up keeps
+                # the time it began
+                if (y - self.ext) * 4000000 >= ((t - ex[1]) & _M32) * y:
+                    ex[1] = t
+                    self.ext = y
                 ex[3] = y
-                ex[1] = t
             if y >= on:
                 ex[2] = (ex[2] + tdt) & _M32
             a = ex[3] * _TURN_PCT // 100
@@ -485,6 +493,7 @@ class Detector:
             ex[0] = t
             ex[1] = t
             ex[3] = -y
+            self.ext = -y
             return
         if not (ph & _PH_FIRST) and y < end:
             self._rep_end(amp, t)
@@ -503,6 +512,7 @@ class Detector:
                 ex[3] = y - self.ext
                 ex[1] = t
                 ex[2] = 0
+            self.ext = ex[3]
             return
         if ((self.still_ms >= _STILL_END_MS and 2 * fall >= ex[3])
                 or ((t - ex[0]) & _M32) > max_us):
@@ -553,11 +563,13 @@ class Detector:
                 a = self.still_ms + (tdt >> 10)
                 self.still_ms = 60000 if a > 60000 else a
         self._count(self._signal(), t, tdt)
-        if self.grip_on > 0 and sig != SIGNAL_FORCE:
-            if not (self.flags & _F_GRIP_ACTIVE):
+        if self.grip_on > 0:
+            # grips are measured from the counter's rest on force exercises, else
+            # from a baseline of their own that follows drift between grips
+            if sig != SIGNAL_FORCE and not (self.flags & _F_GRIP_ACTIVE):
                 a = _gain(tdt, _INV_BASE_DOWN if self.f_lp < self.f_base else self.inv_track)
                 self.f_base = _follow(self.f_base, self.f_lp, a)
-            s = self.f_lp - self.f_base
+            s = self.f_lp - (self.rest if sig == SIGNAL_FORCE else self.f_base)
             gr = self.grip
             r = self._step(gr, _F_GRIP_ACTIVE, s, t, tdt, self.grip_on, self.grip_off,
                            self.grip_off - self.grip_off // 4, self.max_rep_ms * 1000)
