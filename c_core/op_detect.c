@@ -37,7 +37,8 @@ typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 #define TURN_PCT (35)  // a turn: back from the extreme by 35% of the way so far
 
 #define DT_MAX_US (200000u)   // a longer gap counts as 200 ms
-#define STILL_TRACK_MS (200u) // still (force: flat) this long: rest follows
+#define STILL_TRACK_MS (200u) // still this long: rest follows
+#define FLAT_TRACK_MS (1000u) // force: flat this long (a slow squeeze never is): rest follows
 #define STILL_BIAS_OK_MS (2000u)
 #define STILL_YAW_MS (200u)   // heading: still this long, slow yaw is bias drift
 #define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
@@ -202,11 +203,11 @@ op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_i
             cfg->off_pct = op_ex_tab[i].off_pct;
             cfg->hyst_pct = 5;
             cfg->target_milli = 0;
-            // auto target: excursions below a tenth (angles: an eighth, heading: a
+            // auto target: excursions below a twentieth (angles: an eighth, heading: a
             // fifth) of the catalogue default are never taken for reps: a
             // patient's small set (20 degrees of elbow flexion) must teach its
             // own target; tremor stays far below
-            cfg->auto_floor_milli = op_ex_tab[i].target / (cfg->signal == OP_SIGNAL_FORCE ? 10 :
+            cfg->auto_floor_milli = op_ex_tab[i].target / (cfg->signal == OP_SIGNAL_FORCE ? 20 :
                                                            cfg->signal == OP_SIGNAL_HEADING ? 5 : 8);
             cfg->min_rep_ms = op_ex_tab[i].min_ms;
             cfg->max_rep_ms = op_ex_tab[i].max_ms;
@@ -648,7 +649,7 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
             // the rest follows slow drift while still (force: flat, or falling)
             if (force && y < 0) {
                 d->rest = follow(d->rest, x, gain(tdt, INV_BASE_DOWN));
-            } else if (d->still_ms >= STILL_TRACK_MS) {
+            } else if (d->still_ms >= (force ? FLAT_TRACK_MS : STILL_TRACK_MS)) {
                 d->rest = follow(d->rest, x, gain(tdt, d->inv_track));
             }
             y = neg ? d->rest - x : x - d->rest;

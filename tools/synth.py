@@ -52,6 +52,18 @@ EXERCISES = {
     "elbow_flexion": ("tilt", 90.0, (0.25, 0.38)),
     "ankle_dorsiflexion": ("tilt", 20.0, (0.08, 0.16)),
     "trunk_rotation": ("heading", 45.0, (0.08, 0.30)),
+    # a row barely tilts the hand: the forearm swings some 20-45 degrees
+    "row": ("tilt", 30.0, (0.25, 0.45)),
+    # about the upper arm, which is not quite vertical: a tilted axis
+    "shoulder_rotation": ("tilted", 60.0, (0.20, 0.35)),
+}
+# scenarios a set can follow (generate(..., scenario=)); "" is the plain one
+SCENARIOS = {
+    "": "rest, reps with rests between them, partial reps, rest",
+    "back_to_back": "reps with no pause between them",
+    "trimmed": "the recording starts with the first movement and ends on the last rep",
+    "slow_weak": "a weak patient's slow reps: rising over 1.5-3 s to a small target, held",
+    "bumps": "movement before the set: one or two small bumps (placing the ball, settling)",
 }
 NAMES = list(EXERCISES)
 _DEBUG: dict = {}
@@ -106,7 +118,7 @@ def smooth_noise(rng, t, fmin, fmax, n=4):
 
 
 # ---- the script of a set ------------------------------------------------------
-def script(rng, target, mode, duration=None):
+def script(rng, target, mode, duration=None, scenario=""):
     """List of (t0, up, hold, down, amplitude, is_rep) and the total length."""
     ext = mode == "extreme"
     hard = mode != "normal"
@@ -114,6 +126,8 @@ def script(rng, target, mode, duration=None):
     t = rng.uniform(1.5, 4.0)
     moves = []
     partials_left = int(rng.integers(0, 4 if hard else 3))
+    if scenario:
+        return scenario_script(rng, target, scenario, n_reps, t, duration)
     for i in range(n_reps):
         if partials_left and rng.random() < 0.3:
             partials_left -= 1
@@ -139,6 +153,40 @@ def script(rng, target, mode, duration=None):
     return moves, t + rng.uniform(1.5, 4.0)
 
 
+def scenario_script(rng, target, scenario, n_reps, t, duration):
+    """script() for the scenarios of SCENARIOS (no partial reps: the count is the point)."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}: one of {', '.join(k for k in SCENARIOS if k)}")
+    n_reps = max(n_reps, 6)
+    moves = []
+    if scenario == "trimmed":
+        t = 0.02
+    if scenario == "bumps":
+        for _ in range(int(rng.integers(1, 3))):
+            up = rng.uniform(0.1, 0.2)
+            moves.append((t, up, 0.0, up, target * rng.uniform(0.1, 0.3), False))
+            t += 2 * up + rng.uniform(0.5, 2.0)
+        t += rng.uniform(1.0, 3.0)
+    for _ in range(n_reps):
+        amp = target * rng.uniform(0.7, 1.3)
+        if scenario == "slow_weak":
+            up, hold, down, pause = rng.uniform(1.5, 3.0), rng.uniform(0.5, 3.0), rng.uniform(0.8, 2.0), rng.uniform(1.0, 3.0)
+        elif scenario == "back_to_back":
+            total = rng.uniform(1.0, 2.5)
+            up, hold, down, pause = total / 2, rng.uniform(0, 0.15), total / 2, rng.uniform(0, 0.1)
+        else:
+            total = rng.uniform(1.2, 3.0)
+            up, hold, down, pause = total / 2, rng.uniform(0, 0.5), total / 2, rng.uniform(0.0, 1.0)
+        moves.append((t, up, hold, down, amp, True))
+        t += up + hold + down + pause
+        if duration is not None and t > duration - 2.0:
+            break
+    if scenario == "trimmed":
+        last = moves[-1]
+        return moves, last[0] + last[1] + last[2] + last[3] * 0.95
+    return moves, t + rng.uniform(1.5, 4.0)
+
+
 def trajectory(moves, t):
     """The scripted excursion at times t (signal units) and the peak times."""
     x = np.zeros_like(t)
@@ -153,7 +201,8 @@ def trajectory(moves, t):
 
 
 # ---- one recording ------------------------------------------------------------
-def generate(seed: int, exercise: str | None = None, mode: str = "normal", duration: float | None = None):
+def generate(seed: int, exercise: str | None = None, mode: str = "normal", duration: float | None = None,
+             scenario: str = ""):
     rng = np.random.default_rng(seed)
     exercise = exercise or NAMES[(seed // 2) % len(NAMES)]  # both seed parities cover all
     signal, default, lever = EXERCISES[exercise]
@@ -161,8 +210,10 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
     ext = mode == "extreme"
     rate = 200.0 if not hard else float(rng.choice([100.0, 200.0]))
     target = round(default * (rng.uniform(0.3, 1.3) if ext else rng.uniform(0.6, 1.15)), 2)
-    moves, length = script(rng, target, mode, duration)
-    if duration is not None:
+    if scenario == "slow_weak" and signal == "force":
+        target = round(default * rng.uniform(0.1, 0.3), 2)   # 3-9 N of grip
+    moves, length = script(rng, target, mode, duration, scenario)
+    if duration is not None and scenario != "trimmed":
         length = min(length, duration)
         moves = [m for m in moves if m[0] + m[1] + m[2] + m[3] < length - 0.5]
     fine = 5                                  # physics on a 5x finer grid
@@ -179,12 +230,15 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
         lev = rng.uniform(*lever)
     if signal == "heading":
         axis = np.array([0.0, 0.0, 1.0])
+    elif signal == "tilted":   # about a near-vertical axis, leaning 5-35 degrees
+        lean, az = np.radians(rng.uniform(5, 35)), rng.uniform(0, 2 * np.pi)
+        axis = np.array([np.sin(lean) * np.cos(az), np.sin(lean) * np.sin(az), np.cos(lean)])
     else:
         az = rng.uniform(0, 2 * np.pi)
         axis = np.array([np.cos(az), np.sin(az), 0.0])
     r0 = np.cross(axis, random_unit(rng))
-    if signal == "heading":
-        r0[2] = 0.0
+    if signal in ("heading", "tilted"):
+        r0 = r0 - axis * (r0 @ axis)
     r0 = lev * r0 / max(np.linalg.norm(r0), 1e-9)
     if hard:   # any way round on the limb
         q_rest = q_exp(random_unit(rng) * rng.uniform(0, np.pi))
@@ -282,7 +336,8 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
     t_off = t[0]
     truth = {
         "exercise": exercise,
-        "signal": {"force": "force", "tilt": "tilt", "heading": "yaw"}[signal],
+        "signal": {"force": "force", "tilt": "tilt", "heading": "yaw", "tilted": "rotation"}[signal],
+        "scenario": scenario,
         "target": target,
         "count": len(peaks),
         "partial_reps": sum(1 for m in moves if not m[5]),
@@ -352,6 +407,8 @@ def main(argv=None) -> int:
     ap.add_argument("--exercise", default=None, choices=NAMES)
     ap.add_argument("--mode", default="normal", choices=("normal", "hard", "extreme"))
     ap.add_argument("--duration", type=float, default=None, help="cut recordings to this length (s)")
+    ap.add_argument("--scenario", default="", choices=list(SCENARIOS),
+                    help="; ".join(f"{k or '(none)'}: {v}" for k, v in SCENARIOS.items()))
     ap.add_argument("--uci", type=Path, default=None, help="make real-like variants of the recordings here")
     args = ap.parse_args(argv)
     seeds = seed_range(args.seeds)
@@ -363,7 +420,7 @@ def main(argv=None) -> int:
             write(args.out, f"{csv.stem}-r{seed}", arrays, truth)
         return 0
     for seed in seeds:
-        arrays, truth = generate(seed, args.exercise, args.mode, args.duration)
+        arrays, truth = generate(seed, args.exercise, args.mode, args.duration, args.scenario)
         write(args.out, f"{truth['exercise']}-{seed}", arrays, truth)
     return 0
 

@@ -42,6 +42,7 @@ _F_CALIB = const(16)
 
 _DT_MAX_US = const(200000)
 _STILL_TRACK_MS = const(200)
+_FLAT_TRACK_MS = const(1000)
 _STILL_BIAS_OK_MS = const(2000)
 _STILL_YAW_MS = const(200)
 _STILL_SHIFT_MS = const(2000)
@@ -185,7 +186,7 @@ def config_default(exercise_id):
     return {
         "signal": sig, "on_pct": int(on * 100.0 + 0.5), "off_pct": int(off * 100.0 + 0.5),
         "hyst_pct": 5, "target_milli": 0,
-        "auto_floor_milli": target_m // (10 if sig == SIGNAL_FORCE else 5 if sig == SIGNAL_HEADING else 8),
+        "auto_floor_milli": target_m // (20 if sig == SIGNAL_FORCE else 5 if sig == SIGNAL_HEADING else 8),
         "min_rep_ms": int(mn * 1000.0 + 0.5), "max_rep_ms": int(mx * 1000.0 + 0.5),
         "accel_lsb_per_g": 8192, "force_mn_per_lsb": 50, "gyro_lsb_per_dps_x1000": 65536,
         "fuse_tau_ms": 1000, "track_tau_ms": 2000, "bias_tau_ms": 4000, "still_mdps": 4000,
@@ -428,7 +429,7 @@ class Detector:
         if p == _PH_REST:
             if force and y < 0:
                 self.rest = _follow(self.rest, x, _gain(tdt, _INV_BASE_DOWN))
-            elif self.still_ms >= _STILL_TRACK_MS:
+            elif self.still_ms >= (_FLAT_TRACK_MS if force else _STILL_TRACK_MS):
                 self.rest = _follow(self.rest, x, _gain(tdt, self.inv_track))
             y = self.rest - x if neg else x - self.rest
             if not force and not (ph & _PH_SIDE):
