@@ -212,3 +212,40 @@ def test_calibration_rep_sets_the_target():
     reps = [e for e in events if e[0] == 1]
     assert len(reps) == 3
     assert abs(d.target_milli - reps[0][5]) == 0  # the first full excursion set it
+
+
+def test_explain_gives_what_the_counting_rule_saw_at_every_sample():
+    from openpuck.detect import explain
+    rec = squeezes()
+    why = explain(rec, exercise="grip_squeeze", target=20.0)
+    n = len(rec["t"])
+    assert all(len(a) == n for a in (why.t, why.signal, why.rest, why.on, why.off, why.end, why.phase))
+    assert why.detection.count == detect(rec, exercise="grip_squeeze", target=20.0).count
+    for r in why.detection.reps:   # each rep reached ON, and started by leaving OFF
+        i = np.searchsorted(why.t, r.t_peak)
+        assert why.signal[i] - why.rest[i] >= why.on[i] - why.rest[i] - 1e-9
+    assert set(np.unique(why.phase)) <= {0, 1, 2} and np.all(why.side == 1)
+    assert np.allclose(why.target, 20.0)
+
+
+def test_explain_of_an_auto_target_shows_no_on_level_until_it_settles():
+    from openpuck.detect import explain
+    why = explain(squeezes(), exercise="grip_squeeze")
+    assert np.isnan(why.on[0]) and np.isnan(why.target[0])
+    assert np.isfinite(why.target[-1]) and why.target[-1] == why.detection.target
+
+
+def test_cli_explain_writes_a_plot(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    rec = squeezes()
+    path = tmp_path / "rec.csv"
+    rows = np.column_stack([rec["t"], rec["accel"], rec["gyro"], rec["force"]])
+    np.savetxt(path, rows, delimiter=",", fmt="%.5f", header="t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n",
+               comments="")
+    png = tmp_path / "why.png"
+    assert cli_main(["detect", str(path), "--exercise", "grip_squeeze", "--explain", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"explain: wrote {png}" in capsys.readouterr().out
+    assert cli_main(["detect", str(path), "--exercise", "grip_squeeze", "--explain",
+                     str(tmp_path / "no" / "such" / "dir.png")]) == 2
+    assert "cannot write" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,10 +32,10 @@ def micropython() -> str:
     pytest.skip("no MicroPython unix port at .venv/bin/micropython (make venv)")
 
 
-def run_both(arrays: dict, exercise: str, target, tmp: Path) -> tuple[list, list, int]:
+def run_both(arrays: dict, exercise: str, target, tmp: Path, **overrides) -> tuple[list, list, int]:
     """(C events, twin events, twin microseconds) for one recording."""
     scales = choose_scales(arrays["accel"], arrays["gyro"])
-    cfg = make_config(exercises.get(exercise), target, scales=scales)
+    cfg = make_config(exercises.get(exercise), target, scales=scales, **overrides)
     t_us, imu, force = quantise(arrays, scales)
     det = _core.Detector(cfg)
     c_events = det.run(t_us, imu, force) + det.finish()
@@ -107,9 +108,12 @@ def test_twin_matches_c_on_edge_cases(tmp_path):
     gyro = np.column_stack([np.gradient(np.degrees(ang), t), np.zeros(n), np.zeros(n)]) + rng.normal(0, 20, (n, 3))
     force = np.abs(20 * np.sin(t * 0.5)) ** 3 / 400 + rng.normal(0, 0.3, n)
     arrays = {"t": t + 4294.0, "accel": accel, "gyro": gyro, "force": force}
-    for ex in ("arm_raise", "trunk_rotation", "grip_squeeze"):
+    # every signal: the catalogue's (rotation, force) and the ones a config may choose
+    for ex, sig in (("arm_raise", None), ("arm_raise", "tilt"), ("trunk_rotation", "heading"),
+                    ("shoulder_rotation", None), ("grip_squeeze", None)):
         scales = choose_scales(accel, gyro)
-        cfg = make_config(exercises.get(ex), "auto", scales=scales)
+        over = {"signal": exercises.SIGNALS.index(sig)} if sig else {}
+        cfg = make_config(exercises.get(ex), "auto", scales=scales, **over)
         t_us, imu, fo = quantise(arrays, scales)
         t_us = (t_us.astype(np.int64) + 4_290_000_000) & 0xFFFFFFFF  # wraps inside the recording
         t_us = t_us.astype(np.uint32)
@@ -124,4 +128,17 @@ def test_twin_matches_c_on_edge_cases(tmp_path):
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr[-2000:]
         twin = [tuple(int(x) for x in line.split(",")) for line in r.stdout.strip().splitlines()[:-1]]
-        assert twin == c, ex
+        assert twin == c, (ex, sig)
+
+
+@pytest.mark.parametrize("scenario,exercise", [("slow_weak", "grip_squeeze"), ("bumps", "grip_squeeze"),
+                                               ("back_to_back", "shoulder_rotation"), ("trimmed", "row"),
+                                               ("trimmed", "arm_raise")])
+def test_twin_matches_c_on_the_synthetic_scenarios(tmp_path, scenario, exercise):
+    micropython()
+    sys.path.insert(0, str(ROOT / "tools"))
+    import synth
+    arrays, truth = synth.generate(8001, exercise, "hard", 40, scenario)
+    for i, tg in enumerate(("auto", truth["target"])):
+        c, tw, _ = run_both(arrays, exercise, tg, tmp_path / f"s{i}.bin")
+        assert tw == c and c, (scenario, exercise, tg)

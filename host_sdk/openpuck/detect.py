@@ -247,3 +247,45 @@ def detect(samples: Any, exercise: str | int | Exercise = "grip_squeeze", target
     settled = det.target_milli
     return Detection(ex.name, ex.signal, ex.unit, settled / 1000.0 if settled else None,
                      cfg["target_milli"] == 0, events, scales)
+
+
+@dataclass
+class Explanation:
+    """What the counting rule saw, sample by sample (``detect --explain``).
+
+    Arrays over the samples, in the signal's unit: ``signal`` (the value the
+    rule counted: force, or the angle about the movement's learned axis),
+    ``rest`` (its resting level), ``on``, ``off`` and ``end`` (the levels a rep
+    must reach, leave rest by, and come back within, as signal values on the
+    side reps go), ``target`` (NaN until an auto target settles), ``phase``
+    (0 at rest, 1 going out, 2 coming back) and ``side`` (+1/-1, 0 unknown)."""
+    detection: Detection
+    t: np.ndarray
+    signal: np.ndarray
+    rest: np.ndarray
+    on: np.ndarray
+    off: np.ndarray
+    end: np.ndarray
+    target: np.ndarray
+    phase: np.ndarray
+    side: np.ndarray
+
+
+def explain(samples: Any, exercise: str | int | Exercise = "grip_squeeze", target: Any = None,
+            **overrides: Any) -> Explanation:
+    """detect(), with the signal, rest and thresholds the detector used at every sample."""
+    ex = get_exercise(exercise)
+    arrays = read_csv(samples) if isinstance(samples, (str, os.PathLike)) else _as_arrays(samples)
+    det = detect(arrays, exercise=ex, target=target, **overrides)
+    scales = choose_scales(arrays["accel"], arrays["gyro"])
+    cfg = make_config(ex, target, scales=scales, **overrides)
+    t_us, imu, force = quantise(arrays, scales)
+    _, rows = _core.Detector(cfg).trace(t_us, imu, force)
+    milli = rows[:, :6].astype(np.float64) / 1000.0
+    side = rows[:, 7].astype(np.int64)
+    s = np.where(side == 0, 1, side)
+    big = milli[:, 2] > 1e6  # ON unknown while an auto target is pending
+    on = np.where(big, np.nan, milli[:, 1] + s * milli[:, 2])
+    tgt = np.where(milli[:, 5] > 0, milli[:, 5], np.nan)
+    return Explanation(det, arrays["t"], milli[:, 0], milli[:, 1], on, milli[:, 1] + s * milli[:, 3],
+                       milli[:, 1] + s * milli[:, 4], tgt, rows[:, 6].astype(np.int64), side)

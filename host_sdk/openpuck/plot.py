@@ -151,3 +151,39 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
         fig.savefig(path, dpi=dpi)
         plt.close(fig)
     return fig
+
+
+def plot_explain(ex: Any, path: str | os.PathLike, title: str = "") -> str:
+    """Plot an openpuck.detect.Explanation: the counted signal, its rest, the
+    ON / OFF / END levels, the learned target and every rep and partial rep,
+    so a miscount shows why. Returns the path written."""
+    plt = _mpl()
+    det = ex.detection
+    t = ex.t - ex.t[0] if len(ex.t) else ex.t
+    t0 = ex.t[0] if len(ex.t) else 0.0
+    step = max(1, len(t) // MAX_POINTS)
+    sl = slice(None, None, step)
+    fig, ax = plt.subplots(figsize=(14, 4.5))
+    ax.plot(t[sl], ex.signal[sl], color="black", lw=1.0, label=f"signal ({det.unit})")
+    ax.plot(t[sl], ex.rest[sl], color="tab:blue", lw=1.0, label="rest")
+    ax.plot(t[sl], ex.on[sl], color="tab:green", lw=0.8, ls="--", label="ON (a rep reaches it)")
+    ax.plot(t[sl], ex.off[sl], color="tab:orange", lw=0.8, ls="--", label="OFF (leaving rest)")
+    ax.plot(t[sl], ex.end[sl], color="tab:gray", lw=0.6, ls=":", label="END (back at rest)")
+    for e in det.events:
+        if e.kind == "grip":
+            continue
+        color = "tab:green" if e.kind == "rep" else "tab:orange"
+        ax.axvspan(e.t_start - t0, e.t_end - t0, color=color, alpha=0.15 if e.kind == "rep" else 0.25, lw=0)
+        ax.axvline(e.t_peak - t0, color=color, lw=0.8)
+        ax.annotate(f"{e.count}" if e.kind == "rep" else "p", (e.t_peak - t0, 1.0),
+                    xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=7, color=color)
+    tgt = f"{det.target:g} {det.unit}" if det.target else "not learned"
+    ax.set_title((f"{title}: " if title else "") + f"{det.exercise} ({det.signal}): {det.count} reps, "
+                 f"{len(det.partials)} partial, target {tgt}{' (auto)' if det.auto else ''}", fontsize=10)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(det.unit)
+    ax.legend(loc="upper right", fontsize=7, ncol=5)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return str(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..detect import detect
+from ..detect import detect, explain
 from ..exercises import CATALOGUE, get as get_exercise
 from . import CliError
 
@@ -21,6 +21,9 @@ EPILOG = "exercises:\n" + "\n".join(
 examples:
   openpuck detect rec.csv --exercise grip_squeeze
   openpuck detect rec.csv --exercise arm_raise --target 60 --json
+  openpuck detect rec.csv --exercise row --explain why.png
+      a plot of the signal the detector counted, its rest, the ON / OFF / END
+      levels, the learned target and each rep: where a count is wrong, it shows why
 """
 
 
@@ -31,6 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the patient's target in N or degrees, or 'auto' (the default)")
     p.add_argument("--json", action="store_true",
                    help='print one JSON object {"exercise","target","count","partial","reps"}')
+    p.add_argument("--explain", metavar="PLOT.png", default=None,
+                   help="also plot what the detector saw: signal, rest, ON/OFF/END, target, reps (needs matplotlib)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,12 +53,26 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"--target must be a positive number of {ex.unit} or 'auto', not {target!r}")
         target = value
     try:
-        det = detect(args.csv, exercise=ex, target=target)
+        if args.explain:
+            from ..errors import OpenPuckError
+            from ..plot import plot_explain
+            why = explain(args.csv, exercise=ex, target=target)
+            det = why.detection
+            try:
+                plot_explain(why, args.explain, title=str(args.csv))
+            except OpenPuckError as e:
+                raise CliError(str(e)) from None
+            except OSError as e:
+                raise CliError(f"--explain: cannot write {args.explain}: {e.strerror or e}") from None
+        else:
+            det = detect(args.csv, exercise=ex, target=target)
     except ValueError as e:  # DetectError and CSV problems are OpenPuckErrors too
         raise CliError(str(e)) from None
     if args.json:
         print(json.dumps(det.as_json()))
         return 0
+    if args.explain:
+        print(f"explain: wrote {args.explain}")
     s = det.summary()
     unit = det.unit
     tgt = f"{det.target:g} {unit}" if det.target else "not learned (too few clear reps)"
