@@ -126,7 +126,7 @@
     X(6, elbow_flexion, OP_SIGNAL_ROTATION, 90.0, 0.5, 0.25, 0.3, 30.0) \
     X(7, ankle_dorsiflexion, OP_SIGNAL_ROTATION, 20.0, 0.5, 0.25, 0.3, 30.0) \
     X(8, trunk_rotation, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0) \
-    X(9, row, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0) \
-    X(10, shoulder_rotation, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0)
+    X(9, row, OP_SIGNAL_ROTATION, 30.0, 0.5, 0.25, 0.3, 30.0) \
+    X(10, shoulder_rotation, OP_SIGNAL_ROTATION, 60.0, 0.5, 0.25, 0.3, 30.0)
 
 #endif // OP_MESSAGES_H

@@ -19,6 +19,8 @@ from .rig import MAX_SPEED, Probe
 EXPECTED = {
     "grip10": ("grip_squeeze", 20.0, 10, 0, 10),
     "wrist8": ("wrist_flexion", 40.0, 8, 0, 0),
+    "row10": ("row", 30.0, 10, 0, 0),
+    "rotation10": ("shoulder_rotation", 60.0, 10, 0, 0),
     "demo": ("wrist_flexion", 40.0, 6, 2, 3),
     "still": ("grip_squeeze", 20.0, 0, 0, 0),
 }
