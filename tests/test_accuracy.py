@@ -24,9 +24,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import accuracy  # noqa: E402
+from tests.toolchain import need_shared  # noqa: E402
 import loso  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not accuracy.DATA.is_dir(), reason="../shared/data is absent")
+
+
+@pytest.fixture(autouse=True)
+def shared_data():
+    need_shared("data")
 CACHE: dict = {}
 # block kind: (exact, +-1) of 15 sessions, at least
 BLOCK_FLOORS = {"correct": (14, 15), "too_fast": (14, 15), "low_amplitude": (13, 15)}

@@ -7,6 +7,7 @@ import pytest
 
 from openpuck.cli import main
 from openpuck.recording import load_session
+from tests.toolchain import need_shared
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "synthetic-dev"
 
@@ -41,8 +42,8 @@ def test_plot_of_a_recording_is_a_png_with_the_summary_in_the_title(recording, t
     assert len(fig.axes) == 4
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is absent")
 def test_plot_of_a_samples_csv_runs_the_detector(tmp_path, capsys):
+    need_shared("data", "synthetic-dev")
     out = tmp_path / "arm.png"
     assert main(["plot", str(SHARED / "arm_raise-2006.csv"), "--exercise", "arm_raise", "-o", str(out)]) == 0
     assert "4 reps" in capsys.readouterr().out

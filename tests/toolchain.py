@@ -31,8 +31,12 @@ def need_tool(name: str, package: str) -> str:
 
 
 def need_shared(*parts: str) -> Path:
-    """Path under ../shared; skip the test when the shared material is absent."""
+    """Path under ../shared; skip the test when the shared material is absent
+    (fail in CI, which has it: OPENPUCK_REQUIRE_TOOLCHAIN=1)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} not present (shared material exists only in development and CI)")
+        msg = f"{path} not present (shared material exists only in development and CI)"
+        if required():
+            pytest.fail(msg + "; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
+        pytest.skip(msg)
     return path
