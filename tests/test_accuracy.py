@@ -101,8 +101,8 @@ LOSO_ALL_FLOOR = (89, 105, 105)
 
 @pytest.fixture(scope="module")
 def loso_rows():
-    text, rows = loso.report()
-    return rows
+    need_shared("data")
+    return loso.loso_rows()
 
 
 def test_real_sets_leave_one_subject_out_per_exercise(loso_rows):
