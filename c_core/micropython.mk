@@ -1,7 +1,10 @@
 # The C detector as the MicroPython user C module `opdetect` (make-based
-# ports: unix, stm32, rp2 via make, ...). Build a firmware with it:
-#   make -C ports/unix USER_C_MODULES=/path/to/openpuck/c_core
-# py/py.mk finds this file by its name in the USER_C_MODULES directory.
+# ports: unix, stm32, qemu, ...). Build a firmware with it:
+#   make -C ports/unix USER_C_MODULES=/path/to/openpuck
+# USER_C_MODULES names the repository root, the folder ABOVE this one:
+# py/py.mk looks for $(USER_C_MODULES)/*/micropython.mk. Naming c_core/
+# itself builds a firmware that silently lacks the module (tests/test_natmod.py
+# builds it this way and imports opdetect, so the mistake cannot come back).
 OPDETECT_MOD_DIR := $(USERMOD_DIR)
 
 # the wrapper is scanned for qstrs; the core is plain C

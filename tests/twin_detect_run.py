@@ -1,5 +1,8 @@
 # Runs the MicroPython twin of the detector over one recording.
-#   micropython tests/twin_detect_run.py FIRMWARE_DIR SAMPLES.bin CONFIG [--bench]
+#   micropython tests/twin_detect_run.py FIRMWARE_DIR SAMPLES.bin CONFIG [--c EXERCISE_ID [DIR]]
+# --c: the C detector (module opdetect: built into this micropython, or
+# DIR/opdetect.mpy) through its make_detector() with the catalogue defaults,
+# the config's target and scales, instead of the twin.
 # SAMPLES.bin: records of struct "<I6hH" (t_us, ax..gz, force) in raw counts.
 # CONFIG: the op_detect_config_t fields, comma separated, in CONFIG_FIELDS order.
 # Prints one line per event: kind,count,t_start,t_peak,t_end,amplitude,hold
@@ -16,7 +19,15 @@ vals = [int(v) for v in sys.argv[3].split(",")]
 cfg = {}
 for i in range(len(detect.CONFIG_FIELDS)):
     cfg[detect.CONFIG_FIELDS[i]] = vals[i]
-d = detect.Detector(cfg)
+if "--c" in sys.argv:
+    i = sys.argv.index("--c")
+    if len(sys.argv) > i + 2:
+        sys.path.insert(0, sys.argv[i + 2])
+    import opdetect  # noqa: E402
+    d = opdetect.make_detector(int(sys.argv[i + 1]), cfg["target_milli"], 0, 0, 0, cfg["accel_lsb_per_g"],
+                               cfg["gyro_lsb_per_dps_x1000"], cfg["force_mn_per_lsb"])
+else:
+    d = detect.Detector(cfg)
 out = []
 push = d.push
 pop = d.pop

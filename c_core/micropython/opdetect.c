@@ -11,31 +11,57 @@
 //
 // The core allocates nothing; this wrapper owns the memory (one object holds
 // the op_detect_t), checks arguments and turns statuses into exceptions.
-// Built into a firmware with USER_C_MODULES (see ../micropython.mk and
-// ../micropython.cmake).
+// One source, two builds:
+// - built into a firmware with USER_C_MODULES (../micropython.mk and
+//   ../micropython.cmake);
+// - a dynamic native module, opdetect.mpy, copied onto a stock firmware
+//   (MICROPY_ENABLE_DYNRUNTIME, ../natmod.mk, `make natmod`): the type and
+//   its methods are then filled in at import, in mpy_init().
+#if MICROPY_ENABLE_DYNRUNTIME
+#include "py/dynruntime.h"
+#define OPDETECT_TEXT(s) (s)
+#else
 #include "py/obj.h"
 #include "py/runtime.h"
+#define OPDETECT_TEXT(s) MP_ERROR_TEXT(s)
+#endif
 
 #include "op_detect.h"
+
+#if MICROPY_ENABLE_DYNRUNTIME
+// a natmod has no libc: the core's struct copies and memset go to the runtime's
+void *memcpy(void *dst, const void *src, size_t n) {
+    return mp_fun_table.memmove_(dst, src, n);
+}
+void *memset(void *s, int c, size_t n) {
+    return mp_fun_table.memset_(s, c, n);
+}
+#endif
 
 typedef struct _opdetect_obj_t {
     mp_obj_base_t base;
     op_detect_t d;
 } opdetect_obj_t;
 
+#if MICROPY_ENABLE_DYNRUNTIME
+mp_obj_full_type_t opdetect_type_full; // natmods keep no static bss
+#define OPDETECT_TYPE ((const mp_obj_type_t *)&opdetect_type_full)
+#else
 static const mp_obj_type_t opdetect_type;
+#define OPDETECT_TYPE (&opdetect_type)
+#endif
 
 static mp_obj_t opdetect_make_detector(size_t n_args, const mp_obj_t *args) {
     op_detect_config_t cfg;
     mp_int_t v;
     mp_int_t ex = mp_obj_get_int(args[0]);
     if (ex < 0 || ex > 255 || op_detect_config_default(&cfg, (uint8_t)ex) != OP_OK) {
-        mp_raise_ValueError(MP_ERROR_TEXT("unknown exercise id"));
+        mp_raise_ValueError(OPDETECT_TEXT("unknown exercise id"));
     }
     if (n_args > 1) {
         v = mp_obj_get_int(args[1]);
         if (v < 0 || v > 10000000) {
-            mp_raise_ValueError(MP_ERROR_TEXT("target_milli out of range"));
+            mp_raise_ValueError(OPDETECT_TEXT("target_milli out of range"));
         }
         cfg.target_milli = (int32_t)v;
     }
@@ -58,9 +84,9 @@ static mp_obj_t opdetect_make_detector(size_t n_args, const mp_obj_t *args) {
         v = mp_obj_get_int(args[7]);
         cfg.force_mn_per_lsb = (uint16_t)(v < 0 || v > 65535 ? 0 : v);
     }
-    opdetect_obj_t *o = mp_obj_malloc(opdetect_obj_t, &opdetect_type);
+    opdetect_obj_t *o = mp_obj_malloc(opdetect_obj_t, OPDETECT_TYPE);
     if (op_detect_init(&o->d, &cfg) != OP_OK) {
-        mp_raise_ValueError(MP_ERROR_TEXT("bad detector config"));
+        mp_raise_ValueError(OPDETECT_TEXT("bad detector config"));
     }
     return MP_OBJ_FROM_PTR(o);
 }
@@ -115,6 +141,10 @@ static mp_obj_t opdetect_target_milli(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(opdetect_target_milli_obj, opdetect_target_milli);
 
+#if MICROPY_ENABLE_DYNRUNTIME
+mp_map_elem_t opdetect_locals_table[5];
+static MP_DEFINE_CONST_DICT(opdetect_locals, opdetect_locals_table);
+#else
 static const mp_rom_map_elem_t opdetect_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_push), MP_ROM_PTR(&opdetect_push_obj) },
     { MP_ROM_QSTR(MP_QSTR_pop), MP_ROM_PTR(&opdetect_pop_obj) },
@@ -130,12 +160,33 @@ static MP_DEFINE_CONST_OBJ_TYPE(
     MP_TYPE_FLAG_NONE,
     locals_dict, &opdetect_locals
     );
+#endif
 
 static mp_obj_t opdetect_isqrt32(mp_obj_t x) {
     return mp_obj_new_int_from_uint(op_isqrt32((uint32_t)mp_obj_get_int_truncated(x)));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(opdetect_isqrt32_obj, opdetect_isqrt32);
 
+#if MICROPY_ENABLE_DYNRUNTIME
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    MP_DYNRUNTIME_INIT_ENTRY
+    opdetect_type_full.base.type = (void *)&mp_type_type;
+    opdetect_type_full.flags = MP_TYPE_FLAG_NONE;
+    opdetect_type_full.name = MP_QSTR_Detector;
+    opdetect_locals_table[0] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_push), MP_OBJ_FROM_PTR(&opdetect_push_obj) };
+    opdetect_locals_table[1] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_pop), MP_OBJ_FROM_PTR(&opdetect_pop_obj) };
+    opdetect_locals_table[2] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_calibrate_target),
+                                                MP_OBJ_FROM_PTR(&opdetect_calibrate_target_obj) };
+    opdetect_locals_table[3] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_finish), MP_OBJ_FROM_PTR(&opdetect_finish_obj) };
+    opdetect_locals_table[4] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_target_milli),
+                                                MP_OBJ_FROM_PTR(&opdetect_target_milli_obj) };
+    MP_OBJ_TYPE_SET_SLOT(&opdetect_type_full, locals_dict, (void *)&opdetect_locals, 0);
+    mp_store_global(MP_QSTR_make_detector, MP_OBJ_FROM_PTR(&opdetect_make_detector_obj));
+    mp_store_global(MP_QSTR_isqrt32, MP_OBJ_FROM_PTR(&opdetect_isqrt32_obj));
+    mp_store_global(MP_QSTR_Detector, MP_OBJ_FROM_PTR(&opdetect_type_full));
+    MP_DYNRUNTIME_INIT_EXIT
+}
+#else
 static const mp_rom_map_elem_t opdetect_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_opdetect) },
     { MP_ROM_QSTR(MP_QSTR_make_detector), MP_ROM_PTR(&opdetect_make_detector_obj) },
@@ -150,3 +201,4 @@ const mp_obj_module_t opdetect_user_cmodule = {
 };
 
 MP_REGISTER_MODULE(MP_QSTR_opdetect, opdetect_user_cmodule);
+#endif

@@ -8,7 +8,10 @@
 #   OPENPUCK_SIM_STATE        directory of the persistent config (flash)
 #   OPENPUCK_SIM_RESET_CAUSE  0 power-on, 1 soft reset, 2 watchdog
 #   OPENPUCK_SIM_FAULTS       comma list: no_imu
+#   OPENPUCK_SIM_NATMOD       a directory holding opdetect.mpy (x64): the C
+#                             detector, as a puck with it on its filesystem
 import os
+import sys
 
 from boards import pico_w, sim_hw, sim_motion
 
@@ -32,6 +35,9 @@ def make():
     else:
         motion = None   # lying still, flat
     faults = tuple(f for f in _env("OPENPUCK_SIM_FAULTS").split(",") if f)
+    natmod = _env("OPENPUCK_SIM_NATMOD")
+    if natmod and natmod not in sys.path:
+        sys.path.append(natmod)
     sim_hw.setup(speed, motion, faults)
     sim_hw.set_reset_cause(int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")))
     state = _env("OPENPUCK_SIM_STATE")

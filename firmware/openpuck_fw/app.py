@@ -25,17 +25,25 @@ EV_GRIP = const(3)
 
 
 def detector_factory():
-    """(make_detector, is_c) from the C user module, else the MicroPython twin, else (None, False)."""
+    """(make_detector, is_c, why) from the C detector (a user C module or
+    opdetect.mpy), else the MicroPython twin, else (None, False, why).
+
+    Any failure to load the C detector (absent, an .mpy for another
+    architecture or ABI, out of memory) falls back to the twin; why says what
+    happened, for the boot log."""
+    why = ""
     try:
         import opdetect  # type: ignore[import-not-found]
-        return opdetect.make_detector, True
+        return opdetect.make_detector, True, ""
     except ImportError:
-        pass
+        why = "no opdetect module"
+    except Exception as e:  # noqa: BLE001 - e.g. ValueError: incompatible .mpy arch
+        why = "opdetect failed to load: %r" % (e,)
     try:
         from openpuck_fw import detect  # type: ignore[attr-defined]
-        return detect.make_detector, False
-    except ImportError:
-        return None, False
+        return detect.make_twin, False, why
+    except ImportError as e:
+        return None, False, "%s; no twin: %r" % (why, e)
 
 
 class App:
@@ -56,7 +64,7 @@ class App:
         self.sampler = Sampler(hw, self.imu, self.force, timer_id=board.timer_id)
         self.feedback = Feedback(board.led, board.buzzer, hw.ticks_ms, hw.ticks_diff,
                                  self.config.get(mt.CONFIG_KEY_FEEDBACK))
-        self.make_detector, self.c_detector = detector_factory()
+        self.make_detector, self.c_detector, self.detector_why = detector_factory()
         self.detector = None
         self._det_key = None
         self.wdt = None
@@ -100,6 +108,9 @@ class App:
 
     def log(self, level, text):
         self.send(mt.T_LOG, level, text)
+        if getattr(self.hw, "IS_SIM", False):  # the virtual puck's log file (messages sent before a host connects are lost)
+            import sys
+            sys.stderr.write("log %d: %s\n" % (level, text))
 
     def ack(self, t, seq):
         self.send(mt.T_ACK, t, seq)
@@ -151,10 +162,11 @@ class App:
             except (AttributeError, ValueError, OSError):
                 self.wdt = None
         self.device_info()
-        self.log(mt.LOG_LEVEL_INFO, "boot %s reset_cause=%d config=%s imu=%s detector=%s" % (
+        self.log(mt.LOG_LEVEL_INFO, "boot %s reset_cause=%d config=%s imu=%s detector=%s%s" % (
             self.board.name, self.reset_cause, self.config.loaded_from,
             "ok" if self._imu_ok else "missing",
-            "c" if self.c_detector else ("twin" if self.make_detector else "none")))
+            "c" if self.c_detector else ("twin" if self.make_detector else "none"),
+            " (%s)" % self.detector_why if self.detector_why else ""))
 
     def _configure_imu(self, rate_hz):
         from openpuck_fw.drivers.lsm6dsox import odr_for_rate

@@ -12,8 +12,9 @@ the only masking needed here is for u32 times and u16 counters.
     n = d.push(t_us, ax, ay, az, gx, gy, gz, force)   # raw counts
     ev = d.pop()   # (kind, count, t_start_us, t_peak_us, t_end_us, amplitude_milli, hold_ms) or None
 
-make_detector() returns the C user module's detector (module ``opdetect``)
-when the firmware has it, else this twin.
+make_detector() returns the C detector (module ``opdetect``: built into the
+firmware, or opdetect.mpy on the puck's filesystem) when it loads, else this
+twin; make_twin() is always the twin.
 """
 try:
     from micropython import const
@@ -732,7 +733,7 @@ class Detector:
 
 def make_detector(exercise_id, target_milli=0, on_pct=0, off_pct=0, rate_hz=0,
                   accel_lsb_per_g=8192, gyro_lsb_per_dps_x1000=65536, force_mn_per_lsb=50):
-    """A detector for an exercise of the catalogue (the C module's when present).
+    """A detector for an exercise of the catalogue (the C module's when it loads).
 
     target_milli 0 = auto target; on_pct/off_pct 0 = the exercise default;
     rate_hz is the nominal rate (the detector follows the sample times).
@@ -741,8 +742,15 @@ def make_detector(exercise_id, target_milli=0, on_pct=0, off_pct=0, rate_hz=0,
         import opdetect
         return opdetect.make_detector(exercise_id, target_milli, on_pct, off_pct, rate_hz,
                                       accel_lsb_per_g, gyro_lsb_per_dps_x1000, force_mn_per_lsb)
-    except ImportError:
+    except Exception:  # noqa: BLE001 - absent, or an .mpy that cannot load here: the twin
         pass
+    return make_twin(exercise_id, target_milli, on_pct, off_pct, rate_hz,
+                     accel_lsb_per_g, gyro_lsb_per_dps_x1000, force_mn_per_lsb)
+
+
+def make_twin(exercise_id, target_milli=0, on_pct=0, off_pct=0, rate_hz=0,
+              accel_lsb_per_g=8192, gyro_lsb_per_dps_x1000=65536, force_mn_per_lsb=50):
+    """make_detector(), always the MicroPython twin."""
     return Detector(make_config(exercise_id, target_milli, on_pct, off_pct,
                                 accel_lsb_per_g, gyro_lsb_per_dps_x1000, force_mn_per_lsb))
 

