@@ -29,7 +29,10 @@ build: $(STAMP) ## rebuild the C core after editing c_core/
 demo: $(STAMP) ## the main job: virtual puck, live reps, session summary
 	$(VENV)/bin/openpuck demo
 
+MP_TARBALL := ../shared/micropython/micropython-1.28.0.tar.gz
 test: $(STAMP) ## all tests (and a short HIL run against the virtual puck)
+	@if [ -f $(MP_TARBALL) ]; then $(PY) tools/natmod.py --unpack $(MP_TARBALL); \
+	else echo "make test: no MicroPython source at $(MP_TARBALL): no opdetect.mpy, the virtual puck runs the twin"; fi
 	$(PY) -m pytest -q tests
 	@if [ -f hil_tests/conftest.py ]; then $(PY) -m pytest -q hil_tests --puck=sim --hil-short; fi
 

@@ -44,13 +44,28 @@ def test_a_compile_error_fails_the_build(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("board", sorted(flash.BOARDS))
 def test_flash_deploys_what_the_board_needs(board: str, built: Path, tmp_path: Path) -> None:
-    paths = flash.stage(board, built, tmp_path)
+    paths = flash.stage(board, built, tmp_path, natmod=tmp_path / "no-natmod")
+    assert "opdetect.mpy" not in paths   # none built: the puck runs the twin
     assert "main.py" in paths and "board_config.py" in paths and f"boards/{board}.mpy" in paths
     assert "openpuck_fw/app.mpy" in paths and "openpuck_fw/drivers/lsm6dsox.mpy" in paths
     assert not [p for p in paths if "sim" in p], "the virtual board stays off real pucks"
     assert (tmp_path / "board_config.py").read_text() == f'BOARD = "{board}"\n'
     cmd = flash.commands("/dev/ttyACM0", tmp_path, paths)
     assert cmd[1:3] == ["connect", "/dev/ttyACM0"] and cmd[-1] == "reset"
+
+
+def test_flash_puts_the_boards_c_detector_on_the_puck(built: Path, tmp_path: Path) -> None:
+    natmod = tmp_path / "natmod"
+    (natmod / "armv6m").mkdir(parents=True)
+    (natmod / "armv6m" / "opdetect.mpy").write_bytes(b"M\x06\x13\x1f")
+    (natmod / "x64").mkdir()
+    (natmod / "x64" / "opdetect.mpy").write_bytes(b"M\x06\x0b\x1f")
+    staged = tmp_path / "staged"
+    paths = flash.stage("pico_w", built, staged, natmod=natmod)
+    assert "opdetect.mpy" in paths
+    assert (staged / "opdetect.mpy").read_bytes() == b"M\x06\x13\x1f"   # the RP2040's armv6m, not x64
+    cmd = flash.commands("/dev/ttyACM0", staged, paths)
+    assert str(staged / "opdetect.mpy") in cmd
 
 
 def test_flash_reboot_frame_is_a_valid_command() -> None:

@@ -58,3 +58,14 @@ def test_the_demo_runs_from_the_installed_wheel(installed, tmp_path):
                                  "sys.exit(main(['demo', '--speed', 'max', '--scenario', 'wrist8']))", tmp_path)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "the counts match the scenario" in r.stdout
+
+
+def test_the_wheel_carries_the_c_detector_when_make_natmod_built_it(installed, tmp_path):
+    if not (ROOT / "build" / "natmod" / "x64" / "opdetect.mpy").exists():
+        from tests.toolchain import need_shared
+        need_shared("micropython", "micropython-1.28.0.tar.gz")   # make test builds it from there
+        pytest.skip("build/natmod/x64/opdetect.mpy was not built before the wheel (make natmod)")
+    r = run_installed(installed, "import openpuck.sim as s; print(s.natmod_dir())", tmp_path)
+    assert r.returncode == 0, r.stderr
+    found = Path(r.stdout.strip())
+    assert found.is_relative_to(installed) and (found / "opdetect.mpy").exists(), found

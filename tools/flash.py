@@ -2,11 +2,13 @@
 
     python tools/flash.py --port /dev/ttyACM0 --board pico_w [--dry-run]
 
-The board must already run MicroPython (1.22 or newer; docs/hardware.md says
-how to install it). Steps: ask a running puck firmware to reboot (the
+The board must already run MicroPython (1.23 to 1.28 for the C detector's
+.mpy, ABI 6.3; docs/hardware.md says how to install it). Steps: ask a running puck firmware to reboot (the
 protocol's reboot command), catch it in its 1 s boot window with Ctrl-C
 (mpremote does that when it connects), delete stale sources, copy the .mpy
-files the board needs plus main.py and board_config.py, reset the board.
+files the board needs plus main.py and board_config.py (and opdetect.mpy, the
+C detector for the board's architecture, when `make natmod` built it), reset
+the board.
 The puck's saved config (/openpuck.cfg) is kept.
 """
 from __future__ import annotations
@@ -21,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "firmware"
+NATMOD = ROOT / "build" / "natmod"
+# board -> the architecture of its MicroPython (the opdetect.mpy it loads)
+BOARD_ARCH = {"pico_w": "armv6m", "esp32s3_devkit": "xtensawin"}
 BOARDS = {
     # board -> board modules it imports (besides boards/__init__)
     "pico_w": ["pico_w"],
@@ -34,8 +39,10 @@ def reboot_frame(mode: int = 0) -> bytes:
     return protocol.encode("reboot", 0, mode=mode)
 
 
-def stage(board: str, build: Path, dst: Path) -> list[str]:
-    """Copy what `board` needs into dst; return the device paths."""
+def stage(board: str, build: Path, dst: Path, natmod: Path = NATMOD) -> list[str]:
+    """Copy what `board` needs into dst; return the device paths. The C
+    detector goes along as /opdetect.mpy when `make natmod` built it for the
+    board's architecture; without it the puck runs the MicroPython twin."""
     if board not in BOARDS:
         sys.exit(f"flash: unknown board {board!r} (known: {', '.join(BOARDS)})")
     files = [build / "main.py"]
@@ -51,6 +58,15 @@ def stage(board: str, build: Path, dst: Path) -> list[str]:
         out.append(rel.as_posix())
     (dst / "board_config.py").write_text(f'BOARD = "{board}"\n')
     out.append("board_config.py")
+    arch = BOARD_ARCH[board]
+    mpy = natmod / arch / "opdetect.mpy"
+    if mpy.exists():
+        shutil.copy2(mpy, dst / "opdetect.mpy")
+        out.append("opdetect.mpy")
+    else:
+        print(f"flash: no {mpy.relative_to(ROOT) if mpy.is_relative_to(ROOT) else mpy}: the puck will run the "
+              f"MicroPython twin detector (build the C one with make natmod MICROPY_DIR=...; "
+              f"the ESP32-S3's xtensawin needs an xtensa toolchain)", file=sys.stderr)
     return out
 
 
@@ -67,7 +83,7 @@ def commands(port: str, staged: Path, paths: list[str]) -> list[str]:
     cmd = [mpremote, "connect", port, "exec", cleanup_script(paths)]
     for d in sorted({p.split("/")[0] for p in paths if "/" in p}):
         cmd += ["+", "cp", "-r", str(staged / d), ":"]
-    cmd += ["+", "cp", str(staged / "main.py"), str(staged / "board_config.py"), ":"]
+    cmd += ["+", "cp", *(str(staged / p) for p in paths if "/" not in p), ":"]
     cmd += ["+", "reset"]
     return cmd
 
@@ -92,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", default="/dev/ttyACM0", help="the board's USB serial port (default /dev/ttyACM0)")
     ap.add_argument("--board", default="pico_w", choices=sorted(BOARDS), help="board file to install (default pico_w)")
     ap.add_argument("--build", type=Path, default=BUILD, help="output of `make firmware` (default build/firmware)")
+    ap.add_argument("--natmod", type=Path, default=NATMOD, help="output of `make natmod` (default build/natmod)")
     ap.add_argument("--dry-run", action="store_true", help="print the mpremote command, change nothing")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="openpuck-flash-") as tmp:
         staged = Path(tmp)
-        paths = stage(args.board, args.build, staged)
+        paths = stage(args.board, args.build, staged, args.natmod)
         cmd = commands(args.port, staged, paths)
         if args.dry_run:
             print("files:", " ".join(paths))
