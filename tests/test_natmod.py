@@ -71,6 +71,15 @@ def test_without_a_micropython_tree_make_natmod_says_how_to_get_one(capsys):
     assert "not a MicroPython source tree" in capsys.readouterr().err
 
 
+def test_a_python_without_the_linker_packages_is_told_which_to_install(tmp_path):
+    bare = tmp_path / "python-without-site-packages"
+    bare.write_text(f"#!/bin/sh\nexec {sys.executable} -S \"$@\"\n")
+    bare.chmod(0o755)
+    with pytest.raises(natmod.NatmodError, match=r"lacks pyelftools, ar.*pip install pyelftools ar"):
+        natmod.check_python(str(bare))
+    natmod.check_python()   # the test venv has both (the firmware and test extras)
+
+
 def _run(exe: list[str], csv: Path, exercise: str, target, tmp: Path, impl: list[str]) -> tuple[list, list, int]:
     arrays = read_csv(csv)
     scales = choose_scales(arrays["accel"], arrays["gyro"])

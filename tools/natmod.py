@@ -62,6 +62,17 @@ def unpack(tarball: Path, dest: Path = ROOT / "build") -> Path:
     return tree
 
 
+def check_python(python: str = sys.executable) -> None:
+    """mpy_ld.py needs pyelftools, and pip `ar` to link libgcc (LINK_RUNTIME)."""
+    probe = "import importlib.util as u; print(' '.join(m for m in ('elftools', 'ar') if u.find_spec(m) is None))"
+    r = subprocess.run([python, "-c", probe], capture_output=True, text=True)
+    missing = {"elftools": "pyelftools", "ar": "ar"}
+    need = [missing[m] for m in r.stdout.split()]
+    if need:
+        raise NatmodError(f"{python} lacks {', '.join(need)}, which MicroPython's tools/mpy_ld.py needs: "
+                          f"pip install {' '.join(need)} (or pip install '.[firmware]')")
+
+
 def buildable(arch: str) -> str | None:
     """Why arch cannot be built here, or None."""
     cc = ARCHES[arch]
@@ -114,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         mp = unpack(args.unpack) if args.unpack else args.micropython
         mp = check_tree(mp)
+        check_python()
         arches = [a.strip() for a in args.arch.split(",") if a.strip()]
         unknown = [a for a in arches if a not in ARCHES]
         if unknown:
