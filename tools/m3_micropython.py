@@ -118,7 +118,8 @@ def run(data, impl, exercise, target, accel, gyro, force):
 '''
 
 
-def build(mp: Path, manifest: Path) -> Path:
+def build(mp: Path, manifest: Path, build_dir: Path = BUILD) -> Path:
+    """firmware.elf of the qemu port (MPS2_AN385) with opdetect built in and manifest frozen."""
     qemu = mp / "ports" / "qemu"
     empty = ROOT / "build" / "empty-mpylib"   # micropython-lib is not needed; the build checks for it
     empty.mkdir(parents=True, exist_ok=True)
@@ -126,50 +127,64 @@ def build(mp: Path, manifest: Path) -> Path:
     subprocess.run(["make", "-s", "-j2", "-C", str(mp / "mpy-cross")], check=True, capture_output=True)
     r = subprocess.run(["make", "-s", "-j2", "BOARD=MPS2_AN385", f"USER_C_MODULES={ROOT}",
                         f"FROZEN_MANIFEST={manifest}", f"MPY_LIB_DIR={empty}", f"MICROPY_HEAP_SIZE={HEAP}",
-                        f"BUILD={BUILD}"], cwd=qemu, capture_output=True, text=True)
-    elf = BUILD / "firmware.elf"
+                        f"BUILD={build_dir}"], cwd=qemu, capture_output=True, text=True)
+    elf = build_dir / "firmware.elf"
     if r.returncode != 0 or not elf.exists():
         raise M3Error("qemu port build failed:\n" + "\n".join((r.stdout + r.stderr).splitlines()[-20:]))
     return elf
 
 
-def run_code(elf: Path, code: str, timeout: float = 600) -> str:
-    """Run code through the raw REPL of MicroPython on the emulated M3; its output."""
+def run_until(elf: Path, code: str, until: bytes, timeout: float = 600) -> bytes:
+    """Run code through the raw REPL of MicroPython on the emulated M3; every
+    byte the UART sent after the raw REPL's "OK", up to and including `until`."""
+    import select
     cmd = ["qemu-system-arm", "-machine", "mps2-an385", "-nographic", "-monitor", "null", "-semihosting",
            "-icount", "shift=0", "-serial", "stdio", "-kernel", str(elf)]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    buf = b""
     try:
         time.sleep(0.5)
         p.stdin.write(b"\r\x03\x03\x01")       # interrupt, then raw REPL
         p.stdin.write(code.encode() + b"\x04")  # run
         p.stdin.flush()
-        buf = b""
         deadline = time.monotonic() + timeout
-        import select
-        while time.monotonic() < deadline:
+        while True:
+            if time.monotonic() > deadline:
+                raise M3Error(f"the emulated M3 did not finish within {timeout:.0f} s; output so far:\n"
+                              f"{buf[-2000:].decode(errors='replace')}")
             r, _, _ = select.select([p.stdout], [], [], 1.0)
-            if r:
-                chunk = p.stdout.read1(65536)
-                if not chunk:
-                    break
-                buf += chunk
-                # raw REPL: "OK" output "\x04" error "\x04>"
-                if buf.count(b"\x04") >= 2 and buf.rstrip().endswith(b">"):
-                    break
-        else:
-            raise M3Error(f"the emulated M3 did not finish within {timeout:.0f} s; output so far:\n"
-                          f"{buf[-2000:].decode(errors='replace')}")
+            if not r:
+                continue
+            chunk = p.stdout.read1(65536)
+            if not chunk:
+                break
+            buf += chunk
+            start = buf.find(b"OK")
+            if start >= 0 and until in buf[start:]:
+                break
+            # raw REPL: "OK" stdout "\x04" stderr "\x04>": an exception ends the run early
+            if start >= 0 and buf.rstrip().endswith(b"\x04>") and b"Traceback" in buf:
+                break
     finally:
         p.kill()
         p.wait()
-    text = buf.decode(errors="replace")
-    if "OK" not in text:
-        raise M3Error("no raw REPL on the emulated M3:\n" + text[-2000:])
-    out, _, err = text.split("OK", 1)[1].partition("\x04")
-    err = err.split("\x04")[0]
+    start = buf.find(b"OK")
+    if start < 0:
+        raise M3Error("no raw REPL on the emulated M3:\n" + buf[-2000:].decode(errors="replace"))
+    out = buf[start + 2:]
+    end = out.find(until)
+    if end < 0:
+        raise M3Error("MicroPython on the M3 stopped early:\n" + out[-3000:].decode(errors="replace"))
+    return out[:end + len(until)]
+
+
+def run_code(elf: Path, code: str, timeout: float = 600) -> str:
+    """Run code through the raw REPL of MicroPython on the emulated M3; its output (text)."""
+    out = run_until(elf, code, b"\x04>", timeout).decode(errors="replace")
+    text, _, err = out[:-2].partition("\x04")
     if err.strip():
         raise M3Error("MicroPython on the M3 raised:\n" + err)
-    return out
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
