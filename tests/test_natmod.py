@@ -14,16 +14,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from openpuck import _core, exercises
-from openpuck.detect import choose_scales, make_config, quantise, read_csv
-from tests.test_twin_parity import REC, RUNNER, cases, micropython
+
+from tests.test_twin_parity import RUNNER, cases, micropython
 from tests.toolchain import need_shared, need_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+import m3_micropython  # noqa: E402
 import natmod  # noqa: E402
 
 TARBALL = ("micropython", "micropython-1.28.0.tar.gz")
@@ -81,21 +81,14 @@ def test_a_python_without_the_linker_packages_is_told_which_to_install(tmp_path)
 
 
 def _run(exe: list[str], csv: Path, exercise: str, target, tmp: Path, impl: list[str]) -> tuple[list, list, int]:
-    arrays = read_csv(csv)
-    scales = choose_scales(arrays["accel"], arrays["gyro"])
-    cfg = make_config(exercises.get(exercise), target, scales=scales)
-    t_us, imu, force = quantise(arrays, scales)
-    det = _core.Detector(cfg)
-    c_events = det.run(t_us, imu, force) + det.finish()
-    rec = np.zeros(len(t_us), dtype=REC)
-    rec["t"], rec["imu"], rec["f"] = t_us, imu, force
+    cfg, rec, c_events = m3_micropython.host_events(csv, exercise, target, max_samples=None)
     rec.tofile(tmp)
     conf = ",".join(str(cfg[k]) for k in _core.CONFIG_FIELDS)
     r = subprocess.run(exe + [str(RUNNER), str(ROOT / "firmware"), str(tmp), conf, "--c",
                               str(exercises.get(exercise).id), *impl], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
-    return c_events, [tuple(int(x) for x in line.split(",")) for line in lines[:-1]], len(t_us)
+    return c_events, [tuple(int(x) for x in line.split(",")) for line in lines[:-1]], len(rec)
 
 
 def _parity(exe: list[str], impl: list[str], tmp_path: Path) -> None:

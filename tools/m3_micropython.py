@@ -45,7 +45,7 @@ class M3Error(Exception):
     """A build or run on the emulated M3 that failed, with its output."""
 
 
-def host_events(csv: Path, exercise: str, target, max_samples: int = MAX_SAMPLES) -> tuple[dict, np.ndarray, list]:
+def host_events(csv: Path, exercise: str, target, max_samples: int | None = MAX_SAMPLES) -> tuple[dict, np.ndarray, list]:
     from openpuck import _core, exercises
     from openpuck.detect import choose_scales, make_config, quantise, read_csv
     arrays = read_csv(csv)
