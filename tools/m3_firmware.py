@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "host_sdk"))
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "firmware"))   # boards.sim_motion: the scenarios' true counts
 import m3_micropython  # noqa: E402
 import natmod  # noqa: E402
 from m3_micropython import HEAP, M3Error  # noqa: E402
@@ -49,7 +50,6 @@ END = b"\nM3FW-END\n"
 STATS_END = b"\nM3FW-STATS-END\n"
 DEFAULT_SCENARIOS = ("grip10", "wrist8")
 CORE_HZ = 125_000_000   # the Pico W's RP2040 at its default clock
-FIRMWARE_FILES = ("main.py",)   # not frozen: the harness is the entry point
 
 # Runs on the M3: the firmware's App on the sim board, commands fed in, frames out on the UART.
 HARNESS = '''
@@ -219,7 +219,6 @@ def write_frozen(folder: Path) -> Path:
 
 def scenario_truth(name: str) -> dict:
     """exercise, target, duration and true counts of a built-in scenario (boards/sim_motion.py)."""
-    sys.path.insert(0, str(ROOT / "firmware"))
     from boards import sim_motion
     cat = sim_motion.catalogue()
     if name not in cat:
@@ -288,11 +287,8 @@ def run_one(elf: Path, scenario: str, impl: str, instrument: bool, rate: int) ->
 
 def measure(micropython: str | Path, scenarios=DEFAULT_SCENARIOS, rate: int = 200, progress=None) -> list[dict]:
     """Three runs per scenario (C, twin, C instrumented); rows as in run_one, plus `match`."""
-    import shutil
     mp = natmod.check_tree(micropython)
-    for tool, pkg in (("arm-none-eabi-gcc", "gcc-arm-none-eabi"), ("qemu-system-arm", "qemu-system-arm")):
-        if not shutil.which(tool):
-            raise M3Error(f"{tool} not found: install {pkg} (Debian: apt install {pkg})")
+    m3_micropython.check_tools()
     if rate not in (25, 50, 100, 200):
         raise M3Error(f"--rate {rate}: the firmware streams at 25, 50, 100 or 200 Hz")
     for s in scenarios:

@@ -45,6 +45,14 @@ class M3Error(Exception):
     """A build or run on the emulated M3 that failed, with its output."""
 
 
+def check_tools() -> None:
+    """The cross compiler and the emulator, or an M3Error naming the Debian package."""
+    import shutil
+    for tool, pkg in (("arm-none-eabi-gcc", "gcc-arm-none-eabi"), ("qemu-system-arm", "qemu-system-arm")):
+        if not shutil.which(tool):
+            raise M3Error(f"{tool} not found: install {pkg} (Debian: apt install {pkg})")
+
+
 def host_events(csv: Path, exercise: str, target, max_samples: int | None = MAX_SAMPLES) -> tuple[dict, np.ndarray, list]:
     from openpuck import _core, exercises
     from openpuck.detect import choose_scales, make_config, quantise, read_csv
@@ -213,11 +221,8 @@ def _main(args: argparse.Namespace) -> int:
 
 def measure(micropython: str | Path, samples: int = MAX_SAMPLES, progress=None) -> list[dict]:
     """One row per recording, target and implementation ("c", "twin"): events matched, cost, heap."""
-    import shutil
     mp = natmod.check_tree(micropython)
-    for tool, pkg in (("arm-none-eabi-gcc", "gcc-arm-none-eabi"), ("qemu-system-arm", "qemu-system-arm")):
-        if not shutil.which(tool):
-            raise M3Error(f"{tool} not found: install {pkg} (Debian: apt install {pkg})")
+    check_tools()
     if samples < 1:
         raise M3Error(f"--samples {samples}: must be at least 1")
     cases = []
