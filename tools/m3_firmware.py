@@ -45,9 +45,10 @@ import natmod  # noqa: E402
 from m3_micropython import HEAP, M3Error  # noqa: E402
 
 BUILD = ROOT / "build" / "qemu-m3-firmware"
-BEGIN = b"\nM3FW-BEGIN\n"
-END = b"\nM3FW-END\n"
-STATS_END = b"\nM3FW-STATS-END\n"
+# Written raw (sys.stdout.buffer): the port's text output turns "\n" into "\r\n".
+BEGIN = b"<<M3FW-BEGIN>>"
+END = b"<<M3FW-END>>"
+STATS_END = b"<<M3FW-STATS-END>>"
 DEFAULT_SCENARIOS = ("grip10", "wrist8")
 CORE_HZ = 125_000_000   # the Pico W's RP2040 at its default clock
 
@@ -179,18 +180,19 @@ def run(scenario, commands, stop, seconds, impl, instrument):
         app.make_detector = make_metered
         app.step = w("main_loop", app.step)
     gc.collect()
-    sys.stdout.write("\\nM3FW-BEGIN\\n")
+    out = sys.stdout.buffer
+    out.write(b"<<M3FW-BEGIN>>")
     try:
         app.run()
     except Stop:
         pass
-    sys.stdout.write("\\nM3FW-END\\n")
+    out.write(b"<<M3FW-END>>")
     insns_k = _diff(link.t_end, link.t_mark)
     dev_us = link.v_end - link.v_mark
     acc = meter.acc if meter is not None else {}
     print("STATS", insns_k, dev_us, app.c_detector, link.peak_heap, app.sampler.dropped,
           ";".join("%s=%d" % kv for kv in acc.items()))
-    sys.stdout.write("\\nM3FW-STATS-END\\n")
+    out.write(b"<<M3FW-STATS-END>>")
 
 
 class Metered:
@@ -238,7 +240,7 @@ def decode(stream: bytes) -> dict:
         if isinstance(item, SampleBlock):
             samples.append(item.raw.tobytes())
         elif item.type in events:
-            events[item.name].append(tuple(item.fields.values()))
+            events[item.type].append(tuple(item.fields.values()))
     c = dec.counters
     return {"events": events, "samples": b"".join(samples), "counters": c}
 
