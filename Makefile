@@ -11,7 +11,7 @@ CORE_SRC := $(wildcard c_core/*.c c_core/*.h c_core/host/*.c host_sdk/openpuck/_
 PORT ?= /dev/ttyACM0
 BOARD ?= pico_w
 
-.PHONY: help venv build demo test test-fast bench accuracy ctest size natmod m3-micropython firmware flash hil tables clean
+.PHONY: help venv build demo test test-fast bench accuracy ctest size natmod m3-micropython m3-firmware firmware flash hil tables clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 12
@@ -49,6 +49,9 @@ ctest: ## the C core's own unit tests, with address and undefined-behaviour sani
 MICROPY_DIR ?=
 m3-micropython: $(STAMP) ## MicroPython on an emulated Cortex-M3 with the C detector built in: parity and instructions per sample against the twin
 	$(PY) tools/m3_micropython.py --micropython "$(MICROPY_DIR)"
+
+m3-firmware: $(STAMP) ## the whole firmware on an emulated Cortex-M3 at 200 Hz: instructions per device-second, split by part, peak heap
+	$(PY) tools/m3_firmware.py --micropython "$(MICROPY_DIR)"
 
 natmod: $(STAMP) ## the C detector as opdetect.mpy for every architecture this machine can build: make natmod MICROPY_DIR=path/to/micropython-v1.28.0
 	$(PY) tools/natmod.py --micropython "$(MICROPY_DIR)"

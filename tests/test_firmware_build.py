@@ -28,9 +28,25 @@ def test_every_module_compiles(built: Path) -> None:
     srcs = build_firmware.sources()
     assert len(srcs) >= 20
     for py in srcs:
-        mpy = built / py.relative_to(ROOT / "firmware").with_suffix(".mpy")
+        rel = py.relative_to(ROOT / "firmware")
+        mpy = built / rel.with_suffix(".mpy")
+        if rel.as_posix() in build_firmware.VIPER_ONLY:
+            assert not mpy.exists(), "viper code has no bytecode build"
+            continue
         assert mpy.exists() and mpy.read_bytes()[:1] == b"M", mpy
     assert (built / "main.py").read_text() == (ROOT / "firmware" / "main.py").read_text()
+
+
+def test_the_hot_paths_come_as_machine_code_for_every_architecture(built: Path) -> None:
+    arch_code = {}
+    for arch in build_firmware.ARCHES:
+        for rel in build_firmware.NATIVE:
+            mpy = built / "native" / arch / Path(rel).with_suffix(".mpy")
+            head = mpy.read_bytes()[:4]
+            assert head[:2] == b"M\x06", mpy          # .mpy version 6
+            arch_code.setdefault(arch, set()).add(head[2] >> 2)   # the architecture field
+    assert all(len(codes) == 1 for codes in arch_code.values())
+    assert len({next(iter(c)) for c in arch_code.values()}) >= 4   # armv7m and armv7emsp may share a code
 
 
 def test_a_compile_error_fails_the_build(tmp_path: Path) -> None:
@@ -52,6 +68,14 @@ def test_flash_deploys_what_the_board_needs(board: str, built: Path, tmp_path: P
     assert (tmp_path / "board_config.py").read_text() == f'BOARD = "{board}"\n'
     cmd = flash.commands("/dev/ttyACM0", tmp_path, paths)
     assert cmd[1:3] == ["connect", "/dev/ttyACM0"] and cmd[-1] == "reset"
+
+
+def test_flash_puts_the_boards_machine_code_on_the_puck(built: Path, tmp_path: Path) -> None:
+    staged = tmp_path / "staged"
+    paths = flash.stage("pico_w", built, staged, natmod=tmp_path / "no-natmod")
+    assert "openpuck_fw/cobs_viper.mpy" in paths
+    for rel in ("openpuck_fw/cobs_viper.mpy", "openpuck_fw/detect.mpy"):
+        assert (staged / rel).read_bytes() == (built / "native" / "armv6m" / rel).read_bytes(), rel
 
 
 def test_flash_puts_the_boards_c_detector_on_the_puck(built: Path, tmp_path: Path) -> None:

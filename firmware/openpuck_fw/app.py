@@ -231,56 +231,94 @@ class App:
                                                    self._batch, n * mt.SAMPLE_SIZE))
 
     def _drain(self):
-        """Move every sample in the ring through scaling, batching and the detector."""
+        """Move every sample in the ring through scaling, batching and the detector.
+
+        The hot loop of the firmware (200 times a second): names are local,
+        the axis loop is unrolled and the time unwrap is inline, because on a
+        Cortex-M each attribute lookup and Python call costs hundreds of
+        instructions (tools/m3_firmware.py measures it)."""
         s = self.sampler
+        if s.tail == s.head:
+            return
         size = s.size
         imu_data = s.imu_data
-        row = self._row
-        axes = self.board.imu_axes
+        ticks = s.ticks
+        force_raw = s.force_raw
+        gaps = s.gap
+        (a0, s0), (a1, s1), (a2, s2) = self.board.imu_axes
         force = self.force
-        bias = self.gyro_bias
+        to_mn = force.raw_to_mn if force is not None else None
+        b0, b1, b2 = self.gyro_bias
         ch = self.channels
+        keep_accel = ch & mt.CHANNEL_ACCEL
+        keep_gyro = ch & mt.CHANNEL_GYRO
+        keep_force = ch & mt.CHANNEL_FORCE
         det = self.detector
         unpack = struct.unpack_from
+        pack = struct.pack_into
+        fmt = mt.SAMPLE_FMT
+        ssize = mt.SAMPLE_SIZE
+        batch = self._batch
+        batch_max = self._batch_max
+        diff = self._ticks_diff
         while s.tail != s.head:
             i = s.tail
-            t_us = self.now_us(s.ticks[i]) & 0xFFFFFFFF
+            tick = ticks[i]
+            self._up_us += diff(tick, self._last_tick)
+            self._last_tick = tick
+            t_us = self._up_us & 0xFFFFFFFF
             chip = unpack("<hhhhhh", imu_data, i * 12)  # gx gy gz ax ay az
-            for k in range(3):
-                a, sign = axes[k]
-                ax = chip[3 + a] * sign
-                gx = (chip[a] * sign) - bias[k]
-                row[k] = 32767 if ax > 32767 else ax
-                row[3 + k] = 32767 if gx > 32767 else (-32768 if gx < -32768 else gx)
+            ax = chip[3 + a0] * s0
+            ay = chip[3 + a1] * s1
+            az = chip[3 + a2] * s2
+            gx = chip[a0] * s0 - b0
+            gy = chip[a1] * s1 - b1
+            gz = chip[a2] * s2 - b2
+            # a chip axis read as -32768 and flipped is one past int16
+            if ax > 32767:
+                ax = 32767
+            if ay > 32767:
+                ay = 32767
+            if az > 32767:
+                az = 32767
+            if gx > 32767 or gx < -32768:
+                gx = 32767 if gx > 0 else -32768
+            if gy > 32767 or gy < -32768:
+                gy = 32767 if gy > 0 else -32768
+            if gz > 32767 or gz < -32768:
+                gz = 32767 if gz > 0 else -32768
             fc = 0
-            if force is not None:
-                fc = force.raw_to_mn(s.force_raw[i]) // FORCE_MN_PER_LSB
+            if to_mn is not None:
+                fc = to_mn(force_raw[i]) // FORCE_MN_PER_LSB
                 if fc > 65535:
                     fc = 65535
-            row[6] = fc
-            gap = s.gap[i]
+            gap = gaps[i]
             s.tail = i + 1 if i + 1 < size else 0
             if self._cal is not None:
-                self._cal_sample(row, s.force_raw[i])
+                row = self._row
+                row[0], row[1], row[2], row[3], row[4], row[5], row[6] = ax, ay, az, gx, gy, gz, fc
+                self._cal_sample(row, force_raw[i])
             if not self.streaming:
                 continue
-            if gap or self._batch_n >= self._batch_max:
+            n = self._batch_n
+            if n and (gap or n >= batch_max):
                 self._flush_batch()
-            if self._batch_n == 0:
+                n = 0
+            if n == 0:
                 self._batch_t0 = t_us
-            if not ch & mt.CHANNEL_ACCEL:
-                row[0] = row[1] = row[2] = 0
-            if not ch & mt.CHANNEL_GYRO:
-                row[3] = row[4] = row[5] = 0
-            if not ch & mt.CHANNEL_FORCE:
-                row[6] = 0
-            struct.pack_into(mt.SAMPLE_FMT, self._batch, self._batch_n * mt.SAMPLE_SIZE,
-                             row[0], row[1], row[2], row[3], row[4], row[5], row[6])
-            self._batch_n += 1
-            if self._batch_n >= self._batch_max:
+            if not keep_accel:
+                ax = ay = az = 0
+            if not keep_gyro:
+                gx = gy = gz = 0
+            if not keep_force:
+                fc = 0
+            pack(fmt, batch, n * ssize, ax, ay, az, gx, gy, gz, fc)
+            n += 1
+            self._batch_n = n
+            if n >= batch_max:
                 self._flush_batch()
             if det is not None:
-                if det.push(t_us, row[0], row[1], row[2], row[3], row[4], row[5], row[6]):
+                if det.push(t_us, ax, ay, az, gx, gy, gz, fc):
                     self._events(det)
 
     def _events(self, det):

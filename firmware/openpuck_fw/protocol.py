@@ -67,6 +67,21 @@ def cobs_encode_into(src, n, dst):
     return o + 1
 
 
+def _cobs_encoder():
+    """The viper COBS encoder where the port runs it (cobs_viper.py), else cobs_encode_into."""
+    import sys
+    if sys.implementation.name != "micropython":
+        return cobs_encode_into, False
+    try:
+        from openpuck_fw.cobs_viper import cobs_encode_into as fast
+    except Exception:  # noqa: BLE001 - no native emitter, or an .mpy built for another architecture
+        return cobs_encode_into, False
+    return fast, True
+
+
+frame_encode_into, FRAMING_NATIVE = _cobs_encoder()
+
+
 def cobs_encode(data):
     """COBS-encode bytes; the result ends with the 0x00 delimiter."""
     n = len(data)
@@ -136,7 +151,7 @@ class Encoder:
         body = self._body
         c = crc32(self._body_mv[:body_len]) & 0xFFFFFFFF
         struct.pack_into("<I", body, body_len, c)
-        k = cobs_encode_into(body, body_len + _CRC_SIZE, self._out)
+        k = frame_encode_into(body, body_len + _CRC_SIZE, self._out)
         return self._out_mv[:k]
 
     def _header(self, type_id):

@@ -20,6 +20,8 @@ class FSR:
             raise ValueError("calibration table must rise in voltage")
         self.offset_mn = 0
         self.max_mn = self._mn[-1]
+        self._last_raw = -1     # a pad at rest reads the same few values: keep the last answer
+        self._last_mn = 0
 
     def read_raw(self):
         return self.adc.read_u16()
@@ -47,8 +49,15 @@ class FSR:
 
     def raw_to_mn(self, raw):
         """Force in millinewtons from a raw reading, after the tare offset; never negative."""
-        f = self.mv_to_mn(self.raw_to_mv(raw)) - self.offset_mn
-        return f if f > 0 else 0
+        if raw == self._last_raw:
+            return self._last_mn
+        f = self.mv_to_mn(raw * self.vref_mv // 65535) - self.offset_mn
+        if f < 0:
+            f = 0
+        self._last_raw = raw
+        self._last_mn = f
+        return f
 
     def tare(self, raw):
         self.offset_mn = self.mv_to_mn(self.raw_to_mv(raw))
+        self._last_raw = -1
