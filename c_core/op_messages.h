@@ -102,6 +102,10 @@
 #define OP_CONFIG_KEY_BLE_ENABLED (0x8)
 #define OP_REBOOT_MODE_NORMAL (0x0)
 #define OP_REBOOT_MODE_BOOTLOADER (0x1)
+#define OP_RESET_CAUSE_POWER_ON (0x0)
+#define OP_RESET_CAUSE_SOFT (0x1)
+#define OP_RESET_CAUSE_WATCHDOG (0x2)
+#define OP_RESET_CAUSE_BROWN_OUT (0x3)
 
 // the exercise catalogue (protocol/exercises.toml)
 #define OP_EXERCISE_COUNT (10)

@@ -8,7 +8,8 @@ import pytest
 
 from openpuck import protocol
 from openpuck.decoder import SampleBlock
-from openpuck.events import Gap, Rep, SessionDecoder
+from openpuck.events import Gap, Rep
+from openpuck.session_decoder import SessionDecoder
 
 
 def _samples(seq, t0_us, n=20):

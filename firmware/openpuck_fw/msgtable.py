@@ -69,6 +69,10 @@ CONFIG_KEY_FEEDBACK = const(0x7)
 CONFIG_KEY_BLE_ENABLED = const(0x8)
 REBOOT_MODE_NORMAL = const(0x0)
 REBOOT_MODE_BOOTLOADER = const(0x1)
+RESET_CAUSE_POWER_ON = const(0x0)
+RESET_CAUSE_SOFT = const(0x1)
+RESET_CAUSE_WATCHDOG = const(0x2)
+RESET_CAUSE_BROWN_OUT = const(0x3)
 
 # type id -> (name, direction, struct format or None, field names)
 # a None format means the payload holds a str: see protocol.py

@@ -9,7 +9,7 @@
                 print(ev.count, round(ev.amplitude, 1), ev.unit)
 
 How it works: a reader thread per puck pulls bytes from the transport into a
-:class:`~openpuck.events.SessionDecoder`; events go to the callbacks given to
+:class:`~openpuck.session_decoder.SessionDecoder`; events go to the callbacks given to
 :meth:`Puck.on` (called on the reader thread: keep them short) and to a queue
 that :meth:`Puck.events` drains; sample blocks to :meth:`Puck.samples`. Each
 command waits for its ack (a nack raises :class:`CommandError` naming the
@@ -37,7 +37,8 @@ from . import protocol
 from .clock import ClockSync
 from .decoder import SampleBlock
 from .errors import OpenPuckError
-from .events import HOLD_S, DeviceInfo, Event, SessionDecoder, exercise_name
+from .events import DeviceInfo, Event, exercise_name
+from .session_decoder import HOLD_S, SessionDecoder
 from .recording import IN, OUT, Recorder
 from .transports import (ConnectionLost, EndOfStream, ReadOnlyError, Transport, TransportError,
                          open_transport)

@@ -280,7 +280,7 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
     chunks are decoded.
     """
     from .decoder import SampleBlock
-    from .events import SessionDecoder
+    from .session_decoder import SessionDecoder
     p = Path(path)
     if not p.exists():
         raise RecordingError(f"{p}: no such file")
