@@ -232,8 +232,8 @@ op_status_t op_detect_check(const op_detect_config_t *cfg) {
     }
     if (cfg->signal > OP_SIGNAL_ROTATION || cfg->on_pct < 2 || cfg->on_pct > 100 ||
         cfg->off_pct < 1 || cfg->off_pct >= cfg->on_pct || cfg->hyst_pct >= cfg->off_pct ||
-        cfg->target_milli < 0 || cfg->target_milli > 10000000 ||
-        cfg->auto_floor_milli < 4 || cfg->auto_floor_milli > 10000000 ||
+        cfg->target_milli < 0 || cfg->target_milli > OP_SET_EXERCISE_TARGET_MAX ||
+        cfg->auto_floor_milli < 4 || cfg->auto_floor_milli > OP_SET_EXERCISE_TARGET_MAX ||
         cfg->min_rep_ms > cfg->max_rep_ms || cfg->max_rep_ms < 100 ||
         cfg->accel_lsb_per_g < 256 || cfg->force_mn_per_lsb < 1 || cfg->force_mn_per_lsb > 1000 ||
         cfg->gyro_lsb_per_dps_x1000 < 16000 || cfg->gyro_lsb_per_dps_x1000 > 262144 ||

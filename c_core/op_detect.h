@@ -16,11 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "op_messages.h"
 #include "op_status.h"
 
-#define OP_DETECT_KIND_REP (1)
-#define OP_DETECT_KIND_PARTIAL (2)
-#define OP_DETECT_KIND_GRIP (3)
+// event kinds: enums.event_kind of protocol/messages.toml
+#define OP_DETECT_KIND_REP OP_EVENT_KIND_REP
+#define OP_DETECT_KIND_PARTIAL OP_EVENT_KIND_PARTIAL_REP
+#define OP_DETECT_KIND_GRIP OP_EVENT_KIND_GRIP
 
 #define OP_DETECT_QUEUE (3)     // events held until popped
 #define OP_DETECT_AUTO_REPS (3) // excursions that settle an auto target

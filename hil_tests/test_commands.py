@@ -7,6 +7,7 @@ from the SDK's recording of the link.
 """
 from __future__ import annotations
 
+import re
 import struct
 import time
 
@@ -74,12 +75,7 @@ def test_get_config_returns_what_set_config_set(puck):
 # -------------------------------------------------------- refused by the SDK's API
 # each: (what to do while streaming, nack error, field index (1-based, 0 = none))
 REFUSED = {
-    "start_rate_123": (lambda p: p.start(rate_hz=123), "out_of_range", 1),
-    "start_no_channels": (lambda p: p.start(channels=()), "out_of_range", 2),
-    "set_exercise_on_150pct": (lambda p: p.start(on_pct=150), "out_of_range", 3),
     "set_exercise_off_above_on": (lambda p: p.start(on_pct=40, off_pct=50), "out_of_range", 4),
-    "buzzer_50hz": (lambda p: p.buzzer(50, 0.1), "out_of_range", 1),
-    "buzzer_0ms": (lambda p: p.buzzer(2000, 0.0), "out_of_range", 2),
     "get_config_device_name": (lambda p: p.get_config("device_name"), "unsupported", 1),
     "set_config_rate_123": (lambda p: p.set_config("rate_hz", 123), "out_of_range", 2),
     "set_config_rate_while_streaming": (lambda p: p.set_config("rate_hz", 100), "bad_state", 1),
@@ -111,6 +107,27 @@ def test_refused_commands_are_nacked_while_streaming_goes_on(puck, hil_figures):
     hil_figures("nacks_checked", len(REFUSED), note="refused commands while streaming")
 
 
+# -------------------------------------------------------- outside the message table's checks
+# what the table (protocol/messages.toml) says a puck refuses: the SDK refuses
+# it before sending; sent anyway (unchecked, below), the puck nacks it
+OUT_OF_TABLE = {
+    "start_rate_123": (lambda p: p.start(rate_hz=123), "start.rate_hz: 123"),
+    "start_no_channels": (lambda p: p.start(channels=()), "start.channels: 0"),
+    "set_exercise_on_150pct": (lambda p: p.start(on_pct=150), "set_exercise.on_pct: 150"),
+    "buzzer_50hz": (lambda p: p.buzzer(50, 0.1), "buzzer.freq_hz: 50"),
+    "buzzer_0ms": (lambda p: p.buzzer(2000, 0.0), "buzzer.duration_ms: 0"),
+}
+
+
+def test_the_sdk_refuses_what_the_message_table_forbids_before_sending(puck):
+    rx0 = puck.get_status().rx_errors
+    for name, (act, says) in OUT_OF_TABLE.items():
+        with pytest.raises(protocol.ProtocolError, match=re.escape(says)):
+            act(puck)
+    st = puck.get_status()
+    assert st.rx_errors == rx0 and not st.streaming, "nothing reached the puck"
+
+
 # -------------------------------------------------------- malformed frames, raw
 def raw_frame(type_id: int, payload: bytes, seq: int, version: int = 1,
               crc_ok: bool = True) -> bytes:
@@ -132,6 +149,17 @@ MALFORMED_NACKED = {
     "calibrate_what_9": (raw_frame(T["calibrate"], b"\x09", 0xF006), "out_of_range", 1),
     "reboot_mode_7": (raw_frame(T["reboot"], b"\x07", 0xF007), "out_of_range", 1),
     "get_config_key_99": (raw_frame(T["get_config"], b"\x63", 0xF008), "out_of_range", 1),
+    # what the SDK would refuse (OUT_OF_TABLE), sent unchecked: the puck checks it too
+    "start_rate_123": (protocol.encode("start", 0xF009, checked=False, rate_hz=123, channels=7),
+                       "out_of_range", 1),
+    "start_no_channels": (protocol.encode("start", 0xF00A, checked=False, rate_hz=200, channels=0),
+                          "out_of_range", 2),
+    "set_exercise_on_150pct": (protocol.encode("set_exercise", 0xF00B, checked=False, exercise=1, target=0,
+                                               on_pct=150, off_pct=0), "out_of_range", 3),
+    "buzzer_50hz": (protocol.encode("buzzer", 0xF00C, checked=False, freq_hz=50, duration_ms=100),
+                    "out_of_range", 1),
+    "buzzer_0ms": (protocol.encode("buzzer", 0xF00D, checked=False, freq_hz=2000, duration_ms=0),
+                   "out_of_range", 2),
 }
 
 # frames the puck cannot read at all: no answer, counted in status.rx_errors

@@ -88,7 +88,7 @@ def test_summary_figures():
     assert 1.0 < s["mean_rep_duration_s"] < 2.2
     assert abs(s["time_under_tension_s"] - 6 * s["mean_rep_duration_s"]) < 1e-9
     assert 12 < s["reps_per_minute"] < 18  # one every 4 s
-    assert all(r.hold > 0.3 for r in det.reps)
+    assert all(r.hold_s > 0.3 for r in det.reps)
 
 
 def test_small_excursions_are_partial_reps_not_reps():

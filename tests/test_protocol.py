@@ -12,14 +12,19 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from openpuck import _core, protocol
-from openpuck.protocol import ProtocolError
+from openpuck.protocol import ProtocolError, codec
 
 RANGES = {"u8": (0, 2**8 - 1), "i8": (-2**7, 2**7 - 1), "u16": (0, 2**16 - 1),
           "i16": (-2**15, 2**15 - 1), "u32": (0, 2**32 - 1), "i32": (-2**31, 2**31 - 1),
           "u64": (0, 2**64 - 1)}
 
 
-def value_strategy(t: str):
+def value_strategy(t: str, f: dict | None = None):
+    """Any value of wire type t; within the field's checks (values, enum, min/max) when it has them."""
+    f = f or {}
+    allowed = codec.allowed_values(f)
+    if allowed is not None:
+        return st.sampled_from(allowed)
     if t == "f32":
         return st.floats(width=32, allow_nan=False)
     if t == "str":
@@ -27,18 +32,32 @@ def value_strategy(t: str):
     if t == "bytes":
         return st.binary(max_size=60)
     lo, hi = RANGES[t]
-    return st.integers(lo, hi)
+    return st.integers(f.get("min", lo), f.get("max", hi))
 
 
 def message_strategy(name: str):
     spec = protocol.SPECS[name]
-    fields = {f["name"]: value_strategy(f["type"]) for f in spec.fields}
+    fields = {f["name"]: value_strategy(f["type"], f) for f in spec.fields}
     if spec.repeat is not None:
         count = spec.repeat["count"]
         fields.pop(count)
         rec = st.tuples(*(value_strategy(f["type"]) for f in spec.repeat["fields"]))
         fields[spec.repeat["name"]] = st.lists(rec, max_size=35)
     return st.fixed_dictionaries(fields)
+
+
+@pytest.mark.parametrize("name,fields,says", [
+    ("start", dict(rate_hz=7, channels=7), "start.rate_hz: 7 is not one the puck accepts (25, 50, 100, 200)"),
+    ("start", dict(rate_hz=200, channels=0), "start.channels: 0 out of range (1..7)"),
+    ("set_exercise", dict(exercise=200, target=0, on_pct=0, off_pct=0), "set_exercise.exercise: 200"),
+    ("set_exercise", dict(exercise=1, target=10_000_001, on_pct=0, off_pct=0), "(0..10000000)"),
+    ("buzzer", dict(freq_hz=50, duration_ms=100), "buzzer.freq_hz: 50 out of range (100..8000)"),
+    ("reboot", dict(mode=9), "reboot.mode: 9 is not one the puck accepts (0, 1)"),
+])
+def test_commands_outside_the_tables_checks_are_refused_before_sending(name, fields, says):
+    with pytest.raises(ProtocolError) as e:
+        protocol.encode(name, 1, **fields)
+    assert says in str(e.value)
 
 
 @pytest.mark.parametrize("name", protocol.NAMES)

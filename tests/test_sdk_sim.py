@@ -71,7 +71,8 @@ def test_info_commands_and_clock_sync():
         assert err <= puck.clock.rtt / 2 + 1e-6 and err < 0.025
         assert puck.get_config("rate_hz") in (25, 50, 100, 200)
         puck.led(0, 255, 0, duration=0.2)
-        with pytest.raises(openpuck.CommandError, match=r"start: refused by the puck: out_of_range"):
+        with pytest.raises(openpuck.OpenPuckError, match=r"start.rate_hz: 123 is not one the puck "
+                                                          r"accepts \(25, 50, 100, 200\)"):
             puck.start(rate_hz=123)
         st = puck.get_status()
         assert st.streaming is False and st.reset_cause == "power_on"

@@ -41,22 +41,16 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "host_sdk"))
+from openpuck import csvio, exercises as catalogue  # noqa: E402
+
 G = 9.80665
-EXERCISES = {
-    # name: signal, catalogue target, lever arm range (m) from the joint axis
-    "grip_squeeze": ("force", 30.0, (0.05, 0.35)),
-    "foot_press": ("force", 150.0, (0.0, 0.0)),
-    "wrist_flexion": ("tilt", 40.0, (0.06, 0.12)),
-    "forearm_rotation": ("tilt", 90.0, (0.02, 0.06)),
-    "arm_raise": ("tilt", 90.0, (0.55, 0.75)),
-    "elbow_flexion": ("tilt", 90.0, (0.25, 0.38)),
-    "ankle_dorsiflexion": ("tilt", 20.0, (0.08, 0.16)),
-    "trunk_rotation": ("heading", 45.0, (0.08, 0.30)),
-    # a row barely tilts the hand: the forearm swings some 20-45 degrees
-    "row": ("tilt", 30.0, (0.25, 0.45)),
-    # about the upper arm, which is not quite vertical: a tilted axis
-    "shoulder_rotation": ("tilted", 60.0, (0.20, 0.35)),
-}
+# name: what moves (force, or the joint axis: tilt = horizontal, heading =
+# vertical, tilted), catalogue target, lever arm range (m) from the joint axis;
+# all from the catalogue (protocol/exercises.toml)
+_MOTION = {"horizontal": "tilt", "vertical": "heading", "tilted": "tilted"}
+EXERCISES = {e.name: ("force" if e.signal == "force" else _MOTION[e.joint_axis], e.target, e.lever_arm_m)
+             for e in catalogue.CATALOGUE}
 # scenarios a set can follow (generate(..., scenario=)); "" is the plain one
 SCENARIOS = {
     "": "rest, reps with rests between them, partial reps, rest",
@@ -67,7 +61,7 @@ SCENARIOS = {
 }
 NAMES = list(EXERCISES)
 _DEBUG: dict = {}
-HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
+HEADER = csvio.HEADER
 
 
 # ---- quaternions (w, x, y, z), vectorised over the first axis ----------------

@@ -8,7 +8,9 @@
 #   Scenario(name)    a built-in movement with known true counts (SCENARIOS)
 import math
 
-HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
+from openpuck_fw import msgtable as mt
+
+HEADER = mt.CSV_HEADER
 
 
 class Recording:

@@ -19,9 +19,8 @@ IDLE_WAIT_MS = const(20)
 CAL_SAMPLES = const(100)
 CAL_STILL_UDPS = const(3000000)    # gyro spread above 3 dps: the puck moved during calibrate
 MAX_BATCH = const(35)
-EV_REP = const(1)
-EV_PARTIAL = const(2)
-EV_GRIP = const(3)
+# device_info.rates_hz: the start command's rates, as bits of enums.rate_hz
+RATES_BITS = mt.RATE_HZ_25 | mt.RATE_HZ_50 | mt.RATE_HZ_100 | mt.RATE_HZ_200
 
 
 def detector_factory():
@@ -135,7 +134,7 @@ class App:
         self.send(mt.T_DEVICE_INFO, VERSION[0], VERSION[1], VERSION[2], mt.PROTOCOL_VERSION,
                   caps, ar, gr, self.board.force_max_n,
                   ACCEL_FS[ar][1] / 1e9, GYRO_FS[gr][1] / 1e6, FORCE_MN_PER_LSB / 1000,
-                  200, 0b01111, self.board.name, self.board.serial)
+                  max(mt.START_RATE_HZ_VALUES), RATES_BITS, self.board.name, self.board.serial)
 
     def status(self):
         mv, pct = self.board.battery() if self.board.battery else (0, 0)
@@ -328,19 +327,19 @@ class App:
             if ev is None:
                 return
             kind, count, t0, tp, t1, amp, hold = ev
-            if kind == EV_REP:
+            if kind == mt.EVENT_KIND_REP:
                 self.reps = count
                 self.send(mt.T_REP, self.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF, tp & 0xFFFFFFFF,
-                          t1 & 0xFFFFFFFF, amp, hold)
+                          t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_REP_AMPLITUDE, hold)
                 target = self._det_target()
                 self.feedback.rep(target > 0 and amp >= target)
-            elif kind == EV_PARTIAL:
+            elif kind == mt.EVENT_KIND_PARTIAL_REP:
                 self.partials = count
                 self.send(mt.T_PARTIAL_REP, self.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF,
-                          tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp)
+                          tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_PARTIAL_REP_AMPLITUDE)
                 self.feedback.partial()
-            elif kind == EV_GRIP:
-                peak = amp // 10  # mN -> 0.01 N
+            elif kind == mt.EVENT_KIND_GRIP:
+                peak = amp // mt.SCALE_MILLI_GRIP_PEAK_FORCE  # the detector's mN -> the wire's unit
                 self.send(mt.T_GRIP, t0 & 0xFFFFFFFF, t1 & 0xFFFFFFFF,
                           0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
                 self.feedback.grip()

@@ -1,16 +1,13 @@
 # Parsing and checking host-to-puck commands. Pure logic (MicroPython and
 # CPython): parse() returns the field values or raises Nack with the error
 # code of enums.nack_error and, in `detail`, the 1-based index of the
-# offending field (0 when no single field is at fault).
+# offending field (0 when no single field is at fault). What each field may
+# hold comes from the message table (msgtable.CHECKS); only the rules that
+# tie fields together, or to the config, are written here.
 import struct
 
 from openpuck_fw import msgtable as mt
-from openpuck_fw.config import DEFAULTS, RATES_HZ, valid
-
-BUZZER_MIN_HZ = 100
-BUZZER_MAX_HZ = 8000
-BUZZER_MAX_MS = 5000
-MAX_TARGET_MILLI = 10000000   # the detector's limit: 10 kN or 10000 degrees
+from openpuck_fw.config import DEFAULTS, valid
 
 
 class Nack(Exception):
@@ -38,29 +35,14 @@ def parse(type_id, payload):
 
 
 def check(type_id, v):
-    if type_id == mt.T_START:
-        if v[0] not in RATES_HZ:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 1)
-        if v[1] == 0 or v[1] & ~0x07:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 2)
-    elif type_id == mt.T_SET_EXERCISE:
-        if v[0] not in mt.EXERCISES:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 1)
-        if v[1] > MAX_TARGET_MILLI:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 2)
-        if v[2] > 100:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 3)
+    for i, allowed, bounds in mt.CHECKS.get(type_id, ()):
+        x = v[i]
+        if (allowed is not None and x not in allowed) or (bounds is not None and not bounds[0] <= x <= bounds[1]):
+            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, i + 1)
+    if type_id == mt.T_SET_EXERCISE:
         on_pct = v[2] or thresholds(v[0])[0]
-        if v[3] > 100 or (v[3] and v[3] >= on_pct):
+        if v[3] and v[3] >= on_pct:    # OFF must lie below ON
             raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 4)
-    elif type_id == mt.T_CALIBRATE:
-        if v[0] > mt.CALIBRATE_WHAT_TARGET_REP:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 1)
-    elif type_id == mt.T_BUZZER:
-        if not BUZZER_MIN_HZ <= v[0] <= BUZZER_MAX_HZ:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 1)
-        if not 1 <= v[1] <= BUZZER_MAX_MS:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 2)
     elif type_id == mt.T_GET_CONFIG:
         if v[0] == mt.CONFIG_KEY_DEVICE_NAME:
             raise Nack(mt.NACK_ERROR_UNSUPPORTED, 1)
@@ -73,9 +55,6 @@ def check(type_id, v):
             raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 1)
         if not valid(v[0], v[1]):
             raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 2)
-    elif type_id == mt.T_REBOOT:
-        if v[0] > mt.REBOOT_MODE_BOOTLOADER:
-            raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, 1)
 
 
 def thresholds(exercise_id):

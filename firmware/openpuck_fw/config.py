@@ -15,10 +15,8 @@ from openpuck_fw.protocol import crc32
 _MAGIC = b"OPC1"
 _ENTRY_SIZE = const(5)
 
-RATES_HZ = (25, 50, 100, 200)
 ACCEL_RANGES_G = (2, 4, 8, 16)
 GYRO_RANGES_DPS = (125, 250, 500, 1000, 2000)
-MAX_TARGET_MILLI = const(10000000)  # the detector's limit: 10 kN or 10000 degrees
 
 DEFAULTS = {
     mt.CONFIG_KEY_RATE_HZ: 200,
@@ -34,7 +32,7 @@ DEFAULTS = {
 def valid(key, value):
     """True if value is allowed for key (an integer key of enums.config_key)."""
     if key == mt.CONFIG_KEY_RATE_HZ:
-        return value in RATES_HZ
+        return value in mt.START_RATE_HZ_VALUES
     if key == mt.CONFIG_KEY_ACCEL_RANGE_G:
         return value in ACCEL_RANGES_G
     if key == mt.CONFIG_KEY_GYRO_RANGE_DPS:
@@ -42,7 +40,7 @@ def valid(key, value):
     if key == mt.CONFIG_KEY_EXERCISE:
         return value in mt.EXERCISES
     if key == mt.CONFIG_KEY_TARGET:
-        return 0 <= value <= MAX_TARGET_MILLI
+        return mt.SET_EXERCISE_TARGET_MIN <= value <= mt.SET_EXERCISE_TARGET_MAX
     if key == mt.CONFIG_KEY_FEEDBACK:
         return 0 <= value <= 3
     if key == mt.CONFIG_KEY_BLE_ENABLED:

@@ -22,9 +22,11 @@ except ImportError:  # CPython (tests, tools)
     def const(x):
         return x
 
-KIND_REP = const(1)
-KIND_PARTIAL = const(2)
-KIND_GRIP = const(3)
+from openpuck_fw import msgtable as mt
+
+KIND_REP = mt.EVENT_KIND_REP
+KIND_PARTIAL = mt.EVENT_KIND_PARTIAL_REP
+KIND_GRIP = mt.EVENT_KIND_GRIP
 QUEUE = const(3)
 HIST = const(3)
 AUTO_REPS = const(3)
@@ -76,10 +78,7 @@ _C27 = const(0x7FFFFFF)
 
 _ATAN = (45000, 26565, 14036, 7125, 3576, 1790)
 
-CONFIG_FIELDS = ("signal", "on_pct", "off_pct", "hyst_pct", "target_milli", "auto_floor_milli",
-                 "min_rep_ms", "max_rep_ms", "accel_lsb_per_g", "force_mn_per_lsb",
-                 "gyro_lsb_per_dps_x1000", "fuse_tau_ms", "track_tau_ms", "bias_tau_ms",
-                 "still_mdps", "grip_on_mn", "grip_off_mn")
+CONFIG_FIELDS = mt.DETECT_CONFIG_FIELDS   # op_detect_config_t's, in order
 
 
 def isqrt32(x):

@@ -69,6 +69,14 @@ CONFIG_KEY_FEEDBACK = const(0x7)
 CONFIG_KEY_BLE_ENABLED = const(0x8)
 REBOOT_MODE_NORMAL = const(0x0)
 REBOOT_MODE_BOOTLOADER = const(0x1)
+EVENT_KIND_REP = const(0x1)
+EVENT_KIND_PARTIAL_REP = const(0x2)
+EVENT_KIND_GRIP = const(0x3)
+RATE_HZ_25 = const(0x1)
+RATE_HZ_50 = const(0x2)
+RATE_HZ_100 = const(0x4)
+RATE_HZ_200 = const(0x8)
+RATE_HZ_400 = const(0x10)
 RESET_CAUSE_POWER_ON = const(0x0)
 RESET_CAUSE_SOFT = const(0x1)
 RESET_CAUSE_WATCHDOG = const(0x2)
@@ -102,9 +110,43 @@ LAYOUT = {
     0x4b: ('get_status', 'down', '<', (), ()),
 }
 
+# type id -> ((field index, values tuple or None, (min, max) or None), ...)
+CHECKS = {
+    T_START: ((0, (25, 50, 100, 200), None), (1, None, (1, 7)),),
+    T_SET_EXERCISE: ((0, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10), None), (1, None, (0, 10000000)), (2, None, (0, 100)), (3, None, (0, 100)),),
+    T_CALIBRATE: ((0, (0, 1, 2), None),),
+    T_BUZZER: ((0, None, (100, 8000)), (1, None, (1, 5000)),),
+    T_REBOOT: ((0, (0, 1), None),),
+}
+START_RATE_HZ_VALUES = (25, 50, 100, 200)
+START_CHANNELS_MIN = const(1)
+START_CHANNELS_MAX = const(7)
+SET_EXERCISE_EXERCISE_VALUES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+SET_EXERCISE_TARGET_MIN = const(0)
+SET_EXERCISE_TARGET_MAX = const(10000000)
+SET_EXERCISE_ON_PCT_MIN = const(0)
+SET_EXERCISE_ON_PCT_MAX = const(100)
+SET_EXERCISE_OFF_PCT_MIN = const(0)
+SET_EXERCISE_OFF_PCT_MAX = const(100)
+CALIBRATE_WHAT_VALUES = (0, 1, 2)
+BUZZER_FREQ_HZ_MIN = const(100)
+BUZZER_FREQ_HZ_MAX = const(8000)
+BUZZER_DURATION_MS_MIN = const(1)
+BUZZER_DURATION_MS_MAX = const(5000)
+REBOOT_MODE_VALUES = (0, 1)
+
+# scales of event fields in thousandths (wire = milli-units // scale)
+SCALE_MILLI_REP_AMPLITUDE = const(1)
+SCALE_MILLI_PARTIAL_REP_AMPLITUDE = const(1)
+SCALE_MILLI_GRIP_PEAK_FORCE = const(10)
+SCALE_MILLI_SET_EXERCISE_TARGET = const(1)
+
 SAMPLES_HEAD = '<IHB'
 SAMPLE_FMT = '<hhhhhhH'
 SAMPLE_SIZE = const(14)
+
+CSV_HEADER = 't_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n'
+DETECT_CONFIG_FIELDS = ('signal', 'on_pct', 'off_pct', 'hyst_pct', 'target_milli', 'auto_floor_milli', 'min_rep_ms', 'max_rep_ms', 'accel_lsb_per_g', 'force_mn_per_lsb', 'gyro_lsb_per_dps_x1000', 'fuse_tau_ms', 'track_tau_ms', 'bias_tau_ms', 'still_mdps', 'grip_on_mn', 'grip_off_mn')
 
 SIGNALS = ('force', 'tilt', 'heading', 'rotation')
 # id -> (name, signal index, target, on, off, min_rep_s, max_rep_s)

@@ -13,3 +13,8 @@ from .scan import scan  # noqa: E402
 from .transports import ConnectionLost, TransportError, open_transport  # noqa: E402
 from .detect import Detection, detect  # noqa: E402,F401
 from .errors import OpenPuckError  # noqa: E402,F401
+
+__all__ = ["__version__", "protocol", "SampleBlock", "StreamDecoder", "DeviceInfo", "Event", "Gap", "Grip",
+           "Log", "PartialRep", "Rep", "Status", "AsyncPuck", "CommandError", "CommandTimeout", "Puck",
+           "connect", "connect_async", "scan", "ConnectionLost", "TransportError", "open_transport",
+           "Detection", "detect", "OpenPuckError"]

@@ -7,17 +7,19 @@ one call into C.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ._openpuck_core import ffi, lib  # noqa: F401  (the one import of lib)
 from .errors import check  # noqa: F401
+from .protocol._table import DETECT_CONFIG_FIELDS
 
 # ---------------------------------------------------------------- framing
 
 MAX_BODY = lib.OP_MAX_BODY
-WIRE_MAX = lib.OP_WIRE_MAX
 SAMPLE_SIZE = lib.OP_SAMPLE_SIZE
 SAMPLES_MAX_N = lib.OP_SAMPLES_MAX_N
 SIDE_HEAD = lib.OP_SIDE_HEAD
-STOP_DONE, STOP_DEVICE_INFO, STOP_SPACE = lib.OP_STOP_DONE, lib.OP_STOP_DEVICE_INFO, lib.OP_STOP_SPACE
+STOP_DONE, STOP_DEVICE_INFO = lib.OP_STOP_DONE, lib.OP_STOP_DEVICE_INFO
 COUNTER_NAMES = ("frames", "samples", "crc_errors", "cobs_errors", "oversize", "truncated",
                  "version_errors", "malformed", "lost_frames", "seq_resets",
                  "duplicates")
@@ -121,11 +123,7 @@ class Stream:
 
 # ---------------------------------------------------------------- detection
 
-EVENT_FIELDS = ("kind", "count", "t_start_us", "t_peak_us", "t_end_us", "amplitude_milli", "hold_ms")
-CONFIG_FIELDS = ("signal", "on_pct", "off_pct", "hyst_pct", "target_milli", "auto_floor_milli",
-                 "min_rep_ms", "max_rep_ms", "accel_lsb_per_g", "force_mn_per_lsb",
-                 "gyro_lsb_per_dps_x1000", "fuse_tau_ms", "track_tau_ms", "bias_tau_ms",
-                 "still_mdps", "grip_on_mn", "grip_off_mn")
+CONFIG_FIELDS = DETECT_CONFIG_FIELDS   # op_detect_config_t's, in order
 DETECT_QUEUE = lib.OP_DETECT_QUEUE
 
 
@@ -185,7 +183,7 @@ class Detector:
             i += done
         return events
 
-    def trace(self, t_us, imu, force) -> tuple[list[tuple], "np.ndarray"]:
+    def trace(self, t_us, imu, force) -> tuple[list[tuple], Any]:
         """run(), sample by sample, with what the counting rule saw after each
         sample: (n, 8) int64 rows of signal, rest, on, off, end, target (milli
         units), phase and side (op_detect_probe). For --explain; slower than run()."""

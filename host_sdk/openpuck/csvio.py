@@ -1,21 +1,24 @@
-"""Recordings as CSV (docs/csv-format.md): one sample per line, header
+"""Samples as CSV (docs/csv-format.md), the SDK's one CSV reader and writer:
+one sample per line, under the header
 
     t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n
 
-t_s device time in seconds; accelerometer in g, gyroscope in deg/s, force in N.
+t_s device time in seconds; accelerometer in g, gyroscope in deg/s, force in
+N. The header comes from the message table (protocol/messages.toml [csv]).
 """
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
+from .decoder import SampleBlock
 from .errors import OpenPuckError
+from .protocol._table import CSV_HEADER
 
-HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
+HEADER = CSV_HEADER
 COLUMNS = tuple(HEADER.split(","))
 #: decimals written per column: enough for the device's quantisation
 #: (1/8192 g, 1/65.536 dps, 0.05 N), the precision of the recordings
@@ -26,22 +29,10 @@ class CsvError(OpenPuckError):
     """A CSV file that is not a recording in the OpenPuck format."""
 
 
-@dataclass
-class Recording:
-    """Samples of one recording: ``t`` (n,) s, ``accel`` (n, 3) g,
-    ``gyro`` (n, 3) dps, ``force`` (n,) N."""
-
-    t: np.ndarray
-    accel: np.ndarray
-    gyro: np.ndarray
-    force: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.t)
-
-
-def read_csv(path: str | Path) -> Recording:
-    """Read a recording; :class:`CsvError` names the file and line of a problem."""
+def read_csv(path: str | Path) -> SampleBlock:
+    """The samples of a CSV file (float64: ``t`` (n,) s, ``accel`` (n, 3) g,
+    ``gyro`` (n, 3) dps, ``force`` (n,) N); :class:`CsvError` names the file
+    and line of a problem."""
     path = Path(path)
     with open(path, "r", encoding="utf-8", newline="") as f:
         try:
@@ -71,8 +62,8 @@ def read_csv(path: str | Path) -> Recording:
     if len(t) > 1 and not (np.diff(t) > 0).all():
         row = int(np.argmax(~(np.diff(t) > 0))) + 1
         raise CsvError(f"{path}: line {row + 2}: t_s must increase ({t[row - 1]} then {t[row]})")
-    return Recording(t, data[:, 1:4].astype(np.float64), data[:, 4:7].astype(np.float64),
-                     data[:, 7].copy())
+    return SampleBlock(t, data[:, 1:4].astype(np.float64), data[:, 4:7].astype(np.float64),
+                       data[:, 7].copy())
 
 
 def _find_bad_line(path: Path, text: str) -> None:
@@ -107,6 +98,13 @@ def write_csv(dest: str | Path | IO[str], t: np.ndarray, accel: np.ndarray, gyro
             _write(f, cols, fmt)
     else:
         _write(dest, cols, fmt)
+
+
+def write_samples(samples: Any, dest: str | Path | IO[str]) -> int:
+    """Write anything with ``t``, ``accel``, ``gyro``, ``force`` (a SampleBlock,
+    a decoded session's samples); returns the number of rows."""
+    write_csv(dest, samples.t, samples.accel, samples.gyro, samples.force)
+    return len(samples.t)
 
 
 def _write(f: IO[str], cols: np.ndarray, fmt: str) -> None:

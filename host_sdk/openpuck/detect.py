@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, csvio
 from .errors import OpenPuckError
+from .events import Event, Grip, PartialRep, Rep
 from .exercises import Exercise, get as get_exercise
+from .protocol import ENUMS, SPECS
+from .summary import summarise
 
-CSV_HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
-KINDS = {1: "rep", 2: "partial", 3: "grip"}
+KINDS = {v: k for k, v in ENUMS["event_kind"].items()}   # 1: "rep", 2: "partial_rep", 3: "grip"
+_TARGET_MAX = next(f["max"] for f in SPECS["set_exercise"].fields if f["name"] == "target") / 1000
 
 
 class DetectError(OpenPuckError, ValueError):
@@ -31,63 +34,39 @@ class DetectError(OpenPuckError, ValueError):
 
 
 @dataclass
-class DetectEvent:
-    kind: str          # rep, partial or grip
-    count: int         # reps (partials, grips) so far, this one included
-    t_start: float     # s, on the samples' time base
-    t_peak: float
-    t_end: float
-    amplitude: float   # peak excursion: N (force, grip) or degrees
-    hold: float        # s at or above ON (force and grip), else 0
-
-    @property
-    def duration(self) -> float:
-        return self.t_end - self.t_start
-
-
-@dataclass
 class Detection:
+    """What :func:`detect` found: the events (the SDK's one event model:
+    :class:`~openpuck.events.Rep`, :class:`~openpuck.events.PartialRep`,
+    :class:`~openpuck.events.Grip`, times on the samples' time base), and the
+    target used (learned, for auto; None if it never settled)."""
+
     exercise: str
     signal: str
     unit: str
-    target: float | None      # the target used (learned, for auto), None if never settled
+    target: float | None
     auto: bool
-    events: list[DetectEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     scales: dict = field(default_factory=dict)
 
     @property
-    def reps(self) -> list[DetectEvent]:
-        return [e for e in self.events if e.kind == "rep"]
+    def reps(self) -> list[Rep]:
+        return [e for e in self.events if isinstance(e, Rep)]
 
     @property
-    def partials(self) -> list[DetectEvent]:
-        return [e for e in self.events if e.kind == "partial"]
+    def partials(self) -> list[PartialRep]:
+        return [e for e in self.events if isinstance(e, PartialRep)]
 
     @property
-    def grips(self) -> list[DetectEvent]:
-        return [e for e in self.events if e.kind == "grip"]
+    def grips(self) -> list[Grip]:
+        return [e for e in self.events if isinstance(e, Grip)]
 
     @property
     def count(self) -> int:
         return len(self.reps)
 
     def summary(self) -> dict[str, Any]:
-        """Session figures: reps, partial reps, mean and best amplitude, mean rep
-        duration (s), time under tension (s, summed rep durations) and reps per
-        minute (over the span from the first rep's start to the last rep's end)."""
-        reps = self.reps
-        amps = [r.amplitude for r in reps]
-        durs = [r.duration for r in reps]
-        span = (reps[-1].t_end - reps[0].t_start) if reps else 0.0
-        return {
-            "exercise": self.exercise, "unit": self.unit, "target": self.target,
-            "reps": len(reps), "partial_reps": len(self.partials), "grips": len(self.grips),
-            "mean_amplitude": float(np.mean(amps)) if amps else 0.0,
-            "best_amplitude": float(max(amps)) if amps else 0.0,
-            "mean_rep_duration_s": float(np.mean(durs)) if durs else 0.0,
-            "time_under_tension_s": float(sum(durs)),
-            "reps_per_minute": (60.0 * len(reps) / span) if span > 0 else 0.0,
-        }
+        """The set's figures (:func:`openpuck.summary.summarise`)."""
+        return summarise(self.events, exercise=self.exercise, unit=self.unit, target=self.target)
 
     def as_json(self) -> dict[str, Any]:
         """The CLI's --json object."""
@@ -103,29 +82,14 @@ class Detection:
 
     def as_dict(self) -> dict[str, Any]:
         d = self.summary()
-        d["events"] = [asdict(e) for e in self.events]
+        d["events"] = [e.as_dict() for e in self.events]
         return d
 
 
 def read_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """A samples CSV (../shared/formats/samples-csv.md) as t, accel, gyro, force arrays."""
-    try:
-        from .csvio import read_csv as _read  # the SDK's CSV reader (errors name file and line)
-    except ImportError:
-        _read = None
-    if _read is not None:
-        return _as_arrays(_read(path))
-    with open(path, encoding="utf-8", errors="replace") as f:
-        header = f.readline().strip().replace(" ", "")
-        if header != CSV_HEADER:
-            raise DetectError(f"{path}: not a samples CSV (header must be {CSV_HEADER})")
-        try:
-            data = np.loadtxt(f, delimiter=",", ndmin=2, dtype=np.float64)
-        except ValueError as e:
-            raise DetectError(f"{path}: bad CSV row: {str(e).splitlines()[0]}") from None
-    if data.size and data.shape[1] != 8:
-        raise DetectError(f"{path}: expected 8 columns, found {data.shape[1]}")
-    return _as_arrays(data.reshape(-1, 8))
+    """A samples CSV (../shared/formats/samples-csv.md) as t, accel, gyro, force
+    arrays, read by :func:`openpuck.csvio.read_csv` (errors name file and line)."""
+    return _as_arrays(csvio.read_csv(path))
 
 
 def _as_arrays(samples: Any) -> dict[str, np.ndarray]:
@@ -138,7 +102,7 @@ def _as_arrays(samples: Any) -> dict[str, np.ndarray]:
         arr = np.asarray(samples)
         if arr.dtype.names:
             names = arr.dtype.names
-            cols = CSV_HEADER.split(",")
+            cols = csvio.COLUMNS
             if all(c in names for c in cols):
                 arr = np.column_stack([arr[c].astype(np.float64) for c in cols])
             else:
@@ -197,8 +161,9 @@ def make_config(ex: Exercise, target: Any = None, *, on: float | None = None, of
             value = float(target)
         except (TypeError, ValueError):
             raise DetectError(f"target must be a number ({ex.unit}) or 'auto', not {target!r}") from None
-        if not math.isfinite(value) or value <= 0 or value * 1000 > 10_000_000:
-            raise DetectError(f"target must be a positive number of {ex.unit} (or 'auto'), not {target!r}")
+        if not math.isfinite(value) or value <= 0 or value > _TARGET_MAX:
+            raise DetectError(f"target must be a positive number of {ex.unit} up to {_TARGET_MAX:g} "
+                              f"(or 'auto'), not {target!r}")
         cfg["target_milli"] = max(1, int(round(value * 1000)))
     if on is not None:
         cfg["on_pct"] = int(round(on * 100))
@@ -229,8 +194,8 @@ def detect(samples: Any, exercise: str | int | Exercise = "grip_squeeze", target
     det = _core.Detector(cfg)
     raw = det.run(t_us, imu, force) + det.finish()
     t0 = float(arrays["t"][0]) if len(arrays["t"]) else 0.0
-    scale = 1e-3
-    events, wraps, last = [], 0, 0
+    events: list[Event] = []
+    wraps, last = 0, 0
     for kind, count, ts, tp, te, amp, hold in raw:
         if te + (1 << 31) < last:  # device time wrapped (recordings longer than 71 min)
             wraps += 1
@@ -241,12 +206,26 @@ def detect(samples: Any, exercise: str | int | Exercise = "grip_squeeze", target
 
         def sec(x: int) -> float:
             return base + x * 1e-6 - (4294.967296 if x > te else 0.0)
-        events.append(DetectEvent(KINDS.get(kind, str(kind)), count, sec(ts), sec(tp), base + te * 1e-6,
-                                  amp * scale, hold * 1e-3))
-    events.sort(key=lambda e: (e.t_end, e.kind != "rep"))  # candidates settle late
+        events.append(_event(KINDS.get(kind, ""), ex, count, sec(ts), sec(tp), base + te * 1e-6,
+                             amp * 1e-3, hold * 1e-3))
+    events.sort(key=lambda e: (e.t, e.kind != "rep"))  # candidates settle late
     settled = det.target_milli
     return Detection(ex.name, ex.signal, ex.unit, settled / 1000.0 if settled else None,
                      cfg["target_milli"] == 0, events, scales)
+
+
+def _event(kind: str, ex: Exercise, count: int, t_start: float, t_peak: float, t_end: float,
+           amplitude: float, hold_s: float) -> Event:
+    """An op_detect event (milli-units and ms already scaled) as the SDK's event."""
+    if kind == "rep":
+        return Rep(t=t_end, exercise=ex.name, count=count, t_start=t_start, t_peak=t_peak, t_end=t_end,
+                   amplitude=amplitude, unit=ex.unit, hold_s=hold_s)
+    if kind == "partial_rep":
+        return PartialRep(t=t_end, exercise=ex.name, count=count, t_start=t_start, t_peak=t_peak,
+                          t_end=t_end, amplitude=amplitude, unit=ex.unit)
+    if kind == "grip":
+        return Grip(t=t_end, t_start=t_start, t_end=t_end, peak_force=amplitude, hold_s=hold_s)
+    raise DetectError(f"the detector reported an unknown event kind {kind!r}")
 
 
 @dataclass

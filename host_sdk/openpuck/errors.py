@@ -1,27 +1,18 @@
 """The one exception type of the C core, and its status codes as an IntEnum.
 
-``Status`` mirrors ``op_status_t`` in c_core/op_status.h value for value
-(tests/test_status_mirror.py checks it).
+``Status`` is ``op_status_t`` of c_core/op_status.h, name for name (OK,
+ERR_ARG, ERR_SPACE, ERR_COBS, ERR_CRC, ERR_TRUNCATED, ERR_OVERSIZE,
+ERR_VERSION, ERR_LENGTH, ERR_CONFIG, ERR_RANGE), through the table that
+tools/gen_tables.py reads from the header.
 """
 from __future__ import annotations
 
 import enum
 
+from .protocol._table import STATUS
 
-class Status(enum.IntEnum):
-    """Status codes returned by every c_core function."""
-
-    OK = 0
-    ERR_ARG = -1
-    ERR_SPACE = -2
-    ERR_COBS = -3
-    ERR_CRC = -4
-    ERR_TRUNCATED = -5
-    ERR_OVERSIZE = -6
-    ERR_VERSION = -7
-    ERR_LENGTH = -8
-    ERR_CONFIG = -9
-    ERR_RANGE = -10
+#: Status codes returned by every c_core function.
+Status = enum.IntEnum("Status", STATUS)  # type: ignore[misc]
 
 
 class OpenPuckError(Exception):

@@ -25,8 +25,8 @@ from . import protocol
 _EXERCISES = {e["id"]: e for e in protocol.EXERCISES}
 _UNITS = {"force": "N", "tilt": "deg", "heading": "deg", "rotation": "deg"}
 _LEVELS = {v: k for k, v in protocol.ENUMS["log_level"].items()}
-_RESET = {0: "power_on", 1: "soft", 2: "watchdog", 3: "brown_out"}
-_RATES = (25, 50, 100, 200, 400)
+_RESET = {v: k for k, v in protocol.ENUMS["reset_cause"].items()}
+_RATE_BITS = {int(k): bit for k, bit in protocol.ENUMS["rate_hz"].items()}
 
 
 def exercise_name(ex_id: int) -> str:
@@ -192,7 +192,7 @@ class DeviceInfo:
                    force_max_n=f["force_max_n"], accel_g_per_lsb=f["accel_g_per_lsb"],
                    gyro_dps_per_lsb=f["gyro_dps_per_lsb"], force_n_per_lsb=f["force_n_per_lsb"],
                    max_rate_hz=f["max_rate_hz"],
-                   rates_hz=tuple(r for i, r in enumerate(_RATES) if f["rates_hz"] >> i & 1),
+                   rates_hz=tuple(r for r, bit in _RATE_BITS.items() if f["rates_hz"] & bit),
                    board=f["board"], serial=f["serial"])
 
     def as_dict(self) -> dict[str, Any]:
@@ -200,10 +200,6 @@ class DeviceInfo:
         d["capabilities"] = sorted(self.capabilities)
         d["rates_hz"] = list(self.rates_hz)
         return d
-
-
-EVENT_TYPES: dict[str, type[Event]] = {c.kind: c for c in
-                                       (Rep, PartialRep, Grip, Status, Log, Gap, Config)}
 
 
 def format_event(ev: Event) -> str:

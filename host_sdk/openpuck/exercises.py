@@ -34,6 +34,8 @@ class Exercise:
     max_rep_s: float
     placement: str
     motion: str
+    joint_axis: str | None = None   #: angle exercises: horizontal, vertical or tilted
+    lever_arm_m: tuple[float, float] = (0.0, 0.0)   #: the puck's distance from the joint axis
 
     @property
     def unit(self) -> str:
@@ -47,7 +49,8 @@ class Exercise:
 
 CATALOGUE: tuple[Exercise, ...] = tuple(
     Exercise(e["id"], e["name"], e["signal"], float(e["target"]), float(e["on"]), float(e["off"]),
-             float(e["min_rep_s"]), float(e["max_rep_s"]), e.get("placement", ""), e.get("motion", ""))
+             float(e["min_rep_s"]), float(e["max_rep_s"]), e.get("placement", ""), e.get("motion", ""),
+             e.get("joint_axis"), tuple(float(v) for v in e.get("lever_arm_m", (0.0, 0.0))))
     for e in _TABLE)
 _BY_NAME = {e.name: e for e in CATALOGUE}
 _BY_ID = {e.id: e for e in CATALOGUE}

@@ -250,24 +250,13 @@ class Session:
         return float(t[-1] - t[0]) if len(t) > 1 else 0.0
 
     def summary(self) -> dict:
-        """Session figures of ../shared/exercises.md from the rep events."""
-        import numpy as np
-        reps = self.of("rep")
-        amps = [r.amplitude for r in reps]
-        durs = [r.t_end - r.t_start for r in reps]
-        span = (reps[-1].t_end - reps[0].t_start) if reps else 0.0
-        return {"exercise": reps[0].exercise if reps else None,
-                "unit": reps[0].unit if reps else None,
-                "reps": len(reps), "partial_reps": len(self.of("partial_rep")),
-                "grips": len(self.of("grip")),
-                "uncertain": sum(1 for e in self.events if e.uncertain and e.kind != "gap"),
-                "gaps": len(self.of("gap")),
-                "mean_amplitude": float(np.mean(amps)) if amps else 0.0,
-                "best_amplitude": float(max(amps)) if amps else 0.0,
-                "mean_rep_duration_s": float(np.mean(durs)) if durs else 0.0,
-                "time_under_tension_s": float(sum(durs)),
-                "reps_per_minute": 60.0 * len(reps) / span if span > 0 else 0.0,
-                "duration_s": self.duration, "samples": len(self.samples)}
+        """The set's figures (:func:`openpuck.summary.summarise`), with the
+        recording's: uncertain events, gaps, duration and samples."""
+        from .summary import summarise
+        d = summarise(self.events)
+        d.update(uncertain=sum(1 for e in self.events if e.uncertain and e.kind != "gap"),
+                 gaps=len(self.of("gap")), duration_s=self.duration, samples=len(self.samples))
+        return d
 
 
 def load_session(path: str | os.PathLike, *, exercise: str | None = None, target: Any = None,
@@ -330,43 +319,8 @@ def _load_csv(p: Path, exercise: str, target: Any) -> Session:
     import numpy as np
     from .decoder import SampleBlock
     from .detect import detect, read_csv
-    from .events import Grip, PartialRep, Rep
     a = read_csv(p)
     s = SampleBlock(a["t"], a["accel"].astype(np.float32), a["gyro"].astype(np.float32),
                     a["force"].astype(np.float32))
     det = detect(a, exercise=exercise, target=target)
-    events: list = []
-    for e in det.events:
-        if e.kind == "rep":
-            events.append(Rep(t=e.t_end, exercise=det.exercise, count=e.count, t_start=e.t_start,
-                              t_peak=e.t_peak, t_end=e.t_end, amplitude=e.amplitude,
-                              unit=det.unit, hold_s=e.hold))
-        elif e.kind == "partial":
-            events.append(PartialRep(t=e.t_end, exercise=det.exercise, count=e.count,
-                                     t_start=e.t_start, t_peak=e.t_peak, t_end=e.t_end,
-                                     amplitude=e.amplitude, unit=det.unit))
-        elif e.kind == "grip":
-            events.append(Grip(t=e.t_end, t_start=e.t_start, t_end=e.t_end,
-                               peak_force=e.amplitude, hold_s=e.hold))
-    return Session(str(p), s, events, None, {"samples": len(s)}, None, False, "csv")
-
-
-CSV_HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
-
-
-def write_csv(samples: Any, path: str | os.PathLike) -> int:
-    """Samples to a CSV in the samples-csv format (../shared/formats/samples-csv.md).
-
-    Values are written with 6 significant digits, enough to keep the device's
-    quantisation (1/8192 g, 1/65.536 dps, 0.05 N). Returns the number of rows."""
-    import numpy as np
-    n = len(samples.t)
-    cols = np.column_stack([samples.t, samples.accel.astype(np.float64),
-                            samples.gyro.astype(np.float64), samples.force.astype(np.float64)]) \
-        if n else np.empty((0, 8))
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(CSV_HEADER + "\n")
-        # 6 significant digits: finer than one LSB at full scale (1 in 32768), so
-        # every value maps back to its raw count, without float32 noise (9.900001)
-        np.savetxt(f, cols, fmt=["%.6f"] + ["%.6g"] * 7, delimiter=",")
-    return n
+    return Session(str(p), s, list(det.events), None, {"samples": len(s)}, None, False, "csv")

@@ -24,11 +24,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import tty
 from pathlib import Path
 from typing import Any
 
+from . import protocol
 from .errors import OpenPuckError
 
 __all__ = ["VirtualPuck", "SimError", "SimUnavailable", "start", "scenarios",
@@ -40,8 +40,8 @@ UNAVAILABLE = ("the virtual puck needs the MicroPython unix port (PyPI jonnor-mi
 DETECTORS = ("auto", "c", "twin")   # auto: the C detector (opdetect.mpy) when built, else the twin
 EXIT_SOFT_RESET = 75     # firmware/boards/sim_hw.py: machine.reset()
 EXIT_WATCHDOG = 76       # the watchdog model expired
-RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = 0, 1, 2
-CSV_HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
+_RESET = protocol.ENUMS["reset_cause"]
+RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = _RESET["power_on"], _RESET["soft"], _RESET["watchdog"]
 READY_MARK = "sim: ready"
 HEAP = "1M"
 
@@ -139,13 +139,16 @@ def scenarios() -> dict[str, dict[str, Any]]:
 
 
 def check_recording(path: str | os.PathLike[str]) -> Path:
+    """The recording's path, once the SDK's CSV reader accepts it (the same rules as
+    encode and detect); SimError with the reader's message otherwise."""
+    from .csvio import read_csv
     p = Path(path).expanduser().resolve()
     if not p.is_file():
         raise SimError(f"{path}: no such recording")
-    with open(p, encoding="utf-8", errors="replace") as f:
-        head = f.readline().strip()
-    if head != CSV_HEADER:
-        raise SimError(f"{path}: not a puck samples CSV (the header must be {CSV_HEADER})")
+    try:
+        read_csv(p)
+    except OpenPuckError as e:
+        raise SimError(str(e)) from None
     return p
 
 

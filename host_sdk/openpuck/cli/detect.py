@@ -5,6 +5,7 @@ import argparse
 import json
 
 from ..detect import detect, explain
+from ..events import Grip, Rep
 from ..exercises import CATALOGUE, get as get_exercise
 from . import CliError
 
@@ -78,10 +79,17 @@ def run(args: argparse.Namespace) -> int:
     tgt = f"{det.target:g} {unit}" if det.target else "not learned (too few clear reps)"
     print(f"{ex.name}: {s['reps']} reps, {s['partial_reps']} partial, {s['grips']} grips"
           f" (target {tgt}{', auto' if det.auto else ''})")
+    grips = 0
     for e in det.events:
-        hold = f"  hold {e.hold:.2f} s" if e.hold else ""
-        print(f"  {e.kind:<7} {e.count:>3}  {e.t_start:8.2f} .. {e.t_end:8.2f} s"
-              f"  peak {e.t_peak:8.2f} s  {e.amplitude:7.1f} {unit if e.kind != 'grip' else 'N'}{hold}")
+        hold = f"  hold {e.hold_s:.2f} s" if getattr(e, "hold_s", 0.0) else ""
+        if isinstance(e, Grip):
+            grips += 1
+            print(f"  grip    {grips:>3}  {e.t_start:8.2f} .. {e.t_end:8.2f} s"
+                  f"  {'':>15}  {e.peak_force:7.1f} N{hold}")
+        else:
+            kind = "rep" if isinstance(e, Rep) else "partial"
+            print(f"  {kind:<7} {e.count:>3}  {e.t_start:8.2f} .. {e.t_end:8.2f} s"
+                  f"  peak {e.t_peak:8.2f} s  {e.amplitude:7.1f} {unit}{hold}")
     if s["reps"]:
         print(f"mean amplitude {s['mean_amplitude']:.1f} {unit}, best {s['best_amplitude']:.1f} {unit},"
               f" mean rep {s['mean_rep_duration_s']:.2f} s, time under tension"

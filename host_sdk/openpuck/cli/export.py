@@ -41,7 +41,8 @@ def progress_bar(what: str):
 
 
 def run(args) -> int:
-    from ..recording import RecordingError, load_session, write_csv
+    from ..csvio import write_samples
+    from ..recording import RecordingError, load_session
     if not args.csv and not args.events:
         raise CliError("nothing to do: give --csv OUT.csv and/or --events OUT.json")
     prog, cb = progress_bar(f"decoding {args.file}")
@@ -56,7 +57,7 @@ def run(args) -> int:
         if prog:
             prog.stop()
     if args.csv:
-        n = write_csv(s.samples, args.csv)
+        n = write_samples(s.samples, args.csv)
         print(f"{args.csv}: {n} samples", file=sys.stderr)
     summary = s.summary()
     if args.events:

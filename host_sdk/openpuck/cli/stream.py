@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 from . import CliError
 from .record import add_session_arguments, start_session

@@ -9,7 +9,7 @@ from __future__ import annotations
 import binascii
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import OpenPuckError
 from . import _table
@@ -79,7 +79,7 @@ BY_ID: dict[int, _Spec] = {s.id: s for s in SPECS.values()}
 NAMES: tuple[str, ...] = tuple(SPECS)
 
 
-def _check_value(msg: str, f: dict, value: Any) -> Any:
+def _check_value(msg: str, f: dict, value: Any, checked: bool = True) -> Any:
     t = f["type"]
     where = f"{msg}.{f['name']}"
     if t == "f32":
@@ -107,11 +107,32 @@ def _check_value(msg: str, f: dict, value: Any) -> Any:
     lo, hi = _RANGE[t]
     if not lo <= iv <= hi:
         raise ProtocolError(f"{where}: {iv} out of range for {t} ({lo}..{hi})")
+    if not checked:
+        return iv
+    allowed = allowed_values(f)
+    if allowed is not None and iv not in allowed:
+        raise ProtocolError(f"{where}: {iv} is not one the puck accepts ({', '.join(map(str, allowed))})")
+    if ("min" in f or "max" in f) and not f.get("min", lo) <= iv <= f.get("max", hi):
+        raise ProtocolError(f"{where}: {iv} out of range ({f.get('min', lo)}..{f.get('max', hi)})")
     return iv
 
 
-def encode_payload(name: str, **fields: Any) -> bytes:
-    """The payload of message ``name`` (no header, no CRC)."""
+def allowed_values(f: dict) -> tuple[int, ...] | None:
+    """The values a command field may hold (its `values` or `enum` in the table), or None."""
+    if "values" in f:
+        return tuple(f["values"])
+    if "enum" in f:
+        if f["enum"] == "exercise":
+            return tuple(e["id"] for e in _table.EXERCISES)
+        return tuple(_table.ENUMS[f["enum"]].values())
+    return None
+
+
+def encode_payload(name: str, *, checked: bool = True, **fields: Any) -> bytes:
+    """The payload of message ``name`` (no header, no CRC).
+
+    checked=False skips the table's checks of what a puck accepts (values,
+    enum, min/max), not the wire types: for testing that a puck refuses."""
     spec = SPECS.get(name)
     if spec is None:
         raise ProtocolError(f"unknown message {name!r}")
@@ -141,13 +162,13 @@ def encode_payload(name: str, **fields: Any) -> bytes:
             for f in fl:
                 if f["name"] not in fields:
                     raise ProtocolError(f"{name}.{f['name']}: missing")
-                vals.append(_check_value(name, f, fields[f["name"]]))
+                vals.append(_check_value(name, f, fields[f["name"]], checked))
             out += st.pack(*vals)
         else:
             f = item
             if f["name"] not in fields:
                 raise ProtocolError(f"{name}.{f['name']}: missing")
-            raw = _check_value(name, f, fields[f["name"]])
+            raw = _check_value(name, f, fields[f["name"]], checked)
             out.append(len(raw))
             out += raw
     if records is not None:
@@ -190,22 +211,26 @@ def _pack_records(spec: _Spec, records: Any) -> bytes:
     return bytes(buf)
 
 
-def encode_body(name: str, seq: int = 0, **fields: Any) -> bytes:
+def encode_body(name: str, seq: int = 0, *, checked: bool = True, **fields: Any) -> bytes:
     """The body of a frame: header, payload and CRC (before COBS)."""
     spec = SPECS.get(name)
     if spec is None:
         raise ProtocolError(f"unknown message {name!r}")
     if not isinstance(seq, int) or not 0 <= seq <= 0xFFFF:
         raise ProtocolError(f"{name}: seq {seq!r} must be an integer 0..65535")
-    body = HEADER.pack(VERSION, spec.id, seq) + encode_payload(name, **fields)
+    body = HEADER.pack(VERSION, spec.id, seq) + encode_payload(name, checked=checked, **fields)
     if len(body) + CRC_SIZE > MAX_BODY:
         raise ProtocolError(f"{name}: body of {len(body) + CRC_SIZE} bytes exceeds {MAX_BODY}")
     return body + CRC.pack(binascii.crc32(body))
 
 
-def encode(name: str, seq: int = 0, **fields: Any) -> bytes:
-    """One whole wire frame of message ``name``: COBS(body) and the final 0x00."""
-    return cobs_encode(encode_body(name, seq, **fields)) + b"\x00"
+def encode(name: str, seq: int = 0, *, checked: bool = True, **fields: Any) -> bytes:
+    """One whole wire frame of message ``name``: COBS(body) and the final 0x00.
+
+    A command field outside what the table says a puck accepts raises
+    ProtocolError naming the allowed values; checked=False sends it anyway
+    (to test that a puck refuses it)."""
+    return cobs_encode(encode_body(name, seq, checked=checked, **fields)) + b"\x00"
 
 
 def decode_payload(spec: _Spec | str, payload: bytes | memoryview) -> dict[str, Any]:
@@ -330,6 +355,3 @@ def physical(msg: Message, scales: dict[str, float] | None = None) -> dict[str, 
                                     for rec in msg.fields[spec.repeat["name"]]]
     return out
 
-
-def iter_specs() -> Iterable[_Spec]:
-    return SPECS.values()

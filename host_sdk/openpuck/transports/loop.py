@@ -16,7 +16,6 @@ side: the other end reads what was already sent, then gets
 """
 from __future__ import annotations
 
-import collections
 import threading
 from typing import Callable
 
