@@ -4,16 +4,20 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+from .. import exercises
+from ..events import Grip, Log, PartialRep, Rep
+from ..summary import summarise
 
 HELP = "a virtual puck counting a set of reps live (no hardware needed)"
 DESCRIPTION = """\
 Start a virtual puck (the puck firmware on MicroPython's unix port) playing a
-built-in scenario whose true counts are known, connect to it over its serial
-port, choose the exercise and target, stream, and print each rep, partial rep
-and grip as the puck reports it, then the session summary. Exits 0 when the
-puck's counts match the scenario's, 1 otherwise."""
+built-in scenario whose true counts are known, connect to it with the SDK
+(openpuck.connect("sim:?scenario=..."), the same code that talks to a real
+puck), choose the exercise and target, stream, and print each rep, partial
+rep and grip as the puck reports it, then the session summary. Exits 0 when
+the puck's counts match the scenario's, 1 otherwise."""
 EPILOG = """\
 examples:
   openpuck demo                  real time, about 40 s
@@ -22,11 +26,12 @@ examples:
 """
 
 RATE_HZ = 200
-UNITS = {"force": "N", "tilt": "°", "heading": "°", "rotation": "°"}
+UNITS = {"N": " N", "deg": "°"}
 
 
 def fmt(value: float, unit: str) -> str:
-    return f"{value:.1f}{unit}" if unit == "°" else f"{value:.1f} {unit}"
+    """A value with its unit as a person reads it: 39.8° or 21.4 N."""
+    return f"{value:.1f}{UNITS.get(unit, ' ' + unit)}"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,130 +41,64 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", type=float, help="target per rep in N or degrees (default: the scenario's)")
 
 
-@dataclass
-class Session:
-    exercise: str
-    unit: str
-    reps: list[dict[str, Any]] = field(default_factory=list)
-    partials: list[dict[str, Any]] = field(default_factory=list)
-    grips: list[dict[str, Any]] = field(default_factory=list)
-    samples: int = 0
-    t_first: float | None = None
-    t_last: float = 0.0
-    status: dict[str, Any] | None = None
-    device_info: dict[str, Any] | None = None
-    nacks: list[dict[str, Any]] = field(default_factory=list)
-    acks: set[int] = field(default_factory=set)
+class _Clock:
+    """Device time of the first and last sample seen, and how many came."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last = 0.0
+        self.samples = 0
+
+    def __call__(self, block: Any) -> None:
+        if len(block):
+            if self.first is None:
+                self.first = float(block.t[0])
+            self.last = float(block.t[-1])
+            self.samples += len(block)
+
+    @property
+    def span(self) -> float:
+        return self.last - self.first if self.first is not None else 0.0
 
 
-class Demo:
-    def __init__(self, port: Any, session: Session, out: TextIO) -> None:
-        from .. import StreamDecoder
-        self.port = port
-        self.s = session
-        self.out = out
-        self.dec = StreamDecoder()
-        self.seq = 0
-
-    def send(self, name: str, **fields: Any) -> int:
-        from .. import protocol
-        self.seq += 1
-        self.port.write(protocol.encode(name, seq=self.seq, **fields))
-        return self.seq
-
-    def rel(self, t_us: int) -> float:
-        # event times are device microseconds (u32); samples give the origin
-        t0 = self.s.t_first or 0.0
-        t = t_us / 1e6
-        while t + 2**31 / 1e6 < t0:
-            t += 2**32 / 1e6
-        return t - t0
-
-    def pump(self) -> None:
-        from ..protocol import Message
-        n = self.port.in_waiting
-        data = self.port.read(n if n else 1)
-        if not data:
-            return
-        for item in self.dec.feed(data):
-            if not isinstance(item, Message):
-                if len(item):
-                    if self.s.t_first is None:
-                        self.s.t_first = float(item.t[0])
-                    self.s.t_last = float(item.t[-1])
-                    self.s.samples += len(item)
-                continue
-            self.message(item)
-
-    def message(self, m: Any) -> None:
-        f, s, u = m.fields, self.s, self.s.unit
-        if m.type == "ack":
-            s.acks.add(f["cmd_seq"])
-        elif m.type == "nack":
-            s.nacks.append(f)
-        elif m.type == "device_info":
-            s.device_info = f
-        elif m.type == "status":
-            s.status = f
-        elif m.type == "rep":
-            s.reps.append(f)
-            dur = (f["t_end_us"] - f["t_start_us"]) % 2**32 / 1e6
-            hold = f"  held {f['hold_ms'] / 1000:.1f} s" if f["hold_ms"] else ""
-            self.line(f["t_end_us"], f"rep {f['count']:<3d}", fmt(f["amplitude"] / 1000, u),
-                      f"{dur:.1f} s{hold}")
-        elif m.type == "partial_rep":
-            s.partials.append(f)
-            self.line(f["t_end_us"], f"partial {f['count']:<3d}", fmt(f["amplitude"] / 1000, u),
-                      "did not reach the ON threshold, not counted")
-        elif m.type == "grip":
-            s.grips.append(f)
-            self.line(f["t_end_us"], "grip", fmt(f["peak_force"] / 100, "N"),
-                      f"held {f['hold_ms'] / 1000:.1f} s")
-        elif m.type == "log" and f.get("level", 0) >= 2:
-            print(f"  puck says: {f['text']}", file=self.out)
-
-    def line(self, t_end_us: int, what: str, amp: str, more: str) -> None:
-        print(f"  {self.rel(t_end_us):6.1f}  {what:12s} {amp:>9s}   {more}", file=self.out, flush=True)
-
-    def wait_ack(self, seq: int, timeout_s: float) -> None:
-        from . import CliError
-        deadline = time.monotonic() + timeout_s
-        while seq not in self.s.acks:
-            if any(n["cmd_seq"] == seq for n in self.s.nacks):
-                raise CliError(f"the puck refused a command: {self.s.nacks[-1]}")
-            if time.monotonic() > deadline:
-                raise CliError("the puck did not answer")
-            self.pump()
+def line(ev: Any, clock: _Clock, out: TextIO) -> None:
+    t = ev.t - (clock.first or 0.0)
+    if isinstance(ev, Rep):
+        hold = f"  held {ev.hold_s:.1f} s" if ev.hold_s else ""
+        what, amp, more = f"rep {ev.count:<3d}", fmt(ev.amplitude, ev.unit), f"{ev.duration:.1f} s{hold}"
+    elif isinstance(ev, PartialRep):
+        what, amp, more = (f"partial {ev.count:<3d}", fmt(ev.amplitude, ev.unit),
+                           "did not reach the ON threshold, not counted")
+    else:
+        what, amp, more = "grip", fmt(ev.peak_force, "N"), f"held {ev.hold_s:.1f} s"
+    print(f"  {t:6.1f}  {what:12s} {amp:>9s}   {more}", file=out, flush=True)
 
 
-def summary(s: Session, truth: dict[str, Any], out: TextIO) -> bool:
-    u = s.unit
-    amps = [r["amplitude"] / 1000 for r in s.reps]
-    durs = [((r["t_end_us"] - r["t_start_us"]) % 2**32) / 1e6 for r in s.reps]
-    minutes = max(s.t_last - (s.t_first or 0.0), 1e-9) / 60
-    ok = (len(s.reps), len(s.partials), len(s.grips)) == (truth["reps"], truth["partial_reps"],
-                                                          truth["grips"])
-    print(f"\nsession summary: {s.exercise}", file=out)
-    print(f"  reps              {len(s.reps):4d}   (the scenario has {truth['reps']})", file=out)
-    print(f"  partial reps      {len(s.partials):4d}   (the scenario has {truth['partial_reps']})", file=out)
-    print(f"  grips             {len(s.grips):4d}   (the scenario has {truth['grips']})", file=out)
-    if amps:
-        print(f"  amplitude         mean {fmt(sum(amps) / len(amps), u)}, best {fmt(max(amps), u)}", file=out)
-        print(f"  rep duration      mean {sum(durs) / len(durs):.2f} s", file=out)
-        print(f"  time under tension {sum(durs):.1f} s", file=out)
-        print(f"  reps per minute   {len(s.reps) / minutes:.1f}", file=out)
-    st = s.status or {}
-    print(f"  samples           {s.samples} received over {s.t_last - (s.t_first or 0.0):.1f} s, "
-          f"{st.get('dropped_samples', '?')} dropped by the puck", file=out)
+def summary(events: list, clock: _Clock, dropped: Any, ex: Any, target: float, truth: dict[str, Any],
+            out: TextIO) -> bool:
+    s = summarise(events, exercise=ex.name, unit=ex.unit, target=target)
+    ok = (s["reps"], s["partial_reps"], s["grips"]) == (truth["reps"], truth["partial_reps"], truth["grips"])
+    print(f"\nsession summary: {ex.name}", file=out)
+    print(f"  reps              {s['reps']:4d}   (the scenario has {truth['reps']})", file=out)
+    print(f"  partial reps      {s['partial_reps']:4d}   (the scenario has {truth['partial_reps']})", file=out)
+    print(f"  grips             {s['grips']:4d}   (the scenario has {truth['grips']})", file=out)
+    if s["reps"]:
+        print(f"  amplitude         mean {fmt(s['mean_amplitude'], ex.unit)}, "
+              f"best {fmt(s['best_amplitude'], ex.unit)}", file=out)
+        print(f"  rep duration      mean {s['mean_rep_duration_s']:.2f} s", file=out)
+        print(f"  time under tension {s['time_under_tension_s']:.1f} s", file=out)
+        print(f"  reps per minute   {s['reps_per_minute']:.1f}", file=out)
+    print(f"  samples           {clock.samples} received over {clock.span:.1f} s, "
+          f"{dropped} dropped by the puck", file=out)
     print("the counts match the scenario." if ok else "the counts DIFFER from the scenario.", file=out)
     return ok
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    import serial
+    """The demo through the SDK's public API: what the README shows an app doing."""
+    import openpuck
 
     from .. import sim
-    from ..protocol import EXERCISES
     from . import CliError
 
     out = out or sys.stdout
@@ -167,35 +106,37 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.scenario not in catalogue:
         raise CliError(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(catalogue))}")
     sc = catalogue[args.scenario]
-    ex = next(e for e in EXERCISES if e["name"] == sc["exercise"])
-    unit = UNITS[ex["signal"]]
+    ex = exercises.get(sc["exercise"])
     target = args.target if args.target is not None else sc["target"]
-    session = Session(ex["name"], unit)
     speed_txt = "real time" if args.speed == 1 else ("max speed" if args.speed == float("inf")
                                                       else f"{args.speed:g}x")
     print(f"OpenPuck demo: a virtual puck (the puck firmware on MicroPython) plays "
           f"'{args.scenario}': {sc['description']}.", file=out)
-    print(f"exercise {ex['name']} ({ex['motion']}), target {fmt(target, unit)}, {RATE_HZ} Hz, "
+    print(f"exercise {ex.name} ({ex.motion}), target {fmt(target, ex.unit)}, {RATE_HZ} Hz, "
           f"{sc['duration_s']:.0f} s at {speed_txt}.\n", file=out, flush=True)
-    with sim.start(scenario=args.scenario, speed=args.speed) as puck:
-        port = serial.Serial(puck.port, timeout=0.05)
-        try:
-            d = Demo(port, session, out)
-            d.wait_ack(d.send("set_exercise", exercise=ex["id"], target=round(target * 1000),
-                              on_pct=0, off_pct=0), 10)
-            d.wait_ack(d.send("start", rate_hz=RATE_HZ, channels=7), 10)
-            print(f"  {'t (s)':>6s}  {'event':12s} {'amplitude':>9s}", file=out, flush=True)
-            limit = time.monotonic() + sc["duration_s"] / args.speed + 30
-            while session.t_first is None or session.t_last - session.t_first < sc["duration_s"]:
-                if time.monotonic() > limit:
-                    raise CliError("the virtual puck stopped streaming")
-                d.pump()
-            d.wait_ack(d.send("stop"), 10)
-            session.status = None   # the answer to get_status, not a periodic one
-            d.wait_ack(d.send("get_status"), 10)
-            deadline = time.monotonic() + 5
-            while session.status is None and time.monotonic() < deadline:
-                d.pump()
-        finally:
-            port.close()
-    return 0 if summary(session, sc, out) else 1
+    speed = "max" if args.speed == float("inf") else f"{args.speed:g}"
+    clock = _Clock()
+    events: list = []
+    with openpuck.connect(f"sim:?scenario={args.scenario}&speed={speed}") as puck:
+        puck.on("samples", clock)
+        puck.start(exercise=ex.name, target=target, rate_hz=RATE_HZ)
+        print(f"  {'t (s)':>6s}  {'event':12s} {'amplitude':>9s}", file=out, flush=True)
+        limit = time.monotonic() + sc["duration_s"] / args.speed + 30
+        while clock.first is None or clock.span < sc["duration_s"]:
+            if time.monotonic() > limit:
+                raise CliError("the virtual puck stopped streaming")
+            for ev in puck.events(timeout=0.2):
+                if isinstance(ev, (Rep, PartialRep, Grip)):
+                    events.append(ev)
+                    line(ev, clock, out)
+                elif isinstance(ev, Log) and ev.level in ("warning", "error"):
+                    print(f"  puck says: {ev.text}", file=out)
+                if clock.first is not None and clock.span >= sc["duration_s"]:
+                    break
+        puck.stop()
+        for ev in puck.events(timeout=0.3):   # what the puck sent before the stop took
+            if isinstance(ev, (Rep, PartialRep, Grip)):
+                events.append(ev)
+                line(ev, clock, out)
+        status = puck.get_status()
+    return 0 if summary(events, clock, status.dropped_samples if status else "?", ex, target, sc, out) else 1
