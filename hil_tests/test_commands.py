@@ -27,25 +27,38 @@ def _calibrate(p, what):
     p.calibrate(what)
 
 
-# name -> what to do; each must be acked (raise nothing) on an idle puck
+def _after(p, act):
+    act(p)
+    return p.get_status()
+
+
+# name -> (what to do on an idle puck: acked, it raises nothing; what must then hold)
 COMMANDS = {
-    "get_info": lambda p: p.get_info(),
-    "get_status": lambda p: p.get_status(),
-    "ping": lambda p: p.ping(),
-    "get_config": lambda p: [p.get_config(k) for k in INT_KEYS],
-    "set_config": lambda p: p.set_config("feedback", p.get_config("feedback")),
-    "set_exercise+start": lambda p: p.start(exercise="wrist_flexion", target=30.0, rate_hz=100),
-    "stop": lambda p: (p.start(), p.stop()),
-    "calibrate_rest": lambda p: p.calibrate("rest"),
-    "calibrate_force_zero": lambda p: p.calibrate("force_zero"),
-    "calibrate_target_rep": lambda p: p.calibrate("target_rep"),
+    "get_info": (lambda p: p.get_info(), lambda p, info: info.protocol_version == protocol.VERSION
+                 and info.board and info.serial),
+    "get_status": (lambda p: p.get_status(), lambda p, st: st.uptime_s > 0 and not st.streaming),
+    "ping": (lambda p: p.ping(), lambda p, rtt: 0 < rtt < 5 and p.clock.synced),
+    "get_config": (lambda p: {k: p.get_config(k) for k in INT_KEYS},
+                   lambda p, cfg: cfg["rate_hz"] in (25, 50, 100, 200) and cfg["feedback"] in range(4)),
+    "set_config": (lambda p: p.set_config("feedback", p.get_config("feedback")),
+                   lambda p, v: v == p.get_config("feedback")),
+    "set_exercise+start": (lambda p: _after(p, lambda q: q.start(exercise="wrist_flexion", target=30.0,
+                                                                 rate_hz=100)),
+                           lambda p, st: st.streaming and st.exercise == "wrist_flexion"),
+    "stop": (lambda p: _after(p, lambda q: (q.start(), q.stop())), lambda p, st: not st.streaming),
+    "calibrate_rest": (lambda p: _after(p, lambda q: q.calibrate("rest")), lambda p, st: not st.streaming),
+    "calibrate_force_zero": (lambda p: _after(p, lambda q: q.calibrate("force_zero")),
+                             lambda p, st: not st.streaming),
+    "calibrate_target_rep": (lambda p: _after(p, lambda q: q.calibrate("target_rep")),
+                             lambda p, st: st.reset_cause in protocol.ENUMS["reset_cause"]),
 }
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
-def test_command_is_acked(puck, name):
-    COMMANDS[name](puck)
-    assert puck.connected
+def test_command_is_acked_and_does_what_it_says(puck, name):
+    act, holds = COMMANDS[name]
+    result = act(puck)
+    assert holds(puck, result), f"{name}: acked, but afterwards {result!r}"
 
 
 @pytest.mark.parametrize("part", ["led", "buzzer"])

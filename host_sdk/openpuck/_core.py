@@ -46,7 +46,7 @@ def cobs_encode(data: bytes) -> bytes:
 
 
 def cobs_decode(data: bytes) -> bytes:
-    """Decode one COBS frame (no final 0x00); ValueError (a CoreError) if it is not COBS."""
+    """Decode one COBS frame (no final 0x00); CoreError (status ERR_COBS) if it is not COBS."""
     n = len(data)
     out = ffi.new("uint8_t[]", max(n, 1))
     out_len = ffi.new("size_t *")

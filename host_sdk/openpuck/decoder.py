@@ -151,7 +151,7 @@ class PyStreamDecoder:
         self._t_last: int | None = None   # last t0_us seen (u32)
         self._t_unwrapped = 0             # its unwrapped value
 
-    # --- shared by both decoders -------------------------------------------
+    # --- seq and time bookkeeping (the C decoder does both in op_frame.c) ----
     def _seq(self, seq: int, crc: int) -> bool:
         """Seq accounting; True when the frame is a duplicate (to be dropped)."""
         c = self.counters

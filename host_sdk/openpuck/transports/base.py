@@ -3,7 +3,7 @@
 A transport moves raw wire bytes between the host and one puck; it knows
 nothing of frames or messages (the :class:`openpuck.StreamDecoder` does).
 Laid out like bleak's backends: this abstract base, one module per scheme
-with the same shape (``open_url(url, params)`` at module level).
+with the same shape (``open_url(url, path, params)`` at module level).
 
 Blocking, thread-safe enough for one reader thread and any number of
 writers (``write`` is serialised by the transport).
