@@ -68,8 +68,9 @@ flash: firmware ## deploy to a puck: make flash PORT=/dev/ttyACM0 BOARD=pico_w
 hil: $(STAMP) ## the hardware-in-the-loop suite against the virtual puck
 	$(PY) -m pytest hil_tests --puck=sim
 
-tables: ## regenerate codec tables from protocol/*.toml
+tables: ## regenerate the codec tables from protocol/*.toml and the CRC tables of c_core/op_crc32.c
 	$(PYTHON) tools/gen_tables.py
+	$(PYTHON) tools/gen_crc_constants.py
 
 clean: ## remove the venv and build products
 	rm -rf $(VENV) build host_sdk/openpuck/_openpuck_core*.so host_sdk/*.egg-info

@@ -12,7 +12,7 @@
 #define OP_COBS_MAX_ENCODED(n) ((n) + (n) / 254 + 1)
 
 // Encode len bytes of src into dst (cap bytes); *out_len = bytes written.
-// OP_ERR_SPACE when dst is too small (then dst holds garbage).
+// OP_ERR_SPACE, with nothing written, when the encoding does not fit in cap.
 op_status_t op_cobs_encode(const uint8_t *src, size_t len, uint8_t *dst, size_t cap,
                            size_t *out_len);
 

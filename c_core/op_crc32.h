@@ -13,7 +13,7 @@ uint32_t op_crc32(uint32_t crc, const uint8_t *data, size_t len);
 // Host builds only (never an MCU build): a CPU-specific CRC linked in beside
 // the core, c_core/host/op_crc32_x86.c. op_crc32() hands it inputs of
 // OP_CRC32_ACCEL_MIN bytes or more; it checks the CPU at run time and falls
-// back to op_crc32_portable(), the table CRC of this file.
+// back to op_crc32_portable(), the table CRC of op_crc32.c.
 #define OP_CRC32_ACCEL_MIN (64)
 uint32_t op_crc32_accel(uint32_t crc, const uint8_t *data, size_t len);
 uint32_t op_crc32_portable(uint32_t crc, const uint8_t *data, size_t len);

@@ -1,7 +1,12 @@
 // Rep, partial-rep and grip detection (see op_detect.h and ../shared/exercises.md).
 //
-// Every step here is mirrored by firmware/openpuck_fw/detect.py, which gives the same values:
-// change both together. Rules that keep the two identical:
+// firmware/openpuck_fw/detect.py is this file's MicroPython twin. The two agree
+// by value, not line for line: the same events, field for field, from the same
+// integer arithmetic (tests/test_twin_parity.py compares them on every
+// recording). Some steps here take shortcuts the twin does not (e.g. Newton's
+// square root where the CPU divides, gain6(), the fast path of mul12_clamp30(),
+// the event queue as a ring); each gives exactly the value of the twin's plain
+// step. A change of value goes into both. Rules that keep the values equal:
 // - no value overflows int32 except where int64_t is written out;
 // - no division or right shift of a negative number except arithmetic right
 //   shifts (floor, as Python's >>);
@@ -288,7 +293,7 @@ op_status_t op_detect_init(op_detect_t *d, const op_detect_config_t *cfg) {
     d->gyro_k = (int32_t)((uint32_t)PI_Q32_PER_DEG / cfg->gyro_lsb_per_dps_x1000 * 1000u +
                           (uint32_t)PI_Q32_PER_DEG % cfg->gyro_lsb_per_dps_x1000 * 1000u /
                               cfg->gyro_lsb_per_dps_x1000);
-    // mdps -> raw * 256: mdps * lsb_per_dps_x1000 * 256 / 10^6
+    // mdps -> raw * 16: mdps * 16 * lsb_per_dps_x1000 / 10^6
     d->still_thr = (uint16_t)((uint32_t)cfg->still_mdps * 16u / 1000u * cfg->gyro_lsb_per_dps_x1000 / 1000u);
     d->force_k = cfg->force_mn_per_lsb;
     d->inv_fuse = (uint16_t)(4294967u / cfg->fuse_tau_ms);
@@ -534,7 +539,7 @@ static int32_t signal_now(const op_detect_t *d) {
 }
 
 // Rotation: learn the movement's axis from the low-passed rate while it
-// moves (the weight u_e grows with the rate and leaks over AXIS_TAU), and
+// moves (the weight u_e grows with the rate and leaks with tau 3 s, INV_AXIS), and
 // pull the angle about it toward what gravity shows, where gravity shows it.
 static void rotation_tick(op_detect_t *d, uint32_t tdt) {
     int32_t w[3], acc[3], a, i, n2, m, sh, c0, c1, c2, g0, g1, g2, y, x, gu, g0u, e, err;

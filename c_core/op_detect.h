@@ -30,7 +30,7 @@
 
 typedef struct {
     uint8_t signal;            // OP_SIGNAL_FORCE, _TILT, _HEADING or _ROTATION
-    uint8_t on_pct;            // ON, % of target (1..100)
+    uint8_t on_pct;            // ON, % of target (2..100)
     uint8_t off_pct;           // OFF, % of target (1..on_pct-1)
     uint8_t hyst_pct;          // end of a rep at OFF - hyst (0..off_pct-1)
     int32_t target_milli;      // mN or millidegrees; 0 = auto target
@@ -86,7 +86,7 @@ typedef struct {
     int16_t w_prev[3];         // the previous sample's raw rates (trapezoid over gaps)
     int16_t u[3];              // rotation: the movement's axis, Q14 unit vector
     uint16_t hist[OP_DETECT_HIST]; // auto target: recent excursions, milli units >> 8
-    int32_t u_e;               // rotation: weight of the axis estimate, raw rate * 256
+    int32_t u_e;               // rotation: weight of the axis estimate, raw rate * 1024
     int32_t ang;               // heading, rotation: angle, Q24 rad
     int32_t bias[3];           // gyro bias, raw * 256
     int32_t glp[3];            // low-passed gyro, raw * 256 (force: glp[0] anchors the flat test)

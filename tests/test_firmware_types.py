@@ -5,8 +5,8 @@ into its own directory (build/stubs/<port>, fetched once with pip) and mypy
 uses it as its typeshed. Only errors in firmware/ count: the stubs have
 their own.
 
-firmware/openpuck_fw/detect.py (the detector twin, kept line for line with
-the C core by its owner) is checked by its own tests, not here.
+firmware/openpuck_fw/detect.py (the detector twin, kept equal to the C core
+by value, event for event, by its owner) is checked by its own tests, not here.
 """
 from __future__ import annotations
 

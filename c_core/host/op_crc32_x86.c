@@ -18,7 +18,7 @@
 #include <immintrin.h>
 #include "op_crc32.h"
 
-// python tools/gen_crc_constants.py; fold by d blocks of 128 bits:
+// python tools/gen_crc_constants.py --constants; fold by d blocks of 128 bits:
 // lo = reflect32(x^(128d+31) mod P), hi = reflect32(x^(128d-33) mod P)
 static const uint64_t k_fold[7][2] = {  // {lo, hi}: one 16-byte load
     {0, 0},                        // (unused)

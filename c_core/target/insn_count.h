@@ -1,4 +1,5 @@
-// Counting instructions on the emulated Cortex-M3.
+// Counting instructions on the emulated Cortex-M3 (and Cortex-M0: the same
+// code on QEMU's microbit, 16 MHz, 4.096 ticks per instruction).
 //
 // QEMU does not model cycles and Debian's QEMU ships no TCG plugins, but with
 // `-icount shift=S` its virtual clock advances exactly 2^S ns per guest

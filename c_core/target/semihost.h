@@ -1,5 +1,5 @@
-// Arm semihosting calls used by the Cortex-M3 target harness (QEMU
-// mps2-an385 with -semihosting). printf goes through newlib's librdimon
+// Arm semihosting calls used by the target harness (QEMU's mps2-an385 and
+// microbit with -semihosting). printf goes through newlib's librdimon
 // (--specs=rdimon.specs); these are the few calls the harness makes itself.
 #ifndef OP_TARGET_SEMIHOST_H
 #define OP_TARGET_SEMIHOST_H

@@ -1,11 +1,16 @@
 """Rep, partial-rep and grip detection: the MicroPython twin of c_core/op_detect.c.
 
-The same integer arithmetic as the C core, step by step, so both give the
-same events, field for field (tests/test_twin_parity.py runs this file under
-the MicroPython unix port on every recording). Python ints do not wrap: the
-C code keeps every value inside int32 (int64 where it says so), divides only
-non-negative numbers and shifts negatives arithmetically (= Python's >>), so
-the only masking needed here is for u32 times and u16 counters.
+The same integer arithmetic as the C core, so both give the same events,
+field for field (tests/test_twin_parity.py runs this file under the
+MicroPython unix port on every recording). The two agree by value, not line
+for line: where the C takes a shortcut (Newton's square root, a fast path of
+the clamped multiply, a ring for the event queue), this file takes the plain
+step that gives the same value.
+
+Python ints do not wrap: the C code keeps every value inside int32 (int64
+where it says so), divides only non-negative numbers and shifts negatives
+arithmetically (= Python's >>), so the only masking needed here is for u32
+times and u16 counters.
 
     d = make_detector(exercise_id, target_milli, on_pct, off_pct, rate_hz,
                       accel_lsb_per_g, gyro_lsb_per_dps_x1000, force_mn_per_lsb)
