@@ -80,7 +80,7 @@ def test_export_of_a_file_that_is_not_a_recording(tmp_path, capsys):
     p = tmp_path / "junk.opr"
     p.write_bytes(b"\x01\x02\x03" * 100)
     assert main(["export", str(p), "--csv", str(tmp_path / "o.csv")]) != 0
-    assert "no puck frames" in capsys.readouterr().err
+    assert "no OpenPuck frame in it" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("cmd", ["record", "replay", "export"])

@@ -173,7 +173,7 @@ def test_real_time_is_the_default() -> None:
 
 
 def test_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(sim.SimError, match="no such recording"):
+    with pytest.raises(sim.SimError, match="no such file"):
         sim.start(recording=tmp_path / "missing.csv")
     bad = tmp_path / "bad.csv"
     bad.write_text("time,x\n1,2\n")

@@ -20,6 +20,10 @@ from .protocol._table import CSV_HEADER
 
 HEADER = CSV_HEADER
 COLUMNS = tuple(HEADER.split(","))
+#: what the puck's sensors can report at their widest ranges: +-16 g, +-2000 dps,
+#: force 0 to 65535 counts of 0.05 N; a value beyond it is no puck's
+LIMITS = {"ax_g": 16.0, "ay_g": 16.0, "az_g": 16.0, "gx_dps": 2000.0, "gy_dps": 2000.0, "gz_dps": 2000.0}
+FORCE_MAX_N = 65535 * 0.05
 #: decimals written per column: enough for the device's quantisation
 #: (1/8192 g, 1/65.536 dps, 0.05 N), the precision of the recordings
 DECIMALS = (3, 5, 5, 5, 3, 3, 3, 2)
@@ -46,8 +50,11 @@ def read_csv(path: str | Path) -> SampleBlock:
             text = f.read()
         except UnicodeDecodeError:
             raise CsvError(f"{path}: not a text file") from None
+    if not text.strip():
+        text = ""
     try:
-        data = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=np.float64)
+        data = (np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=np.float64) if text
+                else np.empty((0, 8)))
     except ValueError:
         _find_bad_line(path, text)
         raise  # pragma: no cover
@@ -58,6 +65,17 @@ def read_csv(path: str | Path) -> SampleBlock:
     if not np.isfinite(data).all():
         row = int(np.argwhere(~np.isfinite(data))[0][0])
         raise CsvError(f"{path}: line {row + 2}: a value is not a finite number")
+    for col, name in enumerate(COLUMNS[1:7], start=1):
+        bad = np.abs(data[:, col]) > LIMITS[name] * (1 + 1e-9)
+        if bad.any():
+            row = int(np.argmax(bad))
+            unit = name.split("_")[1]
+            raise CsvError(f"{path}: line {row + 2}: {name} {data[row, col]:g} is beyond the sensor's "
+                           f"+-{LIMITS[name]:g} {unit}")
+    bad = (data[:, 7] < 0) | (data[:, 7] > FORCE_MAX_N + 1e-9)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise CsvError(f"{path}: line {row + 2}: force_n {data[row, 7]:g} is outside 0..{FORCE_MAX_N:g} N")
     t = data[:, 0].copy()
     if len(t) > 1 and not (np.diff(t) > 0).all():
         row = int(np.argmax(~(np.diff(t) > 0))) + 1

@@ -34,7 +34,7 @@ import os
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
@@ -240,6 +240,7 @@ class Session:
     header: dict | None = None
     truncated: bool = False
     source: str = "recording"    #: "recording", "wire" (raw bytes) or "csv"
+    warnings: list = field(default_factory=list)   #: lines to show the user (a torn tail)
 
     def of(self, kind: str) -> list:
         return [e for e in self.events if e.kind == kind]
@@ -259,9 +260,105 @@ class Session:
         return d
 
 
+@dataclass
+class Source:
+    """A file as every command reads it (:func:`open_source`): an ``.opr``
+    recording, raw wire bytes, or a samples CSV."""
+
+    path: Path
+    kind: str                      #: "recording", "wire" or "csv"
+    header: dict | None = None     #: a recording's JSON header
+    chunks: list = field(default_factory=list)   #: a recording's Chunks (wire: one IN chunk per 64 kB)
+    samples: Any = None            #: a CSV's SampleBlock (float64)
+    truncated: bool = False        #: a torn last chunk was skipped
+    tail_bytes: int = 0
+
+    def inbound(self) -> bytes:
+        """Every byte the puck sent, concatenated."""
+        return b"".join(c.data for c in self.chunks if c.direction == IN)
+
+    def warnings(self) -> list[str]:
+        """What a reader should tell the user, one line each."""
+        if self.truncated:
+            return [f"{self.path}: a torn last chunk was skipped ({self.tail_bytes} bytes: "
+                    "the writer stopped mid-flush); everything before it was read"]
+        return []
+
+
+def open_source(path: str | os.PathLike, *, want: tuple[str, ...] = ("recording", "wire", "csv")) -> Source:
+    """Read a file with the rules every command shares (replay, export, plot,
+    decode, detect, sim, encode): the same file is accepted or refused the
+    same way everywhere, with the same message.
+
+    - a recording (OPUCKREC header) must hold at least one puck frame;
+    - raw wire bytes must hold at least one puck frame;
+    - a samples CSV must pass :func:`openpuck.csvio.read_csv` and hold two
+      samples or more;
+    - ``want`` names the kinds the caller can use; another kind is refused
+      with what to do instead."""
+    from . import csvio
+    from .decoder import StreamDecoder
+    p = Path(path)
+    if not p.exists():
+        raise RecordingError(f"{p}: no such file")
+    if not p.is_file():
+        raise RecordingError(f"{p}: not a file")
+    if is_recording(p):
+        kind = "recording"
+    elif p.suffix.lower() == ".csv" or _starts_with_csv_header(p):
+        kind = "csv"
+    else:
+        kind = "wire"
+    if kind not in want:
+        raise RecordingError(_wrong_kind(p, kind, want))
+    if kind == "csv":
+        samples = csvio.read_csv(p)
+        if len(samples) < 2:
+            raise csvio.CsvError(f"{p}: {len(samples)} samples; a recording needs two or more")
+        return Source(p, "csv", samples=samples)
+    if kind == "recording":
+        rec = Recording(p)
+        src = Source(p, "recording", header=rec.header, chunks=list(rec.chunks()))
+        src.truncated, src.tail_bytes = rec.truncated, rec.tail_bytes
+    else:
+        data = p.read_bytes()
+        if not data:
+            raise RecordingError(f"{p}: empty file")
+        src = Source(p, "wire", chunks=[Chunk(IN, 0.0, data[i:i + (1 << 16)])
+                                        for i in range(0, len(data), 1 << 16)])
+    dec = StreamDecoder()
+    for c in src.chunks:
+        if c.direction == IN:
+            dec.feed(c.data)
+            if dec.counters.frames:
+                break
+    if not dec.counters.frames:
+        if kind == "recording":
+            raise RecordingError(f"{p}: the recording holds no frame from the puck "
+                                 f"(it stopped before the puck said anything)")
+        raise RecordingError(f"{p}: no OpenPuck frame in it (not an .opr recording, a puck byte "
+                             f"stream or a samples CSV)")
+    return src
+
+
+def _starts_with_csv_header(p: Path) -> bool:
+    from .csvio import HEADER
+    with open(p, "rb") as f:
+        head = f.read(len(HEADER) + 3)
+    return head.lstrip(b"\xef\xbb\xbf").startswith(HEADER.encode())
+
+
+def _wrong_kind(p: Path, kind: str, want: tuple[str, ...]) -> str:
+    what = {"recording": "an .opr recording", "wire": "raw wire bytes", "csv": "a samples CSV"}[kind]
+    instead = {"recording": "replay, export, plot or detect it", "wire": "decode, replay or plot it",
+               "csv": "detect, plot or encode it, or play it with openpuck sim"}[kind]
+    return f"{p}: {what}, which this command does not read ({instead})"
+
+
 def load_session(path: str | os.PathLike, *, exercise: str | None = None, target: Any = None,
                  progress: Any = None) -> Session:
-    """Decode a recording (``.opr``), raw wire bytes (``.bin``) or a samples CSV.
+    """Decode a recording (``.opr``), raw wire bytes (``.bin``) or a samples CSV
+    (read by :func:`open_source`'s rules).
 
     For a CSV there are no puck events: the SDK's detector
     (:func:`openpuck.detect`) finds them, for ``exercise`` (default
@@ -270,57 +367,38 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
     """
     from .decoder import SampleBlock
     from .session_decoder import SessionDecoder
-    p = Path(path)
-    if not p.exists():
-        raise RecordingError(f"{p}: no such file")
-    if p.suffix.lower() == ".csv":
-        return _load_csv(p, exercise or "grip_squeeze", target)
+    src = open_source(path)
+    p = src.path
+    if src.kind == "csv":
+        return _load_csv(src, exercise or "grip_squeeze", target)
     sd = SessionDecoder(hold_s=0.0)
     blocks, events = [], []
-    header, truncated = None, False
 
     def take(items: list) -> None:
         for it in items:
             (blocks if isinstance(it, SampleBlock) else events).append(it)
 
-    if is_recording(p):
-        rec = Recording(p)
-        header = rec.header
-        chunks = list(rec.chunks())
-        truncated = rec.truncated
-        for i, c in enumerate(chunks):
-            if c.direction == IN:
-                take(sd.feed(c.data, c.t)[0])
-            elif c.direction == NOTE:
-                kind = c.note().get("kind")
-                if kind == "disconnect":
-                    sd.link_lost(c.t)
-                elif kind == "connect":
-                    take(sd.link_restored(c.t, True))
-            if progress and i % 256 == 0:
-                progress(i, len(chunks))
-        source = "recording"
-    else:
-        data = p.read_bytes()
-        step = 1 << 16
-        for i in range(0, len(data), step):
-            take(sd.feed(data[i:i + step], 0.0)[0])
-            if progress:
-                progress(i, len(data))
-        source = "wire"
+    for i, c in enumerate(src.chunks):
+        if c.direction == IN:
+            take(sd.feed(c.data, c.t)[0])
+        elif c.direction == NOTE:
+            kind = c.note().get("kind")
+            if kind == "disconnect":
+                sd.link_lost(c.t)
+            elif kind == "connect":
+                take(sd.link_restored(c.t, True))
+        if progress and i % 256 == 0:
+            progress(i, len(src.chunks))
     take(sd.finish())
-    if sd.counters.get("frames", 0) == 0 and p.stat().st_size > 0 and source == "wire":
-        raise RecordingError(f"{p}: no puck frames in it (not a recording, wire bytes or CSV)")
-    return Session(str(p), SampleBlock.concat(blocks), events, sd.info, sd.counters, header,
-                   truncated, source)
+    return Session(str(p), SampleBlock.concat(blocks), events, sd.info, sd.counters, src.header,
+                   src.truncated, src.kind, src.warnings())
 
 
-def _load_csv(p: Path, exercise: str, target: Any) -> Session:
+def _load_csv(src: Source, exercise: str, target: Any) -> Session:
     import numpy as np
     from .decoder import SampleBlock
-    from .detect import detect, read_csv
-    a = read_csv(p)
-    s = SampleBlock(a["t"], a["accel"].astype(np.float32), a["gyro"].astype(np.float32),
-                    a["force"].astype(np.float32))
+    from .detect import detect
+    a = src.samples
+    s = SampleBlock(a.t, a.accel.astype(np.float32), a.gyro.astype(np.float32), a.force.astype(np.float32))
     det = detect(a, exercise=exercise, target=target)
-    return Session(str(p), s, list(det.events), None, {"samples": len(s)}, None, False, "csv")
+    return Session(str(src.path), s, list(det.events), None, {"samples": len(s)}, None, False, "csv")

@@ -141,12 +141,10 @@ def scenarios() -> dict[str, dict[str, Any]]:
 def check_recording(path: str | os.PathLike[str]) -> Path:
     """The recording's path, once the SDK's CSV reader accepts it (the same rules as
     encode and detect); SimError with the reader's message otherwise."""
-    from .csvio import read_csv
+    from .recording import open_source
     p = Path(path).expanduser().resolve()
-    if not p.is_file():
-        raise SimError(f"{path}: no such recording")
     try:
-        read_csv(p)
+        open_source(p, want=("csv",))
     except OpenPuckError as e:
         raise SimError(str(e)) from None
     return p

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .. import exercises
+from .. import exercises, validate
 from ..events import Grip, Log, PartialRep, Rep
 from ..summary import summarise
 
@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from .sim import parse_speed
     p.add_argument("--scenario", default="demo", help="built-in scenario (openpuck sim --list-scenarios)")
     p.add_argument("--speed", type=parse_speed, default=1.0, help="1 = real time (default), N, or max")
-    p.add_argument("--target", type=float, help="target per rep in N or degrees (default: the scenario's)")
+    p.add_argument("--target", help="target per rep in N or degrees, or 'auto' (default: the scenario's)")
 
 
 class _Clock:
@@ -74,9 +74,9 @@ def line(ev: Any, clock: _Clock, out: TextIO) -> None:
     print(f"  {t:6.1f}  {what:12s} {amp:>9s}   {more}", file=out, flush=True)
 
 
-def summary(events: list, clock: _Clock, dropped: Any, ex: Any, target: float, truth: dict[str, Any],
+def summary(events: list, clock: _Clock, dropped: Any, ex: Any, target: Any, truth: dict[str, Any],
             out: TextIO) -> bool:
-    s = summarise(events, exercise=ex.name, unit=ex.unit, target=target)
+    s = summarise(events, exercise=ex.name, unit=ex.unit, target=target if target != "auto" else None)
     ok = (s["reps"], s["partial_reps"], s["grips"]) == (truth["reps"], truth["partial_reps"], truth["grips"])
     print(f"\nsession summary: {ex.name}", file=out)
     print(f"  reps              {s['reps']:4d}   (the scenario has {truth['reps']})", file=out)
@@ -107,12 +107,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         raise CliError(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(catalogue))}")
     sc = catalogue[args.scenario]
     ex = exercises.get(sc["exercise"])
-    target = args.target if args.target is not None else sc["target"]
+    target = validate.target(args.target, ex.unit, "--target")
+    if target is None:
+        target = sc["target"]
     speed_txt = "real time" if args.speed == 1 else ("max speed" if args.speed == float("inf")
                                                       else f"{args.speed:g}x")
     print(f"OpenPuck demo: a virtual puck (the puck firmware on MicroPython) plays "
           f"'{args.scenario}': {sc['description']}.", file=out)
-    print(f"exercise {ex.name} ({ex.motion}), target {fmt(target, ex.unit)}, {RATE_HZ} Hz, "
+    shown = "learned from the first reps" if target == "auto" else fmt(target, ex.unit)
+    print(f"exercise {ex.name} ({ex.motion}), target {shown}, {RATE_HZ} Hz, "
           f"{sc['duration_s']:.0f} s at {speed_txt}.\n", file=out, flush=True)
     speed = "max" if args.speed == float("inf") else f"{args.speed:g}"
     clock = _Clock()

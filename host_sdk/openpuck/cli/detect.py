@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from ..detect import detect, explain
 from ..events import Grip, Rep
@@ -12,8 +13,9 @@ from . import CliError
 HELP = "count reps in a recording (CSV) with the puck's own detector"
 DESCRIPTION = """\
 Run the puck's rep detector (the C core, bit for bit what the puck runs) over
-a samples CSV (25 to 200 Hz, gaps allowed) and print the reps, partial reps
-and the session figures. Without --target the target is learned from the
+a samples CSV (25 to 200 Hz, gaps allowed), or over the samples of a
+recording (.opr) or a wire capture, and print the reps, partial reps and the
+session figures. Without --target the target is learned from the
 first reps of the set (auto), as on the puck.
 """
 EPILOG = "exercises:\n" + "\n".join(
@@ -29,7 +31,7 @@ examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("csv", metavar="FILE.csv", help="samples CSV (t_s,ax_g,...,force_n)")
+    p.add_argument("csv", metavar="FILE", help="samples CSV (t_s,ax_g,...,force_n), .opr recording or wire bytes")
     p.add_argument("--exercise", "-e", required=True, help="exercise name (see below)")
     p.add_argument("--target", "-t", default=None,
                    help="the patient's target in N or degrees, or 'auto' (the default)")
@@ -44,20 +46,18 @@ def run(args: argparse.Namespace) -> int:
         ex = get_exercise(args.exercise)
     except KeyError as e:
         raise CliError(str(e)) from None
-    target = args.target
-    if target is not None and str(target).strip().lower() != "auto":
-        try:
-            value = float(target)
-        except ValueError:
-            raise CliError(f"--target must be a number of {ex.unit} or 'auto', not {target!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise CliError(f"--target must be a positive number of {ex.unit} or 'auto', not {target!r}")
-        target = value
+    from .. import validate
+    from ..recording import load_session, open_source
+    target = validate.target(args.target, ex.unit, "--target")
+    src = open_source(args.csv)
+    samples = src.samples if src.kind == "csv" else load_session(args.csv).samples
+    for w in src.warnings():
+        print(f"openpuck detect: warning: {w}", file=sys.stderr)
     try:
         if args.explain:
             from ..errors import OpenPuckError
             from ..plot import plot_explain
-            why = explain(args.csv, exercise=ex, target=target)
+            why = explain(samples, exercise=ex, target=target)
             det = why.detection
             try:
                 plot_explain(why, args.explain, title=str(args.csv))
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             except OSError as e:
                 raise CliError(f"--explain: cannot write {args.explain}: {e.strerror or e}") from None
         else:
-            det = detect(args.csv, exercise=ex, target=target)
+            det = detect(samples, exercise=ex, target=target)
     except ValueError as e:  # DetectError and CSV problems are OpenPuckErrors too
         raise CliError(str(e)) from None
     if args.json:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import protocol
-from ..csvio import read_csv
+from ..recording import open_source
 from . import CliError
 
 HELP = "turn a CSV recording into the byte stream a puck would send"
@@ -90,9 +90,7 @@ def encode_recording(rec, batch: int = 35) -> tuple[bytes, int]:
 def run(args: argparse.Namespace) -> int:
     src = Path(args.csv)
     out = Path(args.output) if args.output else src.with_suffix(".bin")
-    rec = read_csv(src)
-    if len(rec) == 0:
-        raise CliError(f"{src}: no samples")
+    rec = open_source(src, want=("csv",)).samples
     wire, nframes = encode_recording(rec, args.batch)
     out.write_bytes(wire)
     print(f"{out}: {len(rec)} samples in {nframes} frames, {len(wire)} bytes "

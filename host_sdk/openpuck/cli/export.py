@@ -73,9 +73,8 @@ def run(args) -> int:
             with open(args.events, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
             print(f"{args.events}: {len(s.events)} events", file=sys.stderr)
-    if s.truncated:
-        print(f"{args.file}: a torn last chunk was skipped (the writer stopped mid-flush)",
-              file=sys.stderr)
+    for w in s.warnings:
+        print(f"openpuck export: warning: {w}", file=sys.stderr)
     print(f"{summary['reps']} reps, {summary['partial_reps']} partial, {summary['grips']} grips, "
           f"{summary['gaps']} gaps over {summary['duration_s']:.1f} s", file=sys.stderr)
     return 0

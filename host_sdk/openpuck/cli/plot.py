@@ -1,6 +1,8 @@
 """openpuck plot: a session as a picture."""
 from __future__ import annotations
 
+import sys
+
 from . import CliError
 
 HELP = "plot a recording: signals with reps and grips marked (PNG)"
@@ -39,6 +41,8 @@ def run(args) -> int:
         s = load_session(args.file, exercise=args.exercise, target=args.target)
     except RecordingError as e:
         raise CliError(str(e)) from None
+    for w in s.warnings:
+        print(f"openpuck plot: warning: {w}", file=sys.stderr)
     if len(s.samples) == 0:
         raise CliError(f"{args.file}: no samples to plot")
     plot_session(s, args.output, exercise=args.exercise, title=args.title)

@@ -25,7 +25,7 @@ examples:
 def add_arguments(p) -> None:
     p.add_argument("url", help="the puck: serial:PORT, a port path, ble:NAME, sim:[...]")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write (.opr)")
-    p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (default: Ctrl-C)")
+    p.add_argument("--seconds", metavar="N", help="stop after N seconds (default: Ctrl-C)")
     add_session_arguments(p)
     p.add_argument("--fsync", action="store_true", help="force each flush to disk (survives power loss)")
 
@@ -34,34 +34,31 @@ def add_session_arguments(p) -> None:
     p.add_argument("--exercise", default="grip_squeeze", help="exercise to count (default grip_squeeze)")
     p.add_argument("--target", default=None, metavar="VALUE|auto",
                    help="target in N or degrees, or 'auto' (default: the exercise's default)")
-    p.add_argument("--rate", type=int, default=200, metavar="HZ", help="sample rate (default 200)")
+    p.add_argument("--rate", default=200, metavar="HZ", help="sample rate: 25, 50, 100 or 200 (default 200)")
     p.add_argument("--no-start", action="store_true", help="do not send start (just listen)")
 
 
-def parse_target(value):
-    if value is None or value == "auto":
-        return value
+def check_session_arguments(args) -> None:
+    """Check --exercise, --target, --rate and --seconds before anything connects."""
+    from .. import validate
+    from ..exercises import get, names
     try:
-        v = float(value)
-    except ValueError:
-        raise CliError(f"--target {value!r}: a number (N or degrees) or 'auto'") from None
-    if v <= 0:
-        raise CliError("--target must be > 0")
-    return v
+        ex = get(args.exercise)
+    except KeyError:
+        raise CliError(f"--exercise {args.exercise!r}: one of {', '.join(names())}") from None
+    args.target = validate.target(args.target, ex.unit, "--target")
+    args.rate = validate.rate_hz(args.rate, "--rate")
+    args.seconds = validate.seconds("--seconds", getattr(args, "seconds", None))
 
 
 def start_session(puck, args) -> None:
     if not args.no_start:
-        from ..exercises import names
-        if args.exercise not in names():
-            raise CliError(f"--exercise {args.exercise!r}: one of {', '.join(names())}")
-        puck.start(exercise=args.exercise, target=parse_target(args.target), rate_hz=args.rate)
+        puck.start(exercise=args.exercise, target=args.target, rate_hz=args.rate)
 
 
 def run(args) -> int:
     import openpuck
-    if args.seconds is not None and args.seconds <= 0:
-        raise CliError("--seconds must be > 0")
+    check_session_arguments(args)
     t0 = time.monotonic()
     reps = [0]
     with openpuck.connect(args.url, record=args.output, fsync=args.fsync) as puck:

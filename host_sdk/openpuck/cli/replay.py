@@ -30,12 +30,18 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import os
+    import sys
+
     import openpuck
     from ..events import format_event
-    if not os.path.exists(args.file):
-        raise CliError(f"{args.file}: no such file")
-    only = set(args.only.split(",")) if args.only else None
+    from ..recording import open_source
+    for w in open_source(args.file, want=("recording", "wire")).warnings():
+        print(f"openpuck replay: warning: {w}", file=sys.stderr)
+    only = set(k.strip() for k in args.only.split(",")) if args.only else None
+    kinds = ("rep", "partial_rep", "grip", "gap", "status", "log", "config")
+    if only is not None and not only <= set(kinds):
+        bad = ", ".join(sorted(only - set(kinds)))
+        raise CliError(f"--only {bad}: not an event kind (kinds: {', '.join(kinds)})")
     n = 0
     from urllib.parse import quote
     from ..transports import TransportError
@@ -52,12 +58,6 @@ def run(args) -> int:
             n += 1
             print(json.dumps(ev.as_dict()) if args.json else format_event(ev), flush=True)
         c = puck.counters
-    if not c["frames"]:
-        from ..recording import is_recording
-        if is_recording(args.file):
-            raise CliError(f"{args.file}: the recording holds no frame from the puck")
-        raise CliError(f"{args.file}: no OpenPuck frame in it (not an .opr recording or puck "
-                       "byte stream?); for a samples CSV use `openpuck detect` or `openpuck sim FILE`")
     if not args.json:
         print(f"-- {n} events, {c['samples']} samples, {c['lost_frames']} frames lost, "
               f"{c['gaps']} gaps, {c['crc_errors'] + c['cobs_errors']} damaged frames")

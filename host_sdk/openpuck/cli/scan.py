@@ -23,7 +23,7 @@ examples:
 def add_arguments(p) -> None:
     p.add_argument("--no-ble", action="store_true", help="skip the BLE scan")
     p.add_argument("--no-usb", action="store_true", help="skip USB serial ports")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="BLE scan time (default 5)")
+    p.add_argument("--timeout", default=5.0, metavar="S", help="BLE scan time, seconds above 0 (default 5)")
     p.add_argument("--json", action="store_true", help="a JSON list")
     p.add_argument("--first", action="store_true", help="print only the first URL (exit 1 if none)")
 
@@ -31,7 +31,9 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import importlib
     from dataclasses import asdict
+    from .. import validate
     sc = importlib.import_module("openpuck.scan")  # the module (openpuck.scan is the function)
+    args.timeout = validate.seconds("--timeout", args.timeout)
     found = []
     if not args.no_usb:
         found += sc.scan_serial()

@@ -5,7 +5,7 @@ import json
 import sys
 
 from . import CliError
-from .record import add_session_arguments, start_session
+from .record import add_session_arguments, check_session_arguments, start_session
 
 HELP = "watch a puck live: values, reps, grips, rate, loss (--lsl, --json)"
 DESCRIPTION = """\
@@ -27,7 +27,7 @@ examples:
 def add_arguments(p) -> None:
     p.add_argument("url", help="the puck: serial:PORT, a port path, ble:NAME, sim:[...], replay:FILE")
     add_session_arguments(p)
-    p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (default: Ctrl-C)")
+    p.add_argument("--seconds", metavar="N", help="stop after N seconds (default: Ctrl-C)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="one JSON object per event per line")
     out.add_argument("--plain", action="store_true", help="one line per event, no live view")
@@ -39,8 +39,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import openpuck
     from ..events import format_event
-    if args.seconds is not None and args.seconds <= 0:
-        raise CliError("--seconds must be > 0")
+    check_session_arguments(args)
     if args.lsl:
         from ..lsl import _pylsl
         _pylsl()  # fail before connecting, with the reason

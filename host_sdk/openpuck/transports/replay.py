@@ -17,9 +17,9 @@ resumes), so the gap handling is the same as it was live. At the end,
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from ..recording import IN, NOTE, Recording, RecordingError, is_recording
+from ..errors import OpenPuckError
+from ..recording import IN, NOTE, open_source
 from .base import ConnectionLost, EndOfStream, Transport, TransportError, check_params, parse_speed
 
 
@@ -36,27 +36,22 @@ class ReplayTransport(Transport):
         self._t_wall0: float | None = None
         self._t_rec0 = 0.0
         self.header: dict = {}
+        self.source = None          #: the recording.Source, once open
 
     def _open(self) -> None:
         if self._items or self._i:
             return  # reopen after a played-back disconnect: carry on
-        p = Path(self.path)
-        if not p.exists():
-            raise TransportError(f"{self.path}: no such file")
-        if is_recording(p):
-            try:
-                rec = Recording(p)
-                for c in rec.chunks():
-                    if c.direction == IN:
-                        self._items.append((c.t, c.data))
-                    elif c.direction == NOTE and c.note().get("kind") == "disconnect":
-                        self._items.append((c.t, ConnectionLost(f"{self.path}: recorded disconnect")))
-            except RecordingError as e:
-                raise TransportError(str(e)) from None
-            self.header = rec.header
-        else:
-            data = p.read_bytes()
-            self._items = [(0.0, data[i:i + 4096]) for i in range(0, len(data), 4096)]
+        try:
+            src = open_source(self.path, want=("recording", "wire"))
+        except OpenPuckError as e:
+            raise TransportError(str(e)) from None
+        self.source = src
+        for c in src.chunks:
+            if c.direction == IN:
+                self._items.append((c.t, c.data))
+            elif c.direction == NOTE and c.note().get("kind") == "disconnect":
+                self._items.append((c.t, ConnectionLost(f"{self.path}: recorded disconnect")))
+        self.header = src.header or {}
         if self._items:
             self._t_rec0 = self._items[0][0]
 
