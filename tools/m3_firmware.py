@@ -40,7 +40,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "host_sdk"))
 sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT / "firmware"))   # boards.sim_motion: the scenarios' true counts
 import m3_micropython  # noqa: E402
 import natmod  # noqa: E402
 from m3_micropython import HEAP, M3Error  # noqa: E402
@@ -88,10 +87,16 @@ def write_frozen(folder: Path, mp: Path, regs: dict[str, tuple[bytes, bytes]] | 
     return manifest
 
 
+_CATALOGUE: dict = {}
+
+
 def scenario_truth(name: str) -> dict:
-    """exercise, target, duration and true counts of a built-in scenario (boards/sim_motion.py)."""
-    from boards import sim_motion
-    cat = sim_motion.catalogue()
+    """exercise, target, duration and true counts of a built-in scenario
+    (boards/sim_motion.py, read through the MicroPython unix port: openpuck.sim)."""
+    if not _CATALOGUE:
+        from openpuck import sim
+        _CATALOGUE.update(sim.scenarios())
+    cat = _CATALOGUE
     if name not in cat:
         raise M3Error(f"unknown scenario {name!r} (known: {', '.join(sorted(cat))})")
     return cat[name]
