@@ -209,7 +209,51 @@ def test_cli_prints_the_port_and_runs_until_ctrl_c() -> None:
         h.close()
         assert p.poll() is None
         p.send_signal(signal.SIGINT)
-        assert p.wait(timeout=10) == 0
+        assert p.wait(timeout=10) == 130   # interrupted, as every command says
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def _firmware_children(pid: int) -> list[int]:
+    """Processes whose parent is pid and that run the firmware (main.py)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+                cmd = (d / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"main.py" in cmd:
+                out.append(int(d.name))
+    return out
+
+
+def _gone(pids: list[int], timeout: float = 5.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if not any(Path(f"/proc/{p}").exists() and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]
+                   for p in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGKILL, -9)])
+def test_the_firmware_process_ends_with_the_sim_command_however_it_is_killed(sig, code) -> None:
+    """SIGTERM (what CI and HIL harnesses send) unwinds like Ctrl-C; even
+    kill -9 leaves no MicroPython process serving the pty."""
+    p = subprocess.Popen([sys.executable, "-m", "openpuck", "sim", "--scenario", "still"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().startswith("/dev/pts/")
+        kids = _firmware_children(p.pid)
+        assert len(kids) == 1
+        p.send_signal(sig)
+        assert p.wait(timeout=10) == code
+        assert _gone(kids), "the firmware process outlived the sim command"
     finally:
         if p.poll() is None:
             p.kill()

@@ -32,3 +32,10 @@ def check(status: int, what: str = "") -> int:
     if status < 0:
         raise CoreError(status, what)
     return status
+
+
+def needs(what: str, package: str, extra: str) -> str:
+    """The message for a missing optional package, with both ways to get it:
+    from the package index, and from a checkout of the repository."""
+    return (f"{what} needs {package}: pip install {package} (or, in an OpenPuck checkout, "
+            f"pip install '.[{extra}]')")

@@ -4,7 +4,7 @@
         puck.start()
         LiveView(puck).run(seconds=30)
 
-Needs rich (``pip install openpuck[live]``). :meth:`LiveView.render` returns
+Needs rich (``pip install openpuck[live]``, or ``pip install ".[live]"`` in a checkout). :meth:`LiveView.render` returns
 the renderable, so it can be drawn into any rich Console (tests do).
 """
 from __future__ import annotations
@@ -13,14 +13,14 @@ import collections
 import time
 from typing import Any
 
-from .errors import OpenPuckError
+from .errors import OpenPuckError, needs
 
 
 def _rich():
     try:
         import rich  # noqa: F401
     except ImportError:
-        raise OpenPuckError("the live view needs rich: pip install openpuck[live]") from None
+        raise OpenPuckError(needs("the live view", "rich", "live")) from None
     import rich.console
     import rich.live
     import rich.panel

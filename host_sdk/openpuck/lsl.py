@@ -13,7 +13,7 @@ sample (device time mapped through the ping/pong clock sync, see
 :mod:`openpuck.clock`), not the moment it arrived, so the link's latency
 does not skew them. Before the first pong, arrival time is used.
 
-Needs pylsl and its liblsl binary (``pip install openpuck[lsl]``: the PyPI
+Needs pylsl and its liblsl binary (``pip install openpuck[lsl]``, or ``pip install ".[lsl]"`` in a checkout: the PyPI
 wheels ship liblsl for Linux x86_64, macOS and Windows).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import json
 import time
 from typing import Any
 
-from .errors import OpenPuckError
+from .errors import OpenPuckError, needs
 
 CHANNELS = (("ax", "g"), ("ay", "g"), ("az", "g"), ("gx", "dps"), ("gy", "dps"), ("gz", "dps"),
             ("force", "N"))
@@ -33,7 +33,7 @@ def _pylsl() -> Any:
         import pylsl
         pylsl.local_clock()
     except ImportError:
-        raise OpenPuckError("--lsl needs pylsl: pip install openpuck[lsl]") from None
+        raise OpenPuckError(needs("--lsl", "pylsl", "lsl")) from None
     except (RuntimeError, OSError) as e:  # pylsl without its liblsl binary
         raise OpenPuckError(f"--lsl: pylsl is installed but liblsl cannot be loaded ({e}); "
                             "install liblsl or set PYLSL_LIB") from None

@@ -9,7 +9,7 @@ signal (force above rest for force exercises; tilt from rest for tilt
 exercises, from the accelerometer; heading from the integrated z gyro).
 Reps are green bands with their peak marked, partial reps orange bands,
 grips blue ticks on the force panel, gaps grey hatched bands; an uncertain
-rep has a red edge. Needs matplotlib (``pip install openpuck[plot]``); uses
+rep has a red edge. Needs matplotlib (``pip install openpuck[plot]``, or ``pip install ".[plot]"`` in a checkout); uses
 the Agg backend, no display needed.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OpenPuckError
+from .errors import OpenPuckError, needs
 from .exercises import get as get_exercise
 
 MAX_POINTS = 20_000
@@ -31,7 +31,7 @@ def _mpl():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise OpenPuckError("plotting needs matplotlib: pip install openpuck[plot]") from None
+        raise OpenPuckError(needs("plotting", "matplotlib", "plot")) from None
     return plt
 
 

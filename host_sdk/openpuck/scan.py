@@ -14,7 +14,7 @@ bridge chip (CP210x, CH340) is not found by id: name its port.
 
 BLE: a puck advertises the Nordic UART service :data:`NUS_SERVICE`
 (6E400001-B5A3-F393-E0A9-E50E24DCCA9E); scanning filters on it through bleak
-(``pip install openpuck[ble]``).
+(``pip install openpuck[ble]``, or ``pip install ".[ble]"`` in a checkout).
 """
 from __future__ import annotations
 

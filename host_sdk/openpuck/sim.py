@@ -46,6 +46,19 @@ READY_MARK = "sim: ready"
 HEAP = "1M"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, SIGTERM it when the process that
+    started it dies, however it dies (kill -9 included), so no virtual puck
+    is left serving a pseudo-terminal nobody owns."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 class SimError(OpenPuckError):
     """The virtual puck could not start or stopped unexpectedly."""
 
@@ -195,7 +208,11 @@ class VirtualPuck:
         self.port = os.ttyname(self._slave)
         self._logf = open(self.log_path, "a", encoding="utf-8")
         try:
-            self._spawn(RESET_POWER_ON)
+            # one keeper thread starts every firmware process and waits for it:
+            # a child is told to die with the thread that started it
+            # (_die_with_parent), so that thread must outlive it
+            self._thread = threading.Thread(target=self._keep, daemon=True, name="openpuck-sim")
+            self._thread.start()
             self._wait_ready(ready_timeout_s)
         except BaseException:
             self.stop()
@@ -220,18 +237,51 @@ class VirtualPuck:
             env["OPENPUCK_SIM_NATMOD"] = str(self.natmod)
         return env
 
-    def _spawn(self, reset_cause: int) -> None:
-        self._ready.clear()
-        proc = subprocess.Popen(self._cmd + ["-X", f"heapsize={HEAP}", "main.py"],
-                                cwd=self.firmware, stdin=self._master, stdout=self._master,
-                                stderr=subprocess.PIPE, env=self._env(reset_cause),
-                                close_fds=True, start_new_session=True)
-        self._proc = proc
-        self._thread = threading.Thread(target=self._supervise, args=(proc,), daemon=True,
-                                        name=f"openpuck-sim-{proc.pid}")
-        self._thread.start()
+    def _spawn(self, reset_cause: int) -> subprocess.Popen[bytes] | None:
+        with self._lock:
+            if self._stopping:
+                return None
+            self._ready.clear()
+            proc = subprocess.Popen(self._cmd + ["-X", f"heapsize={HEAP}", "main.py"],
+                                    cwd=self.firmware, stdin=self._master, stdout=self._master,
+                                    stderr=subprocess.PIPE, env=self._env(reset_cause),
+                                    close_fds=True, start_new_session=True,
+                                    preexec_fn=_die_with_parent)
+            self._proc = proc
+            return proc
 
-    def _supervise(self, proc: subprocess.Popen[bytes]) -> None:
+    def _keep(self) -> None:
+        """Run the firmware; restart it after a soft reset or a watchdog reset, as a board would."""
+        cause = RESET_POWER_ON
+        while True:
+            try:
+                proc = self._spawn(cause)
+            except OSError as e:
+                self.returncode = -1
+                self._logf.write(f"sim: cannot start the firmware: {e}\n")
+                self._ready.set()
+                return
+            if proc is None:
+                return
+            self._pump(proc)
+            code = proc.wait()
+            with self._lock:
+                if self._stopping:
+                    return
+                if code in (EXIT_SOFT_RESET, EXIT_WATCHDOG):
+                    self.restarts += 1
+                    self.resets.append(code)
+                    self._logf.write(f"sim: firmware reset (exit {code}), restarting\n")
+                    self._logf.flush()
+                    cause = RESET_WATCHDOG if code == EXIT_WATCHDOG else RESET_SOFT
+                    continue
+                self.returncode = code
+                self._ready.set()  # wake a waiter: the process is gone
+                self._logf.write(f"sim: firmware exited with code {code}\n")
+                self._logf.flush()
+                return
+
+    def _pump(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stderr is not None
         for raw in proc.stderr:
             line = raw.decode("utf-8", "replace")
@@ -242,21 +292,6 @@ class VirtualPuck:
             self._logf.flush()
             if self._echo:
                 sys.stderr.write(line)
-        code = proc.wait()
-        with self._lock:
-            if self._stopping:
-                return
-            if code in (EXIT_SOFT_RESET, EXIT_WATCHDOG):
-                self.restarts += 1
-                self.resets.append(code)
-                self._logf.write(f"sim: firmware reset (exit {code}), restarting\n")
-                self._logf.flush()
-                self._spawn(RESET_WATCHDOG if code == EXIT_WATCHDOG else RESET_SOFT)
-                return
-            self.returncode = code
-            self._ready.set()  # wake a waiter: the process is gone
-            self._logf.write(f"sim: firmware exited with code {code}\n")
-            self._logf.flush()
 
     def _wait_ready(self, timeout_s: float) -> None:
         if not self._ready.wait(timeout_s):

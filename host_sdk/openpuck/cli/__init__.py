@@ -34,6 +34,15 @@ class CliError(OpenPuckError):
     """A problem with the user's input, printed as one line."""
 
 
+class Terminated(BaseException):
+    """SIGTERM (what CI and test harnesses send): unwinds like Ctrl-C, so
+    every ``finally`` runs (a virtual puck stops, a recording is closed)."""
+
+
+def _on_sigterm(signum, frame) -> None:  # noqa: ANN001 - a signal handler
+    raise Terminated()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="openpuck",
@@ -66,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    import signal
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:   # not the main thread (an embedding program): leave its handlers alone
+        pass
     try:
         return int(args._run(args) or 0)
     except (OpenPuckError, OSError) as e:
@@ -77,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"openpuck {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"openpuck {args.command}: terminated", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":

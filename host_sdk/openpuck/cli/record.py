@@ -61,6 +61,7 @@ def run(args) -> int:
     check_session_arguments(args)
     t0 = time.monotonic()
     reps = [0]
+    interrupted = False
     with openpuck.connect(args.url, record=args.output, fsync=args.fsync) as puck:
         puck.on("rep", lambda ev: reps.__setitem__(0, reps[0] + 1))
         start_session(puck, args)
@@ -76,8 +77,8 @@ def run(args) -> int:
                     kb = (rec.bytes_written / 1024) if rec else 0
                     print(f"\rrecording {args.output}: {time.monotonic() - t0:6.1f} s  "
                           f"{kb:8.1f} kB  reps {reps[0]}", end="", file=sys.stderr, flush=True)
-        except KeyboardInterrupt:
-            pass
+        except KeyboardInterrupt:   # the usual way to stop: still close the file and sum up
+            interrupted = True
         if puck.closed_reason is not None:
             raise CliError(str(puck.closed_reason))
         c = puck.counters
@@ -85,4 +86,4 @@ def run(args) -> int:
         print(file=sys.stderr)
     print(f"recorded {time.monotonic() - t0:.1f} s to {args.output}: {c['samples']} samples, "
           f"{reps[0]} reps, {c['lost_frames']} frames lost, {c['gaps']} gaps")
-    return 0
+    return 130 if interrupted else 0   # 130: interrupted by Ctrl-C, as every command

@@ -67,6 +67,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"the virtual puck stopped (exit {puck.returncode})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        return 0
+        return 130       # as every command interrupted by Ctrl-C
     finally:
         puck.stop()

@@ -45,8 +45,13 @@ def run(args) -> int:
         _pylsl()  # fail before connecting, with the reason
     live = not (args.json or args.plain) and sys.stdout.isatty()
     if live:
+        from ..errors import OpenPuckError
         from ..live import _rich
-        _rich()
+        try:
+            _rich()
+        except OpenPuckError as e:   # no rich: one line per event instead of the live view
+            print(f"openpuck stream: {e}; showing one line per event", file=sys.stderr)
+            live = False
     with openpuck.connect(args.url, record=args.record) as puck:
         if args.lsl:
             from ..lsl import LslOutlets

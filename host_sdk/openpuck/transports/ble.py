@@ -28,6 +28,7 @@ import re
 import threading
 from typing import Any
 
+from ..errors import needs
 from .base import ConnectionLost, Transport, TransportError, check_params
 
 NUS_SERVICE = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
@@ -43,7 +44,7 @@ def _bleak() -> Any:
     try:
         import bleak
     except ImportError:
-        raise TransportError("BLE needs bleak: pip install openpuck[ble]") from None
+        raise TransportError(needs("BLE", "bleak", "ble")) from None
     return bleak
 
 
