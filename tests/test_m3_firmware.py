@@ -57,3 +57,18 @@ def test_unknown_scenarios_bad_rates_and_no_tree_are_refused_with_what_to_do(cap
         m3_firmware.measure("", ("grip10",), seconds=float("nan"))
     assert m3_firmware.main(["--micropython", "", "--scenario", "grip10"]) == 2
     assert "v1.28.0" in capsys.readouterr().err
+
+
+def test_the_frozen_board_modules_hold_every_board_module_they_import():
+    import ast
+    frozen = set(m3_firmware.FROZEN_BOARDS)
+    assert "boards/sim_hw.py" in frozen
+    for rel in sorted(frozen):
+        for node in ast.walk(ast.parse((ROOT / "firmware" / rel).read_text())):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("boards"):
+                continue
+            if node.module == "boards":
+                wanted = {f"boards/{a.name}.py" for a in node.names}
+            else:
+                wanted = {node.module.replace(".", "/") + ".py"}
+            assert wanted <= frozen, f"{rel} imports {sorted(wanted - frozen)}, which the M3 build does not freeze"

@@ -6,8 +6,9 @@
 Builds MicroPython's qemu port (BOARD=MPS2_AN385, a Cortex-M3, 160 KB heap:
 what a Pico W leaves free) with the user C module `opdetect` and, frozen in,
 the real firmware (firmware/openpuck_fw, boards/pico_w.py) on the virtual
-puck's hardware layer (boards/sim_hw.py: the timer and the LSM6DSOX and FSR
-register models; boards/sim_motion.py: a scenario of known reps). The host's
+puck's hardware layer (boards/sim_hw.py wiring the clock and timer of
+boards/sim_clock.py, the LSM6DSOX register model and the FSR divider model;
+boards/sim_motion.py: a scenario of known reps). The host's
 set_exercise and start frames go in, the firmware streams through the
 emulated UART, and the host decodes what came out (openpuck's StreamDecoder)
 and counts the events. Everything runs under `qemu-system-arm -icount
@@ -66,6 +67,9 @@ RUNS = (("record", "c", "models", "", False),
         ("sampler_only", "c", "replay", "drain", False),
         ("stand_ins", "c", "replay", "firmware", False))
 CHECK_RUNS = ("record", "c_models", "twin_models", "c", "twin")   # make test: parity and counts only
+# the board file and the virtual puck's hardware layer, frozen with the firmware
+FROZEN_BOARDS = ("boards/__init__.py", "boards/pico_w.py", "boards/sim_hw.py", "boards/sim_clock.py",
+                 "boards/sim_feed.py", "boards/sim_lsm6dsox.py", "boards/sim_fsr.py", "boards/sim_motion.py")
 
 
 def write_frozen(folder: Path, mp: Path, regs: dict[str, tuple[bytes, bytes]] | None = None) -> Path:
@@ -80,9 +84,8 @@ def write_frozen(folder: Path, mp: Path, regs: dict[str, tuple[bytes, bytes]] | 
         names.append(name)
     fw = ROOT / "firmware"
     pkg = tuple(str(p.relative_to(fw)) for p in sorted((fw / "openpuck_fw").rglob("*.py")))
-    boards = ("boards/__init__.py", "boards/pico_w.py", "boards/sim_hw.py", "boards/sim_motion.py")
     manifest = folder / "manifest.py"
-    manifest.write_text(f"freeze({str(fw)!r}, {pkg + boards!r})\nfreeze({str(folder)!r}, {tuple(names)!r})\n"
+    manifest.write_text(f"freeze({str(fw)!r}, {pkg + FROZEN_BOARDS!r})\nfreeze({str(folder)!r}, {tuple(names)!r})\n"
                         + m3_micropython.native_twin(mp, folder / "native"))
     return manifest
 

@@ -6,7 +6,7 @@
 #   OPENPUCK_SIM_RECORDING    a samples CSV to play, or
 #   OPENPUCK_SIM_SCENARIO     a built-in scenario (boards/sim_motion.py)
 #   OPENPUCK_SIM_STATE        directory of the persistent config (flash)
-#   OPENPUCK_SIM_RESET_CAUSE  0 power-on, 1 soft reset, 2 watchdog
+#   OPENPUCK_SIM_RESET_CAUSE  enums.reset_cause: 0 power-on, 1 soft reset, 2 watchdog
 #   OPENPUCK_SIM_FAULTS       comma list: no_imu
 #   OPENPUCK_SIM_NATMOD       a directory holding opdetect.mpy (x64): the C
 #                             detector, as a puck with it on its filesystem
@@ -38,8 +38,7 @@ def make():
     natmod = _env("OPENPUCK_SIM_NATMOD")
     if natmod and natmod not in sys.path:
         sys.path.append(natmod)
-    sim_hw.setup(speed, motion, faults)
-    sim_hw.set_reset_cause(int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")))
+    sim_hw.setup(speed, motion, faults, reset_cause=int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")))
     state = _env("OPENPUCK_SIM_STATE")
     path = state + "/openpuck.cfg" if state else None
     return pico_w.make(sim_hw, name=NAME, config_path=path, ble=False)

@@ -24,7 +24,6 @@ class Recording:
             raise ValueError("%s: no samples" % path)
         self._t0 = self._a[0]
         self._b = self._row()
-        self.ended = False
         self.duration_s = None
 
     def _row(self):
@@ -44,7 +43,6 @@ class Recording:
         a = self._a
         b = self._b
         if b is None:
-            self.ended = True
             return (a[1], a[2], a[3], a[4], a[5], a[6], a[7])
         if t <= a[0]:
             return (a[1], a[2], a[3], a[4], a[5], a[6], a[7])
@@ -132,7 +130,6 @@ class Scenario:
             t += rise + hold + fall + rest_s
         self.duration_s = t - rest_s + tail_s
         self._i = 0
-        self.ended = False
 
     def sample(self, t_s):
         tl = self.timeline
@@ -150,8 +147,6 @@ class Scenario:
                 rate = amp * dp                      # dps
             else:
                 force += amp * p
-        if t_s >= self.duration_s:
-            self.ended = True
         n = self.noise
         # gravity seen by the turned puck: the rest direction turned by -angle
         gx, gy, gz = _rotate(self.up, self.axis, -ang)

@@ -46,7 +46,7 @@ def detector_factory():
 
 
 class App:
-    def __init__(self, board, reset_cause=0):
+    def __init__(self, board, reset_cause=mt.RESET_CAUSE_POWER_ON):
         hw = board.hw
         self.board = board
         self.hw = hw

@@ -5,6 +5,8 @@
 import machine
 import time
 
+from openpuck_fw import msgtable as mt
+
 I2C = machine.I2C
 ADC = machine.ADC
 Pin = machine.Pin
@@ -21,22 +23,17 @@ sleep_ms = time.sleep_ms
 IS_SIM = False
 BOOT_WINDOW_MS = 1000  # Ctrl-C in this window after reset reaches the REPL (make flash uses it)
 
-# enums.status reset_cause: 0 power-on, 1 soft, 2 watchdog, 3 brown-out
-RESET_POWER_ON = 0
-RESET_SOFT = 1
-RESET_WATCHDOG = 2
-RESET_BROWN_OUT = 3
-
 
 def reset_cause():
+    """machine.reset_cause() as an enums.reset_cause value (status.reset_cause)."""
     c = machine.reset_cause()
     if c == getattr(machine, "WDT_RESET", -1):
-        return RESET_WATCHDOG
+        return mt.RESET_CAUSE_WATCHDOG
     if c == getattr(machine, "SOFT_RESET", -1):
-        return RESET_SOFT
+        return mt.RESET_CAUSE_SOFT
     if c == getattr(machine, "BROWNOUT_RESET", -1):
-        return RESET_BROWN_OUT
-    return RESET_POWER_ON
+        return mt.RESET_CAUSE_BROWN_OUT
+    return mt.RESET_CAUSE_POWER_ON
 
 
 def reset():

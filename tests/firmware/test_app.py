@@ -79,20 +79,18 @@ def run(app, steps):
 
 
 def make_app(scenario=None, state=None):
-    sim_hw.setup(float("inf"), sim_motion.scenario(scenario) if scenario else None)
-    sim_hw._devices.clear()
-    sim_hw._motion_clock.__init__()
-    sim_hw._last_key = -1
+    """A fresh virtual board (sim_hw.setup: nothing left of the last one) running the app."""
+    sim = sim_hw.setup(float("inf"), sim_motion.scenario(scenario) if scenario else None)
     board = pico_w.make(sim_hw, name="sim", config_path=state, ble=False)
     link = MemLink()
     board.links = [link]
     app = App(board, 0)
     app.setup()
-    return app, link
+    return app, link, sim
 
 
 state = sys.argv[1] + "/openpuck.cfg"
-app, link = make_app("still", state=state)
+app, link, sim = make_app("still", state=state)
 fs = frames(link)
 eq("boot: device_info first", fs[0][0], mt.T_DEVICE_INFO)
 eq("boot: a log line", fs[1][0], mt.T_LOG)
@@ -162,9 +160,9 @@ eq("bad_state while streaming", [f[2][3] for f in of(fs, mt.T_NACK)],
 check("still streaming", len(of(fs, mt.T_SAMPLES)) >= 5)
 
 # dropped samples: the main loop stalls for 1 s while the timer runs on
-clock = sim_hw.clock()
+clock = sim.clock
 before = app.sampler.available()
-clock._fire_until(clock.virt_us + 1000000, 1000)
+clock.fire_until(clock.virt_us + 1000000, 1000)
 run(app, 40)
 fs = frames(link)
 eq("ring overflow counted", app.sampler.dropped, 200 - (app.sampler.size - 1 - before))
@@ -193,17 +191,21 @@ class NoAllocForce:
         return 1234
 
 
+def allocates_nothing(cb, n):
+    # in a function: a new module global stored under the lock could grow the globals dict
+    micropython.heap_lock()
+    try:
+        for _ in range(n):
+            cb(None)
+        return True
+    except MemoryError:
+        return False
+    finally:
+        micropython.heap_unlock()
+
+
 smp = Sampler(sim_hw, NoAllocImu(), NoAllocForce(), ring_size=8)
-cb = smp._cb
-micropython.heap_lock()
-try:
-    for _ in range(20):
-        cb(None)
-    ok = True
-except MemoryError:
-    ok = False
-micropython.heap_unlock()
-check("timer callback allocates nothing", ok)
+check("timer callback allocates nothing", allocates_nothing(smp._cb, 20))
 eq("full ring drops", smp.dropped, 13)
 
 # calibrate rest: answered when done
@@ -217,7 +219,7 @@ check("gyro bias learnt", app.gyro_bias != [0, 0, 0], app.gyro_bias)
 cmd(link, mt.T_LED, struct.pack("<BBBH", 255, 0, 10, 0))
 cmd(link, mt.T_BUZZER, struct.pack("<HH", 3000, 50))
 run(app, 1)
-pw = sim_hw.PWM.instances
+pw = sim.pwm
 eq("LED red duty", pw[pico_w.LED_R].duty_u16(), 65535)
 eq("LED blue duty", pw[pico_w.LED_B].duty_u16(), 2570)
 eq("buzzer tone", (pw[pico_w.BUZZER].freq(), pw[pico_w.BUZZER].duty_u16()), (3000, 32768))
@@ -235,15 +237,15 @@ eq("reboot resets", code, sim_hw.EXIT_SOFT_RESET)
 check("reboot acked first", of(frames(link), mt.T_ACK) != [])
 
 # feedback: a grip scenario lights the LED and beeps on each rep and grip
-app, link = make_app("grip10")
+app, link, sim = make_app("grip10")
 cmd(link, mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 20000, 0, 0))
 cmd(link, mt.T_START, struct.pack("<HB", 200, 7))
 seen_led = set()
 seen_tone = set()
 for _ in range(1800):
     app.step()
-    seen_led.add(sim_hw.PWM.instances[pico_w.LED_G].duty_u16() > 0)
-    seen_tone.add(sim_hw.PWM.instances[pico_w.BUZZER].freq())
+    seen_led.add(sim.pwm[pico_w.LED_G].duty_u16() > 0)
+    seen_tone.add(sim.pwm[pico_w.BUZZER].freq())
 fs = frames(link)
 eq("grip10: 10 reps", len(of(fs, mt.T_REP)), 10)
 eq("grip10: 10 grips", len(of(fs, mt.T_GRIP)), 10)
@@ -251,11 +253,11 @@ check("feedback LED flashed green", True in seen_led)
 check("feedback beeps", 2000 in seen_tone or 2600 in seen_tone, seen_tone)
 
 # the watchdog resets a main loop that stops feeding it
-app, link = make_app()
+app, link, sim = make_app()
 try:
     for _ in range(100):
-        sim_hw.clock().virt_us += 1000000
-        sim_hw.clock().check_wdt()
+        sim.clock.virt_us += 1000000
+        sim.clock.check_wdt()
     code = None
 except SystemExit as e:
     code = e.args[0] if e.args else 0

@@ -19,7 +19,7 @@ class Still:
         return self.s
 
 
-sim_hw.setup(float("inf"), Still((0.0, 0.5, 1.0, 10.0, -20.0, 100.0, 25.0)))
+sim = sim_hw.setup(float("inf"), Still((0.0, 0.5, 1.0, 10.0, -20.0, 100.0, 25.0)))
 i2c = sim_hw.I2C(0)
 eq("scan finds the IMU", i2c.scan(), [pico_w.IMU_ADDR])
 imu = L.LSM6DSOX(i2c, pico_w.IMU_ADDR)
@@ -27,7 +27,7 @@ check("identify", imu.identify())
 check("wrong address does not identify", not L.LSM6DSOX(i2c, 0x6B).identify())
 imu.reset()
 imu.configure(4, 500, 416)
-regs = sim_hw._devices[pico_w.IMU_ADDR].regs
+regs = sim.devices[pico_w.IMU_ADDR].regs
 eq("CTRL1_XL", regs[L.CTRL1_XL], (6 << 4) | (0b10 << 2))
 eq("CTRL2_G", regs[L.CTRL2_G], (6 << 4) | (0b010 << 1))
 eq("CTRL3_C BDU|IF_INC", regs[L.CTRL3_C], 0x44)
@@ -67,8 +67,8 @@ eq("table ends", (fsr.mv_to_mn(0), fsr.mv_to_mn(4000)), (0, 500000))
 eq("interpolates", fsr.mv_to_mn(1410), 22500)
 for newtons in (1.0, 5.0, 60.0, 150.0):
     sim_hw.setup(float("inf"), Still((0.0, 0.0, 1.0, 0.0, 0.0, 0.0, newtons)))
-    sim_hw._last_key = -1
-    mn = FSR(sim_hw.ADC(sim_hw.Pin(26)), pico_w.FSR_TABLE).raw_to_mn(adc.read_u16())
+    adc = sim_hw.ADC(sim_hw.Pin(pico_w.FSR_ADC_PIN))
+    mn = FSR(adc, pico_w.FSR_TABLE).raw_to_mn(adc.read_u16())
     check("%g N within 3 %% + 0.1 N" % newtons, abs(mn - newtons * 1000) < newtons * 30 + 100, mn)
 fsr.tare(adc.read_u16())
 check("tare zeroes", fsr.raw_to_mn(adc.read_u16()) < 1500)

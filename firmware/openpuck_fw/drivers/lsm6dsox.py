@@ -10,11 +10,6 @@ CTRL3_C = const(0x12)    # BOOT[7] BDU[6] H_LACTIVE[5] PP_OD[4] SIM[3] IF_INC[2]
 CTRL3_BDU = const(0x40)
 CTRL3_IF_INC = const(0x04)
 CTRL3_SW_RESET = const(0x01)
-FIFO_CTRL3 = const(0x09)  # BDR_GY[7:4] BDR_XL[3:0]
-FIFO_CTRL4 = const(0x0A)  # FIFO_MODE[2:0]
-FIFO_STATUS1 = const(0x3A)
-FIFO_STATUS2 = const(0x3B)
-FIFO_DATA_OUT_TAG = const(0x78)
 STATUS_REG = const(0x1E)  # TDA[2] GDA[1] XLDA[0]
 STATUS_XLDA = const(0x01)
 STATUS_GDA = const(0x02)
@@ -88,9 +83,6 @@ class LSM6DSOX:
         self.gyro_range_dps = gyro_range_dps
         self.odr_hz = odr_hz
 
-    def power_down(self):
-        self.configure(self.accel_range_g, self.gyro_range_dps, 0)
-
     # scales of the raw counts
     def accel_ng_per_lsb(self):
         return ACCEL_FS[self.accel_range_g][1]
@@ -104,17 +96,3 @@ class LSM6DSOX:
     def read_into(self, buf):
         """Read gx gy gz ax ay az (12 bytes, int16 little-endian) into buf. No allocation."""
         self.i2c.readfrom_mem_into(self.addr, OUTX_L_G, buf)
-
-    # FIFO (optional): continuous mode, gyro and accel batched at the ODR
-    def fifo_enable(self, odr_hz):
-        code = ODR_CODES[odr_hz]
-        self._w(FIFO_CTRL3, (code << 4) | code)
-        self._w(FIFO_CTRL4, 0b110)  # continuous mode
-
-    def fifo_disable(self):
-        self._w(FIFO_CTRL4, 0)
-
-    def fifo_level(self):
-        buf = bytearray(2)
-        self.i2c.readfrom_mem_into(self.addr, FIFO_STATUS1, buf)
-        return buf[0] | ((buf[1] & 0x03) << 8)
