@@ -619,7 +619,7 @@ class Puck:
 
 def _host_log(text: str, session: SessionDecoder):
     from .events import Log
-    return Log(t=session._last_t or 0.0, level="error", text=text)
+    return Log(t=session.last_t or 0.0, level="error", text=text)
 
 
 def connect(url: str, **options: Any) -> Puck:
