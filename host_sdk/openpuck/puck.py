@@ -1,4 +1,4 @@
-"""The Puck API: one object per puck, sync and asyncio.
+"""The Puck API: one object per puck (asyncio: :mod:`openpuck.aio`).
 
     import openpuck
     with openpuck.connect("sim:?scenario=grip10") as puck:
@@ -26,13 +26,12 @@ set_exercise and start again if the puck was streaming.
 """
 from __future__ import annotations
 
-import asyncio
 import collections
 import itertools
 import logging
 import threading
 import time
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from . import protocol
 from .clock import ClockSync
@@ -539,106 +538,6 @@ def connect(url: str, **options: Any) -> Puck:
     return Puck(t, **options).open()
 
 
-# -- asyncio -------------------------------------------------------------------------
-class AsyncPuck:
-    """The asyncio face of a :class:`Puck`: same commands, awaited.
-
-        async with openpuck.connect_async("sim:") as puck:
-            await puck.start(exercise="grip_squeeze")
-            async for ev in puck.events():
-                ...
-    """
-
-    def __init__(self, url: str, **options: Any) -> None:
-        self._url, self._options = url, options
-        self.puck: Puck | None = None
-        self._q: asyncio.Queue | None = None
-        self._sq: asyncio.Queue | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def open(self) -> "AsyncPuck":
-        self._loop = asyncio.get_running_loop()
-        self._q, self._sq = asyncio.Queue(), asyncio.Queue(maxsize=4096)
-        t = open_transport(self._url, _open=False)
-        puck = Puck(t, **self._options)
-        puck._queue_events = False
-        puck.on("*", lambda ev: self._loop.call_soon_threadsafe(self._q.put_nowait, ev))
-        puck.on("samples", self._put_samples)
-        await asyncio.to_thread(puck.open)
-        self.puck = puck
-        threading.Thread(target=self._watch, daemon=True).start()
-        return self
-
-    def _put_samples(self, b: SampleBlock) -> None:
-        def put() -> None:
-            if self._sq.full():
-                self._sq.get_nowait()
-            self._sq.put_nowait(b)
-        self._loop.call_soon_threadsafe(put)
-
-    def _watch(self) -> None:
-        self.puck.wait_closed()
-        try:
-            self._loop.call_soon_threadsafe(self._q.put_nowait, END)
-            self._loop.call_soon_threadsafe(self._sq.put_nowait, END)
-        except RuntimeError:  # loop closed
-            pass
-
-    def __await__(self):
-        return self.open().__await__()
-
-    async def close(self) -> None:
-        if self.puck is not None:
-            await asyncio.to_thread(self.puck.close)
-
-    async def __aenter__(self) -> "AsyncPuck":
-        return await self.open()
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("info", "status", "counters", "clock", "url", "connected", "streaming",
-                    "session", "transport"):
-            return getattr(self.puck, name)
-        if name in ("start", "stop", "ping", "led", "buzzer", "calibrate", "get_config",
-                    "set_config", "reboot", "get_info", "get_status", "record", "stop_recording"):
-            fn = getattr(self.puck, name)
-
-            async def call(*a: Any, **kw: Any) -> Any:
-                return await asyncio.to_thread(fn, *a, **kw)
-            call.__name__ = name
-            return call
-        if name in ("on", "off"):
-            return getattr(self.puck, name)
-        raise AttributeError(name)
-
-    async def events(self, timeout: float | None = None) -> AsyncIterator[Event]:
-        """Events as they come; ends when the puck closes (or after ``timeout`` s of quiet)."""
-        while True:
-            try:
-                item = await asyncio.wait_for(self._q.get(), timeout)
-            except asyncio.TimeoutError:
-                return
-            if item is END:
-                self._q.put_nowait(END)
-                if self.puck.closed_reason is not None:
-                    raise self.puck.closed_reason
-                return
-            yield item
-
-    async def samples(self, timeout: float | None = None) -> AsyncIterator[SampleBlock]:
-        while True:
-            try:
-                item = await asyncio.wait_for(self._sq.get(), timeout)
-            except asyncio.TimeoutError:
-                return
-            if item is END:
-                self._sq.put_nowait(END)
-                return
-            yield item
-
-
-def connect_async(url: str, **options: Any) -> AsyncPuck:
-    """``async with openpuck.connect_async(url) as puck:`` (or ``puck = await connect_async(url)``)."""
-    return AsyncPuck(url, **options)
+# AsyncPuck lives in aio.py; importable from here as it always was (aio.py
+# imports Puck, so this import comes after it)
+from .aio import AsyncPuck, connect_async  # noqa: E402
