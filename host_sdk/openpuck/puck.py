@@ -55,7 +55,7 @@ _EX_BY_NAME = {e["name"]: e for e in protocol.EXERCISES}
 _CHANNELS = protocol.ENUMS["channel"]
 _CAL = protocol.ENUMS["calibrate_what"]
 _KEYS = protocol.ENUMS["config_key"]
-#: pongs of periodic pings remembered for the clock sync (a pong later than that is too late)
+#: the send times of this many latest periodic pings are kept to pair with their pongs
 _MAX_PINGS = 32
 
 
