@@ -7,8 +7,8 @@ from . import protocol  # noqa: E402
 from .decoder import SampleBlock, StreamDecoder  # noqa: E402
 from .events import (DeviceInfo, Event, Gap, Grip, Log, PartialRep, Rep,  # noqa: E402
                      Status)
-from .puck import (AsyncPuck, CommandError, CommandTimeout, Puck, connect,  # noqa: E402
-                   connect_async)
+from .puck import CommandError, CommandTimeout, Puck, connect  # noqa: E402
+from .aio import AsyncPuck, connect_async  # noqa: E402
 from .scan import scan  # noqa: E402
 from .transports import ConnectionLost, TransportError, open_transport  # noqa: E402
 from .detect import Detection, detect  # noqa: E402,F401

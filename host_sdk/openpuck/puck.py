@@ -1,4 +1,4 @@
-"""The Puck API: one object per puck, sync and asyncio.
+"""The Puck API: one object per puck (asyncio: :mod:`openpuck.aio`).
 
     import openpuck
     with openpuck.connect("sim:?scenario=grip10") as puck:
@@ -11,114 +11,52 @@
 How it works: a reader thread per puck pulls bytes from the transport into a
 :class:`~openpuck.session_decoder.SessionDecoder`; events go to the callbacks given to
 :meth:`Puck.on` (called on the reader thread: keep them short) and to a queue
-that :meth:`Puck.events` drains; sample blocks to :meth:`Puck.samples`. Each
-command waits for its ack (a nack raises :class:`CommandError` naming the
+(:class:`~openpuck.feed.Feed`) that :meth:`Puck.events` drains; sample blocks
+to :meth:`Puck.samples`. Each command waits for its ack in the table of
+:mod:`openpuck.pending` (a nack raises :class:`CommandError` naming the
 command and the error). Pings every ``ping_interval`` s keep the clock sync
-(:attr:`Puck.clock`) fresh. When the link drops, the reader reconnects with
-exponential backoff (0.1 s doubling to 5 s, for at most
-``reconnect_timeout`` s), sends set_exercise and start again if the puck was
-streaming, and reports the hole as a :class:`~openpuck.events.Gap` event.
-When the puck restarts but the link stays up (the sim's pty, a puck behind
-a serial adapter), the session decoder sees its seq restart (or its uptime go
-back); the reader then does the same: a Gap ``"puck_reset"``, and
+(:attr:`Puck.clock`) fresh. When the link drops, the reader reconnects as
+:mod:`openpuck.reconnect` says (exponential backoff, 0.1 s doubling to 5 s,
+for at most ``reconnect_timeout`` s), sends set_exercise and start again if
+the puck was streaming, and reports the hole as a :class:`~openpuck.events.Gap`
+event. When the puck restarts but the link stays up (the sim's pty, a puck
+behind a serial adapter), the session decoder sees its seq restart (or its
+uptime go back); the reader then does the same: a Gap ``"puck_reset"``, and
 set_exercise and start again if the puck was streaming.
 """
 from __future__ import annotations
 
-import asyncio
 import collections
 import itertools
 import logging
 import threading
 import time
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from . import protocol
 from .clock import ClockSync
 from .decoder import SampleBlock
 from .errors import OpenPuckError
-from .events import DeviceInfo, Event, exercise_name
-from .session_decoder import HOLD_S, SessionDecoder
+from .events import DeviceInfo, Event, Log, Status
+from .feed import EMPTY, END, Feed
+from .pending import CommandError, CommandTimeout, Match, PendingCommands
 from .recording import IN, OUT, Recorder
+from .reconnect import (ReconnectPolicy, StreamSettings, samples_expected, still_streaming,
+                        to_resend)
+from .session_decoder import HOLD_S, SessionDecoder
 from .transports import (ConnectionLost, EndOfStream, ReadOnlyError, Transport, TransportError,
                          open_transport)
 
+__all__ = ["AsyncPuck", "CommandError", "CommandTimeout", "Puck", "connect", "connect_async"]
+
 log = logging.getLogger("openpuck")
 
-_NACK = {v: k for k, v in protocol.ENUMS["nack_error"].items()}
 _EX_BY_NAME = {e["name"]: e for e in protocol.EXERCISES}
 _CHANNELS = protocol.ENUMS["channel"]
 _CAL = protocol.ENUMS["calibrate_what"]
 _KEYS = protocol.ENUMS["config_key"]
-_CMD_NAME = {s.id: s.name for s in protocol.SPECS.values()}
-
-
-class CommandError(OpenPuckError):
-    """The puck refused a command (nack)."""
-
-    def __init__(self, command: str, code: int, detail: int = 0) -> None:
-        self.command, self.code, self.detail = command, code, detail
-        self.error = _NACK.get(code, f"error {code}")
-        extra = f", field {detail}" if detail else ""
-        super().__init__(f"{command}: refused by the puck: {self.error} (code {code}{extra})")
-
-
-class CommandTimeout(OpenPuckError):
-    """The puck did not answer a command in time."""
-
-
-class _Feed:
-    """A bounded, closable queue between the reader thread and consumers."""
-
-    def __init__(self, maxlen: int) -> None:
-        self._q: collections.deque = collections.deque()
-        self._maxlen = maxlen
-        self._cond = threading.Condition()
-        self._closed: BaseException | bool = False
-        self.dropped = 0
-
-    def put(self, item: Any) -> None:
-        with self._cond:
-            if len(self._q) >= self._maxlen:
-                self._q.popleft()
-                self.dropped += 1
-            self._q.append(item)
-            self._cond.notify()
-
-    def close(self, exc: BaseException | None = None) -> None:
-        with self._cond:
-            self._closed = exc if exc is not None else True
-            self._cond.notify_all()
-
-    def get(self, timeout: float | None) -> Any:
-        """An item; ``_EMPTY`` on timeout; ``_END`` once closed and drained."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while not self._q:
-                if self._closed is not False:
-                    if isinstance(self._closed, BaseException):
-                        raise self._closed
-                    return _END
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return _EMPTY
-                self._cond.wait(left if left is not None else 0.5)
-            return self._q.popleft()
-
-
-_END, _EMPTY = object(), object()
-
-
-class _Pending:
-    __slots__ = ("name", "type_id", "seq", "expect", "match", "done", "reply", "error", "acked")
-
-    def __init__(self, name: str, seq: int, expect: str | None, match: Callable | None) -> None:
-        self.name, self.seq, self.expect, self.match = name, seq, expect, match
-        self.type_id = protocol.SPECS[name].id
-        self.done = threading.Event()
-        self.reply: protocol.Message | None = None
-        self.error: BaseException | None = None
-        self.acked = False
+#: the send times of this many latest periodic pings are kept to pair with their pongs
+_MAX_PINGS = 32
 
 
 class Puck:
@@ -136,13 +74,12 @@ class Puck:
         self.ping_interval = ping_interval
         self.clock = ClockSync()
         self.session = SessionDecoder(hold_s=hold_s, clock=self.clock)
-        self._events = _Feed(max_queue)
-        self._samples = _Feed(4096)
+        self._events = Feed(max_queue)
+        self._samples = Feed(4096)
         self._queue_events = True
         self._callbacks: dict[str, list[Callable]] = collections.defaultdict(list)
         self._seq = itertools.count(1)
-        self._pending: list[_Pending] = []
-        self._plock = threading.Lock()
+        self._pending = PendingCommands()
         self._pings: dict[int, float] = {}
         self._last_ping = 0.0
         self._recorder: Recorder | None = None
@@ -152,7 +89,7 @@ class Puck:
         self._closing = threading.Event()
         self.connected = False
         self.streaming = False
-        self._session_args: dict | None = None
+        self._settings: StreamSettings | None = None   # what start() sent, to send again
         self.callback_errors = 0
         self.reconnects = 0
         self.closed_reason: BaseException | None = None
@@ -224,6 +161,7 @@ class Puck:
         return self._recorder
 
     def stop_recording(self) -> None:
+        """Stop recording (and close the file); nothing when not recording."""
         self._stop_recording()
 
     def _stop_recording(self) -> None:
@@ -239,19 +177,22 @@ class Puck:
         return self.session.info
 
     @property
-    def status(self):
+    def status(self) -> Status | None:
         """The latest Status event, or None."""
         return self.session.status
 
     @property
     def counters(self) -> dict[str, int]:
+        """Link health: the session decoder's counters (frames, samples, lost_frames,
+        crc_errors, gaps, partial_frames...) and events_dropped,
+        sample_blocks_dropped, callback_errors, reconnects."""
         c = self.session.counters
         c.update(events_dropped=self._events.dropped, sample_blocks_dropped=self._samples.dropped,
                  callback_errors=self.callback_errors, reconnects=self.reconnects)
         return c
 
     # -- commands ---------------------------------------------------------------
-    def _command(self, name: str, *, expect: str | None = None, match: Callable | None = None,
+    def _command(self, name: str, *, expect: str | None = None, match: Match | None = None,
                  timeout: float | None = None, **fields: Any) -> protocol.Message | None:
         if self.transport.readonly:
             raise ReadOnlyError(f"{name}: {self.url} is read-only (a replay)")
@@ -259,21 +200,12 @@ class Puck:
             raise ConnectionLost(f"{name}: {self.url} is not connected")
         seq = next(self._seq) & 0xFFFF
         frame = protocol.encode(name, seq=seq, **fields)
-        p = _Pending(name, seq, expect, match)
-        with self._plock:
-            self._pending.append(p)
+        p = self._pending.register(name, seq, expect, match)
         try:
             self._write(frame)
-            if not p.done.wait(self.timeout if timeout is None else timeout):
-                raise CommandTimeout(f"{name}: no answer from the puck within "
-                                     f"{self.timeout if timeout is None else timeout:g} s")
+            return p.wait(self.timeout if timeout is None else timeout)
         finally:
-            with self._plock:
-                if p in self._pending:
-                    self._pending.remove(p)
-        if p.error is not None:
-            raise p.error
-        return p.reply
+            self._pending.discard(p)
 
     def _write(self, frame: bytes) -> None:
         if self._recorder:
@@ -285,7 +217,7 @@ class Puck:
         self._command("get_info", expect="device_info")
         return self.session.info
 
-    def get_status(self):
+    def get_status(self) -> Status | None:
         """Ask for a status message now; returns the Status event."""
         self._command("get_status", expect="status")
         return self.session.status
@@ -317,20 +249,16 @@ class Puck:
             mask = sum(_CHANNELS[c] for c in channels)
         except KeyError as e:
             raise OpenPuckError(f"start: unknown channel {e.args[0]!r} (accel, gyro, force)") from None
-        args = dict(exercise=ex["id"], target=target_milli, on_pct=on_pct, off_pct=off_pct,
-                    rate_hz=rate_hz, channels=mask)
-        if self.transport.readonly:
-            self._session_args = args
-            self.streaming = True
-            return
-        self._start_session(args)
-        self._session_args = args
+        settings = StreamSettings(exercise=ex["id"], target=target_milli, on_pct=on_pct,
+                                  off_pct=off_pct, rate_hz=rate_hz, channels=mask)
+        if not self.transport.readonly:
+            self._start_session(settings)
+        self._settings = settings
         self.streaming = True
 
-    def _start_session(self, a: dict) -> None:
-        self._command("set_exercise", exercise=a["exercise"], target=a["target"],
-                      on_pct=a["on_pct"], off_pct=a["off_pct"])
-        self._command("start", rate_hz=a["rate_hz"], channels=a["channels"])
+    def _start_session(self, settings: StreamSettings) -> None:
+        for name, fields in settings.commands():
+            self._command(name, **fields)
 
     def stop(self) -> None:
         """Stop streaming."""
@@ -380,7 +308,7 @@ class Puck:
         if mode not in modes:
             raise OpenPuckError(f"reboot: unknown mode {mode!r} (normal, bootloader)")
         self.streaming = False
-        self._session_args = None
+        self._settings = None
         self._command("reboot", mode=modes[mode])
 
     @staticmethod
@@ -398,6 +326,7 @@ class Puck:
         return callback
 
     def off(self, kind: str, callback: Callable) -> None:
+        """Stop calling ``callback`` for ``kind`` (nothing if it was not registered)."""
         try:
             self._callbacks[kind].remove(callback)
         except ValueError:
@@ -416,9 +345,9 @@ class Puck:
                     return
                 wait = left if wait is None else min(wait, left)
             item = self._events.get(wait)
-            if item is _END:
+            if item is END:
                 return
-            if item is _EMPTY:
+            if item is EMPTY:
                 if end is not None and time.monotonic() < end and (timeout is None or wait < timeout):
                     continue
                 return
@@ -429,7 +358,7 @@ class Puck:
         ends like :meth:`events`."""
         while True:
             item = self._samples.get(timeout)
-            if item is _END or item is _EMPTY:
+            if item is END or item is EMPTY:
                 return
             yield item
 
@@ -466,33 +395,7 @@ class Puck:
                     if abs(pred - (sent + now) / 2) > 1.0 + err:  # the puck restarted its clock
                         self.clock.reset()
                 self.clock.add(sent, now, dev)
-        with self._plock:
-            pend = list(self._pending)
-        for p in pend:
-            if p.done.is_set():
-                continue
-            if m.type in ("ack", "nack"):
-                if m["cmd_type"] != p.type_id or m["cmd_seq"] != p.seq:
-                    continue
-                if m.type == "nack":
-                    p.error = CommandError(p.name, m["error"], m["detail"])
-                    p.done.set()
-                else:
-                    p.acked = True
-                    if p.expect is None or p.reply is not None:
-                        p.done.set()
-                return
-            if p.expect == m.type and (p.match is None or p.match(m)):
-                p.reply = m
-                p.done.set()
-                return
-
-    def _fail_pending(self, exc: BaseException) -> None:
-        with self._plock:
-            for p in self._pending:
-                if not p.done.is_set():
-                    p.error = exc
-                    p.done.set()
+        self._pending.resolve(m)
 
     def _reader(self) -> None:
         t = self.transport
@@ -532,15 +435,15 @@ class Puck:
             self.closed_reason = e
         finally:
             self.connected = False
-            self._fail_pending(ConnectionLost(f"{self.url}: reader stopped"))
+            self._pending.fail_all(ConnectionLost(f"{self.url}: reader stopped"))
             self._events.close(self.closed_reason if not self._closing.is_set() else None)
             self._samples.close()
 
     def _ping_async(self, now: float) -> None:
         us = int(now * 1e6)
         self._pings[us] = now
-        if len(self._pings) > 32:
-            for k in sorted(self._pings)[:-32]:
+        if len(self._pings) > _MAX_PINGS:
+            for k in sorted(self._pings)[:-_MAX_PINGS]:
                 del self._pings[k]
         try:
             self._write(protocol.encode("ping", seq=next(self._seq) & 0xFFFF, host_time_us=us))
@@ -551,7 +454,7 @@ class Puck:
         """Reconnect with backoff. False when the link is gone for good."""
         now = time.monotonic()
         self.connected = False
-        self._fail_pending(ConnectionLost(f"{self.url}: link lost ({e})"))
+        self._pending.fail_all(ConnectionLost(f"{self.url}: link lost ({e})"))
         if self._closing.is_set() or not self._running.is_set():
             return False
         self.session.link_lost(now)
@@ -560,21 +463,20 @@ class Puck:
         if not self.reconnect or not self.transport.reconnectable:
             self.closed_reason = ConnectionLost(f"{self.url}: link lost ({e})")
             return False
-        delay, deadline = 0.1, (None if self.reconnect_timeout is None
-                                else now + self.reconnect_timeout)
+        outage = ReconnectPolicy(timeout=self.reconnect_timeout).outage(now)
         while self._running.is_set():
             try:
                 self.transport.reopen()
                 break
             except (TransportError, OSError) as err:
                 last = err
-            if deadline is not None and time.monotonic() + delay > deadline:
+            wait = outage.wait_after_failure(time.monotonic())
+            if wait is None:
                 self.closed_reason = ConnectionLost(
                     f"{self.url}: link lost and not back within {self.reconnect_timeout:g} s ({last})")
                 return False
-            if self._closing.wait(delay):
+            if self._closing.wait(wait):
                 return False
-            delay = min(delay * 2, 5.0)
         else:
             return False
         self.connected = True
@@ -582,11 +484,12 @@ class Puck:
         if self._recorder:
             self._recorder.note("connect", url=self.url)
         restored = time.monotonic()
-        for ev in self.session.link_restored(restored, self.streaming or self.transport.readonly):
+        for ev in self.session.link_restored(
+                restored, samples_expected(self.streaming, self.transport.readonly)):
             self._dispatch(ev)
-        if self.streaming and self._session_args and not self.transport.readonly:
-            threading.Thread(target=self._resume, args=(dict(self._session_args),),
-                             daemon=True, name="openpuck-resume").start()
+        resend = to_resend(self.streaming, self._settings, self.transport.readonly)
+        if resend is not None:
+            self._resume_in_background(resend, after_reset=False)
         return True
 
     def _puck_reset(self) -> None:
@@ -594,32 +497,31 @@ class Puck:
         log.warning("openpuck: %s restarted (link up); restoring the session", self.url)
         if self._recorder:
             self._recorder.note("puck_reset")
-        if self.streaming and self._session_args and not self.transport.readonly:
-            threading.Thread(target=self._resume, args=(dict(self._session_args), True),
-                             daemon=True, name="openpuck-resume").start()
-        elif not (self.streaming or self.transport.readonly):
+        resend = to_resend(self.streaming, self._settings, self.transport.readonly)
+        if resend is not None:
+            self._resume_in_background(resend, after_reset=True)
+        elif not samples_expected(self.streaming, self.transport.readonly):
             for ev in self.session.reset_gap():   # no samples will come to end the gap
                 self._dispatch(ev)
 
-    def _resume(self, args: dict, after_reset: bool = False) -> None:
+    def _resume_in_background(self, settings: StreamSettings, after_reset: bool) -> None:
+        # commands wait for answers that only the reader thread can deliver
+        threading.Thread(target=self._resume, args=(settings, after_reset), daemon=True,
+                         name="openpuck-resume").start()
+
+    def _resume(self, settings: StreamSettings, after_reset: bool) -> None:
         what = "reset" if after_reset else "reconnect"
         try:
             if after_reset:
-                try:   # a false alarm (the puck still streams this exercise): leave it be
-                    st = self.get_status()
-                    if (st is not None and st.streaming
-                            and st.exercise == exercise_name(args["exercise"])):
-                        return
+                try:
+                    if still_streaming(self.get_status(), settings):
+                        return   # a false alarm: the session goes on, leave it be
                 except CommandTimeout:
                     pass
-            self._start_session(args)
+            self._start_session(settings)
         except OpenPuckError as e:
-            self._dispatch(_host_log(f"resume after {what} failed: {e}", self.session))
-
-
-def _host_log(text: str, session: SessionDecoder):
-    from .events import Log
-    return Log(t=session._last_t or 0.0, level="error", text=text)
+            self._dispatch(Log(t=self.session.last_t or 0.0, level="error",
+                               text=f"resume after {what} failed: {e}"))
 
 
 def connect(url: str, **options: Any) -> Puck:
@@ -636,106 +538,6 @@ def connect(url: str, **options: Any) -> Puck:
     return Puck(t, **options).open()
 
 
-# -- asyncio -------------------------------------------------------------------------
-class AsyncPuck:
-    """The asyncio face of a :class:`Puck`: same commands, awaited.
-
-        async with openpuck.connect_async("sim:") as puck:
-            await puck.start(exercise="grip_squeeze")
-            async for ev in puck.events():
-                ...
-    """
-
-    def __init__(self, url: str, **options: Any) -> None:
-        self._url, self._options = url, options
-        self.puck: Puck | None = None
-        self._q: asyncio.Queue | None = None
-        self._sq: asyncio.Queue | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def open(self) -> "AsyncPuck":
-        self._loop = asyncio.get_running_loop()
-        self._q, self._sq = asyncio.Queue(), asyncio.Queue(maxsize=4096)
-        t = open_transport(self._url, _open=False)
-        puck = Puck(t, **self._options)
-        puck._queue_events = False
-        puck.on("*", lambda ev: self._loop.call_soon_threadsafe(self._q.put_nowait, ev))
-        puck.on("samples", self._put_samples)
-        await asyncio.to_thread(puck.open)
-        self.puck = puck
-        threading.Thread(target=self._watch, daemon=True).start()
-        return self
-
-    def _put_samples(self, b: SampleBlock) -> None:
-        def put() -> None:
-            if self._sq.full():
-                self._sq.get_nowait()
-            self._sq.put_nowait(b)
-        self._loop.call_soon_threadsafe(put)
-
-    def _watch(self) -> None:
-        self.puck.wait_closed()
-        try:
-            self._loop.call_soon_threadsafe(self._q.put_nowait, _END)
-            self._loop.call_soon_threadsafe(self._sq.put_nowait, _END)
-        except RuntimeError:  # loop closed
-            pass
-
-    def __await__(self):
-        return self.open().__await__()
-
-    async def close(self) -> None:
-        if self.puck is not None:
-            await asyncio.to_thread(self.puck.close)
-
-    async def __aenter__(self) -> "AsyncPuck":
-        return await self.open()
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("info", "status", "counters", "clock", "url", "connected", "streaming",
-                    "session", "transport"):
-            return getattr(self.puck, name)
-        if name in ("start", "stop", "ping", "led", "buzzer", "calibrate", "get_config",
-                    "set_config", "reboot", "get_info", "get_status", "record", "stop_recording"):
-            fn = getattr(self.puck, name)
-
-            async def call(*a: Any, **kw: Any) -> Any:
-                return await asyncio.to_thread(fn, *a, **kw)
-            call.__name__ = name
-            return call
-        if name in ("on", "off"):
-            return getattr(self.puck, name)
-        raise AttributeError(name)
-
-    async def events(self, timeout: float | None = None) -> AsyncIterator[Event]:
-        """Events as they come; ends when the puck closes (or after ``timeout`` s of quiet)."""
-        while True:
-            try:
-                item = await asyncio.wait_for(self._q.get(), timeout)
-            except asyncio.TimeoutError:
-                return
-            if item is _END:
-                self._q.put_nowait(_END)
-                if self.puck.closed_reason is not None:
-                    raise self.puck.closed_reason
-                return
-            yield item
-
-    async def samples(self, timeout: float | None = None) -> AsyncIterator[SampleBlock]:
-        while True:
-            try:
-                item = await asyncio.wait_for(self._sq.get(), timeout)
-            except asyncio.TimeoutError:
-                return
-            if item is _END:
-                self._sq.put_nowait(_END)
-                return
-            yield item
-
-
-def connect_async(url: str, **options: Any) -> AsyncPuck:
-    """``async with openpuck.connect_async(url) as puck:`` (or ``puck = await connect_async(url)``)."""
-    return AsyncPuck(url, **options)
+# AsyncPuck lives in aio.py; importable from here as it always was (aio.py
+# imports Puck, so this import comes after it)
+from .aio import AsyncPuck, connect_async  # noqa: E402

@@ -1,0 +1,55 @@
+"""A bounded, closable queue between a Puck's reader thread and its consumers."""
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Any
+
+#: returned by :meth:`Feed.get` once the feed is closed and drained
+END = object()
+#: returned by :meth:`Feed.get` when nothing came within the timeout
+EMPTY = object()
+
+
+class Feed:
+    """Items in order; when full, the oldest is dropped (and counted in
+    :attr:`dropped`) so that a consumer that stopped reading never stalls the
+    reader."""
+
+    def __init__(self, maxlen: int) -> None:
+        self._q: collections.deque = collections.deque()
+        self._maxlen = maxlen
+        self._cond = threading.Condition()
+        self._closed: BaseException | bool = False
+        self.dropped = 0
+
+    def put(self, item: Any) -> None:
+        with self._cond:
+            if len(self._q) >= self._maxlen:
+                self._q.popleft()
+                self.dropped += 1
+            self._q.append(item)
+            self._cond.notify()
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """No more items: :meth:`get` returns what is left, then :data:`END`
+        (or raises ``exc``, e.g. the ConnectionLost that ended the reader)."""
+        with self._cond:
+            self._closed = exc if exc is not None else True
+            self._cond.notify_all()
+
+    def get(self, timeout: float | None) -> Any:
+        """An item; :data:`EMPTY` on timeout; :data:`END` once closed and drained."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self._q:
+                if self._closed is not False:
+                    if isinstance(self._closed, BaseException):
+                        raise self._closed
+                    return END
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return EMPTY
+                self._cond.wait(left if left is not None else 0.5)
+            return self._q.popleft()
