@@ -24,8 +24,6 @@ from typing import Any, ClassVar
 from . import protocol
 _EXERCISES = {e["id"]: e for e in protocol.EXERCISES}
 _UNITS = {"force": "N", "tilt": "deg", "heading": "deg", "rotation": "deg"}
-_LEVELS = {v: k for k, v in protocol.ENUMS["log_level"].items()}
-_RESET = {v: k for k, v in protocol.ENUMS["reset_cause"].items()}
 _RATE_BITS = {int(k): bit for k, bit in protocol.ENUMS["rate_hz"].items()}
 
 
