@@ -28,14 +28,34 @@ if platform.machine().lower() in ("x86_64", "amd64") and sys.platform != "win32"
     _cdef.append("int op_crc32_accel_active(void);")
 
 ffibuilder.cdef("\n".join(_cdef))
-ffibuilder.set_source(
-    "openpuck._openpuck_core",
-    "\n".join(f'#include "{h.name}"' for h in sorted(CORE.glob("op_*.h"))),
-    sources=_sources,
-    include_dirs=[str(CORE)],
-    define_macros=_macros,
-    extra_compile_args=["-O3", "-std=c99"],
-)
+
+
+def _set_source(sources: list[str]) -> None:
+    ffibuilder.set_source(
+        "openpuck._openpuck_core",
+        "\n".join(f'#include "{h.name}"' for h in sorted(CORE.glob("op_*.h"))),
+        sources=sources,
+        include_dirs=[str(CORE)],
+        define_macros=_macros,
+        extra_compile_args=["-O3", "-std=c99"],
+    )
+
+
+if __name__ != "__main__":
+    _set_source(_sources)
 
 if __name__ == "__main__":
-    ffibuilder.compile(tmpdir=str(HERE.parent.parent / "build" / "cffi"), verbose=True)
+    # python host_sdk/openpuck/_ffi_build.py: rebuild the extension in place
+    # (host_sdk/openpuck/), e.g. in a second checkout that shares a venv.
+    # setuptools wants the sources relative to the project; cffi's compile()
+    # runs from its build folder, so here they are made absolute.
+    import shutil
+    root = HERE.parent.parent
+    build = root / "build" / "cffi"
+    _set_source([str(root / s) for s in _sources])
+    so = ffibuilder.compile(tmpdir=str(build), verbose=False)
+    dst = HERE / Path(so).name
+    for old in HERE.glob("_openpuck_core*.so"):   # one extension, or Python picks by suffix order
+        old.unlink()
+    shutil.copy2(so, dst)
+    print(f"built {dst}")
