@@ -70,8 +70,8 @@ def test_commands_against_the_virtual_puck(tmp_path):
             st = await puck.get_status()
             assert st is puck.status and st.streaming is False
             recorder = await puck.record(str(rec))
-            with pytest.raises(openpuck.CommandError, match="start: refused by the puck: out_of_range"):
-                await puck.start(rate_hz=123)
+            with pytest.raises(openpuck.OpenPuckError, match="start: rate_hz must be one of 25, 50, 100, 200 Hz"):
+                await puck.start(rate_hz=123)   # refused before anything is sent
             assert not puck.streaming
             await puck.start(exercise="grip_squeeze", target=20.0)
             assert puck.streaming
@@ -113,7 +113,7 @@ def test_reboot_and_a_refusal_through_the_fake_puck():
         async with openpuck.connect_async(fake.url) as puck:
             await puck.start()
             with pytest.raises(openpuck.CommandError, match="calibrate: refused by the puck: bad_state"):
-                await puck.calibrate("rest")
+                await puck.calibrate("target_rep")
             await puck.reboot("bootloader")
             return puck.streaming
     try:

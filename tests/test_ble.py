@@ -195,5 +195,5 @@ def test_without_bleak_the_error_names_the_extra(monkeypatch):
             raise ImportError("no bleak")
         return real(name, *a, **kw)
     monkeypatch.setattr(builtins, "__import__", no_bleak)
-    with pytest.raises(openpuck.TransportError, match=r"pip install openpuck\[ble\]"):
+    with pytest.raises(openpuck.TransportError, match=r"pip install bleak \(or, in an OpenPuck checkout, pip install '\.\[ble\]'\)"):
         openpuck.connect("ble:OpenPuck-1A2B")

@@ -67,13 +67,23 @@ def test_export_csv_in_the_samples_format_and_events_json(recorded, tmp_path, ca
     (["replay", "/nonexistent.opr"], "no such file"),
     (["export", "/nonexistent.opr", "--csv", "x.csv"], "no such file"),
     (["export", "x.opr"], "nothing to do"),
-    (["record", "serial:/dev/ttyNOPE", "-o", "/tmp/x.opr", "--seconds", "1"], "cannot open"),
-    (["record", "bogus:thing", "-o", "/tmp/x.opr"], "unknown transport"),
+    (["record", "serial:/dev/ttyNOPE", "-o", "{tmp}/x.opr", "--seconds", "1"], "cannot open"),
+    (["record", "bogus:thing", "-o", "{tmp}/x.opr"], "unknown transport"),
 ])
-def test_errors_are_one_line_and_nonzero(argv, msg, capsys):
-    assert main(argv) != 0
+def test_errors_are_one_line_and_nonzero(argv, msg, capsys, tmp_path):
+    assert main([a.format(tmp=tmp_path) for a in argv]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and msg in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "x.opr").exists(), "a failed connect leaves no recording behind"
+
+
+def test_record_keeps_an_existing_recording_unless_told_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "session.opr"
+    out.write_bytes(b"precious")
+    assert main(["record", "sim:?scenario=still&speed=max", "-o", str(out), "--seconds", "1"]) == 2
+    assert "already exists" in capsys.readouterr().err and out.read_bytes() == b"precious"
+    assert main(["record", "sim:?scenario=still&speed=max", "-o", str(out), "--seconds", "1", "--force"]) == 0
+    assert out.read_bytes()[:8] == b"OPUCKREC"
 
 
 def test_export_of_a_file_that_is_not_a_recording(tmp_path, capsys):

@@ -71,9 +71,12 @@ def test_info_commands_and_clock_sync():
         assert err <= puck.clock.rtt / 2 + 1e-6 and err < 0.025
         assert puck.get_config("rate_hz") in (25, 50, 100, 200)
         puck.led(0, 255, 0, duration=0.2)
-        with pytest.raises(openpuck.OpenPuckError, match=r"start.rate_hz: 123 is not one the puck "
-                                                          r"accepts \(25, 50, 100, 200\)"):
+        with pytest.raises(openpuck.OpenPuckError, match=r"start: rate_hz must be one of 25, 50, "
+                                                          r"100, 200 Hz, got 123"):
             puck.start(rate_hz=123)
+        with pytest.raises(openpuck.OpenPuckError, match=r"start: target must be between 1 and 500 N, "
+                                                          r"got inf"):
+            puck.start(target=float("inf"))
         st = puck.get_status()
         assert st.streaming is False and st.reset_cause == "power_on"
 
@@ -99,8 +102,8 @@ def test_scenario_reps_counted_with_samples_on_one_time_line():
 
 def test_record_replay_export_plot_of_a_sim_session(tmp_path, capsys):
     rec, csv, js, png = (tmp_path / n for n in ("s.opr", "s.csv", "s.json", "s.png"))
-    assert main(["record", "sim:?scenario=grip10&speed=max", "-o", str(rec), "--seconds", "3",
-                 "--target", "20"]) == 0
+    assert main(["record", "sim:?scenario=grip10&speed=max", "-o", str(rec), "--seconds", "34",
+                 "--target", "20"]) == 0   # the whole scenario (33 s of the puck's time)
     assert "recorded" in capsys.readouterr().out
     assert main(["replay", str(rec), "--speed", "max", "--json", "--only", "rep"]) == 0
     reps = [json.loads(x) for x in capsys.readouterr().out.splitlines()]

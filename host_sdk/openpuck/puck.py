@@ -33,7 +33,7 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
-from . import protocol
+from . import exercises, protocol, validate
 from .clock import ClockSync
 from .decoder import SampleBlock
 from .errors import OpenPuckError
@@ -65,13 +65,13 @@ class Puck:
     def __init__(self, transport: Transport, *, timeout: float = 2.0, reconnect: bool = True,
                  reconnect_timeout: float | None = 60.0, ping_interval: float = 2.0,
                  record: str | None = None, hold_s: float = HOLD_S, fsync: bool = False,
-                 max_queue: int = 100_000) -> None:
+                 max_queue: int = 100_000, overwrite: bool = False) -> None:
         self.transport = transport
         self.url = transport.url
-        self.timeout = timeout
+        self.timeout = validate.number("timeout", timeout, 0.0, None, "s", above=True)
         self.reconnect = reconnect
-        self.reconnect_timeout = reconnect_timeout
-        self.ping_interval = ping_interval
+        self.reconnect_timeout = validate.timeout("reconnect_timeout", reconnect_timeout)
+        self.ping_interval = validate.number("ping_interval", ping_interval, 0.0, None, "s")
         self.clock = ClockSync()
         self.session = SessionDecoder(hold_s=hold_s, clock=self.clock)
         self._events = Feed(max_queue)
@@ -84,6 +84,8 @@ class Puck:
         self._last_ping = 0.0
         self._recorder: Recorder | None = None
         self._record_path, self._fsync = record, fsync
+        self._overwrite = overwrite
+        self._discard_empty = False
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._closing = threading.Event()
@@ -99,11 +101,11 @@ class Puck:
         if self._thread is not None:
             return self
         if self._record_path:
-            self.record(self._record_path, fsync=self._fsync)
+            self.record(self._record_path, fsync=self._fsync, overwrite=self._overwrite)
         try:
             self.transport.open()
         except Exception:
-            self._stop_recording()
+            self._stop_recording(discard_if_empty=True)   # no puck, no recording left behind
             raise
         self.connected = True
         if self._recorder:
@@ -118,6 +120,7 @@ class Puck:
                 for _ in range(3):
                     self.ping()
             except BaseException:
+                self._discard_empty = True
                 self.close()
                 raise
         return self
@@ -140,7 +143,7 @@ class Puck:
         except Exception:  # noqa: BLE001
             pass
         self.connected = False
-        self._stop_recording()
+        self._stop_recording(discard_if_empty=self._discard_empty)
         self._events.close()
         self._samples.close()
 
@@ -154,21 +157,31 @@ class Puck:
         return f"<Puck {self.url!r} {'connected' if self.connected else 'not connected'}>"
 
     # -- recording ------------------------------------------------------------
-    def record(self, path: str, *, fsync: bool = False, flush_interval: float = 0.5) -> Recorder:
-        """Append every byte of the link (both directions) to ``path`` from now on."""
+    def record(self, path: str, *, fsync: bool = False, flush_interval: float = 0.5,
+               overwrite: bool = False) -> Recorder:
+        """Append every byte of the link (both directions) to ``path`` from now on.
+        An existing file is kept (RecordingError) unless ``overwrite``."""
         self._stop_recording()
-        self._recorder = Recorder(path, url=self.url, fsync=fsync, flush_interval=flush_interval)
+        self._recorder = Recorder(path, url=self.url, fsync=fsync, flush_interval=flush_interval,
+                                  overwrite=overwrite)
+        return self._recorder
+
+    @property
+    def recorder(self) -> Recorder | None:
+        """The recording in progress (``bytes_written``, ``path``), or None."""
         return self._recorder
 
     def stop_recording(self) -> None:
         """Stop recording (and close the file); nothing when not recording."""
         self._stop_recording()
 
-    def _stop_recording(self) -> None:
+    def _stop_recording(self, discard_if_empty: bool = False) -> None:
         rec, self._recorder = self._recorder, None
         if rec is not None:
             rec.note("stop")
             rec.close()
+            if discard_if_empty and not rec.received:
+                rec.path.unlink(missing_ok=True)
 
     # -- properties ---------------------------------------------------------------
     @property
@@ -204,6 +217,8 @@ class Puck:
         try:
             self._write(frame)
             return p.wait(self.timeout if timeout is None else timeout)
+        except CommandTimeout as e:
+            raise CommandTimeout(f"{e} (puck {self.url})") from None
         finally:
             self._pending.discard(p)
 
@@ -235,16 +250,13 @@ class Puck:
         if ex is None:
             raise OpenPuckError(f"start: unknown exercise {exercise!r} "
                                 f"(one of {', '.join(_EX_BY_NAME)})")
+        unit = exercises.get(exercise).unit
+        target = validate.target(target, unit, "start: target")
+        rate_hz = validate.rate_hz(rate_hz, "start: rate_hz")
         if target == "auto":
             target_milli = 0
         else:
-            t = ex["target"] if target is None else target
-            try:
-                target_milli = int(round(float(t) * 1000))
-            except (TypeError, ValueError):
-                raise OpenPuckError(f"start: target {target!r} must be a number, None or 'auto'") from None
-            if target_milli <= 0:
-                raise OpenPuckError(f"start: target must be > 0 (or 'auto'), got {target!r}")
+            target_milli = int(round(float(ex["target"] if target is None else target) * 1000))
         try:
             mask = sum(_CHANNELS[c] for c in channels)
         except KeyError as e:
@@ -287,6 +299,10 @@ class Puck:
         """``"rest"`` (hold still), ``"force_zero"`` (tare) or ``"target_rep"``."""
         if what not in _CAL:
             raise OpenPuckError(f"calibrate: unknown {what!r} (one of {', '.join(_CAL)})")
+        if what in ("rest", "force_zero") and self.streaming:
+            # the puck refuses (bad_state): it must lie still, not stream a set
+            raise OpenPuckError(f"calibrate {what}: the puck is streaming; stop it first "
+                                f"(puck.stop()), then calibrate with the puck lying still")
         self._command("calibrate", what=_CAL[what])
 
     def get_config(self, key: str) -> int:
@@ -333,24 +349,32 @@ class Puck:
             pass
 
     def events(self, timeout: float | None = None, duration: float | None = None) -> Iterator[Event]:
-        """Events as they come. Ends when the puck is closed, a replay ends, no event
-        came for ``timeout`` s, or ``duration`` s have passed. Raises
-        :class:`ConnectionLost` if the link is lost for good."""
-        end = None if duration is None else time.monotonic() + duration
+        """Events as they come. Ends when the puck is closed, a replay ends,
+        ``timeout`` s pass with nothing new (a status or config event, which a
+        streaming puck sends every second whatever happens, is yielded but
+        does not count as new), or ``duration`` s have passed. Raises
+        :class:`ConnectionLost` if the link is lost for good.
+
+        The events are a queue: two threads iterating it each get some of them
+        (use :meth:`on` callbacks to give every consumer every event)."""
+        timeout = validate.timeout("events: timeout", timeout)
+        duration = validate.timeout("events: duration", duration)
+        now = time.monotonic()
+        end = None if duration is None else now + duration
+        quiet_end = None if timeout is None else now + timeout
         while True:
-            wait = timeout
-            if end is not None:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return
-                wait = left if wait is None else min(wait, left)
+            now = time.monotonic()
+            deadlines = [d for d in (end, quiet_end) if d is not None]
+            wait = None if not deadlines else min(deadlines) - now
+            if wait is not None and wait <= 0:
+                return
             item = self._events.get(wait)
             if item is END:
                 return
             if item is EMPTY:
-                if end is not None and time.monotonic() < end and (timeout is None or wait < timeout):
-                    continue
-                return
+                continue
+            if timeout is not None and item.kind not in ("status", "config"):
+                quiet_end = time.monotonic() + timeout
             yield item
 
     def samples(self, timeout: float | None = None) -> Iterator[SampleBlock]:
@@ -463,6 +487,8 @@ class Puck:
         if not self.reconnect or not self.transport.reconnectable:
             self.closed_reason = ConnectionLost(f"{self.url}: link lost ({e})")
             return False
+        limit = "" if self.reconnect_timeout is None else f" for up to {self.reconnect_timeout:g} s"
+        self._host_log("warning", f"link to {self.url} lost ({e}); reconnecting{limit}")
         outage = ReconnectPolicy(timeout=self.reconnect_timeout).outage(now)
         while self._running.is_set():
             try:
@@ -484,6 +510,7 @@ class Puck:
         if self._recorder:
             self._recorder.note("connect", url=self.url)
         restored = time.monotonic()
+        self._host_log("info", f"link to {self.url} back after {restored - now:.1f} s")
         for ev in self.session.link_restored(
                 restored, samples_expected(self.streaming, self.transport.readonly)):
             self._dispatch(ev)
@@ -520,8 +547,11 @@ class Puck:
                     pass
             self._start_session(settings)
         except OpenPuckError as e:
-            self._dispatch(Log(t=self.session.last_t or 0.0, level="error",
-                               text=f"resume after {what} failed: {e}"))
+            self._host_log("error", f"resume after {what} failed: {e}")
+
+    def _host_log(self, level: str, text: str) -> None:
+        """A Log event from the SDK itself (not the puck), in the event stream."""
+        self._dispatch(Log(t=self.session.last_t or 0.0, level=level, text=text))
 
 
 def connect(url: str, **options: Any) -> Puck:

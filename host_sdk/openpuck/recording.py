@@ -73,7 +73,7 @@ class Recorder:
 
     def __init__(self, path: str | os.PathLike, url: str = "", *,
                  flush_interval: float = FLUSH_INTERVAL_S, fsync: bool = False,
-                 extra: dict | None = None) -> None:
+                 extra: dict | None = None, overwrite: bool = False) -> None:
         self.path = Path(path)
         self.flush_interval = float(flush_interval)
         self.fsync = fsync
@@ -82,6 +82,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._buf = bytearray()
         self.bytes_written = 0
+        self.received = 0               #: bytes from the puck (direction IN) so far
         self._closed = False
         header = {"version": VERSION, "start_time": self.start_time, "url": url,
                   "flush_interval_s": self.flush_interval, "fsync": fsync,
@@ -90,7 +91,10 @@ class Recorder:
             header.update(extra)
         js = json.dumps(header).encode()
         try:
-            self._f: BinaryIO = open(self.path, "wb", buffering=0)
+            self._f: BinaryIO = open(self.path, "wb" if overwrite else "xb", buffering=0)
+        except FileExistsError:
+            raise RecordingError(f"{self.path}: already exists; give another name, or overwrite it "
+                                 f"on purpose (record --force, Recorder(overwrite=True))") from None
         except OSError as e:
             raise RecordingError(f"{self.path}: cannot create ({e.strerror})") from None
         self._f.write(_HEAD.pack(MAGIC, VERSION, len(js)) + js)
@@ -107,6 +111,8 @@ class Recorder:
         if not data or self._closed:
             return
         t_us = int(round((self.now() if t is None else t) * 1e6))
+        if direction == IN:
+            self.received += len(data)
         head = _CHUNK.pack(direction, t_us, len(data))
         crc = binascii.crc32(data, binascii.crc32(head))
         with self._lock:

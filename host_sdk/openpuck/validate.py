@@ -36,9 +36,14 @@ def _as_float(what: str, value: Any) -> float:
 def number(what: str, value: Any, lo: float | None = None, hi: float | None = None, unit: str = "",
            *, above: bool = False) -> float:
     """A finite number within [lo, hi] (above=True: strictly more than lo)."""
-    v = _as_float(what, value)
+    try:
+        v = _as_float(what, value)
+    except InvalidValue:
+        if lo is None or hi is None or isinstance(value, bool) or not _is_number(str(value)):
+            raise
+        v = math.inf   # nan or inf: say the range, as for any number outside it
     u = f" {_UNIT_WORD.get(unit, unit)}" if unit else ""
-    low_ok = lo is None or (v > lo if above else v >= lo)
+    low_ok = lo is None or (v > lo if above else v >= lo) and math.isfinite(v)
     if not low_ok or (hi is not None and v > hi):
         if lo is not None and hi is not None and not above:
             raise InvalidValue(f"{what} must be between {lo:g} and {hi:g}{u}, got {value}")

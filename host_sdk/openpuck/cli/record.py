@@ -25,9 +25,11 @@ examples:
 def add_arguments(p) -> None:
     p.add_argument("url", help="the puck: serial:PORT, a port path, ble:NAME, sim:[...]")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write (.opr)")
-    p.add_argument("--seconds", metavar="N", help="stop after N seconds (default: Ctrl-C)")
+    p.add_argument("--seconds", metavar="N",
+                   help="stop after N seconds of the puck's time (default: Ctrl-C)")
     add_session_arguments(p)
     p.add_argument("--fsync", action="store_true", help="force each flush to disk (survives power loss)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists (default: refuse)")
 
 
 def add_session_arguments(p) -> None:
@@ -56,34 +58,60 @@ def start_session(puck, args) -> None:
         puck.start(exercise=args.exercise, target=args.target, rate_hz=args.rate)
 
 
+class _DeviceTime:
+    """The span of device time the puck has sent samples for."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last = 0.0
+
+    def __call__(self, block) -> None:  # noqa: ANN001 - a SampleBlock
+        if len(block):
+            if self.first is None:
+                self.first = float(block.t[0])
+            self.last = float(block.t[-1])
+
+    @property
+    def span(self) -> float:
+        return self.last - self.first if self.first is not None else 0.0
+
+
 def run(args) -> int:
     import openpuck
     check_session_arguments(args)
     t0 = time.monotonic()
     reps = [0]
     interrupted = False
-    with openpuck.connect(args.url, record=args.output, fsync=args.fsync) as puck:
+    device = _DeviceTime()
+    # --seconds counts the puck's time: a virtual puck at speed=max runs far ahead of this clock
+    host_limit = None if args.seconds is None else args.seconds * 10 + 30
+    puck = openpuck.connect(args.url, record=args.output, fsync=args.fsync, overwrite=args.force)
+    with puck:
         puck.on("rep", lambda ev: reps.__setitem__(0, reps[0] + 1))
+        puck.on("samples", device)
         start_session(puck, args)
         tty = sys.stderr.isatty()
         try:
             while not puck.wait_closed(0):
-                left = None if args.seconds is None else args.seconds - (time.monotonic() - t0)
-                if left is not None and left <= 0:
+                if args.seconds is not None and device.span >= args.seconds:
                     break
-                time.sleep(min(0.5, left) if left is not None else 0.5)
+                if host_limit is not None and time.monotonic() - t0 > host_limit:
+                    raise CliError(f"the puck sent {device.span:.1f} s of samples in "
+                                   f"{time.monotonic() - t0:.0f} s; stopped waiting for {args.seconds:g} s")
+                time.sleep(0.05)
                 if tty:
-                    rec = puck._recorder
+                    rec = puck.recorder
                     kb = (rec.bytes_written / 1024) if rec else 0
-                    print(f"\rrecording {args.output}: {time.monotonic() - t0:6.1f} s  "
+                    print(f"\rrecording {args.output}: {device.span:6.1f} s  "
                           f"{kb:8.1f} kB  reps {reps[0]}", end="", file=sys.stderr, flush=True)
         except KeyboardInterrupt:   # the usual way to stop: still close the file and sum up
             interrupted = True
         if puck.closed_reason is not None:
             raise CliError(str(puck.closed_reason))
-        c = puck.counters
+    c = puck.counters   # after close: everything the file holds, and nothing more
     if tty:
         print(file=sys.stderr)
-    print(f"recorded {time.monotonic() - t0:.1f} s to {args.output}: {c['samples']} samples, "
-          f"{reps[0]} reps, {c['lost_frames']} frames lost, {c['gaps']} gaps")
+    print(f"recorded {device.span:.1f} s of the puck's time ({time.monotonic() - t0:.1f} s here) to "
+          f"{args.output}: {c['samples']} samples, {reps[0]} reps, {c['lost_frames']} frames lost, "
+          f"{c['gaps']} gaps")
     return 130 if interrupted else 0   # 130: interrupted by Ctrl-C, as every command
