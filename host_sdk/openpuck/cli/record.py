@@ -59,17 +59,23 @@ def start_session(puck, args) -> None:
 
 
 class _DeviceTime:
-    """The span of device time the puck has sent samples for."""
+    """The span of device time the puck has sent samples for; ``reached`` is
+    set once it covers ``seconds``."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float | None) -> None:
+        import threading
         self.first: float | None = None
         self.last = 0.0
+        self.seconds = seconds
+        self.reached = threading.Event()
 
     def __call__(self, block) -> None:  # noqa: ANN001 - a SampleBlock
         if len(block):
             if self.first is None:
                 self.first = float(block.t[0])
             self.last = float(block.t[-1])
+            if self.seconds is not None and self.span >= self.seconds:
+                self.reached.set()
 
     @property
     def span(self) -> float:
@@ -82,7 +88,7 @@ def run(args) -> int:
     t0 = time.monotonic()
     reps = [0]
     interrupted = False
-    device = _DeviceTime()
+    device = _DeviceTime(args.seconds)
     # --seconds counts the puck's time: a virtual puck at speed=max runs far ahead of this clock
     host_limit = None if args.seconds is None else args.seconds * 10 + 30
     puck = openpuck.connect(args.url, record=args.output, fsync=args.fsync, overwrite=args.force)
@@ -93,12 +99,12 @@ def run(args) -> int:
         tty = sys.stderr.isatty()
         try:
             while not puck.wait_closed(0):
-                if args.seconds is not None and device.span >= args.seconds:
+                if device.reached.wait(0.1):
+                    puck.stop()   # at once: a virtual puck at full speed runs far ahead
                     break
                 if host_limit is not None and time.monotonic() - t0 > host_limit:
                     raise CliError(f"the puck sent {device.span:.1f} s of samples in "
                                    f"{time.monotonic() - t0:.0f} s; stopped waiting for {args.seconds:g} s")
-                time.sleep(0.05)
                 if tty:
                     rec = puck.recorder
                     kb = (rec.bytes_written / 1024) if rec else 0

@@ -117,7 +117,7 @@ def split_url(url: str) -> tuple[str, str, dict[str, str]]:
     """``"scheme:rest?a=1&b=2"`` -> ``("scheme", "rest", {"a": "1", "b": "2"})``.
 
     ``scheme://rest`` is accepted as well as ``scheme:rest``. Query values are
-    percent-decoded; a key given twice keeps the last value.
+    percent-decoded; a key given twice is refused (which one was meant?).
     """
     scheme, sep, rest = url.partition(":")
     if not sep:
@@ -125,7 +125,12 @@ def split_url(url: str) -> tuple[str, str, dict[str, str]]:
     if rest.startswith("//"):
         rest = rest[2:]
     path, _, query = rest.partition("?")
-    params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True)) if query else {}
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True) if query else []
+    params: dict[str, str] = {}
+    for k, v in pairs:
+        if k in params:
+            raise TransportError(f"{url!r}: {k!r} is given twice ({params[k]!r} and {v!r}); give it once")
+        params[k] = v
     return scheme.lower(), urllib.parse.unquote(path), params
 
 
