@@ -39,7 +39,26 @@ def test_plot_of_a_recording_is_a_png_with_the_summary_in_the_title(recording, t
     fig = plot_session(load_session(recording))
     title = fig._suptitle.get_text()
     assert "grip_squeeze" in title and " reps" in title and "grips" in title and "1 gaps" in title
-    assert len(fig.axes) == 4
+    labels = [ax.get_ylabel() for ax in fig.axes]
+    assert labels[:5] == ["accel (g)", "gyro (deg/s)", "force (N)", "signal (N)", "per rep (N)"]
+    reps = [ev for ev in load_session(recording).events if ev.kind == "rep"]
+    xs, ys = fig.axes[4].lines[0].get_data()
+    assert list(ys) == [r.amplitude for r in reps], "the trend panel shows each rep's amplitude"
+
+
+def test_plot_window_shows_only_that_stretch(recording, tmp_path, capsys):
+    s = load_session(recording)
+    part = s.window(0.5, 1.5)
+    assert part.samples.t[0] - s.samples.t[0] >= 0.5 - 1e-9 and part.samples.t[-1] - s.samples.t[0] <= 1.5 + 1e-9
+    assert all(e.t_end - s.samples.t[0] >= 0.5 for e in part.events if e.kind == "rep")
+    assert 0 < len(part.samples) < len(s.samples)
+    out = tmp_path / "w.png"
+    assert main(["plot", str(recording), "-o", str(out), "--from", "0.5", "--to", "1.5"]) == 0
+    assert out.stat().st_size > 10_000
+    assert main(["plot", str(recording), "-o", str(out), "--from", "2", "--to", "1"]) == 2
+    assert "--to (1 s) must come after --from (2 s)" in capsys.readouterr().err
+    assert main(["plot", str(recording), "-o", str(out), "--from", "nan"]) == 2
+    assert "--from must be between 0 and" in capsys.readouterr().err
 
 
 def test_plot_of_a_samples_csv_runs_the_detector(tmp_path, capsys):

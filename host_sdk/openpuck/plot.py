@@ -99,8 +99,8 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
         return np.insert(x, cut, np.nan, axis=0) if len(cut) else x
     rel = brk(tt - t0)
     acc, gyr, frc, sig_p = brk(s.accel[idx]), brk(s.gyro[idx]), brk(s.force[idx]), brk(sig[idx])
-    fig, axes = plt.subplots(4, 1, figsize=(12, 9), sharex=True,
-                             gridspec_kw={"height_ratios": [1, 1, 1, 1.3]})
+    fig, axes = plt.subplots(5, 1, figsize=(12, 11), sharex=True,
+                             gridspec_kw={"height_ratios": [1, 1, 1, 1.3, 1]})
     colors = ("tab:red", "tab:green", "tab:blue")
     for i, lab in enumerate("xyz"):
         axes[0].plot(rel, acc[:, i], lw=0.8, color=colors[i], label=f"a{lab}")
@@ -111,14 +111,15 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
     axes[1].set_ylabel("gyro (deg/s)")
     axes[2].set_ylabel("force (N)")
     axes[3].set_ylabel(f"signal ({unit})")
-    axes[3].set_xlabel("time (s from the first sample)")
+    _trend(axes[4], session, t0)
+    axes[4].set_xlabel("time (s from the first sample)")
     for ax in axes[:2]:
         ax.legend(loc="upper right", ncol=3, fontsize=8, framealpha=0.7)
     for ev in session.events:
         k = ev.kind
         if k in ("rep", "partial_rep"):
             color = "tab:green" if k == "rep" else "tab:orange"
-            for ax in axes:
+            for ax in axes[:4]:
                 ax.axvspan(ev.t_start - t0, ev.t_end - t0, color=color, alpha=0.15, lw=0)
             if ev.uncertain:
                 axes[3].axvspan(ev.t_start - t0, ev.t_end - t0, fill=False, edgecolor="red", lw=1.2)
@@ -130,7 +131,7 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
             axes[2].plot([ev.t_end - t0], [ev.peak_force], marker="v", color="tab:blue", ms=6)
             axes[2].hlines(ev.peak_force, ev.t_start - t0, ev.t_end - t0, color="tab:blue", lw=1.5)
         elif k == "gap" and ev.t_start is not None and ev.t_end is not None:
-            for ax in axes:
+            for ax in axes[:4]:
                 ax.axvspan(ev.t_start - t0, ev.t_end - t0, facecolor="0.85", hatch="//",
                            edgecolor="0.5", lw=0)
     from matplotlib.lines import Line2D
@@ -151,6 +152,31 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
         fig.savefig(path, dpi=dpi)
         plt.close(fig)
     return fig
+
+
+def _trend(ax: Any, session: Any, t0: float) -> None:
+    """Each rep's amplitude and duration over the session: in an hour-long
+    plot the bands are a smear, this panel still shows fatigue or progress."""
+    reps = session.of("rep")
+    partials = session.of("partial_rep")
+    if not reps and not partials:
+        ax.text(0.5, 0.5, "no reps", transform=ax.transAxes, ha="center", va="center", color="0.5")
+        ax.set_ylabel("per rep")
+        return
+    unit = reps[0].unit if reps else partials[0].unit
+    if reps:
+        ax.plot([r.t_peak - t0 for r in reps], [r.amplitude for r in reps], marker="o", ms=3, lw=0.8,
+                color="tab:green", label=f"rep amplitude ({unit})")
+    if partials:
+        ax.plot([p.t_peak - t0 for p in partials], [p.amplitude for p in partials], ls="", marker="x",
+                ms=4, color="tab:orange", label="partial rep")
+    ax.set_ylabel(f"per rep ({unit})")
+    if reps:
+        ax2 = ax.twinx()
+        ax2.plot([r.t_peak - t0 for r in reps], [r.duration for r in reps], ls=":", lw=0.8,
+                 color="tab:gray", label="rep duration (s)")
+        ax2.set_ylabel("duration (s)", color="tab:gray")
+    ax.legend(loc="upper left", fontsize=8)
 
 
 def plot_explain(ex: Any, path: str | os.PathLike, title: str = "") -> str:

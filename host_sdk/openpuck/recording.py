@@ -256,6 +256,30 @@ class Session:
         t = self.samples.t
         return float(t[-1] - t[0]) if len(t) > 1 else 0.0
 
+    def window(self, start: float | None = None, end: float | None = None) -> "Session":
+        """The part from ``start`` to ``end`` seconds after the first sample:
+        its samples, and the events that overlap it."""
+        import numpy as np
+        from .decoder import SampleBlock
+        t = self.samples.t
+        t0 = float(t[0]) if len(t) else 0.0
+        a = t0 + (start if start is not None else -np.inf)
+        z = t0 + (end if end is not None else np.inf)
+        keep = (t >= a) & (t <= z)
+        s = self.samples
+        raw = s.raw[keep] if s.raw is not None else None
+        part = SampleBlock(t[keep], s.accel[keep], s.gyro[keep], s.force[keep], raw)
+
+        def overlaps(e: Any) -> bool:
+            lo = getattr(e, "t_start", None)
+            hi = getattr(e, "t_end", None)
+            lo = e.t if lo is None else lo
+            hi = e.t if hi is None else hi
+            return hi >= a and lo <= z
+        events = [e for e in self.events if overlaps(e)]
+        return Session(self.path, part, events, self.info, self.counters, self.header, self.truncated,
+                       self.source, list(self.warnings))
+
     def summary(self) -> dict:
         """The set's figures (:func:`openpuck.summary.summarise`), with the
         recording's: uncertain events, gaps, duration and samples."""
