@@ -55,8 +55,8 @@ def test_plot_window_shows_only_that_stretch(recording, tmp_path, capsys):
     out = tmp_path / "w.png"
     assert main(["plot", str(recording), "-o", str(out), "--from", "0.5", "--to", "1.5"]) == 0
     assert out.stat().st_size > 10_000
-    assert main(["plot", str(recording), "-o", str(out), "--from", "2", "--to", "1"]) == 2
-    assert "--to (1 s) must come after --from (2 s)" in capsys.readouterr().err
+    assert main(["plot", str(recording), "-o", str(out), "--from", "1.2", "--to", "1"]) == 2
+    assert "--to (1 s) must come after --from (1.2 s)" in capsys.readouterr().err
     assert main(["plot", str(recording), "-o", str(out), "--from", "nan"]) == 2
     assert "--from must be between 0 and" in capsys.readouterr().err
 
