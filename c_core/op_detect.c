@@ -390,6 +390,7 @@ static void settle(op_detect_t *d, int32_t forced) {
         } else if (e->amplitude_milli >= 2 * d->off_thr - end_thr(d)) {
             e->kind = OP_DETECT_KIND_PARTIAL;
             e->count = ++d->partials;
+            e->hold_ms = 0;
         } else {
             e->kind = 0xff; // dropped below
         }
@@ -457,7 +458,8 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
         }
         return;
     }
-    enqueue(d, 0, 0, ex, t, 0);
+    // an auto-target candidate: its hold above ON cannot be known, ON was not
+    enqueue(d, 0, 0, ex, t, d->signal == OP_SIGNAL_FORCE ? OP_REP_HOLD_MS_UNKNOWN : 0);
     d->flags = (uint8_t)(d->flags + F_CAND);
     if (d->flags & F_CALIB) {
         d->flags &= (uint8_t)~F_CALIB;

@@ -129,6 +129,9 @@
 #define OP_BUZZER_DURATION_MS_MIN (1)
 #define OP_BUZZER_DURATION_MS_MAX (5000)
 
+// wire values that mean "not known"
+#define OP_REP_HOLD_MS_UNKNOWN (0xffffffffu)
+
 // the samples CSV header (tools/rec2c.py reads it)
 #define OP_CSV_HEADER "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
 

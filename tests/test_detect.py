@@ -91,6 +91,26 @@ def test_summary_figures():
     assert all(r.hold_s > 0.3 for r in det.reps)
 
 
+def test_with_an_auto_target_the_hold_of_reps_counted_before_it_was_learned_is_unknown():
+    """The hold is time above ON, and ON is a fraction of the target: the reps
+    that taught the target had no ON yet. Their hold is None, not a false 0."""
+    det = detect(squeezes(), exercise="grip_squeeze", target="auto")
+    holds = [r.hold_s for r in det.reps]
+    assert det.count == 6
+    assert holds[:3] == [None, None, None], holds      # the three that settled the target
+    assert all(h is not None and h > 0.3 for h in holds[3:]), holds
+    assert det.summary()["reps"] == 6
+
+
+def test_the_wire_says_unknown_hold_and_the_sdk_says_none():
+    from openpuck import protocol
+    from openpuck.message_events import event_from_message
+    m = protocol.decode(protocol.encode("rep", 1, exercise=1, count=1, t_start_us=0, t_peak_us=1000,
+                                        t_end_us=2000, amplitude=20000, hold_ms=0xFFFFFFFF))
+    ev = event_from_message(m, lambda us: us * 1e-6, None)
+    assert ev.hold_s is None and "hold unknown" in __import__("openpuck").events.format_event(ev)
+
+
 def test_small_excursions_are_partial_reps_not_reps():
     rec = squeezes(n_reps=4, peak=6.0)  # 6 N with a 20 N target: above OFF (4), below ON (8)
     det = detect(rec, exercise="grip_squeeze", target=20)

@@ -237,6 +237,11 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
                 out.append(f"{name}_VALUES = {b!r}\n")
             else:
                 out.append(f"{name}_MIN = const({b[0]})\n{name}_MAX = const({b[1]})\n")
+    for m in msgs["message"]:
+        for f in m.get("fields", []):
+            if "unknown" in f:
+                # not const(): beyond a 32-bit port's small ints
+                out.append(f"{m['name'].upper()}_{f['name'].upper()}_UNKNOWN = {f['unknown']:#x}\n")
     out.append("\n# scales of event fields in thousandths (wire = milli-units // scale)\n")
     for k, v in milli_scales(msgs).items():
         out.append(f"SCALE_MILLI_{k.upper()} = const({v})\n")
@@ -292,6 +297,11 @@ def c_header(msgs: dict, ex: list[dict]) -> str:
             if kind == "range":
                 name = f"OP_{m['name'].upper()}_{m['fields'][i]['name'].upper()}"
                 out.append(f"#define {name}_MIN ({b[0]})\n#define {name}_MAX ({b[1]})\n")
+    out.append("\n// wire values that mean \"not known\"\n")
+    for m in msgs["message"]:
+        for f in m.get("fields", []):
+            if "unknown" in f:
+                out.append(f"#define OP_{m['name'].upper()}_{f['name'].upper()}_UNKNOWN ({f['unknown']:#x}u)\n")
     out.append(f'\n// the samples CSV header (tools/rec2c.py reads it)\n#define OP_CSV_HEADER "{",".join(msgs["csv"]["columns"])}"\n')
     out.append("\n// the exercise catalogue (protocol/exercises.toml)\n")
     out.append(f"#define OP_EXERCISE_COUNT ({len(ex)})\n")

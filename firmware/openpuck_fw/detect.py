@@ -308,6 +308,7 @@ class Detector:
                     self.partials = (self.partials + 1) & 0xFFFF
                     e[0] = KIND_PARTIAL
                     e[1] = self.partials
+                    e[6] = 0
                 else:
                     continue
             keep.append(e)
@@ -344,7 +345,8 @@ class Detector:
             if self.flags & _F_AUTO:
                 self._relearn(amp)
             return
-        self._enqueue(0, 0, ex, t, 0)
+        # an auto-target candidate: its hold above ON cannot be known, ON was not
+        self._enqueue(0, 0, ex, t, mt.REP_HOLD_MS_UNKNOWN if self.signal == SIGNAL_FORCE else 0)
         self.n_cand = (self.n_cand + 1) & 7  # C keeps it in 3 bits of flags
         if self.flags & _F_CALIB:
             self.flags &= ~_F_CALIB

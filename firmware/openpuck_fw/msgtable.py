@@ -134,6 +134,7 @@ BUZZER_FREQ_HZ_MAX = const(8000)
 BUZZER_DURATION_MS_MIN = const(1)
 BUZZER_DURATION_MS_MAX = const(5000)
 REBOOT_MODE_VALUES = (0, 1)
+REP_HOLD_MS_UNKNOWN = 0xffffffff
 
 # scales of event fields in thousandths (wire = milli-units // scale)
 SCALE_MILLI_REP_AMPLITUDE = const(1)

@@ -26,6 +26,7 @@ from .protocol import ENUMS, SPECS
 from .summary import summarise
 
 KINDS = {v: k for k, v in ENUMS["event_kind"].items()}   # 1: "rep", 2: "partial_rep", 3: "grip"
+_HOLD_UNKNOWN = next(f["unknown"] for f in SPECS["rep"].fields if f["name"] == "hold_ms")
 _TARGET_MAX = next(f["max"] for f in SPECS["set_exercise"].fields if f["name"] == "target") / 1000
 
 
@@ -207,7 +208,7 @@ def detect(samples: Any, exercise: str | int | Exercise = "grip_squeeze", target
         def sec(x: int) -> float:
             return base + x * 1e-6 - (4294.967296 if x > te else 0.0)
         events.append(_event(KINDS.get(kind, ""), ex, count, sec(ts), sec(tp), base + te * 1e-6,
-                             amp * 1e-3, hold * 1e-3))
+                             amp * 1e-3, None if hold == _HOLD_UNKNOWN else hold * 1e-3))
     events.sort(key=lambda e: (e.t, e.kind != "rep"))  # candidates settle late
     settled = det.target_milli
     return Detection(ex.name, ex.signal, ex.unit, settled / 1000.0 if settled else None,
@@ -215,7 +216,7 @@ def detect(samples: Any, exercise: str | int | Exercise = "grip_squeeze", target
 
 
 def _event(kind: str, ex: Exercise, count: int, t_start: float, t_peak: float, t_end: float,
-           amplitude: float, hold_s: float) -> Event:
+           amplitude: float, hold_s: float | None) -> Event:
     """An op_detect event (milli-units and ms already scaled) as the SDK's event."""
     if kind == "rep":
         return Rep(t=t_end, exercise=ex.name, count=count, t_start=t_start, t_peak=t_peak, t_end=t_end,

@@ -72,7 +72,9 @@ class Rep(Event):
     t_end: float
     amplitude: float            #: peak excursion in ``unit`` (N or deg)
     unit: str
-    hold_s: float = 0.0         #: time above ON (force exercises)
+    #: time above ON (force exercises; 0 for the others); None when not known: a rep
+    #: counted as an auto target was learned, whose hold came before ON was known
+    hold_s: float | None = 0.0
 
     @property
     def duration(self) -> float:
@@ -205,7 +207,8 @@ def format_event(ev: Event) -> str:
     mark = "  (uncertain)" if ev.uncertain and ev.kind != "gap" else ""
     t = f"{ev.t:10.3f} s"
     if isinstance(ev, Rep):
-        hold = f"  hold {ev.hold_s:.2f} s" if ev.hold_s else ""
+        hold = (f"  hold {ev.hold_s:.2f} s" if ev.hold_s else
+                "  hold unknown (before the target was learned)" if ev.hold_s is None else "")
         return (f"{t}  rep #{ev.count:<3d} {ev.amplitude:7.1f} {ev.unit:<3s} "
                 f"{ev.duration:5.2f} s{hold}{mark}")
     if isinstance(ev, PartialRep):

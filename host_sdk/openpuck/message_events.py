@@ -18,6 +18,8 @@ from . import protocol
 from .events import (Config, Event, Grip, Log, PartialRep, Rep, Status, exercise_name,
                      exercise_unit)
 
+#: the rep.hold_ms that means "not known" (an auto-target rep: its hold came before ON was known)
+_HOLD_UNKNOWN = next(f["unknown"] for f in protocol.SPECS["rep"].fields if f["name"] == "hold_ms")
 #: ms -> s (hold_ms, uptime_ms)
 S_PER_MS = 1e-3
 #: mV -> V (battery_mv)
@@ -51,7 +53,7 @@ def _rep(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Rep:
     return Rep(t=t_end, exercise=exercise_name(f["exercise"]), count=f["count"],
                t_start=unwrap(f["t_start_us"]), t_peak=unwrap(f["t_peak_us"]), t_end=t_end,
                amplitude=f["amplitude"], unit=exercise_unit(f["exercise"]),
-               hold_s=f["hold_ms"] * S_PER_MS)
+               hold_s=None if f["hold_ms"] == _HOLD_UNKNOWN else f["hold_ms"] * S_PER_MS)
 
 
 def _partial_rep(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> PartialRep:
