@@ -86,6 +86,7 @@ class Puck:
         self._record_path, self._fsync = record, fsync
         self._overwrite = overwrite
         self._discard_empty = False
+        self._told_rec_error = False
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._closing = threading.Event()
@@ -438,8 +439,14 @@ class Puck:
                     continue
                 now = time.monotonic()
                 if data:
-                    if self._recorder:
-                        self._recorder.write(IN, data)
+                    rec = self._recorder
+                    if rec:
+                        rec.write(IN, data)
+                        if rec.error is not None and not self._told_rec_error:
+                            self._told_rec_error = True
+                            self._host_log("error", f"recording to {rec.path} stopped: "
+                                           f"{rec.error.strerror or rec.error}; the {rec.bytes_written} "
+                                           f"bytes before it are kept, the stream goes on")
                     out, control = self.session.feed(data, now)
                     for m in control:
                         self._control(m, now)

@@ -29,6 +29,7 @@ Notes (direction 3) mark what the bytes cannot say: ``{"kind": "connect"}``,
 from __future__ import annotations
 
 import binascii
+import errno
 import json
 import os
 import struct
@@ -83,6 +84,8 @@ class Recorder:
         self._buf = bytearray()
         self.bytes_written = 0
         self.received = 0               #: bytes from the puck (direction IN) so far
+        self.error: OSError | None = None   #: what stopped the recording (a full disk), if anything
+        self.lost = 0                   #: bytes not written because of it
         self._closed = False
         header = {"version": VERSION, "start_time": self.start_time, "url": url,
                   "flush_interval_s": self.flush_interval, "fsync": fsync,
@@ -110,6 +113,9 @@ class Recorder:
     def write(self, direction: int, data: bytes, t: float | None = None) -> None:
         if not data or self._closed:
             return
+        if self.error is not None:
+            self.lost += len(data)
+            return
         t_us = int(round((self.now() if t is None else t) * 1e6))
         if direction == IN:
             self.received += len(data)
@@ -124,14 +130,25 @@ class Recorder:
         self.write(NOTE, json.dumps({"kind": kind, **info}).encode())
 
     def flush(self) -> None:
+        """Write what is buffered. A failure (a full disk) stops the recording:
+        :attr:`error` says why, :attr:`lost` counts what was not written, and
+        everything written before stays readable (a torn last chunk at most)."""
         with self._lock:
-            if not self._buf:
+            if not self._buf or self.error is not None:
                 return
             data = bytes(self._buf)
             self._buf.clear()
-            self._f.write(data)
-            self.bytes_written += len(data)
-            self._sync()
+            written = 0
+            try:
+                n = self._f.write(data)
+                written = len(data) if n is None else n
+                if written < len(data):   # a short write: the disk is full
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                self._sync()
+            except OSError as e:
+                self.error = e
+                self.lost += len(data) - written
+            self.bytes_written += written
 
     def _sync(self) -> None:
         if self.fsync:
@@ -139,9 +156,8 @@ class Recorder:
 
     def _flusher(self) -> None:
         while not self._stop.wait(self.flush_interval):
-            try:
-                self.flush()
-            except (OSError, ValueError):  # disk full, closed under us: stop quietly
+            self.flush()
+            if self.error is not None:
                 return
 
     def close(self) -> None:
@@ -151,7 +167,10 @@ class Recorder:
         self._thread.join()
         self.flush()
         self._closed = True
-        self._f.close()
+        try:
+            self._f.close()
+        except OSError as e:   # the last bytes could not reach the disk
+            self.error = self.error or e
 
     def __enter__(self) -> "Recorder":
         return self

@@ -92,6 +92,7 @@ def run(args) -> int:
     # --seconds counts the puck's time: a virtual puck at speed=max runs far ahead of this clock
     host_limit = None if args.seconds is None else args.seconds * 10 + 30
     puck = openpuck.connect(args.url, record=args.output, fsync=args.fsync, overwrite=args.force)
+    recorder = puck.recorder
     with puck:
         puck.on("rep", lambda ev: reps.__setitem__(0, reps[0] + 1))
         puck.on("samples", device)
@@ -99,6 +100,8 @@ def run(args) -> int:
         tty = sys.stderr.isatty()
         try:
             while not puck.wait_closed(0):
+                if recorder is not None and recorder.error is not None:
+                    break   # nothing more can be kept: stop the puck, say so below
                 if device.reached.wait(0.1):
                     puck.stop()   # at once: a virtual puck at full speed runs far ahead
                     break
@@ -115,6 +118,10 @@ def run(args) -> int:
         if puck.closed_reason is not None:
             raise CliError(str(puck.closed_reason))
     c = puck.counters   # after close: everything the file holds, and nothing more
+    if recorder is not None and recorder.error is not None:
+        raise CliError(f"{args.output}: recording stopped after {recorder.bytes_written} bytes: "
+                       f"{recorder.error.strerror or recorder.error} (what was written is kept "
+                       f"and readable; free some space and record again)")
     if tty:
         print(file=sys.stderr)
     print(f"recorded {device.span:.1f} s of the puck's time ({time.monotonic() - t0:.1f} s here) to "

@@ -35,7 +35,12 @@ class SerialTransport(Transport):
             self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.1,
                                               write_timeout=2.0)
         except (serial.SerialException, OSError, ValueError) as e:
-            raise TransportError(f"{self.port}: cannot open ({_why(e)})") from None
+            why = _why(e)
+            if "exclusively lock" in why or "busy" in why.lower() or getattr(e, "errno", None) == 11 \
+                    or "Errno 11" in why:
+                raise TransportError(f"{self.port}: in use by another program (a second openpuck, a "
+                                     f"serial monitor, mpremote?): close it and try again") from None
+            raise TransportError(f"{self.port}: cannot open ({why})") from None
 
     def _close(self) -> None:
         ser, self._ser = self._ser, None

@@ -1,0 +1,160 @@
+"""Faults on the host side: the disk fills during a recording, the port
+vanishes mid-frame, the host stops reading for seconds, a second program
+opens the same port. Each ends in a clear message and loses nothing that
+was already safe."""
+from __future__ import annotations
+
+import os
+import pty
+import threading
+import time
+
+import pytest
+
+import openpuck
+from openpuck import protocol, sim
+from openpuck.cli import main
+from openpuck.events import Gap, Log, Rep
+from openpuck.recording import Recorder, load_session
+from openpuck.transports import TransportError
+from tests.test_sdk_fakepuck import FakePuck
+
+
+class _FillingDisk:
+    """A file that takes ``room`` bytes, then answers like a full disk."""
+
+    def __init__(self, f, room: int) -> None:
+        self.f, self.room = f, room
+
+    def write(self, data: bytes) -> int:
+        if self.room <= 0:
+            raise OSError(28, "No space left on device")
+        n = min(len(data), self.room)
+        self.f.write(data[:n])
+        self.room -= n
+        return n
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+def _recorder_on_a_disk_with(room: int):
+    class Small(Recorder):
+        def __init__(self, *a, **kw) -> None:
+            super().__init__(*a, **kw)
+            self._f = _FillingDisk(self._f, room)
+    return Small
+
+
+def test_a_full_disk_stops_the_recording_says_so_and_the_stream_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(openpuck.puck, "Recorder", _recorder_on_a_disk_with(4_000))
+    fake = FakePuck("disk-full")
+    out = tmp_path / "s.opr"
+    try:
+        with openpuck.connect(fake.url, record=str(out)) as puck:
+            rec = puck.recorder
+            puck.start(exercise="grip_squeeze", target=20.0)
+            evs = list(puck.events(duration=3.0))
+    finally:
+        fake.close()
+    said = [e.text for e in evs if isinstance(e, Log) and "recording to" in e.text]
+    assert len(said) == 1 and "No space left on device" in said[0], said
+    t_told = next(e.t for e in evs if isinstance(e, Log) and "recording to" in e.text)
+    assert any(isinstance(e, Rep) and e.t > t_told + 0.5 for e in evs), "the stream went on"
+    assert rec.error is not None and rec.lost > 0
+    s = load_session(out)      # what reached the disk is readable, up to a torn tail
+    assert len(s.samples) > 0 and out.stat().st_size <= 4_000 + 200
+
+
+def test_record_on_a_full_disk_exits_with_the_reason_and_keeps_the_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(openpuck.puck, "Recorder", _recorder_on_a_disk_with(30_000))
+    out = tmp_path / "s.opr"
+    assert main(["record", "sim:?scenario=grip10&speed=max", "-o", str(out), "--seconds", "30"]) == 2
+    err = capsys.readouterr().err
+    assert "recording stopped after" in err and "No space left on device" in err
+    assert len(load_session(out).samples) > 0
+
+
+def test_a_port_that_vanishes_mid_frame_costs_only_that_frame():
+    master, slave = pty.openpty()
+    port = os.ttyname(slave)
+    stop = threading.Event()
+
+    def device():   # a puck that answers get_info and pings, then dies mid-frame
+        buf = b""
+        seq = 0
+        while not stop.is_set():
+            try:
+                buf += os.read(master, 4096)
+            except OSError:
+                return
+            while b"\x00" in buf:
+                frame, buf = buf.split(b"\x00", 1)
+                m = protocol.decode(frame + b"\x00")
+                seq += 1
+                tid = protocol.SPECS[m.type].id
+                os.write(master, protocol.encode("ack", seq, cmd_type=tid, cmd_seq=m.seq))
+                if m.type == "get_info":
+                    os.write(master, protocol.encode(
+                        "device_info", seq, fw_major=1, fw_minor=0, fw_patch=0, protocol_version=1,
+                        capabilities=3, accel_range_g=4, gyro_range_dps=500, force_max_n=500,
+                        accel_g_per_lsb=1 / 8192, gyro_dps_per_lsb=1 / 65.536, force_n_per_lsb=0.05,
+                        max_rate_hz=200, rates_hz=15, board="pty", serial="PTY1"))
+                elif m.type == "ping":
+                    os.write(master, protocol.encode("pong", seq, host_time_us=m["host_time_us"],
+                                                     device_time_us=1000))
+    t = threading.Thread(target=device, daemon=True)
+    t.start()
+    with openpuck.connect(f"serial:{port}", reconnect_timeout=1.0, ping_interval=0) as puck:
+        half = protocol.encode("log", 99, level=1, text="cut short " * 5)
+        os.write(master, protocol.encode("log", 98, level=1, text="whole"))
+        time.sleep(0.2)
+        os.write(master, half[:15])
+        time.sleep(0.2)
+        stop.set()
+        os.close(master)                       # the port vanishes with half a frame in flight
+        os.close(slave)
+        with pytest.raises(openpuck.ConnectionLost, match="not back within 1 s"):
+            texts = [e.text for e in puck.events(timeout=10) if isinstance(e, Log)]
+        c = puck.counters
+    assert c["partial_frames"] == 1 and c["crc_errors"] == 0 and c["cobs_errors"] == 0
+
+
+def test_a_host_that_stops_reading_for_seconds_gets_the_gap_and_keeps_its_clock():
+    """A laptop lid closed: the host reads nothing for 3 s and the puck's
+    data of that time is lost (USB drops it). The hole is a Gap, and the
+    clock sync still holds to a few milliseconds afterwards."""
+    fake = FakePuck("suspend")
+    try:
+        with openpuck.connect(fake.url) as puck:
+            puck.start(exercise="grip_squeeze", target=20.0)
+            time.sleep(1.0)
+            real_read = puck.transport.read
+            t = fake.device_us() * 1e-6
+            fake.skip_samples = (t, t + 3.0)       # what the puck sent meanwhile never arrives
+
+            def suspended(timeout=0.1):
+                puck.transport.read = real_read
+                time.sleep(3.0)
+                return real_read(timeout)
+            puck.transport.read = suspended
+            evs = list(puck.events(duration=6.0))
+            host, err = puck.clock.to_host(fake.device_us() * 1e-6)
+            now = time.monotonic()
+    finally:
+        fake.close()
+    gaps = [e for e in evs if isinstance(e, Gap) and e.reason == "dropped_samples"]
+    assert gaps and 2.5 < gaps[0].t_end - gaps[0].t_start < 3.5
+    assert abs(host - now) < err + 0.02 and err < 0.05
+
+
+def test_a_second_program_on_the_same_port_gets_a_clear_error_not_data():
+    try:
+        sim.micropython_command()
+    except sim.SimUnavailable as e:
+        pytest.skip(str(e))
+    with sim.start(scenario="still", speed=float("inf")) as vp:
+        with openpuck.connect(f"serial:{vp.port}") as first:
+            with pytest.raises(TransportError, match="in use by another program"):
+                openpuck.connect(f"serial:{vp.port}")
+            assert first.ping() < 1.0      # the first one is untouched
