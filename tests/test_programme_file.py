@@ -164,6 +164,10 @@ def test_massed_practice_has_the_two_puck_exercises():
      "week1.toml, line 8: target must be at least min_target (5), got 4"),
     (GRIP + "target = 50\nmax_target = 40\n",
      "week1.toml, line 8: target must be at most max_target (40), got 50"),
+    (GRIP + "min_target = 600\n",
+     "week1.toml, line 8: min_target must be between 1 and 500 N, got 600"),
+    (GRIP.replace("grip_squeeze", "wrist_flexion") + 'max_target = "auto"\n',
+     "week1.toml, line 8: max_target must be a number, got 'auto'"),
     (GRIP + "min_target = 30\nmax_target = 20\n",
      "week1.toml, line 9: max_target must be at least min_target (30), got 20"),
     (GRIP + "unlock_after = 3\n",
@@ -199,6 +203,11 @@ def test_a_progression_mistake_names_its_line():
                                    "got 0.95 and 0.9")
     e = error_of('name = "p"\n[progression]\nmin_target = 5\n[[exercise]]\n' + GRIP)
     assert e.line == 3 and "set it in each [[exercise]]" in e.reason
+
+
+def test_exercises_written_inline_are_placed_at_their_key():
+    e = error_of('name = "p"\nexercise = [\n  {name = "grip_squeeze", puck = "right_hand", sets = 0, reps = 5},\n]\n')
+    assert (e.line, e.reason) == (2, "sets must be a whole number from 1 to 50, got 0")
 
 
 def test_toml_syntax_errors_name_the_line():

@@ -51,7 +51,6 @@ _EXERCISE_KEYS = ("name", "puck", "pucks", "mode", "sets", "reps", "seconds", "r
                   "min_target", "max_target", "unlock_after", "note")
 _PROGRESSION_KEYS = ("success_low", "success_high", "step_up", "step_down", "unlock_sessions",
                      "min_attempts")
-_UNIT_WORDS = {"deg": "degrees"}
 DEFAULT_REST_S = 60.0
 MAX_SETS, MAX_REPS, MAX_SECONDS, MAX_REST_S, MAX_UNLOCK = 50, 500, 3600.0, 1800.0, 100
 
@@ -182,6 +181,8 @@ class _Lines:
             return self.keys[table][key]
         if key is not None and table == (None, 0) and (key, 0) in self.headers:
             return self.headers[(key, 0)]      # a top-level key written as a table: [name] or [[name]]
+        if table not in self.headers and table[0] is not None:
+            return self.keys[(None, 0)].get(table[0])   # a table written inline: exercise = [{...}]
         return self.headers.get(table)
 
 
@@ -262,8 +263,9 @@ class _Reader:
         secs = check("seconds", validate.number, 1.0, MAX_SECONDS, "s") if "seconds" in e else None
         rest = check("rest_s", validate.number, 0.0, MAX_REST_S, "s") if "rest_s" in e else DEFAULT_REST_S
 
-        lo = check("min_target", self.target_number, cat.unit) if "min_target" in e else None
-        hi = check("max_target", self.target_number, cat.unit) if "max_target" in e else None
+        limits = validate.TARGET_RANGE[cat.unit]
+        lo = check("min_target", validate.number, *limits, cat.unit) if "min_target" in e else None
+        hi = check("max_target", validate.number, *limits, cat.unit) if "max_target" in e else None
         if lo is not None and hi is not None and lo > hi:
             raise self.fail(table, "max_target", f"max_target must be at least min_target ({lo:g}), got {hi:g}")
         target = self.target(table, e, cat.unit, lo, hi)
@@ -282,14 +284,6 @@ class _Reader:
             raise self.fail(table, "note", "note must be text in quotes")
         return ProgrammeExercise(cat.name, sets, reps, secs, rest, target, pucks, unlock, mode, lo, hi,
                                  note.strip(), self.lines.of(table) or 0)
-
-    @staticmethod
-    def target_number(what: str, value: Any, unit: str) -> float:
-        v = validate.target(value, unit, what)
-        if not isinstance(v, float):
-            raise validate.InvalidValue(f"{what} must be a number of {_UNIT_WORDS.get(unit, unit)}, "
-                                        f"got {value!r}")
-        return v
 
     def target(self, table: tuple[str | None, int], e: dict[str, Any], unit: str,
                lo: float | None, hi: float | None) -> float | str:
