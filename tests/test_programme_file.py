@@ -146,6 +146,8 @@ def test_massed_practice_has_the_two_puck_exercises():
      "not both"),
     (GRIP.replace("name = \"grip_squeeze\"", "name = \"grip_sqeeze\""),
      "week1.toml, line 4: unknown exercise 'grip_sqeeze'; choose one of: " + ", ".join(exercises.names())),
+    (GRIP.replace("name = \"grip_squeeze\"", "name = 1"),
+     "week1.toml, line 4: name must be an exercise's name in quotes, got 1"),
     (GRIP + "rep = 10\n",
      "week1.toml, line 8: unknown key 'rep' in [[exercise]] 1; did you mean 'reps'?"),
     (GRIP.replace('puck = "right_hand"', 'puck = "right_arm"'),

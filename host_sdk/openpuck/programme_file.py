@@ -247,14 +247,16 @@ class _Reader:
         if "name" not in e:
             raise self.fail(table, None, f'[[exercise]] {i + 1} needs a name, e.g. name = "grip_squeeze"')
         try:
+            if not isinstance(e["name"], str):      # exercises.get would take a number as a catalogue id
+                raise exercises.UnknownExercise(f"name must be an exercise's name in quotes, got {e['name']!r}")
             cat = exercises.get(e["name"])
         except exercises.UnknownExercise as err:
             raise self.fail(table, "name", str(err)) from None
 
         pucks, mode = self.pucks(table, e, cat)
-        sets = check("sets", validate.whole, 1, MAX_SETS) if "sets" in e else None
-        if sets is None:
+        if "sets" not in e:
             raise self.fail(table, None, f"{cat.name} needs sets = a whole number from 1 to {MAX_SETS}")
+        sets = check("sets", validate.whole, 1, MAX_SETS)
         if ("reps" in e) == ("seconds" in e):
             key = "seconds" if "reps" in e else None
             raise self.fail(table, key, f"{cat.name} needs either reps = N (reps per set) or seconds = S "
