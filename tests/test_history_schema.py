@@ -108,9 +108,10 @@ def test_a_file_from_a_newer_openpuck_is_refused_not_misread(tmp_path):
     assert version_of(path) == 7
 
 
-def test_two_writers_opening_a_new_file_at_once_migrate_it_once(tmp_path):
-    # each migration step re-reads the version inside its own write
-    # transaction, so the second opener finds the work done
+def test_writers_opening_a_new_file_at_once_all_open_it_and_migrate_it_once(tmp_path):
+    # the switch to WAL is retried while another opener holds the file (SQLite
+    # says "locked" there without waiting), and each migration step re-reads
+    # the version inside its own write transaction, so a later opener finds the work done
     errors: list[BaseException] = []
     for n in range(20):
         path = tmp_path / f"h{n}.sqlite3"

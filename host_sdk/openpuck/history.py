@@ -195,7 +195,7 @@ class History:
         try:
             # WAL: readers (a report) never block the writer; FULL: each commit is
             # on the disk when it returns, so a power cut loses nothing written either
-            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._journal_mode_wal(timeout_s)
             if mode != "wal":
                 raise HistoryError(f"{self.path}: cannot use write-ahead logging there (journal mode "
                                    f"{mode}): keep the history on a local disk")
@@ -212,6 +212,19 @@ class History:
         except BaseException:
             self._db.close()
             raise
+
+    def _journal_mode_wal(self, timeout_s: float) -> str:
+        """Switch to WAL; returns the journal mode now in force. The switch needs the
+        file to itself and SQLite answers "locked" at once, without waiting
+        out the busy timeout, while another connection opens it: so retry."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return str(self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     @property
     def data_dir(self) -> Path:
