@@ -55,6 +55,19 @@ def number(what: str, value: Any, lo: float | None = None, hi: float | None = No
     return v
 
 
+def whole(what: str, value: Any, lo: int, hi: int | None) -> int:
+    """A whole number within [lo, hi] (hi None: no upper limit): ``sets must
+    be a whole number from 1 to 50, got 0``. 3.0 is 3; 2.5 and True are refused."""
+    span = f"from {lo} to {hi}" if hi is not None else f"of at least {lo}"
+    try:
+        v = _as_float(what, value)
+    except InvalidValue:
+        raise InvalidValue(f"{what} must be a whole number {span}, got {value!r}") from None
+    if not v.is_integer() or v < lo or (hi is not None and v > hi):
+        raise InvalidValue(f"{what} must be a whole number {span}, got {value}")
+    return int(v)
+
+
 def seconds(what: str, value: Any) -> float | None:
     """A duration: None (no limit) or a finite number of seconds above 0."""
     if value is None:

@@ -1,0 +1,133 @@
+"""The history database's schema: versioned with PRAGMA user_version and an
+ordered list of migrations; an older file is brought up to date, keeping its
+data, and a newer one is refused rather than misread."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from openpuck import history_schema
+from openpuck.events import Rep
+from openpuck.history import History, HistoryError
+
+#: schema 1, table by table: what readers outside the SDK (a report, a clinic's export) may rely on
+SCHEMA_1 = {
+    "session": ["id", "patient", "programme", "started_at", "ended_at"],
+    "exercise_set": ["id", "session_id", "exercise", "set_index", "target", "unit", "pucks", "mode",
+                     "recording_path", "started_at", "ended_at", "summary"],
+    "event": ["id", "set_id", "kind", "puck", "count", "t", "t_start", "t_peak", "t_end", "amplitude", "unit",
+              "hold_s", "uncertain", "host_time"],
+}
+
+#: a later migration, as the next one to ship would be written (for the tests only)
+ADD_PLACE = ("ALTER TABLE session ADD COLUMN place TEXT",
+             "UPDATE session SET place = 'home'")
+
+
+def columns(path, table: str) -> list[str]:
+    return [r[1] for r in sqlite3.connect(path).execute(f"PRAGMA table_info({table})")]
+
+
+def version_of(path) -> int:
+    return sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
+
+
+def a_version_1_file(path) -> int:
+    with History(path) as h:
+        s = h.start_set(h.start_session("anna", "Hand and arm", 1_741_000_000.0), "grip_squeeze", 1, 20.0, "N",
+                        ["right_hand"])
+        h.add_event(s, Rep(t=1.0, exercise="grip_squeeze", count=1, t_start=0.0, t_peak=0.5, t_end=1.0,
+                           amplitude=24.0, unit="N"), "right_hand")
+        return s
+
+
+def test_a_new_file_gets_schema_1(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    History(path).close()
+    assert version_of(path) == 1 == len(history_schema.MIGRATIONS)
+    for table, cols in SCHEMA_1.items():
+        assert columns(path, table) == cols
+
+
+def test_an_empty_database_of_version_0_is_migrated(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    sqlite3.connect(path).execute("CREATE TABLE unrelated (x)")      # a database, schema 0
+    with History(path) as h:
+        assert h.schema_version == 1
+        assert h.sessions("anna") == []
+
+
+def test_an_older_schema_is_migrated_and_keeps_its_data(tmp_path, monkeypatch):
+    path = tmp_path / "h.sqlite3"
+    set_id = a_version_1_file(path)
+    assert version_of(path) == 1
+    monkeypatch.setattr(history_schema, "MIGRATIONS", [*history_schema.MIGRATIONS, ADD_PLACE])
+    with History(path) as h:
+        assert h.schema_version == 2
+        assert [e.event.amplitude for e in h.events(set_id)] == [24.0]
+        assert h.sessions("anna")[0].programme == "Hand and arm"
+    assert "place" in columns(path, "session")
+    assert sqlite3.connect(path).execute("SELECT place FROM session").fetchall() == [("home",)]
+
+
+def test_a_migration_in_python_gets_the_connection(tmp_path, monkeypatch):
+    path = tmp_path / "h.sqlite3"
+    a_version_1_file(path)
+    seen = []
+    monkeypatch.setattr(history_schema, "MIGRATIONS",
+                        [*history_schema.MIGRATIONS, lambda db: seen.append(db.execute("SELECT count(*) FROM event")
+                                                                            .fetchone()[0])])
+    History(path).close()
+    assert seen == [1] and version_of(path) == 2
+
+
+def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "h.sqlite3"
+    set_id = a_version_1_file(path)
+    broken = ("ALTER TABLE session ADD COLUMN place TEXT", "UPDATE no_such_table SET x = 1")
+    monkeypatch.setattr(history_schema, "MIGRATIONS", [*history_schema.MIGRATIONS, broken])
+    with pytest.raises(HistoryError) as e:
+        History(path)
+    assert str(e.value).startswith(f"{path}: migration 2 (schema 1 to 2) failed: no such table: no_such_table")
+    assert "left at schema 1" in str(e.value)
+    assert version_of(path) == 1 and "place" not in columns(path, "session")   # rolled back whole
+    monkeypatch.undo()
+    with History(path) as h:
+        assert len(h.events(set_id)) == 1
+
+
+def test_a_file_from_a_newer_openpuck_is_refused_not_misread(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    History(path).close()
+    sqlite3.connect(path, isolation_level=None).execute("PRAGMA user_version = 7")
+    with pytest.raises(HistoryError, match=r"schema version 7, written by a newer OpenPuck; this one knows up "
+                                           r"to 1: upgrade openpuck"):
+        History(path)
+    assert version_of(path) == 7
+
+
+def test_writers_opening_a_new_file_at_once_all_open_it_and_migrate_it_once(tmp_path):
+    # the switch to WAL is retried while another opener holds the file (SQLite
+    # says "locked" there without waiting), and each migration step re-reads
+    # the version inside its own write transaction, so a later opener finds the work done
+    errors: list[BaseException] = []
+    for n in range(20):
+        path = tmp_path / f"h{n}.sqlite3"
+        start = threading.Barrier(3)
+
+        def open_it() -> None:
+            start.wait()
+            try:
+                History(path).close()
+            except BaseException as e:   # noqa: BLE001 - collected for the assertion
+                errors.append(e)
+
+        threads = [threading.Thread(target=open_it) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert version_of(path) == 1
+    assert errors == []
