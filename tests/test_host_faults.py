@@ -80,10 +80,14 @@ def test_a_port_that_vanishes_mid_frame_costs_only_that_frame():
     port = os.ttyname(slave)
     stop = threading.Event()
 
+    seqs = iter(range(1, 1 << 16))
+
     def device():   # a puck that answers get_info and pings, then dies mid-frame
+        import select
         buf = b""
-        seq = 0
         while not stop.is_set():
+            if not select.select([master], [], [], 0.05)[0]:
+                continue
             try:
                 buf += os.read(master, 4096)
             except OSError:
@@ -91,32 +95,36 @@ def test_a_port_that_vanishes_mid_frame_costs_only_that_frame():
             while b"\x00" in buf:
                 frame, buf = buf.split(b"\x00", 1)
                 m = protocol.decode(frame + b"\x00")
-                seq += 1
                 tid = protocol.SPECS[m.type].id
-                os.write(master, protocol.encode("ack", seq, cmd_type=tid, cmd_seq=m.seq))
+                os.write(master, protocol.encode("ack", next(seqs), cmd_type=tid, cmd_seq=m.seq))
                 if m.type == "get_info":
                     os.write(master, protocol.encode(
-                        "device_info", seq, fw_major=1, fw_minor=0, fw_patch=0, protocol_version=1,
+                        "device_info", next(seqs), fw_major=1, fw_minor=0, fw_patch=0, protocol_version=1,
                         capabilities=3, accel_range_g=4, gyro_range_dps=500, force_max_n=500,
                         accel_g_per_lsb=1 / 8192, gyro_dps_per_lsb=1 / 65.536, force_n_per_lsb=0.05,
                         max_rate_hz=200, rates_hz=15, board="pty", serial="PTY1"))
                 elif m.type == "ping":
-                    os.write(master, protocol.encode("pong", seq, host_time_us=m["host_time_us"],
+                    os.write(master, protocol.encode("pong", next(seqs), host_time_us=m["host_time_us"],
                                                      device_time_us=1000))
     t = threading.Thread(target=device, daemon=True)
     t.start()
     with openpuck.connect(f"serial:{port}", reconnect_timeout=1.0, ping_interval=0) as puck:
-        half = protocol.encode("log", 99, level=1, text="cut short " * 5)
-        os.write(master, protocol.encode("log", 98, level=1, text="whole"))
+        stop.set()
+        t.join()
+        half = protocol.encode("log", next(seqs), level=1, text="cut short " * 5)
+        os.write(master, protocol.encode("log", next(seqs), level=1, text="whole"))
         time.sleep(0.2)
         os.write(master, half[:15])
         time.sleep(0.2)
-        stop.set()
         os.close(master)                       # the port vanishes with half a frame in flight
         os.close(slave)
+        texts = []
         with pytest.raises(openpuck.ConnectionLost, match="not back within 1 s"):
-            texts = [e.text for e in puck.events(timeout=10) if isinstance(e, Log)]
+            for e in puck.events(timeout=10):
+                if isinstance(e, Log):
+                    texts.append(e.text)
         c = puck.counters
+    assert "whole" in texts and any("reconnecting" in x for x in texts)
     assert c["partial_frames"] == 1 and c["crc_errors"] == 0 and c["cobs_errors"] == 0
 
 
