@@ -211,7 +211,9 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
     rate = 200.0 if not hard else float(rng.choice([100.0, 200.0]))
     target = round(default * (rng.uniform(0.3, 1.3) if ext else rng.uniform(0.6, 1.15)), 2)
     if scenario == "slow_weak" and signal == "force":
-        target = round(default * rng.uniform(0.1, 0.3), 2)   # 3-9 N of grip
+        # 3-9 N of grip; never under 3 N (a pinch's 10 % would be 1 N, lost
+        # in the drift of the hold between pinches)
+        target = round(max(default * rng.uniform(0.1, 0.3), 3.0), 2)
     moves, length = script(rng, target, mode, duration, scenario)
     if duration is not None and scenario != "trimmed":
         length = min(length, duration)
