@@ -136,7 +136,7 @@
 #define OP_CSV_HEADER "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
 
 // the exercise catalogue (protocol/exercises.toml)
-#define OP_EXERCISE_COUNT (10)
+#define OP_EXERCISE_COUNT (24)
 #define OP_EXERCISE_GRIP_SQUEEZE (1)
 #define OP_EXERCISE_FOOT_PRESS (2)
 #define OP_EXERCISE_WRIST_FLEXION (3)
@@ -147,6 +147,20 @@
 #define OP_EXERCISE_TRUNK_ROTATION (8)
 #define OP_EXERCISE_ROW (9)
 #define OP_EXERCISE_SHOULDER_ROTATION (10)
+#define OP_EXERCISE_KNEE_EXTENSION (11)
+#define OP_EXERCISE_TRUNK_FLEXION (12)
+#define OP_EXERCISE_LEG_RAISE (13)
+#define OP_EXERCISE_HIP_ABDUCTION (14)
+#define OP_EXERCISE_HIP_EXTENSION (15)
+#define OP_EXERCISE_PINCH (16)
+#define OP_EXERCISE_WRIST_DEVIATION (17)
+#define OP_EXERCISE_SHOULDER_HORIZONTAL_ABDUCTION (18)
+#define OP_EXERCISE_HIP_FLEXION (19)
+#define OP_EXERCISE_KNEE_FLEXION (20)
+#define OP_EXERCISE_HEEL_RAISE (21)
+#define OP_EXERCISE_ANKLE_INVERSION (22)
+#define OP_EXERCISE_TRUNK_LATERAL_FLEXION (23)
+#define OP_EXERCISE_SIT_TO_STAND (24)
 
 // X(id, name, signal, target, on, off, min_rep_s, max_rep_s)
 #define OP_EXERCISE_TABLE(X) \
@@ -159,6 +173,20 @@
     X(7, ankle_dorsiflexion, OP_SIGNAL_ROTATION, 20.0, 0.5, 0.25, 0.3, 30.0) \
     X(8, trunk_rotation, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0) \
     X(9, row, OP_SIGNAL_ROTATION, 30.0, 0.5, 0.25, 0.3, 30.0) \
-    X(10, shoulder_rotation, OP_SIGNAL_ROTATION, 60.0, 0.5, 0.25, 0.3, 30.0)
+    X(10, shoulder_rotation, OP_SIGNAL_ROTATION, 60.0, 0.5, 0.25, 0.3, 30.0) \
+    X(11, knee_extension, OP_SIGNAL_ROTATION, 60.0, 0.5, 0.25, 0.3, 30.0) \
+    X(12, trunk_flexion, OP_SIGNAL_ROTATION, 30.0, 0.5, 0.25, 0.3, 30.0) \
+    X(13, leg_raise, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0) \
+    X(14, hip_abduction, OP_SIGNAL_ROTATION, 30.0, 0.5, 0.25, 0.3, 30.0) \
+    X(15, hip_extension, OP_SIGNAL_ROTATION, 20.0, 0.5, 0.25, 0.3, 30.0) \
+    X(16, pinch, OP_SIGNAL_FORCE, 10.0, 0.4, 0.2, 0.2, 30.0) \
+    X(17, wrist_deviation, OP_SIGNAL_ROTATION, 20.0, 0.5, 0.25, 0.3, 30.0) \
+    X(18, shoulder_horizontal_abduction, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0) \
+    X(19, hip_flexion, OP_SIGNAL_ROTATION, 30.0, 0.5, 0.25, 0.3, 30.0) \
+    X(20, knee_flexion, OP_SIGNAL_ROTATION, 45.0, 0.5, 0.25, 0.3, 30.0) \
+    X(21, heel_raise, OP_SIGNAL_ROTATION, 20.0, 0.5, 0.25, 0.3, 30.0) \
+    X(22, ankle_inversion, OP_SIGNAL_ROTATION, 20.0, 0.5, 0.25, 0.3, 30.0) \
+    X(23, trunk_lateral_flexion, OP_SIGNAL_ROTATION, 20.0, 0.5, 0.25, 0.3, 30.0) \
+    X(24, sit_to_stand, OP_SIGNAL_ROTATION, 60.0, 0.5, 0.25, 0.3, 30.0)
 
 #endif // OP_MESSAGES_H

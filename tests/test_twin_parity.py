@@ -165,3 +165,39 @@ def test_twin_matches_c_on_the_synthetic_scenarios(tmp_path, scenario, exercise)
     for i, tg in enumerate(("auto", truth["target"])):
         c, tw, _ = run_both(arrays, exercise, tg, tmp_path / f"s{i}.bin")
         assert tw == c and c, (scenario, exercise, tg)
+
+
+def test_twin_takes_the_c_defaults_of_every_catalogue_exercise():
+    """The twin's defaults come from the firmware table (msgtable.py), the C
+    core's from op_messages.h: the same numbers for every id."""
+    code = ("import sys\nsys.path.insert(0, %r)\nfrom openpuck_fw import detect\n"
+            "for i in %r:\n    c = detect.config_default(i)\n"
+            "    print(i, ','.join(str(c[k]) for k in detect.CONFIG_FIELDS))\n"
+            % (str(ROOT / "firmware"), [e.id for e in exercises.CATALOGUE]))
+    r = subprocess.run([micropython(), "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    twin = {int(i): conf for i, conf in (line.split() for line in r.stdout.split("\n") if line)}
+    c = {e.id: ",".join(str(_core.detect_config_default(e.id)[k]) for k in _core.CONFIG_FIELDS)
+         for e in exercises.CATALOGUE}
+    assert twin == c
+
+
+def test_twin_matches_c_on_every_catalogue_exercise(tmp_path):
+    """The synthetic set of every exercise (tests/test_catalogue.py), with its
+    truth target and with auto."""
+    micropython()
+    from tests.test_catalogue import synthetic_set
+
+    def one(i: int, name: str) -> list[str]:
+        arrays, truth = synthetic_set(name)
+        bad = []
+        for j, tg in enumerate(("auto", truth["target"])):
+            c, tw, _ = run_both(arrays, name, tg, tmp_path / f"{i}.{j}.bin")
+            if tw != c or not c:
+                bad.append(f"{name} target={tg}: C {len(c)} events, twin {len(tw)}; first difference "
+                           f"{next(((a, b) for a, b in zip(c, tw) if a != b), None)}")
+        return bad
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(one, i, name) for i, name in enumerate(exercises.names())]
+        bad = [b for f in futures for b in f.result()]
+    assert not bad, "\n".join(bad)

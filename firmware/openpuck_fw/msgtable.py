@@ -113,7 +113,7 @@ LAYOUT = {
 # type id -> ((field index, values tuple or None, (min, max) or None), ...)
 CHECKS = {
     T_START: ((0, (25, 50, 100, 200), None), (1, None, (1, 7)),),
-    T_SET_EXERCISE: ((0, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10), None), (1, None, (0, 10000000)), (2, None, (0, 100)), (3, None, (0, 100)),),
+    T_SET_EXERCISE: ((0, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24), None), (1, None, (0, 10000000)), (2, None, (0, 100)), (3, None, (0, 100)),),
     T_CALIBRATE: ((0, (0, 1, 2), None),),
     T_BUZZER: ((0, None, (100, 8000)), (1, None, (1, 5000)),),
     T_REBOOT: ((0, (0, 1), None),),
@@ -121,7 +121,7 @@ CHECKS = {
 START_RATE_HZ_VALUES = (25, 50, 100, 200)
 START_CHANNELS_MIN = const(1)
 START_CHANNELS_MAX = const(7)
-SET_EXERCISE_EXERCISE_VALUES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+SET_EXERCISE_EXERCISE_VALUES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
 SET_EXERCISE_TARGET_MIN = const(0)
 SET_EXERCISE_TARGET_MAX = const(10000000)
 SET_EXERCISE_ON_PCT_MIN = const(0)
@@ -162,4 +162,18 @@ EXERCISES = {
     8: ('trunk_rotation', 3, 45.0, 0.5, 0.25, 0.3, 30.0),
     9: ('row', 3, 30.0, 0.5, 0.25, 0.3, 30.0),
     10: ('shoulder_rotation', 3, 60.0, 0.5, 0.25, 0.3, 30.0),
+    11: ('knee_extension', 3, 60.0, 0.5, 0.25, 0.3, 30.0),
+    12: ('trunk_flexion', 3, 30.0, 0.5, 0.25, 0.3, 30.0),
+    13: ('leg_raise', 3, 45.0, 0.5, 0.25, 0.3, 30.0),
+    14: ('hip_abduction', 3, 30.0, 0.5, 0.25, 0.3, 30.0),
+    15: ('hip_extension', 3, 20.0, 0.5, 0.25, 0.3, 30.0),
+    16: ('pinch', 0, 10.0, 0.4, 0.2, 0.2, 30.0),
+    17: ('wrist_deviation', 3, 20.0, 0.5, 0.25, 0.3, 30.0),
+    18: ('shoulder_horizontal_abduction', 3, 45.0, 0.5, 0.25, 0.3, 30.0),
+    19: ('hip_flexion', 3, 30.0, 0.5, 0.25, 0.3, 30.0),
+    20: ('knee_flexion', 3, 45.0, 0.5, 0.25, 0.3, 30.0),
+    21: ('heel_raise', 3, 20.0, 0.5, 0.25, 0.3, 30.0),
+    22: ('ankle_inversion', 3, 20.0, 0.5, 0.25, 0.3, 30.0),
+    23: ('trunk_lateral_flexion', 3, 20.0, 0.5, 0.25, 0.3, 30.0),
+    24: ('sit_to_stand', 3, 60.0, 0.5, 0.25, 0.3, 30.0),
 }
