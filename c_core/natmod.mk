@@ -10,3 +10,7 @@ ARCH ?= x64
 # libgcc's helpers (division on ARMv6-M, 64-bit shifts) come from the toolchain
 LINK_RUNTIME = 1
 include $(MPY_DIR)/py/dynruntime.mk
+
+# dynruntime.mk's objects depend on their .c only: a changed header (the
+# generated exercise table in op_messages.h) must rebuild them too
+$(BUILD)/op_detect.o $(BUILD)/micropython/opdetect.o: $(wildcard *.h) $(wildcard micropython/*.h)

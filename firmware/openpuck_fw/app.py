@@ -186,8 +186,18 @@ class App:
         if key == self._det_key and self.detector is not None:
             return
         self._det_key = key
-        self.detector = self.make_detector(self.exercise, self.target_milli, self.on_pct, self.off_pct,
-                                           rate_hz, accel_lsb_per_g, gyro_lsb_x1000, FORCE_MN_PER_LSB)
+        args = (self.exercise, self.target_milli, self.on_pct, self.off_pct, rate_hz, accel_lsb_per_g,
+                gyro_lsb_x1000, FORCE_MN_PER_LSB)
+        try:
+            self.detector = self.make_detector(*args)
+        except ValueError as e:
+            if not self.c_detector:
+                raise
+            # an opdetect.mpy older than this firmware's catalogue: count with the twin
+            from openpuck_fw import detect  # type: ignore[attr-defined]
+            self.detector = detect.make_twin(*args)
+            self.log(mt.LOG_LEVEL_WARNING, "exercise %d: the C detector refused it (%r); the twin "
+                     "counts it (rebuild opdetect.mpy: make natmod)" % (self.exercise, e))
         self.reps = 0
         self.partials = 0
 

@@ -252,6 +252,25 @@ eq("grip10: 10 grips", len(of(fs, mt.T_GRIP)), 10)
 check("feedback LED flashed green", True in seen_led)
 check("feedback beeps", 2000 in seen_tone or 2600 in seen_tone, seen_tone)
 
+# a C detector older than the catalogue (an opdetect.mpy built before an
+# exercise was added) refuses the id: the twin counts it, the log says why
+app, link, sim = make_app("grip10")
+
+
+def old_c_detector(exercise, *args):
+    raise ValueError("unknown exercise id")
+
+
+app.make_detector, app.c_detector = old_c_detector, True
+cmd(link, mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 20000, 0, 0))
+cmd(link, mt.T_START, struct.pack("<HB", 200, 7))
+for _ in range(1800):
+    app.step()
+fs = frames(link)
+eq("old C detector: no nack", of(fs, mt.T_NACK), [])
+eq("old C detector: the twin counts the 10 reps", len(of(fs, mt.T_REP)), 10)
+check("old C detector: the log says why", any(b"the twin counts it" in f[2] for f in of(fs, mt.T_LOG)))
+
 # the watchdog resets a main loop that stops feeding it
 app, link, sim = make_app()
 try:
