@@ -4,7 +4,8 @@
 # and sets, in the environment:
 #   OPENPUCK_SIM_SPEED        1.0 (default), any factor, or "inf"/"max"
 #   OPENPUCK_SIM_RECORDING    a samples CSV to play, or
-#   OPENPUCK_SIM_SCENARIO     a built-in scenario (boards/sim_motion.py)
+#   OPENPUCK_SIM_SCENARIO     a built-in scenario (boards/sim_motion.py), or
+#                             "patient": does whatever exercise it is set to
 #   OPENPUCK_SIM_STATE        directory of the persistent config (flash)
 #   OPENPUCK_SIM_RESET_CAUSE  enums.reset_cause: 0 power-on, 1 soft reset, 2 watchdog
 #   OPENPUCK_SIM_FAULTS       comma list: no_imu
@@ -41,4 +42,7 @@ def make():
     sim_hw.setup(speed, motion, faults, reset_cause=int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")))
     state = _env("OPENPUCK_SIM_STATE")
     path = state + "/openpuck.cfg" if state else None
-    return pico_w.make(sim_hw, name=NAME, config_path=path, ble=False)
+    board = pico_w.make(sim_hw, name=NAME, config_path=path, ble=False)
+    if isinstance(motion, sim_motion.Patient):
+        board.on_exercise = motion.on_exercise   # the patient does what the host asks
+    return board

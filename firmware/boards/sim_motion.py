@@ -165,6 +165,68 @@ class Scenario:
         return (ax, ay, az, wx, wy, wz, f if f > 0 else 0.0)
 
 
+class Patient:
+    """A patient doing whatever exercise the puck was set to (the scenario
+    "patient", for home programmes): reps near the target with the odd weak
+    one (a partial rep), a rest between them, and a little stronger each
+    set. It follows the commands: the firmware calls on_exercise() on every
+    set_exercise (boards/sim.py wires it). No end, no fixed counts."""
+
+    PARTIAL_EVERY = 8      # about one attempt in eight falls short of ON
+
+    def __init__(self, seed=3):
+        self.noise = _Noise(seed)
+        self.pick = _Noise(seed + 100)
+        self.up = _HAND_UP
+        self.axis = (0.0, 1.0, 0.0)
+        self.base_n = 1.0
+        self.gyro_bias = (0.4, -0.3, 0.2)
+        self.kind = GRIP
+        self.target = 20.0
+        self.sets = 0
+        self.strength = 1.0
+        self.move = None          # (t_start, kind, amplitude, rise, hold, fall)
+        self.t_free = 1.0         # motion time the next move may start
+
+    def on_exercise(self, exercise_id, target_milli):
+        e = mt.EXERCISES.get(exercise_id)
+        if e is None:
+            return
+        self.kind = GRIP if e[1] == 0 else BEND
+        self.target = target_milli / 1000 if target_milli else e[2]
+        self.sets += 1
+        self.strength = 1.0 + 0.04 * self.sets   # practice helps: a little more each set
+
+    def _next(self, t):
+        if int(self.pick.u() * self.PARTIAL_EVERY) == 0:
+            amp = 0.3 * self.target                # above OFF, short of ON
+        else:
+            amp = self.target * self.strength * (1.0 + 0.25 * self.pick.u())
+        if self.kind == GRIP:
+            rise, hold, fall = 0.35, 0.6, 0.35
+        else:
+            rise, hold, fall = 0.8, 0.3, 0.8
+            amp = min(amp, 170.0)
+        self.move = (t, self.kind, amp, rise, hold, fall)
+        self.t_free = t + rise + hold + fall + 0.8 + 0.7 * self.pick.u()
+
+    def sample(self, t_s):
+        if self.move is None or t_s >= self.t_free:
+            self._next(max(t_s, self.t_free))
+        t0, kind, amp, rise, hold, fall = self.move
+        p, dp = _bump(t_s - t0, rise, hold, fall)
+        ang = math.radians(amp) * p if kind == BEND else 0.0
+        rate = amp * dp if kind == BEND else 0.0
+        force = self.base_n + (amp * p if kind == GRIP else 0.0)
+        n = self.noise
+        gx, gy, gz = _rotate(self.up, self.axis, -ang)
+        k = self.axis
+        b = self.gyro_bias
+        return (gx + n.g(0.003), gy + n.g(0.003), gz + n.g(0.003),
+                rate * k[0] + b[0] + n.g(0.15), rate * k[1] + b[1] + n.g(0.15),
+                rate * k[2] + b[2] + n.g(0.15), max(0.0, force + n.g(0.05)))
+
+
 def _bend(deg):
     return (BEND, deg, 0.9, 0.4, 0.9)
 
@@ -208,6 +270,8 @@ SCENARIOS = {
 
 
 def scenario(name):
+    if name == "patient":
+        return Patient()
     if name not in SCENARIOS:
         raise ValueError("unknown scenario %r (known: %s)" % (name, ", ".join(sorted(SCENARIOS))))
     return SCENARIOS[name][4]()

@@ -434,6 +434,8 @@ class App:
             self.off_pct = off_pct or d_off
             self._det_key = None
             self._new_detector(self.rate_hz or cfg.get(mt.CONFIG_KEY_RATE_HZ))
+            if self.board.on_exercise is not None:
+                self.board.on_exercise(ex, target)
             self.ack(t, seq)
         elif t == mt.T_CALIBRATE:
             what = v[0]

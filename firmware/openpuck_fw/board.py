@@ -18,6 +18,7 @@ class Board:
         self.wdt_timeout_ms = 4000
         self.battery = None                       # callable -> (mV, %), or None on USB power
         self.ble_name = "OpenPuck"
+        self.on_exercise = None                   # the virtual puck's patient: told each set_exercise
 
     def capabilities_parts(self):
         from openpuck_fw import msgtable as mt

@@ -43,6 +43,8 @@ EXIT_WATCHDOG = 76       # the watchdog model expired
 _RESET = protocol.ENUMS["reset_cause"]
 RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = _RESET["power_on"], _RESET["soft"], _RESET["watchdog"]
 READY_MARK = "sim: ready"
+#: the scenario with no script: a patient who does whatever exercise the host sets (home programmes)
+PATIENT = "patient"
 HEAP = "1M"
 
 
@@ -182,10 +184,11 @@ class VirtualPuck:
         self._cmd = micropython_command()
         self.firmware = firmware_dir()
         self.recording = check_recording(recording) if recording is not None else None
-        if scenario is not None:
+        if scenario is not None and scenario != PATIENT:
             known = scenarios()
             if scenario not in known:
-                raise SimError(f"unknown scenario {scenario!r}; known: {', '.join(sorted(known))}")
+                raise SimError(f"unknown scenario {scenario!r}; known: {', '.join(sorted(known))}, "
+                               f"or {PATIENT} (does whatever exercise it is set to)")
         self.scenario = scenario
         self.speed = float("inf") if speed is None else float(speed)
         self._speed = _speed_arg(self.speed)
