@@ -43,14 +43,26 @@ def test_demo_counts_exactly(scenario: str, reps: int, partials: int, grips: int
 
 
 def test_demo_events_are_live_and_in_time_order() -> None:
-    code, out = run_demo("--speed", "max")
+    code, out = run_demo("--scenario", "demo", "--speed", "max")
     times = [float(m.group(1)) for m in re.finditer(r"^\s+([\d.]+)\s+(?:rep|partial|grip)", out, re.M)]
     assert code == 0 and times == sorted(times) and len(times) == 11
     assert re.search(r"rep 1\s+39\.\d°", out)
 
 
-def test_make_demo_entry_point_runs_as_a_command() -> None:
-    r = subprocess.run([sys.executable, "-m", "openpuck", "demo", "--speed", "max"],
-                       capture_output=True, text=True, timeout=120)
+def test_make_demo_entry_point_runs_as_a_command(tmp_path) -> None:
+    """`make demo`: a short programme session, ending with a personal best,
+    the history it wrote and the therapist's report."""
+    db = tmp_path / "h.sqlite3"
+    r = subprocess.run([sys.executable, "-m", "openpuck", "demo", "--speed", "max", "--db", str(db)],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "session summary" in r.stdout
+    out = r.stdout
+    assert out.count("set 1 of 2") == 2 and out.count("set 2 of 2") == 2
+    assert "personal best! " in out and "woo hoo" in out
+    assert f"history: {db}" in out
+    from openpuck.history import History
+    with History(db) as h:
+        (session,) = h.sessions("demo")
+        sets = h.sets(session.id)
+    assert [s.exercise for s in sets] == ["grip_squeeze"] * 2 + ["wrist_flexion"] * 2
+    assert sum(s.reps for s in sets) >= 18 and all(s.ended_at for s in sets)

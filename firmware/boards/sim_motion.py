@@ -167,12 +167,13 @@ class Scenario:
 
 class Patient:
     """A patient doing whatever exercise the puck was set to (the scenario
-    "patient", for home programmes): reps near the target with the odd weak
-    one (a partial rep), a rest between them, and a little stronger each
-    set. It follows the commands: the firmware calls on_exercise() on every
-    set_exercise (boards/sim.py wires it). No end, no fixed counts."""
+    "patient", for home programmes): reps aimed a little past the target but
+    no further than the patient can (a little over the catalogue's default
+    target, a little more each set), the odd weak one (a partial rep), a rest
+    between them. It follows the commands: the firmware calls on_exercise()
+    on every set_exercise (boards/sim.py wires it). No end, no fixed counts."""
 
-    PARTIAL_EVERY = 8      # about one attempt in eight falls short of ON
+    PARTIAL_EVERY = 10     # about one attempt in ten falls short of ON
 
     def __init__(self, seed=3):
         self.noise = _Noise(seed)
@@ -184,7 +185,7 @@ class Patient:
         self.kind = GRIP
         self.target = 20.0
         self.sets = 0
-        self.strength = 1.0
+        self.capacity = 40.0
         self.move = None          # (t_start, kind, amplitude, rise, hold, fall)
         self.t_free = 1.0         # motion time the next move may start
 
@@ -195,13 +196,17 @@ class Patient:
         self.kind = GRIP if e[1] == 0 else BEND
         self.target = target_milli / 1000 if target_milli else e[2]
         self.sets += 1
-        self.strength = 1.0 + 0.04 * self.sets   # practice helps: a little more each set
+        # what this patient can do: a little over the catalogue's default,
+        # and a little more with each set (practice helps)
+        self.capacity = e[2] * 1.3 * (1.0 + 0.03 * self.sets)
 
     def _next(self, t):
         if int(self.pick.u() * self.PARTIAL_EVERY) == 0:
             amp = 0.3 * self.target                # above OFF, short of ON
         else:
-            amp = self.target * self.strength * (1.0 + 0.25 * self.pick.u())
+            # aims a little past the target, but no further than today's capacity
+            amp = min(self.target * (1.0 + 0.25 * self.pick.u()),
+                      self.capacity * (0.85 + 0.3 * self.pick.u()))
         if self.kind == GRIP:
             rise, hold, fall = 0.35, 0.6, 0.35
         else:

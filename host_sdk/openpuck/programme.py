@@ -13,8 +13,10 @@ and each set: choose the target (the programme's, the last session's moved
 by the progression rule, or learned: ``auto``), record the set's raw bytes
 beside the history, send set_exercise and start to every puck of the set,
 count: every rep, partial rep and grip goes into the history as it comes, and
-the set ends at its reps (every puck's, for two pucks) or its seconds of the
-puck's time, or after ``give_up_s`` with no attempt. Then stop, sum up, give
+the set ends at its reps (every puck's, for two pucks: what comes after the
+goal, while the puck stops, stays in the recording only) or its seconds of
+the puck's time (the rep the end cuts off counts), or after ``give_up_s``
+with no attempt. Then stop, sum up, give
 feedback on the puck (a short flash and beep for a set done; the "woo hoo" of
 a personal best: the LED through green, blue and white with a rising
 arpeggio), move the next set's target (:func:`openpuck.progression.next_target`)
@@ -271,7 +273,11 @@ class Runner:
                     puck.stop()
                 except OpenPuckError:
                     pass
-                self._drain(counter, role, set_id, events)
+                if ex.seconds is not None:
+                    # a timed set: the rep the end of the set cut off is the set's
+                    self._drain(counter, role, set_id, events)
+                # a set of reps ends at its goal: what the puck reports while
+                # stopping stays in the set's recording, not in its count
                 puck.stop_recording()
             for puck, kind, fn in hooks:
                 puck.off(kind, fn)

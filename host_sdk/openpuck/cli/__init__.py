@@ -16,7 +16,7 @@ from typing import Sequence
 from ..errors import OpenPuckError
 
 # Order is the order of `openpuck --help`.
-COMMANDS = ("demo", "sim", "stream", "record", "replay", "export", "plot",
+COMMANDS = ("demo", "programme", "sim", "stream", "record", "replay", "export", "plot",
             "detect", "encode", "decode", "scan")
 
 EPILOG = """\

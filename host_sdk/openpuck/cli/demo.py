@@ -10,19 +10,44 @@ from .. import exercises, validate
 from ..events import Grip, Log, PartialRep, Rep
 from ..summary import summarise
 
-HELP = "a virtual puck counting a set of reps live (no hardware needed)"
+HELP = "a short home-programme session on a virtual puck (no hardware needed)"
 DESCRIPTION = """\
-Start a virtual puck (the puck firmware on MicroPython's unix port) playing a
-built-in scenario whose true counts are known, connect to it with the SDK
-(openpuck.connect("sim:?scenario=..."), the same code that talks to a real
-puck), choose the exercise and target, stream, and print each rep, partial
-rep and grip as the puck reports it, then the session summary. Exits 0 when
-the puck's counts match the scenario's, 1 otherwise."""
+A short home-programme session on a virtual puck (the puck firmware on
+MicroPython's unix port), through the SDK's public API, the code that runs a
+real puck: two exercises of two sets each. The virtual patient does what
+the puck is set to; each rep is counted live, the target moves between sets
+(most attempts, not all, should reach it), every rep goes into a history
+database, the puck flashes and beeps at the end of a set and a personal best,
+and a report for a therapist is written at the end (its path is printed).
+
+With --scenario, the older demo: one set of a built-in scenario whose true
+counts are known, checked against them (exit 0 when they match)."""
 EPILOG = """\
 examples:
-  openpuck demo                  real time, about 40 s
-  openpuck demo --speed max      as fast as possible
-  openpuck demo --scenario grip10
+  openpuck demo                      about a minute in real time
+  openpuck demo --speed max          as fast as possible
+  openpuck demo --scenario grip10    one scenario, its counts checked
+"""
+
+DEMO_PROGRAMME = """\
+name = "Demo: hand and wrist"
+patient_note = "Squeeze the pad, then bend the wrist up and down."
+
+[[exercise]]
+name = "grip_squeeze"
+puck = "right_hand"
+sets = 2
+reps = 5
+rest_s = 3
+target = 15
+
+[[exercise]]
+name = "wrist_flexion"
+puck = "right_hand"
+sets = 2
+reps = 4
+rest_s = 3
+target = "auto"
 """
 
 RATE_HZ = 200
@@ -36,9 +61,12 @@ def fmt(value: float, unit: str) -> str:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from .sim import parse_speed
-    p.add_argument("--scenario", default="demo", help="built-in scenario (openpuck sim --list-scenarios)")
+    p.add_argument("--scenario", default=None,
+                   help="one set of a built-in scenario, counts checked (openpuck sim --list-scenarios)")
     p.add_argument("--speed", type=parse_speed, default=1.0, help="1 = real time (default), N, or max")
-    p.add_argument("--target", help="target per rep in N or degrees, or 'auto' (default: the scenario's)")
+    p.add_argument("--target", help="with --scenario: target per rep in N or degrees, or 'auto' "
+                                    "(default: the scenario's)")
+    p.add_argument("--db", help="the demo's history database (default: a new one in a temporary folder)")
 
 
 class _Clock:
@@ -96,12 +124,56 @@ def summary(events: list, clock: _Clock, dropped: Any, ex: Any, target: Any, tru
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """The demo through the SDK's public API: what the README shows an app doing."""
+    out = out or sys.stdout
+    if args.scenario is None:
+        return run_programme(args, out)
+    return run_scenario(args, out)
+
+
+def run_programme(args: argparse.Namespace, out: TextIO) -> int:
+    """A short programme session: counted live, progressed, stored, reported."""
+    import tempfile
+    from pathlib import Path
+
+    import openpuck
+
+    from .. import programme, programme_file
+    from ..history import History
+    from ..programme_view import printer
+    from . import CliError
+    if args.target is not None:
+        raise CliError("--target goes with --scenario; the programme sets its own targets")
+    plan = programme_file.loads(DEMO_PROGRAMME, source="the demo programme")
+    db = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="openpuck-demo-")) / "history.sqlite3"
+    speed = "max" if args.speed == float("inf") else f"{args.speed:g}"
+    print(f"OpenPuck demo: {plan.name}, on a virtual puck (the puck firmware on MicroPython) whose "
+          f"patient does what it is set to; {'max speed' if speed == 'max' else speed + 'x real time'}.\n",
+          file=out, flush=True)
+    with openpuck.connect(f"sim:?scenario=patient&speed={speed}") as puck, History(db) as history:
+        report = programme.run(plan, {"right_hand": puck}, "demo", history, on_event=printer(out),
+                               rest_scale=1.0 if speed != "max" else 0.0)
+        bests = ", ".join(f"{ex} {fmt(a, u)}" for ex, a, u in report.personal_bests[-2:])
+        print(f"\npersonal bests: {bests}" if bests else "", file=out)
+        where = _report(history, db, out)
+    print(f"history: {db}" + (f"\nreport: {where}" if where else ""), file=out)
+    return 0
+
+
+def _report(history, db, out: TextIO):
+    """The therapist's report of the demo patient, beside the database (None if reports are not available)."""
+    try:
+        from ..report import write_report
+    except ImportError:
+        return None
+    return write_report(history, "demo", db.with_name("report.html"))
+
+
+def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
+    """One set of a scenario with known counts: counted live, checked against them."""
     import openpuck
 
     from .. import sim
     from . import CliError
-
-    out = out or sys.stdout
     catalogue = sim.scenarios()
     if args.scenario not in catalogue:
         raise CliError(f"unknown scenario {args.scenario!r}; known: {', '.join(sorted(catalogue))}")
