@@ -186,7 +186,7 @@ class Patient:
         self.target = 20.0
         self.sets = 0
         self.capacity = 40.0
-        self.move = None          # (t_start, kind, amplitude, rise, hold, fall)
+        self.move = (0.0, GRIP, 0.0, 0.1, 0.0, 0.1)   # (t_start, kind, amplitude, rise, hold, fall)
         self.t_free = 1.0         # motion time the next move may start
 
     def on_exercise(self, exercise_id, target_milli):
@@ -216,7 +216,7 @@ class Patient:
         self.t_free = t + rise + hold + fall + 0.8 + 0.7 * self.pick.u()
 
     def sample(self, t_s):
-        if self.move is None or t_s >= self.t_free:
+        if t_s >= self.t_free:
             self._next(max(t_s, self.t_free))
         t0, kind, amp, rise, hold, fall = self.move
         p, dp = _bump(t_s - t0, rise, hold, fall)
