@@ -76,11 +76,11 @@ def test_a_session_goes_set_by_set_and_the_history_holds_every_attempt(tmp_path)
     assert [ev.target for ev in seen if ev.kind == "set_start"][2] is None   # the first wrist set learns it
 
 
-def test_a_personal_best_is_told_and_celebrated_on_the_puck():
+def test_a_personal_best_is_told_and_celebrated_on_the_puck(tmp_path):
     fake = FakePuck("pb", bump_every_s=0.4)
     text = ONE_PUCK.split("[[exercise]]")[0] + "[[exercise]]" + ONE_PUCK.split("[[exercise]]")[1]
     try:
-        with openpuck.connect(fake.url) as puck, History(":memory:") as h:
+        with openpuck.connect(fake.url) as puck, History(tmp_path / "h.sqlite3") as h:
             report, seen = run_once(text, {"right_hand": puck}, h)
     finally:
         fake.close()
@@ -128,10 +128,10 @@ def test_a_locked_exercise_is_skipped_until_the_one_before_goes_well(tmp_path):
     assert third.locked == [] and {s.exercise for s in third.sets} == {"grip_squeeze", "wrist_flexion"}
 
 
-def test_a_programme_needs_a_puck_for_every_role():
+def test_a_programme_needs_a_puck_for_every_role(tmp_path):
     plan = programme_file.loads(ONE_PUCK.replace("right_hand", "left_hand"))
     with pytest.raises(programme.ProgrammeError, match="needs a puck for left_hand"):
-        programme.Runner(plan, {"right_hand": object()}, "anna", History(":memory:"))
+        programme.Runner(plan, {"right_hand": object()}, "anna", History(tmp_path / "h.sqlite3"))
 
 
 def test_the_command_line_runs_a_session_and_checks_a_file(tmp_path, capsys):
