@@ -92,7 +92,6 @@ REFUSED = {
     "get_config_device_name": (lambda p: p.get_config("device_name"), "unsupported", 1),
     "set_config_rate_123": (lambda p: p.set_config("rate_hz", 123), "out_of_range", 2),
     "set_config_rate_while_streaming": (lambda p: p.set_config("rate_hz", 100), "bad_state", 1),
-    "calibrate_rest_while_streaming": (lambda p: p.calibrate("rest"), "bad_state", 0),
 }
 
 
@@ -124,7 +123,7 @@ def test_refused_commands_are_nacked_while_streaming_goes_on(puck, hil_figures):
 # what the table (protocol/messages.toml) says a puck refuses: the SDK refuses
 # it before sending; sent anyway (unchecked, below), the puck nacks it
 OUT_OF_TABLE = {
-    "start_rate_123": (lambda p: p.start(rate_hz=123), "start.rate_hz: 123"),
+    "start_rate_123": (lambda p: p.start(rate_hz=123), "start: rate_hz must be one of 25, 50, 100, 200 Hz, got 123"),
     "start_no_channels": (lambda p: p.start(channels=()), "start.channels: 0"),
     "set_exercise_on_150pct": (lambda p: p.start(on_pct=150), "set_exercise.on_pct: 150"),
     "buzzer_50hz": (lambda p: p.buzzer(50, 0.1), "buzzer.freq_hz: 50"),
@@ -135,10 +134,24 @@ OUT_OF_TABLE = {
 def test_the_sdk_refuses_what_the_message_table_forbids_before_sending(puck):
     rx0 = puck.get_status().rx_errors
     for name, (act, says) in OUT_OF_TABLE.items():
-        with pytest.raises(protocol.ProtocolError, match=re.escape(says)):
+        with pytest.raises(openpuck.OpenPuckError, match=re.escape(says)):
             act(puck)
     st = puck.get_status()
     assert st.rx_errors == rx0 and not st.streaming, "nothing reached the puck"
+
+
+def test_calibrating_rest_while_streaming_is_refused_with_what_to_do_and_the_puck_agrees(puck, tmp_path):
+    """The SDK says to stop first; sent anyway, the puck refuses it too (bad_state)."""
+    puck.start(exercise="grip_squeeze", rate_hz=200)
+    with pytest.raises(openpuck.OpenPuckError, match=r"calibrate rest: the puck is streaming; stop it first"):
+        puck.calibrate("rest")
+    wire = tmp_path / "wire.opr"
+    rec = puck.record(str(wire), flush_interval=0.1)
+    frame = protocol.encode("calibrate", 0xF0AA, what=protocol.ENUMS["calibrate_what"]["rest"])
+    puck.transport.write(frame)
+    ans = _answers(rec, wire, {0xF0AA}, timeout=5).get(0xF0AA)
+    puck.stop_recording()
+    assert ans is not None and ans.type == "nack" and ans["error"] == NACK["bad_state"]
 
 
 # -------------------------------------------------------- malformed frames, raw
