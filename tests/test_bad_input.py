@@ -35,9 +35,10 @@ def one_error_line(capsys) -> str:
     (["record", SIM, "-o", "{tmp}/r.opr", "--target", "inf"], "--target must be between 1 and 500 N"),
     (["record", SIM, "-o", "{tmp}/r.opr", "--seconds", "nan"], "--seconds must be a finite number"),
     (["record", SIM, "-o", "{tmp}/r.opr", "--rate", "7"], "--rate must be one of 25, 50, 100, 200 Hz, got 7"),
-    (["demo", "--target", "inf"], "--target must be between 1 and 360 degrees, got inf"),
-    (["demo", "--target", "nan"], "--target must be between 1 and 360 degrees, got nan"),
-    (["demo", "--target", "0"], "--target must be between 1 and 360 degrees, got 0"),
+    (["demo", "--scenario", "demo", "--target", "inf"], "--target must be between 1 and 360 degrees, got inf"),
+    (["demo", "--scenario", "demo", "--target", "nan"], "--target must be between 1 and 360 degrees, got nan"),
+    (["demo", "--scenario", "demo", "--target", "0"], "--target must be between 1 and 360 degrees, got 0"),
+    (["demo", "--target", "20"], "--target goes with --scenario"),
     (["scan", "--timeout", "-1", "--no-ble"], "--timeout must be more than 0 s, got -1"),
     (["replay", "{tmp}/r.opr", "--only", "nonsense"], "no such file"),
 ])
