@@ -17,7 +17,7 @@ from ..errors import OpenPuckError
 
 # Order is the order of `openpuck --help`.
 COMMANDS = ("demo", "sim", "stream", "record", "replay", "export", "plot",
-            "detect", "encode", "decode", "scan")
+            "detect", "encode", "decode", "scan", "history", "report")
 
 EPILOG = """\
 examples:
@@ -25,6 +25,8 @@ examples:
   openpuck encode rec.csv -o rec.bin          the bytes a puck would send for a recording
   openpuck decode rec.bin --csv out.csv       decode a byte stream, print its counters
   openpuck detect rec.csv --exercise grip_squeeze --json
+  openpuck history --patient anna             a patient's reps per day, sessions, personal bests
+  openpuck report --patient anna -o anna.html the therapist's report, with plots (--pdf too)
 
 `openpuck COMMAND --help` tells more about each command.
 """
