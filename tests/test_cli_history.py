@@ -251,3 +251,27 @@ def test_help_teaches_with_examples(command, example):
     text = sub.choices[command].format_help()
     assert "examples:" in text and example in text and "--db PATH" in text
     assert command in parser.format_help()
+
+
+def test_a_reader_that_stops_early_is_no_error(db, tmp_path, monkeypatch, capsys):
+    """`openpuck history --json | head`: head goes away; that is not our error."""
+    path, _ = db
+
+    class ClosedPipe:
+        def __init__(self, fd: int) -> None:
+            self.fd = fd
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            pass
+
+        def fileno(self) -> int:
+            return self.fd
+
+    with open(tmp_path / "stdout", "w") as f:
+        monkeypatch.setattr("sys.stdout", ClosedPipe(f.fileno()))
+        code = main(["history", "--db", str(path), "--patient", "anna", "--json"])
+    assert code == 0
+    assert capsys.readouterr().err == ""

@@ -84,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     try:
         return int(args._run(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`openpuck history | head`): nothing to report; point
+        # stdout at /dev/null so that Python's flush at exit does not fail again
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (OpenPuckError, OSError) as e:
         msg = str(e)
         if isinstance(e, OSError) and e.filename:
