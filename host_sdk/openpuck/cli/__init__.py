@@ -16,8 +16,8 @@ from typing import Sequence
 from ..errors import OpenPuckError
 
 # Order is the order of `openpuck --help`.
-COMMANDS = ("demo", "programme", "sim", "stream", "record", "replay", "export", "plot",
-            "detect", "encode", "decode", "scan")
+COMMANDS = ("demo", "programme", "history", "report", "sim", "stream", "record", "replay", "export",
+            "plot", "detect", "encode", "decode", "scan")
 
 EPILOG = """\
 examples:
@@ -25,6 +25,8 @@ examples:
   openpuck encode rec.csv -o rec.bin          the bytes a puck would send for a recording
   openpuck decode rec.bin --csv out.csv       decode a byte stream, print its counters
   openpuck detect rec.csv --exercise grip_squeeze --json
+  openpuck history --patient anna             a patient's reps per day, sessions, personal bests
+  openpuck report --patient anna -o anna.html the therapist's report, with plots (--pdf too)
 
 `openpuck COMMAND --help` tells more about each command.
 """
@@ -82,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     try:
         return int(args._run(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`openpuck history | head`): nothing to report; point
+        # stdout at /dev/null so that Python's flush at exit does not fail again
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (OpenPuckError, OSError) as e:
         msg = str(e)
         if isinstance(e, OSError) and e.filename:
