@@ -60,6 +60,8 @@ def test_make_demo_entry_point_runs_as_a_command(tmp_path) -> None:
     assert out.count("set 1 of 2") == 2 and out.count("set 2 of 2") == 2
     assert "personal best! " in out and "woo hoo" in out
     assert f"history: {db}" in out
+    report = db.with_name("report.html")
+    assert f"report: {report}" in out and report.read_text().count("<svg") >= 3
     from openpuck.history import History
     with History(db) as h:
         (session,) = h.sessions("demo")
