@@ -17,7 +17,7 @@ from ..errors import OpenPuckError
 
 # Order is the order of `openpuck --help`.
 COMMANDS = ("demo", "sim", "stream", "record", "replay", "export", "plot",
-            "detect", "encode", "decode", "scan")
+            "detect", "encode", "decode", "scan", "pair", "unpair")
 
 EPILOG = """\
 examples:
