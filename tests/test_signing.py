@@ -271,6 +271,14 @@ def test_the_cli_pairs_and_unpairs(vpuck, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "paired puck" in out and str(tmp_path / "cli") in out
     assert len(KeyStore(tmp_path / "cli").serials()) == 1
+    # another computer (no key): streaming with its own settings is refused, --watch reads
+    monkeypatch.setenv("OPENPUCK_CONFIG_DIR", str(tmp_path / "other"))
+    assert cli_main(["stream", "serial:" + vpuck.port, "--plain", "--seconds", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "unauthenticated" in err and "--watch" in err
+    assert cli_main(["stream", "serial:" + vpuck.port, "--watch", "--json", "--seconds", "0.5"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("OPENPUCK_CONFIG_DIR", str(tmp_path / "cli"))
     assert cli_main(["unpair", "serial:" + vpuck.port]) == 0
     assert "is open" in capsys.readouterr().out
     assert KeyStore(tmp_path / "cli").serials() == []

@@ -128,6 +128,7 @@ class Puck:
         self.keys = KeyStore()              #: where the owner keys are (openpuck.keys)
         self.signing_clock = SigningClock(self.keys.folder)
         self._owner_key: bytes | None = None
+        self._sign_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------
     def open(self) -> "Puck":
@@ -310,14 +311,16 @@ class Puck:
     def _send(self, name: str, key: bytes | None, expect: str | None, match: Match | None,
               timeout: float | None, fields: dict[str, Any]) -> protocol.Message | None:
         seq = next(self._seq) & 0xFFFF
-        if key is not None:
-            frame = signing.encode_signed(name, seq, sign_key=key, link_id=self.link_id,
-                                          timestamp=self.signing_clock.next(), **fields)
-        else:
-            frame = protocol.encode(name, seq=seq, **fields)
         p = self._pending.register(name, seq, expect, match)
         try:
-            self._write(frame)
+            if key is not None:
+                # timestamps go out in the order they are taken (two threads may send:
+                # the user's and the resume after a reconnect), or the later would be replayed
+                with self._sign_lock:
+                    self._write(signing.encode_signed(name, seq, sign_key=key, link_id=self.link_id,
+                                                      timestamp=self.signing_clock.next(), **fields))
+            else:
+                self._write(protocol.encode(name, seq=seq, **fields))
             return p.wait(self.timeout if timeout is None else timeout)
         except CommandTimeout as e:
             raise CommandTimeout(f"{e} (puck {self.url})") from None
