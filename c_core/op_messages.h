@@ -30,6 +30,8 @@
 #define OP_MSG_REBOOT (0x49)
 #define OP_MSG_GET_INFO (0x4a)
 #define OP_MSG_GET_STATUS (0x4b)
+#define OP_MSG_PAIR (0x4c)
+#define OP_MSG_UNPAIR (0x4d)
 
 #define OP_MSG_SAMPLES_SIZE (7)
 #define OP_MSG_REP_SIZE (23)
@@ -52,6 +54,7 @@
 #define OP_MSG_REBOOT_SIZE (1)
 #define OP_MSG_GET_INFO_SIZE (0)
 #define OP_MSG_GET_STATUS_SIZE (0)
+#define OP_MSG_UNPAIR_SIZE (0)
 
 // samples payload: header fields, then n records
 #define OP_SAMPLES_OFF_T0_US (0)
@@ -69,6 +72,9 @@
 #define OP_NACK_ERROR_UNSUPPORTED (0x5)
 #define OP_NACK_ERROR_BUSY (0x6)
 #define OP_NACK_ERROR_INTERNAL (0x7)
+#define OP_NACK_ERROR_UNAUTHENTICATED (0x8)
+#define OP_NACK_ERROR_REPLAYED (0x9)
+#define OP_NACK_ERROR_USB_ONLY (0xa)
 #define OP_SIGNAL_FORCE (0x0)
 #define OP_SIGNAL_TILT (0x1)
 #define OP_SIGNAL_HEADING (0x2)
@@ -86,6 +92,8 @@
 #define OP_CAPABILITY_C_DETECTOR (0x40)
 #define OP_CAPABILITY_PERSISTENT_CONFIG (0x80)
 #define OP_CAPABILITY_WATCHDOG (0x100)
+#define OP_CAPABILITY_SIGNING (0x200)
+#define OP_CAPABILITY_OWNED (0x400)
 #define OP_CHANNEL_ACCEL (0x1)
 #define OP_CHANNEL_GYRO (0x2)
 #define OP_CHANNEL_FORCE (0x4)
@@ -115,6 +123,28 @@
 #define OP_RESET_CAUSE_WATCHDOG (0x2)
 #define OP_RESET_CAUSE_BROWN_OUT (0x3)
 
+// the signature trailer of state-changing commands (spec.md section 9)
+#define OP_SIGN_TRAILER_SIZE (13)
+#define OP_SIGN_TAG_SIZE (6)
+#define OP_SIGN_KEY_SIZE (32)
+#define OP_SIGN_TIMESTAMP_UNIT_US (10)
+#define OP_SIGN_WINDOW (6000000)
+#define OP_SIGN_BOOT_STEP (60000000)
+#define OP_SIGN_LINKS (8)
+#define OP_SIGN_TIMESTAMP_EPOCH_UNIX (1420070400LL)
+// what an owned puck asks of a command: 1 always signed, 2 unless a reader's, 3 unless over USB
+#define OP_SIGNED_START (2)
+#define OP_SIGNED_STOP (2)
+#define OP_SIGNED_SET_EXERCISE (1)
+#define OP_SIGNED_CALIBRATE (1)
+#define OP_SIGNED_LED (1)
+#define OP_SIGNED_BUZZER (1)
+#define OP_SIGNED_SET_CONFIG (1)
+#define OP_SIGNED_REBOOT (1)
+#define OP_SIGNED_PAIR (1)
+#define OP_USB_ONLY_PAIR (1)
+#define OP_SIGNED_UNPAIR (3)
+
 // what a command's fields may hold (messages.toml min/max)
 #define OP_START_CHANNELS_MIN (1)
 #define OP_START_CHANNELS_MAX (7)
@@ -128,6 +158,7 @@
 #define OP_BUZZER_FREQ_HZ_MAX (8000)
 #define OP_BUZZER_DURATION_MS_MIN (1)
 #define OP_BUZZER_DURATION_MS_MAX (5000)
+#define OP_PAIR_KEY_SIZE (32)
 
 // wire values that mean "not known"
 #define OP_REP_HOLD_MS_UNKNOWN (0xffffffffu)

@@ -36,6 +36,7 @@ NEEDS = {
     "replug": "the link can be cut and restored (USB power switch, or the sim)",
     "watchdog": "a watchdog reset can be triggered (the sim, or a debug command)",
     "byte_stream": "a byte-stream port the fault relay can sit on (serial or sim, not BLE)",
+    "usb": "the puck's USB link: pairing is accepted over USB only (physical access)",
 }
 
 _SIM_LACKS = {
@@ -91,6 +92,8 @@ class Target:
             "watchdog": "set watchdog = \"COMMAND\" or true when the firmware has a debug "
                         "command that starves the watchdog",
             "byte_stream": "the fault relay needs a serial port; BLE carries GATT writes",
+            "usb": "a puck is paired over its USB cable only: give --puck=serial:PORT, or a rig "
+                   "file whose puck is on USB",
         }[need]
         return f"needs {NEEDS[need]}; {where} does not provide it ({hint})"
 
@@ -111,11 +114,11 @@ class Target:
 
 
 def _default_caps(kind: str) -> dict[str, object]:
-    if kind == "sim":
+    if kind == "sim":   # its pseudo-terminal stands in for the USB port
         return {"motion": True, "reboot": True, "replug": True, "watchdog": True,
-                "byte_stream": True}
+                "byte_stream": True, "usb": True}
     if kind == "serial":
-        return {"reboot": True, "byte_stream": True}
+        return {"reboot": True, "byte_stream": True, "usb": True}
     return {"reboot": True, "radio": True}   # ble
 
 

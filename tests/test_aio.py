@@ -16,7 +16,7 @@ from tests.test_sdk_fakepuck import FakePuck
 from tests.test_sdk_sim import _why as _no_sim
 
 COMMANDS = ("start", "stop", "ping", "led", "buzzer", "calibrate", "get_config", "set_config",
-            "reboot", "get_info", "get_status", "record", "stop_recording")
+            "reboot", "get_info", "get_status", "record", "stop_recording", "watch", "pair", "unpair")
 PROPERTIES = ("info", "status", "counters", "clock", "url", "connected", "streaming")
 GRIP10 = "sim:?scenario=grip10&speed=max"
 

@@ -30,6 +30,8 @@ def value_strategy(t: str, f: dict | None = None):
     if t == "str":
         return st.text(max_size=60)
     if t == "bytes":
+        if "size" in f:
+            return st.binary(min_size=f["size"], max_size=f["size"])
         return st.binary(max_size=60)
     lo, hi = RANGES[t]
     return st.integers(f.get("min", lo), f.get("max", hi))
@@ -53,6 +55,7 @@ def message_strategy(name: str):
     ("set_exercise", dict(exercise=1, target=10_000_001, on_pct=0, off_pct=0), "(0..10000000)"),
     ("buzzer", dict(freq_hz=50, duration_ms=100), "buzzer.freq_hz: 50 out of range (100..8000)"),
     ("reboot", dict(mode=9), "reboot.mode: 9 is not one the puck accepts (0, 1)"),
+    ("pair", dict(key=bytes(16)), "pair.key: 16 bytes, the puck accepts exactly 32"),
 ])
 def test_commands_outside_the_tables_checks_are_refused_before_sending(name, fields, says):
     with pytest.raises(ProtocolError) as e:

@@ -51,7 +51,10 @@ TYPE_RANGE = {"u8": (0, 255), "i8": (-128, 127), "u16": (0, 65535), "i16": (-327
 SIGNALS = ("force", "tilt", "heading", "rotation")  # checked against enums.signal in load()
 
 
-CHECK_KEYS = ("min", "max", "values", "enum")
+CHECK_KEYS = ("min", "max", "values", "enum", "size")
+SIGNED = {True: 1, "reader": 2, "off_usb": 3}   # messages.toml `signed` -> the firmware's SIGN_* code
+SIGNING_KEYS = ("trailer", "trailer_size", "tag_size", "key_size", "timestamp_unit_us",
+                "timestamp_epoch_unix", "window", "boot_step", "links")
 
 
 def load() -> tuple[dict, list[dict]]:
@@ -95,10 +98,13 @@ def detect_config_fields() -> tuple[str, ...]:
 
 
 def field_checks(msgs: dict, ex: list[dict], m: dict) -> list[tuple[int, str, tuple]]:
-    """(0-based field index, "range" or "values", bounds or allowed values) of a command's fields."""
+    """(0-based field index, "range", "values" or "size", bounds, allowed values or
+    (size, size)) of a command's fields; "size" bounds a bytes field's length."""
     out = []
     for i, f in enumerate(m.get("fields", [])):
-        if "values" in f:
+        if "size" in f:
+            out.append((i, "size", (f["size"], f["size"])))
+        elif "values" in f:
             out.append((i, "values", tuple(f["values"])))
         elif "enum" in f:
             vals = (tuple(e["id"] for e in ex) if f["enum"] == "exercise"
@@ -146,10 +152,29 @@ def validate(msgs: dict, ex: list[dict]) -> None:
                 raise SystemExit(f"messages.toml: {m['name']}.{f['name']}: no enums.{f['enum']}")
             if len({"values", "enum"} & set(checks)) + bool({"min", "max"} & set(checks)) > 1:
                 raise SystemExit(f"messages.toml: {m['name']}.{f['name']}: give min/max, values or enum, not several")
+            if "size" in f and (f["type"] != "bytes" or not 0 <= f["size"] <= 255):
+                raise SystemExit(f"messages.toml: {m['name']}.{f['name']}: size is for bytes fields, 0..255")
             lo, hi = TYPE_RANGE.get(f["type"], (None, None))
             for v in [f[k] for k in ("min", "max") if k in f] + list(f.get("values", ())):
                 if lo is None or not lo <= v <= hi:
                     raise SystemExit(f"messages.toml: {m['name']}.{f['name']}: {v} does not fit {f['type']}")
+        if ("signed" in m or "usb_only" in m) and m["dir"] != "down":
+            raise SystemExit(f"messages.toml: {m['name']}: signed and usb_only are for commands (dir down)")
+        if "signed" in m and m["signed"] is not True and m["signed"] not in ("reader", "off_usb"):
+            raise SystemExit(f"messages.toml: {m['name']}: signed must be true, \"reader\" or \"off_usb\"")
+        if m.get("usb_only", True) is not True:
+            raise SystemExit(f"messages.toml: {m['name']}: usb_only must be true when given")
+    sig = msgs.get("signing")
+    if sig is None or set(sig) != set(SIGNING_KEYS):
+        raise SystemExit(f"messages.toml: [signing] must give exactly {', '.join(SIGNING_KEYS)}")
+    if sig["trailer_size"] != 1 + 6 + sig["tag_size"]:
+        raise SystemExit("messages.toml: signing.trailer_size must be link_id (1) + timestamp (6) + tag_size")
+    for k in ("window", "boot_step"):
+        if not 0 < sig[k] < 2**30:   # a MicroPython small int on every port
+            raise SystemExit(f"messages.toml: signing.{k} must be 1..2^30-1 timestamp units")
+    for e in ("unauthenticated", "replayed", "usb_only"):
+        if e not in msgs["enums"]["nack_error"]:
+            raise SystemExit(f"messages.toml: enums.nack_error needs {e} (signing)")
     if tuple(msgs["enums"]["signal"]) != SIGNALS:
         raise SystemExit(f"messages.toml: enums.signal must list {SIGNALS} in order")
     for e in ex:
@@ -182,6 +207,9 @@ def host_table(msgs: dict, ex: list[dict]) -> str:
             "id": m["id"], "name": m["name"], "dir": m["dir"], "doc": m.get("doc", ""),
             "fields": [dict(f) for f in m.get("fields", [])],
         }
+        for k in ("signed", "usb_only"):
+            if k in m:
+                entry[k] = m[k]
         if "repeat" in m:
             entry["repeat"] = dict(m["repeat"])
             entry["repeat"]["fields"] = [dict(f) for f in m["repeat"]["fields"]]
@@ -189,6 +217,8 @@ def host_table(msgs: dict, ex: list[dict]) -> str:
     out = [HEADER, '"""The message and exercise tables (see protocol/messages.toml)."""\n\n']
     out.append(f"PROTOCOL = {pprint.pformat(msgs['protocol'], sort_dicts=False)}\n\n")
     out.append(f"ENUMS = {pprint.pformat(msgs['enums'], sort_dicts=False)}\n\n")
+    out.append("# the signature trailer of state-changing commands (spec.md section 9)\n")
+    out.append(f"SIGNING = {pprint.pformat(msgs['signing'], sort_dicts=False)}\n\n")
     out.append(f"MESSAGES = {pprint.pformat(messages, sort_dicts=False, width=100)}\n\n")
     out.append(f"EXERCISES = {pprint.pformat(ex, sort_dicts=False, width=100)}\n\n")
     out.append(f"CSV_HEADER = {','.join(msgs['csv']['columns'])!r}\n\n")
@@ -221,7 +251,21 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
         types = tuple(f["type"] for f in fields)
         out.append(f"    {m['id']:#04x}: ({m['name']!r}, {m['dir']!r}, {fmt!r}, {names!r}, {types!r}),\n")
     out.append("}\n\n")
+    sig = msgs["signing"]
+    out.append("# signing (spec.md section 9): the trailer, the replay rule's numbers\n")
+    for k in ("trailer_size", "tag_size", "key_size", "window", "boot_step", "links"):
+        out.append(f"SIGN_{k.upper()} = const({sig[k]})\n")
+    out.append("SIGN_ALWAYS = const(1)\nSIGN_READER = const(2)\nSIGN_OFF_USB = const(3)\n")
+    out.append("# type id -> SIGN_*: what an owned puck asks of the command\n")
+    out.append("SIGNED = {\n")
+    for m in msgs["message"]:
+        if "signed" in m:
+            out.append(f"    T_{m['name'].upper()}: {SIGNED[m['signed']]},\n")
+    out.append("}\n")
+    usb = ", ".join(f"T_{m['name'].upper()}" for m in msgs["message"] if m.get("usb_only"))
+    out.append(f"USB_ONLY = ({usb},)\n\n")
     out.append("# type id -> ((field index, values tuple or None, (min, max) or None), ...)\n")
+    out.append("# (a bytes field's (min, max) bounds its length)\n")
     out.append("CHECKS = {\n")
     for m in msgs["message"]:
         checks = field_checks(msgs, ex, m)
@@ -235,6 +279,8 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
             name = f"{m['name'].upper()}_{m['fields'][i]['name'].upper()}"
             if kind == "values":
                 out.append(f"{name}_VALUES = {b!r}\n")
+            elif kind == "size":
+                out.append(f"{name}_SIZE = const({b[0]})\n")
             else:
                 out.append(f"{name}_MIN = const({b[0]})\n{name}_MAX = const({b[1]})\n")
     for m in msgs["message"]:
@@ -291,12 +337,25 @@ def c_header(msgs: dict, ex: list[dict]) -> str:
     for ename, values in msgs["enums"].items():
         for k, v in values.items():
             out.append(f"#define OP_{ename.upper()}_{k.upper()} (0x{v:x})\n")
+    sig = msgs["signing"]
+    out.append("\n// the signature trailer of state-changing commands (spec.md section 9)\n")
+    for k in ("trailer_size", "tag_size", "key_size", "timestamp_unit_us", "window", "boot_step", "links"):
+        out.append(f"#define OP_SIGN_{k.upper()} ({sig[k]})\n")
+    out.append(f"#define OP_SIGN_TIMESTAMP_EPOCH_UNIX ({sig['timestamp_epoch_unix']}LL)\n")
+    out.append("// what an owned puck asks of a command: 1 always signed, 2 unless a reader's, 3 unless over USB\n")
+    for m in msgs["message"]:
+        if "signed" in m:
+            out.append(f"#define OP_SIGNED_{m['name'].upper()} ({SIGNED[m['signed']]})\n")
+        if m.get("usb_only"):
+            out.append(f"#define OP_USB_ONLY_{m['name'].upper()} (1)\n")
     out.append("\n// what a command's fields may hold (messages.toml min/max)\n")
     for m in msgs["message"]:
         for i, kind, b in field_checks(msgs, ex, m):
+            name = f"OP_{m['name'].upper()}_{m['fields'][i]['name'].upper()}"
             if kind == "range":
-                name = f"OP_{m['name'].upper()}_{m['fields'][i]['name'].upper()}"
                 out.append(f"#define {name}_MIN ({b[0]})\n#define {name}_MAX ({b[1]})\n")
+            elif kind == "size":
+                out.append(f"#define {name}_SIZE ({b[0]})\n")
     out.append("\n// wire values that mean \"not known\"\n")
     for m in msgs["message"]:
         for f in m.get("fields", []):

@@ -12,11 +12,21 @@ valid.jsonl:  {"name", "wire", "type", "seq", "fields"}
 errors.jsonl: {"name", "wire", "error"}; error is the StreamDecoder counter
               the frame lands in: crc_errors, cobs_errors, truncated,
               oversize, version_errors, unknown_types or malformed.
+signed.jsonl: signed commands (spec.md section 9), to be sent in file order,
+              over USB, to a puck just paired with OWNER_KEY (its config
+              rate_hz the default 200, not streaming, replay state fresh):
+              {"name", "wire", "type", "seq", "fields", "key" (hex of the
+              key that signed it, null when unsigned), "link_id",
+              "timestamp", "signed_bytes" (hex of exactly what SHA-256
+              hashes after the key: version, type, seq, fields, link_id,
+              timestamp), "tag" (hex), "answer" ("ack" or the nack error)}.
+              The tag is computed here with hashlib and struct.
 """
 from __future__ import annotations
 
 import argparse
 import binascii
+import hashlib
 import json
 import struct
 import sys
@@ -60,6 +70,8 @@ LAYOUTS = {
     "reboot": (0x49, [("mode", "B")]),
     "get_info": (0x4A, []),
     "get_status": (0x4B, []),
+    "pair": (0x4C, [("key", "bytes")]),
+    "unpair": (0x4D, []),
 }
 SAMPLE = "<hhhhhhH"
 
@@ -71,8 +83,8 @@ def f32(x: float) -> float:
 def payload(name: str, fields: dict) -> bytes:
     out = b""
     for f, kind in LAYOUTS[name][1]:
-        if kind == "str":
-            raw = fields[f].encode("utf-8")
+        if kind in ("str", "bytes"):
+            raw = fields[f].encode("utf-8") if kind == "str" else bytes.fromhex(fields[f])
             out += bytes([len(raw)]) + raw
         else:
             out += struct.pack("<" + kind, fields[f])
@@ -139,6 +151,8 @@ def valid() -> list[dict]:
         ("reboot", 9, dict(mode=1)),
         ("get_info", 10, {}),
         ("get_status", 11, {}),
+        ("pair", 12, dict(key=bytes(range(0x10, 0x30)).hex())),
+        ("unpair", 13, {}),
         ("ack_seq_wraps", 65535, dict(cmd_type=0x4B, cmd_seq=0)),
         ("ack_zero_in_every_byte", 0, dict(cmd_type=0, cmd_seq=0)),
     ]
@@ -196,10 +210,96 @@ def errors() -> list[dict]:
     return out
 
 
+# ------------------------------------------------------------------ signing
+# spec.md section 9, written out by hand: the trailer is link_id (u8),
+# timestamp (u48, little-endian, 10 us since 2015-01-01T00:00:00Z) and a tag
+# of 6 bytes, appended to the payload; tag = SHA-256(key || version, type,
+# seq, fields, link_id, timestamp)[:6]; the CRC-32 then covers the tag.
+OWNER_KEY = bytes.fromhex("5a" * 8 + "a5" * 8 + "0123456789abcdef" * 2)
+OTHER_KEY = bytes(range(32))
+T0 = (1735689600 - 1420070400) * 100_000     # 2025-01-01T00:00:00Z in 10 us units
+WINDOW = 6_000_000                            # 60 s: a new link may lag the newest timestamp this much
+
+
+def signed_body(type_id: int, seq: int, pl: bytes, key: bytes, link_id: int, ts: int) -> tuple[bytes, bytes, bytes]:
+    """(body, signed_bytes, tag) of a signed command."""
+    head = struct.pack("<BBH", 1, type_id, seq) + pl + struct.pack("<B", link_id) + struct.pack("<Q", ts)[:6]
+    tag = hashlib.sha256(key + head).digest()[:6]
+    b = head + tag
+    return b + struct.pack("<I", binascii.crc32(b)), head, tag
+
+
+def signed() -> list[dict]:
+    rows = []
+    seq = [100]
+
+    def add(name, mtype, fields, answer, key=OWNER_KEY, link_id=1, ts=None, mangle=None):
+        tid = LAYOUTS[mtype][0]
+        pl = payload(mtype, fields)
+        s = seq[0]
+        seq[0] += 1
+        row = {"name": name, "type": mtype, "seq": s, "fields": fields}
+        if key is None:
+            b = body(tid, s, pl)
+            row.update(key=None, link_id=None, timestamp=None, signed_bytes=None, tag=None)
+        else:
+            b, head, tag = signed_body(tid, s, pl, key, link_id, ts)
+            row.update(key=key.hex(), link_id=link_id, timestamp=ts, signed_bytes=head.hex(),
+                       tag=tag.hex())
+        if mangle is not None:   # change a byte of the signed body, then make the CRC right again
+            m = bytearray(b[:-4])
+            mangle(m)
+            b = bytes(m) + struct.pack("<I", binascii.crc32(bytes(m)))
+        row["wire"] = wire(b)
+        row["answer"] = answer
+        rows.append(row)
+
+    def again(name, of, answer):
+        """The very bytes of an earlier vector, sent again."""
+        rows.append(dict(next(r for r in rows if r["name"] == of), name=name, answer=answer))
+
+    def flip_tag(m):
+        m[-1] ^= 0x01
+
+    def flip_field(m):
+        m[4] ^= 0x40   # the first payload byte (led.r)
+
+    led = dict(r=0, g=64, b=0, duration_ms=200)
+    add("led_signed", "led", led, "ack", ts=T0)
+    again("led_replayed", "led_signed", "replayed")
+    add("set_config_signed", "set_config", dict(key=7, value=1), "ack", ts=T0 + 1)
+    add("led_same_link_older_timestamp", "led", led, "replayed", ts=T0)
+    add("led_same_link_equal_timestamp", "led", led, "replayed", ts=T0 + 1)
+    add("buzzer_bad_tag", "buzzer", dict(freq_hz=2000, duration_ms=50), "unauthenticated",
+        ts=T0 + 2, mangle=flip_tag)
+    add("led_field_changed_after_signing", "led", led, "unauthenticated", ts=T0 + 3, mangle=flip_field)
+    add("buzzer_wrong_key", "buzzer", dict(freq_hz=2000, duration_ms=50), "unauthenticated",
+        key=OTHER_KEY, ts=T0 + 4)
+    add("set_exercise_unsigned", "set_exercise", dict(exercise=1, target=20000, on_pct=0, off_pct=0),
+        "unauthenticated", key=None)
+    add("calibrate_unsigned", "calibrate", dict(what=2), "unauthenticated", key=None)
+    add("reboot_unsigned", "reboot", dict(mode=0), "unauthenticated", key=None)
+    add("pair_unsigned_when_owned", "pair", dict(key=OTHER_KEY.hex()), "unauthenticated", key=None)
+    add("start_unsigned_other_rate", "start", dict(rate_hz=100, channels=7), "unauthenticated", key=None)
+    add("get_status_unsigned", "get_status", {}, "ack", key=None)
+    add("ping_unsigned", "ping", dict(host_time_us=5), "ack", key=None)
+    add("set_exercise_link_2", "set_exercise", dict(exercise=1, target=20000, on_pct=0, off_pct=0),
+        "ack", link_id=2, ts=T0 - 100)   # a new link: behind link 1, but within the window
+    add("led_link_3_too_far_behind", "led", led, "replayed", link_id=3, ts=T0 + 1 - WINDOW - 1)
+    add("led_link_3_at_the_window", "led", led, "ack", link_id=3, ts=T0 + 1 - WINDOW)
+    add("led_link_2_after_link_1", "led", led, "ack", link_id=2, ts=T0 - 99)
+    add("start_unsigned_own_rate", "start", dict(rate_hz=200, channels=7), "ack", key=None)
+    add("stop_unsigned_own_stream", "stop", {}, "ack", key=None)
+    add("unpair_unsigned_over_usb", "unpair", {}, "ack", key=None)
+    add("led_unsigned_once_open", "led", led, "ack", key=None)
+    return rows
+
+
 def render() -> dict[Path, str]:
     def lines(rows):
         return "".join(json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) + "\n" for r in rows)
-    return {OUT / "valid.jsonl": lines(valid()), OUT / "errors.jsonl": lines(errors())}
+    return {OUT / "valid.jsonl": lines(valid()), OUT / "errors.jsonl": lines(errors()),
+            OUT / "signed.jsonl": lines(signed())}
 
 
 def main(argv=None) -> int:

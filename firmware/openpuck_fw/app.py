@@ -1,17 +1,19 @@
 # The puck application: main loop, streaming, events, commands, status.
 #
 #   timer -> Sampler ring -> _drain(): scale, batch (20 at 200 Hz), detector
-#         -> Encoder frames -> link;   link bytes -> FrameDecoder -> _command()
+#         -> Encoder frames -> link;   link bytes -> FrameDecoder (one per
+#         link) -> _command(): signature (once owned), fields, _handle()
 import struct
 
 from micropython import const
 
-from openpuck_fw import VERSION, commands, msgtable as mt
+from openpuck_fw import VERSION, commands, msgtable as mt, signing
 from openpuck_fw.commands import Nack
 from openpuck_fw.config import Config
 from openpuck_fw.feedback import Feedback
 from openpuck_fw.protocol import ERROR, FRAME, Encoder, FrameDecoder
 from openpuck_fw.sampler import Sampler
+from openpuck_fw.signing import Owner
 
 FORCE_MN_PER_LSB = const(50)       # samples.force: 0.05 N per count
 STATUS_PERIOD_US = const(1000000)
@@ -55,9 +57,12 @@ class App:
         self.reset_cause = reset_cause
         self.config = Config(board.config_path)
         self.enc = Encoder()
-        self.dec = FrameDecoder()
         self.links = board.links
+        # a decoder per link: a frame is whole from one link, so the link it
+        # came from is known (pair is accepted over USB only)
+        self.decs = [FrameDecoder() for _ in board.links]
         self.link = board.links[0] if board.links else None
+        self.owner = Owner(self.config)
         self.imu = board.imu
         self.force = board.force
         self.sampler = Sampler(hw, self.imu, self.force, timer_id=board.timer_id)
@@ -131,6 +136,10 @@ class App:
             caps |= mt.CAPABILITY_PERSISTENT_CONFIG
         if self.wdt is not None:
             caps |= mt.CAPABILITY_WATCHDOG
+        if signing.AVAILABLE:
+            caps |= mt.CAPABILITY_SIGNING
+        if self.owner.owned():
+            caps |= mt.CAPABILITY_OWNED
         self.send(mt.T_DEVICE_INFO, VERSION[0], VERSION[1], VERSION[2], mt.PROTOCOL_VERSION,
                   caps, ar, gr, self.board.force_max_n,
                   ACCEL_FS[ar][1] / 1e9, GYRO_FS[gr][1] / 1e6, FORCE_MN_PER_LSB / 1000,
@@ -141,7 +150,11 @@ class App:
         self.send(mt.T_STATUS, mv, pct, self.sampler.dropped & 0xFFFFFFFF,
                   (self.now_us() // 1000) & 0xFFFFFFFF, 1 if self.streaming else 0,
                   self.exercise, self.reps & 0xFFFF, self.partials & 0xFFFF,
-                  self.dec.rx_errors & 0xFFFF, self.reset_cause)
+                  self.rx_errors() & 0xFFFF, self.reset_cause)
+
+    def rx_errors(self):
+        """Command frames rejected (CRC, COBS, length, version) on every link."""
+        return sum(d.rx_errors for d in self.decs)
 
     # ------------------------------------------------------------ set-up
     def setup(self):
@@ -161,8 +174,9 @@ class App:
             except (AttributeError, ValueError, OSError):
                 self.wdt = None
         self.device_info()
-        self.log(mt.LOG_LEVEL_INFO, "boot %s reset_cause=%d config=%s imu=%s detector=%s%s" % (
+        self.log(mt.LOG_LEVEL_INFO, "boot %s reset_cause=%d config=%s owner=%s imu=%s detector=%s%s" % (
             self.board.name, self.reset_cause, self.config.loaded_from,
+            "yes" if self.owner.owned() else ("no" if signing.AVAILABLE else "unsupported"),
             "ok" if self._imu_ok else "missing",
             "c" if self.c_detector else ("twin" if self.make_detector else "none"),
             " (%s)" % self.detector_why if self.detector_why else ""))
@@ -403,15 +417,59 @@ class App:
         self.ack(t, seq)
 
     # ------------------------------------------------------------ commands
-    def _command(self, t, seq):
+    def _command(self, t, seq, payload, link, stream_link):
+        """Check and carry out one command from `link` (answers go there).
+        Returns True when the stream may follow `link`: always while the
+        puck is open (the stream goes where the host spoke), only after an
+        accepted start once it is owned (no one else takes the owner's stream)."""
+        was_open = not self.owner.owned()
         try:
-            v = commands.parse(t, self.dec.payload)
+            payload, signed = self._authenticate(t, seq, payload, link)
+            v = commands.parse(t, payload)
+            if not signed and not was_open:
+                self._reader_rule(t, v, link, stream_link)
             self._handle(t, seq, v)
+            return was_open or t == mt.T_START
         except Nack as e:
             self.nack(t, seq, e.error, e.detail)
         except (OSError, ValueError) as e:
             self.nack(t, seq, mt.NACK_ERROR_INTERNAL)
             self.log(mt.LOG_LEVEL_ERROR, "command 0x%02x failed: %r" % (t, e))
+        return was_open
+
+    def _authenticate(self, t, seq, payload, link):
+        """(payload without its trailer, True) for a command the owner signed;
+        (payload, False) for one that may go unsigned; else raise Nack.
+
+        Open puck: every command goes, trailers are ignored (pair too, over
+        USB). Owned puck: a command of mt.SIGNED needs a trailer whose tag
+        verifies with the owner key and whose timestamp the replay rule
+        accepts; start and stop (SIGN_READER) may go unsigned as the reader
+        rule says; unpair (SIGN_OFF_USB) goes unsigned over USB."""
+        usb = getattr(link, "name", "usb") == "usb"
+        if t in mt.USB_ONLY and not usb:
+            raise Nack(mt.NACK_ERROR_USB_ONLY)
+        need = mt.SIGNED.get(t)
+        if need is None or not self.owner.owned() or (need == mt.SIGN_OFF_USB and usb):
+            return payload, False
+        verdict, fields = self.owner.check(t, seq, payload, commands.min_size(t))
+        if verdict == signing.OK:
+            return fields, True
+        if verdict == signing.REPLAYED:
+            raise Nack(mt.NACK_ERROR_REPLAYED)
+        if need == mt.SIGN_READER:
+            return payload, False
+        raise Nack(mt.NACK_ERROR_UNAUTHENTICATED)
+
+    def _reader_rule(self, t, v, link, stream_link):
+        """An owned puck's unsigned start and stop: reading stays open. A
+        start at the puck's own rate (config rate_hz) changes no setting; a
+        stop ends the sender's own stream. Neither may take or end a stream
+        that goes to another link."""
+        if t == mt.T_START and v[0] != self.config.get(mt.CONFIG_KEY_RATE_HZ):
+            raise Nack(mt.NACK_ERROR_UNAUTHENTICATED, 1)
+        if t in (mt.T_START, mt.T_STOP) and self.streaming and stream_link is not link:
+            raise Nack(mt.NACK_ERROR_UNAUTHENTICATED)
 
     def _handle(self, t, seq, v):
         cfg = self.config
@@ -505,6 +563,16 @@ class App:
         elif t == mt.T_GET_STATUS:
             self.ack(t, seq)
             self.status()
+        elif t == mt.T_PAIR:
+            if not signing.AVAILABLE:
+                raise Nack(mt.NACK_ERROR_UNSUPPORTED)
+            self.owner.pair(v[0])
+            self.ack(t, seq)
+            self.log(mt.LOG_LEVEL_INFO, "paired: commands that change state now need the owner's signature")
+        elif t == mt.T_UNPAIR:
+            self.owner.unpair()
+            self.ack(t, seq)
+            self.log(mt.LOG_LEVEL_INFO, "unpaired: the puck is open to every host")
 
     def _config_value(self, key):
         if key == mt.CONFIG_KEY_EXERCISE:
@@ -515,14 +583,20 @@ class App:
 
     # ------------------------------------------------------------ main loop
     def _receive(self):
-        for link in self.links:
+        for i in range(len(self.links)):
+            link = self.links[i]
+            dec = self.decs[i]
             data = link.read()
             for b in data:
-                r = self.dec.feed_byte(b)
+                r = dec.feed_byte(b)
                 if r == FRAME:
-                    self.link = link  # answers and the stream go where the host spoke
-                    self._command(self.dec.type, self.dec.seq)
-                elif r == ERROR:
+                    # answers go to the link the command came from; the
+                    # stream follows it as _command() says
+                    stream_link = self.link
+                    self.link = link
+                    if not self._command(dec.type, dec.seq, dec.payload, link, stream_link):
+                        self.link = stream_link
+                elif r == ERROR and not self.owner.owned():
                     self.link = link
 
     def step(self, wait_ms=IDLE_WAIT_MS):

@@ -17,26 +17,64 @@ class Nack(Exception):
         self.detail = detail
 
 
+_FMT = {"u8": "<B", "i8": "<b", "u16": "<H", "i16": "<h", "u32": "<I", "i32": "<i",
+        "u64": "<Q", "f32": "<f"}
+
+
 def parse(type_id, payload):
     """Field values of a command as a tuple, checked; raise Nack if refused."""
     lay = mt.LAYOUT.get(type_id)
     if lay is None or lay[1] != "down":
         raise Nack(mt.NACK_ERROR_UNKNOWN_TYPE)
     fmt = lay[2]
-    if fmt is None:  # no command carries a str
-        raise Nack(mt.NACK_ERROR_UNKNOWN_TYPE)
-    size = struct.calcsize(fmt)
-    if len(payload) < size:
-        raise Nack(mt.NACK_ERROR_BAD_LENGTH)
-    # fields appended in a later minor version are ignored
-    values = struct.unpack(fmt, payload[:size])
+    if fmt is None:   # a bytes field (pair.key): field by field
+        values = _parse_var(lay[4], payload)
+    else:
+        size = struct.calcsize(fmt)
+        if len(payload) < size:
+            raise Nack(mt.NACK_ERROR_BAD_LENGTH)
+        # fields appended in a later minor version are ignored
+        values = struct.unpack(fmt, payload[:size])
     check(type_id, values)
     return values
+
+
+def _parse_var(types, payload):
+    out = []
+    pos = 0
+    n = len(payload)
+    for t in types:
+        if t == "str" or t == "bytes":   # u8 length, then the bytes (kept raw)
+            if pos >= n or pos + 1 + payload[pos] > n:
+                raise Nack(mt.NACK_ERROR_BAD_LENGTH)
+            k = payload[pos]
+            out.append(bytes(payload[pos + 1:pos + 1 + k]))
+            pos += 1 + k
+        else:
+            f = _FMT[t]
+            size = struct.calcsize(f)
+            if pos + size > n:
+                raise Nack(mt.NACK_ERROR_BAD_LENGTH)
+            out.append(struct.unpack_from(f, payload, pos)[0])
+            pos += size
+    return tuple(out)
+
+
+def min_size(type_id):
+    """The fewest payload bytes a command's fields take (a str or bytes field: its length byte)."""
+    lay = mt.LAYOUT.get(type_id)
+    if lay is None:
+        return 0
+    if lay[2] is not None:
+        return struct.calcsize(lay[2])
+    return sum(1 if t in ("str", "bytes") else struct.calcsize(_FMT[t]) for t in lay[4])
 
 
 def check(type_id, v):
     for i, allowed, bounds in mt.CHECKS.get(type_id, ()):
         x = v[i]
+        if isinstance(x, bytes):   # a bytes field's bounds are its length
+            x = len(x)
         if (allowed is not None and x not in allowed) or (bounds is not None and not bounds[0] <= x <= bounds[1]):
             raise Nack(mt.NACK_ERROR_OUT_OF_RANGE, i + 1)
     if type_id == mt.T_SET_EXERCISE:

@@ -1,7 +1,13 @@
 # Persistent configuration: a small binary file written atomically.
 #
-# File layout: b"OPC1" | count:u8 | count x (key:u8, value:i32le) | crc32:u32le
-# (CRC-32 of every byte before it). A save writes PATH.tmp, then renames it
+# File layout (version 2):
+#   b"OPC2" | count:u8 | count x (key:u8, value:i32le)
+#   | owner_len:u8 (0: open, 32: owned) | owner key | sign_mark:u64le | crc32:u32le
+# (CRC-32 of every byte before it). Version 1 files (b"OPC1", the entries
+# and the CRC only) are still read: an open puck, mark 0. The owner key is
+# the signing secret (protocol/spec.md section 9): it never leaves the puck
+# (not in get_config, not in a log). sign_mark is the replay rule's
+# persisted high-water mark (openpuck_fw/signing.py). A save writes PATH.tmp, then renames it
 # over PATH; after a power cut the loader finds either the old file or the
 # new one complete, never a torn one (a torn .tmp fails its CRC and is
 # ignored). Values out of range in a file are replaced by their defaults.
@@ -12,7 +18,8 @@ from micropython import const
 from openpuck_fw import msgtable as mt
 from openpuck_fw.protocol import crc32
 
-_MAGIC = b"OPC1"
+_MAGIC = b"OPC2"
+_MAGIC_V1 = b"OPC1"
 _ENTRY_SIZE = const(5)
 
 ACCEL_RANGES_G = (2, 4, 8, 16)
@@ -48,31 +55,56 @@ def valid(key, value):
     return False
 
 
-def encode(values):
+def encode(values, owner=None, sign_mark=0):
     keys = sorted(values)
     body = bytearray(_MAGIC)
     body.append(len(keys))
     for k in keys:
         body.extend(struct.pack("<Bi", k, values[k]))
+    owner = owner or b""
+    body.append(len(owner))
+    body.extend(owner)
+    body.extend(struct.pack("<Q", sign_mark))
     body.extend(struct.pack("<I", crc32(body) & 0xFFFFFFFF))
     return bytes(body)
 
 
-def decode(data):
-    """Values from file bytes, or None if the file is torn or corrupt."""
-    if len(data) < 9 or data[:4] != _MAGIC:
+def decode_all(data):
+    """(values, owner key or None, sign_mark) from file bytes, or None if
+    the file is torn or corrupt."""
+    if len(data) < 9 or data[:4] not in (_MAGIC, _MAGIC_V1):
         return None
     n = data[4]
     end = 5 + n * _ENTRY_SIZE
-    if len(data) != end + 4:
+    owner = None
+    mark = 0
+    if data[:4] == _MAGIC:
+        if len(data) < end + 1:
+            return None
+        k = data[end]
+        if k not in (0, mt.SIGN_KEY_SIZE) or len(data) != end + 1 + k + 8 + 4:
+            return None
+        if k:
+            owner = bytes(data[end + 1:end + 1 + k])
+        mark = struct.unpack_from("<Q", data, end + 1 + k)[0]
+        crc_at = end + 1 + k + 8
+    else:
+        crc_at = end
+    if len(data) != crc_at + 4:
         return None
-    if crc32(data[:end]) & 0xFFFFFFFF != struct.unpack_from("<I", data, end)[0]:
+    if crc32(data[:crc_at]) & 0xFFFFFFFF != struct.unpack_from("<I", data, crc_at)[0]:
         return None
     out = {}
     for i in range(n):
-        k, v = struct.unpack_from("<Bi", data, 5 + i * _ENTRY_SIZE)
-        out[k] = v
-    return out
+        key, v = struct.unpack_from("<Bi", data, 5 + i * _ENTRY_SIZE)
+        out[key] = v
+    return out, owner, mark
+
+
+def decode(data):
+    """Values from file bytes, or None if the file is torn or corrupt."""
+    r = decode_all(data)
+    return None if r is None else r[0]
 
 
 def _read(path):
@@ -92,20 +124,25 @@ class Config:
         self._os = os_mod
         self.path = path
         self.values = dict(DEFAULTS)
+        self.owner_key = None     # the signing secret: None while the puck is open
+        self.sign_mark = 0
         self.loaded_from = "defaults"
         if path:
             self.load()
 
     def load(self):
         self.values = dict(DEFAULTS)
+        self.owner_key = None
+        self.sign_mark = 0
         self.loaded_from = "defaults"
         for p in (self.path, self.path + ".tmp"):
             data = _read(p)
             if data is None:
                 continue
-            vals = decode(data)
-            if vals is None:
+            r = decode_all(data)
+            if r is None:
                 continue
+            vals, self.owner_key, self.sign_mark = r
             for k, v in vals.items():
                 if k in DEFAULTS and valid(k, v):
                     self.values[k] = v
@@ -124,12 +161,24 @@ class Config:
         if persist:
             self.save()
 
+    def set_owner(self, key):
+        """Store the owner key (32 bytes), or None to open the puck; saved at once."""
+        if key is not None and len(key) != mt.SIGN_KEY_SIZE:
+            raise ValueError("owner key")
+        self.owner_key = key
+        self.save()
+
+    def set_sign_mark(self, mark):
+        """Store the replay rule's high-water mark; saved at once."""
+        self.sign_mark = mark
+        self.save()
+
     def save(self):
         if not self.path:
             return
         os = self._os
         tmp = self.path + ".tmp"
-        data = encode(self.values)
+        data = encode(self.values, self.owner_key, self.sign_mark)
         with open(tmp, "wb") as f:
             f.write(data)
             if hasattr(f, "flush"):

@@ -28,6 +28,8 @@ T_SET_CONFIG = const(0x48)
 T_REBOOT = const(0x49)
 T_GET_INFO = const(0x4a)
 T_GET_STATUS = const(0x4b)
+T_PAIR = const(0x4c)
+T_UNPAIR = const(0x4d)
 
 NACK_ERROR_UNKNOWN_TYPE = const(0x1)
 NACK_ERROR_BAD_LENGTH = const(0x2)
@@ -36,6 +38,9 @@ NACK_ERROR_BAD_STATE = const(0x4)
 NACK_ERROR_UNSUPPORTED = const(0x5)
 NACK_ERROR_BUSY = const(0x6)
 NACK_ERROR_INTERNAL = const(0x7)
+NACK_ERROR_UNAUTHENTICATED = const(0x8)
+NACK_ERROR_REPLAYED = const(0x9)
+NACK_ERROR_USB_ONLY = const(0xa)
 SIGNAL_FORCE = const(0x0)
 SIGNAL_TILT = const(0x1)
 SIGNAL_HEADING = const(0x2)
@@ -53,6 +58,8 @@ CAPABILITY_USB = const(0x20)
 CAPABILITY_C_DETECTOR = const(0x40)
 CAPABILITY_PERSISTENT_CONFIG = const(0x80)
 CAPABILITY_WATCHDOG = const(0x100)
+CAPABILITY_SIGNING = const(0x200)
+CAPABILITY_OWNED = const(0x400)
 CHANNEL_ACCEL = const(0x1)
 CHANNEL_GYRO = const(0x2)
 CHANNEL_FORCE = const(0x4)
@@ -108,15 +115,44 @@ LAYOUT = {
     0x49: ('reboot', 'down', '<B', ('mode',), ('u8',)),
     0x4a: ('get_info', 'down', '<', (), ()),
     0x4b: ('get_status', 'down', '<', (), ()),
+    0x4c: ('pair', 'down', None, ('key',), ('bytes',)),
+    0x4d: ('unpair', 'down', '<', (), ()),
 }
 
+# signing (spec.md section 9): the trailer, the replay rule's numbers
+SIGN_TRAILER_SIZE = const(13)
+SIGN_TAG_SIZE = const(6)
+SIGN_KEY_SIZE = const(32)
+SIGN_WINDOW = const(6000000)
+SIGN_BOOT_STEP = const(60000000)
+SIGN_LINKS = const(8)
+SIGN_ALWAYS = const(1)
+SIGN_READER = const(2)
+SIGN_OFF_USB = const(3)
+# type id -> SIGN_*: what an owned puck asks of the command
+SIGNED = {
+    T_START: 2,
+    T_STOP: 2,
+    T_SET_EXERCISE: 1,
+    T_CALIBRATE: 1,
+    T_LED: 1,
+    T_BUZZER: 1,
+    T_SET_CONFIG: 1,
+    T_REBOOT: 1,
+    T_PAIR: 1,
+    T_UNPAIR: 3,
+}
+USB_ONLY = (T_PAIR,)
+
 # type id -> ((field index, values tuple or None, (min, max) or None), ...)
+# (a bytes field's (min, max) bounds its length)
 CHECKS = {
     T_START: ((0, (25, 50, 100, 200), None), (1, None, (1, 7)),),
     T_SET_EXERCISE: ((0, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24), None), (1, None, (0, 10000000)), (2, None, (0, 100)), (3, None, (0, 100)),),
     T_CALIBRATE: ((0, (0, 1, 2), None),),
     T_BUZZER: ((0, None, (100, 8000)), (1, None, (1, 5000)),),
     T_REBOOT: ((0, (0, 1), None),),
+    T_PAIR: ((0, None, (32, 32)),),
 }
 START_RATE_HZ_VALUES = (25, 50, 100, 200)
 START_CHANNELS_MIN = const(1)
@@ -134,6 +170,7 @@ BUZZER_FREQ_HZ_MAX = const(8000)
 BUZZER_DURATION_MS_MIN = const(1)
 BUZZER_DURATION_MS_MAX = const(5000)
 REBOOT_MODE_VALUES = (0, 1)
+PAIR_KEY_SIZE = const(32)
 REP_HOLD_MS_UNKNOWN = 0xffffffff
 
 # scales of event fields in thousandths (wire = milli-units // scale)

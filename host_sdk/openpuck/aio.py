@@ -204,6 +204,18 @@ class AsyncPuck:
         """Set and persist a configuration value; returns the value now in force."""
         return await asyncio.to_thread(self._open_puck("set_config").set_config, key, value)
 
+    async def watch(self, *, channels: tuple[str, ...] = ("accel", "gyro", "force")) -> None:
+        """Stream with the puck's own settings (what a host without the owner key can do)."""
+        await asyncio.to_thread(self._open_puck("watch").watch, channels=channels)
+
+    async def pair(self, key: bytes | None = None) -> None:
+        """Make this host the puck's owner (over USB only; see Puck.pair)."""
+        await asyncio.to_thread(self._open_puck("pair").pair, key)
+
+    async def unpair(self) -> None:
+        """Open the puck again and forget this host's key for it (see Puck.unpair)."""
+        await asyncio.to_thread(self._open_puck("unpair").unpair)
+
     async def reboot(self, mode: str = "normal") -> None:
         """Reboot the puck (``"bootloader"`` for flashing). The link will drop."""
         await asyncio.to_thread(self._open_puck("reboot").reboot, mode)

@@ -25,11 +25,12 @@ Match = Callable[[protocol.Message], bool]
 class CommandError(OpenPuckError):
     """The puck refused a command (nack)."""
 
-    def __init__(self, command: str, code: int, detail: int = 0) -> None:
-        self.command, self.code, self.detail = command, code, detail
+    def __init__(self, command: str, code: int, detail: int = 0, hint: str = "") -> None:
+        self.command, self.code, self.detail, self.hint = command, code, detail, hint
         self.error = _NACK.get(code, f"error {code}")
         extra = f", field {detail}" if detail else ""
-        super().__init__(f"{command}: refused by the puck: {self.error} (code {code}{extra})")
+        super().__init__(f"{command}: refused by the puck: {self.error} (code {code}{extra})"
+                         + (f": {hint}" if hint else ""))
 
 
 class CommandTimeout(OpenPuckError):

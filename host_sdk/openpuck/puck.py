@@ -23,12 +23,22 @@ event. When the puck restarts but the link stays up (the sim's pty, a puck
 behind a serial adapter), the session decoder sees its seq restart (or its
 uptime go back); the reader then does the same: a Gap ``"puck_reset"``, and
 set_exercise and start again if the puck was streaming.
+
+Signing (protocol/spec.md section 9): when this host holds the owner key of
+the puck (:mod:`openpuck.keys`, by the serial in device_info), every
+state-changing command goes out signed, with a timestamp of the host's
+:class:`~openpuck.keys.SigningClock` and this connection's ``link_id``.
+:meth:`Puck.pair` (over USB) makes this host the owner; :meth:`Puck.unpair`
+opens the puck again; :meth:`Puck.watch` reads an owned puck's stream
+without the key.
 """
 from __future__ import annotations
 
 import collections
 import itertools
 import logging
+import os
+import random
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -39,7 +49,9 @@ from .decoder import SampleBlock
 from .errors import OpenPuckError
 from .events import DeviceInfo, Event, Log, Status
 from .feed import EMPTY, END, Feed
+from .keys import KeyStore, SigningClock
 from .pending import CommandError, CommandTimeout, Match, PendingCommands
+from .protocol import signing
 from .recording import IN, OUT, Recorder
 from .reconnect import (ReconnectPolicy, StreamSettings, samples_expected, still_streaming,
                         to_resend)
@@ -57,6 +69,23 @@ _CAL = protocol.ENUMS["calibrate_what"]
 _KEYS = protocol.ENUMS["config_key"]
 #: the send times of this many latest periodic pings are kept to pair with their pongs
 _MAX_PINGS = 32
+# a signing link id per connection of this process: a random start, then one more each
+_link_ids = itertools.count(random.SystemRandom().randrange(256))
+_link_lock = threading.Lock()
+
+
+def _next_link_id() -> int:
+    with _link_lock:
+        return next(_link_ids) & 0xFF
+
+
+def link_kind(transport: Transport) -> str:
+    """``"usb"`` or ``"ble"``: the puck's link behind a transport (a spy: what
+    it wraps; serial ports, the virtual puck's pty and in-memory loops: usb)."""
+    inner = getattr(transport, "inner", None)
+    if inner is not None:
+        return link_kind(inner)
+    return "ble" if transport.scheme == "ble" else "usb"
 
 
 class Puck:
@@ -96,6 +125,11 @@ class Puck:
         self.callback_errors = 0
         self.reconnects = 0
         self.closed_reason: BaseException | None = None
+        self.link_id = _next_link_id()      #: this connection's signing link id
+        self.keys = KeyStore()              #: where the owner keys are (openpuck.keys)
+        self.signing_clock = SigningClock(self.keys.folder)
+        self._owner_key: bytes | None = None
+        self._sign_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------
     def open(self) -> "Puck":
@@ -118,6 +152,7 @@ class Puck:
         if not self.transport.readonly:
             try:
                 self.get_info()
+                self._load_key()
                 for _ in range(3):
                     self.ping()
             except BaseException:
@@ -205,6 +240,52 @@ class Puck:
                  callback_errors=self.callback_errors, reconnects=self.reconnects)
         return c
 
+    # -- signing ----------------------------------------------------------------
+    @property
+    def serial(self) -> str:
+        """The puck's serial number (device_info), "" before it is known."""
+        info = self.session.info
+        return info.serial if info is not None else ""
+
+    @property
+    def owned(self) -> bool:
+        """The puck says it is paired (device_info capability ``owned``)."""
+        info = self.session.info
+        return info is not None and "owned" in info.capabilities
+
+    @property
+    def has_key(self) -> bool:
+        """This host holds a key for this puck (it signs state-changing commands)."""
+        return self._owner_key is not None
+
+    def _load_key(self) -> None:
+        serial = self.serial
+        self._owner_key = self.keys.get(serial) if serial else None
+        if self._owner_key is not None and not self.owned and "signing" in self.session.info.capabilities:
+            log.warning("openpuck: this host holds a key for puck %s (%s) but the puck is not "
+                        "paired (someone unpaired it over USB); pair it again: openpuck pair %s",
+                        serial, self.keys.path_of(serial), self.url)
+
+    def _hint(self, name: str, error: str, signed: bool) -> str:
+        """What to do about a signing nack, for the CommandError."""
+        who = f"puck {self.serial or self.url}"
+        if error == "unauthenticated" and not signed:
+            return (f"{who} is paired with an owner and this host holds no key for it "
+                    f"({self.keys.folder / 'keys'}); only the owner changes its state. Read its "
+                    f"stream with puck.watch() (openpuck stream --watch), or take it over with the "
+                    f"cable: openpuck unpair {self.url} then openpuck pair {self.url} (USB only)")
+        if error == "unauthenticated":
+            return (f"this host's key for {who} ({self.keys.path_of(self.serial)}) is not the puck's "
+                    f"owner key (it was paired again elsewhere); over USB: openpuck unpair "
+                    f"{self.url}, then openpuck pair {self.url}")
+        if error == "replayed":
+            return (f"{who} has accepted a newer signing timestamp than this host's clock gives, "
+                    f"even one boot step ahead (another host with the key and a clock running ahead, "
+                    f"or this host's clock set back): check the clocks, or pair again over USB")
+        if error == "usb_only":
+            return f"{name} is accepted over the puck's USB link only (physical access)"
+        return ""
+
     # -- commands ---------------------------------------------------------------
     def _command(self, name: str, *, expect: str | None = None, match: Match | None = None,
                  timeout: float | None = None, **fields: Any) -> protocol.Message | None:
@@ -212,11 +293,35 @@ class Puck:
             raise ReadOnlyError(f"{name}: {self.url} is read-only (a replay)")
         if not self.connected:
             raise ConnectionLost(f"{name}: {self.url} is not connected")
+        key = self._owner_key if signing.policy(name) is not None else None
+        for attempt in (1, 2):
+            try:
+                return self._send(name, key, expect, match, timeout, fields)
+            except CommandError as e:
+                if e.error == "replayed" and key is not None and attempt == 1:
+                    # the puck rebooted since this host's last command: its mark runs up to a
+                    # boot step ahead of what it accepted; jump past it, sign again
+                    self.signing_clock.skip(signing.BOOT_STEP)
+                    continue
+                hint = self._hint(name, e.error, key is not None)
+                if hint:
+                    raise CommandError(e.command, e.code, e.detail, hint) from None
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, name: str, key: bytes | None, expect: str | None, match: Match | None,
+              timeout: float | None, fields: dict[str, Any]) -> protocol.Message | None:
         seq = next(self._seq) & 0xFFFF
-        frame = protocol.encode(name, seq=seq, **fields)
         p = self._pending.register(name, seq, expect, match)
         try:
-            self._write(frame)
+            if key is not None:
+                # timestamps go out in the order they are taken (two threads may send:
+                # the user's and the resume after a reconnect), or the later would be replayed
+                with self._sign_lock:
+                    self._write(signing.encode_signed(name, seq, sign_key=key, link_id=self.link_id,
+                                                      timestamp=self.signing_clock.next(), **fields))
+            else:
+                self._write(protocol.encode(name, seq=seq, **fields))
             return p.wait(self.timeout if timeout is None else timeout)
         except CommandTimeout as e:
             raise CommandTimeout(f"{e} (puck {self.url})") from None
@@ -272,6 +377,68 @@ class Puck:
     def _start_session(self, settings: StreamSettings) -> None:
         for name, fields in settings.commands():
             self._command(name, **fields)
+
+    def watch(self, *, channels: tuple[str, ...] = ("accel", "gyro", "force")) -> None:
+        """Stream with the puck's own settings: its configured rate and the
+        exercise its owner chose. What a host without the owner key can do on
+        an owned puck (reading stays open: spec section 9); works on any puck."""
+        try:
+            mask = sum(_CHANNELS[c] for c in channels)
+        except KeyError as e:
+            raise OpenPuckError(f"watch: unknown channel {e.args[0]!r} (accel, gyro, force)") from None
+        rate = self.get_config("rate_hz") if not self.transport.readonly else 200
+        settings = StreamSettings(exercise=None, target=0, on_pct=0, off_pct=0, rate_hz=rate,
+                                  channels=mask)
+        if not self.transport.readonly:
+            self._start_session(settings)
+        self._settings = settings
+        self.streaming = True
+
+    def pair(self, key: bytes | None = None) -> None:
+        """Make this host the puck's owner (spec section 9.4): a new random
+        key (or ``key``, 32 bytes) goes to the puck over USB and, once the
+        puck acks, into this host's key store under the puck's serial. From
+        then on the puck obeys only commands signed with it. On a puck owned
+        by another key, unpair it first (over USB)."""
+        if link_kind(self.transport) != "usb":
+            raise OpenPuckError(
+                f"pair: {self.url} is a BLE link; pairing sends the owner key in clear, so the "
+                f"puck accepts it over USB only: connect the puck's USB cable and pair with "
+                f"serial:PORT (openpuck pair /dev/ttyACM0)")
+        info = self.session.info
+        if info is not None and "signing" not in info.capabilities:
+            raise OpenPuckError(f"pair: puck {self.url} runs firmware {info.firmware}, which cannot "
+                                "check signatures (no 'signing' capability): update its firmware")
+        serial = self.serial
+        if not serial:
+            raise OpenPuckError(f"pair: puck {self.url} reports no serial number; this host "
+                                "keeps keys by serial, so it cannot keep this one")
+        self.keys.path_of(serial)   # a serial that cannot name a file fails before the puck changes
+        new = os.urandom(signing.KEY_SIZE) if key is None else bytes(key)
+        if len(new) != signing.KEY_SIZE:
+            raise OpenPuckError(f"pair: a key is {signing.KEY_SIZE} bytes, not {len(new)}")
+        try:
+            self._command("pair", key=new)
+        except CommandTimeout as e:
+            raise CommandTimeout(f"{e}; if the puck took the key, this host does not have it: "
+                                 f"unpair over USB (openpuck unpair {self.url}) and pair again") from None
+        self.keys.put(serial, new)
+        self._owner_key = new
+        self.get_info()
+
+    def unpair(self) -> None:
+        """Open the puck again (spec section 9.4) and forget this host's key
+        for it. Over USB anyone may; over BLE only the owner (this host
+        signs with its key)."""
+        if link_kind(self.transport) != "usb" and self._owner_key is None and self.owned:
+            raise OpenPuckError(f"unpair: over BLE only the owner may unpair puck {self.serial}, "
+                                f"and this host holds no key for it; unpair over USB instead "
+                                f"(openpuck unpair serial:PORT)")
+        self._command("unpair")
+        if self.serial:
+            self.keys.delete(self.serial)
+        self._owner_key = None
+        self.get_info()
 
     def stop(self) -> None:
         """Stop streaming."""

@@ -60,7 +60,7 @@ class StreamSettings:
     """What :meth:`Puck.start <openpuck.Puck.start>` sent, in wire values; sent
     again after a reconnect or a puck reset."""
 
-    exercise: int      #: exercise id of the catalogue
+    exercise: int | None   #: exercise id of the catalogue; None: the puck's own (Puck.watch)
     target: int        #: milli-units of the exercise (mN, millidegrees); 0 = auto
     on_pct: int
     off_pct: int
@@ -68,10 +68,13 @@ class StreamSettings:
     channels: int      #: bit set of enums.channel
 
     def commands(self) -> list[tuple[str, dict[str, int]]]:
-        """The commands that start this session on a puck, in order: (name, fields)."""
+        """The commands that start this session on a puck, in order: (name, fields).
+        Without an exercise (a watch), start alone: the puck keeps its own."""
+        start = ("start", {"rate_hz": self.rate_hz, "channels": self.channels})
+        if self.exercise is None:
+            return [start]
         return [("set_exercise", {"exercise": self.exercise, "target": self.target,
-                                  "on_pct": self.on_pct, "off_pct": self.off_pct}),
-                ("start", {"rate_hz": self.rate_hz, "channels": self.channels})]
+                                  "on_pct": self.on_pct, "off_pct": self.off_pct}), start]
 
 
 def samples_expected(streaming: bool, readonly: bool) -> bool:
@@ -94,4 +97,4 @@ def still_streaming(status: Status | None, settings: StreamSettings) -> bool:
     """After a suspected puck reset: True when the puck says it still streams
     the exercise of ``settings`` (a false alarm: leave it be)."""
     return (status is not None and status.streaming
-            and status.exercise == exercise_name(settings.exercise))
+            and (settings.exercise is None or status.exercise == exercise_name(settings.exercise)))

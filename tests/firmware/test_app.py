@@ -120,7 +120,7 @@ eq("nacks", [(f[0], f[2][3], f[2][4]) for f in fs],
    [(mt.T_NACK, mt.NACK_ERROR_UNKNOWN_TYPE, 0), (mt.T_NACK, mt.NACK_ERROR_BAD_LENGTH, 0),
     (mt.T_NACK, mt.NACK_ERROR_OUT_OF_RANGE, 1), (mt.T_NACK, mt.NACK_ERROR_UNSUPPORTED, 1),
     (mt.T_NACK, mt.NACK_ERROR_UNSUPPORTED, 1)])
-eq("rx_errors", app.dec.rx_errors, 1)
+eq("rx_errors", app.rx_errors(), 1)
 
 # config: set persists, get answers ack + config
 cmd(link, mt.T_SET_CONFIG, struct.pack("<Bi", mt.CONFIG_KEY_FEEDBACK, 1))
@@ -281,4 +281,139 @@ try:
 except SystemExit as e:
     code = e.args[0] if e.args else 0
 eq("watchdog resets", code, sim_hw.EXIT_WATCHDOG)
+# ---------------------------------------------------------------- signing
+# the golden signed vectors, in file order, to a puck just paired with their
+# owner key over USB: each answered as protocol/vectors/signed.jsonl says
+import json
+
+from fwtest import unhex
+
+NACKS = {"unauthenticated": mt.NACK_ERROR_UNAUTHENTICATED, "replayed": mt.NACK_ERROR_REPLAYED,
+         "usb_only": mt.NACK_ERROR_USB_ONLY}
+VECTORS = [json.loads(line) for line in open("protocol/vectors/signed.jsonl").read().splitlines()]
+OWNER = unhex(VECTORS[0]["key"])
+
+
+def answers(link, seq=None):
+    """(type, cmd_seq, nack error or None) of every ack and nack sent."""
+    out = []
+    for f in frames(link):
+        if f[0] in (mt.T_ACK, mt.T_NACK):
+            out.append((f[0], struct.unpack_from("<H", f[2], 1)[0], f[2][3] if f[0] == mt.T_NACK else None))
+    return [a for a in out if seq is None or a[1] == seq]
+
+
+def caps_of(app, link):
+    app.device_info()
+    return struct.unpack_from("<I", of(frames(link), mt.T_DEVICE_INFO)[-1][2], 4)[0]
+
+
+state2 = sys.argv[1] + "/signed.cfg"
+app, link, sim = make_app(state=state2)
+frames(link)
+c = caps_of(app, link)
+check("open puck: signing offered, not owned", c & mt.CAPABILITY_SIGNING and not c & mt.CAPABILITY_OWNED, hex(c))
+link.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+run(app, 2)
+eq("pair over USB on an open puck: acked", [a[0] for a in answers(link)], [mt.T_ACK])
+check("paired: device_info says owned", caps_of(app, link) & mt.CAPABILITY_OWNED)
+wrong = []
+for v in VECTORS:
+    link.rx += unhex(v["wire"])
+    run(app, 3)
+    got = answers(link, v["seq"])
+    want = (mt.T_ACK, v["seq"], None) if v["answer"] == "ack" else (mt.T_NACK, v["seq"], NACKS[v["answer"]])
+    if got != [want]:
+        wrong.append("%s: got %r want %r" % (v["name"], got, want))
+    run(app, 20)
+    frames(link)
+eq("every signed vector answered as the vectors say", wrong, [])
+check("unpaired by the last vectors: open again", not app.owner.owned())
+
+# over BLE (a fake link): pair is refused; unpair needs the owner's signature;
+# an unsigned start cannot take the owner's stream; a ping does not move it
+import hashlib
+
+
+def signed_frame(t, payload, link_id, ts, key=OWNER):
+    seq = host.seq
+    head = struct.pack("<BBH", 1, t, seq) + payload + struct.pack("<B", link_id) + struct.pack("<Q", ts)[:6]
+    return host.frame(t, payload + struct.pack("<B", link_id) + struct.pack("<Q", ts)[:6]
+                      + hashlib.sha256(key + head).digest()[:6])
+
+
+class BleMemLink(MemLink):
+    name = "ble"
+
+
+app, usb, sim = make_app(state=sys.argv[1] + "/ble.cfg")
+ble = BleMemLink()
+app.links.append(ble)
+app.decs.append(type(app.decs[0])())
+frames(usb)
+ble.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+run(app, 2)
+eq("pair over BLE: nacked usb_only, even on an open puck", [a[2] for a in answers(ble)], [mt.NACK_ERROR_USB_ONLY])
+check("still open", not app.owner.owned())
+usb.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+run(app, 2)
+eq("pair over USB: acked", [a[0] for a in answers(usb)], [mt.T_ACK])
+T = 31561920000000
+usb.rx += signed_frame(mt.T_START, struct.pack("<HB", 100, 7), 1, T)
+run(app, 5)
+check("the owner's signed start at 100 Hz over USB: acked", (mt.T_ACK, host.seq - 1, None) in answers(usb))
+frames(ble)
+ble.rx += host.frame(mt.T_START, struct.pack("<HB", 200, 7))
+ble.rx += host.frame(mt.T_STOP, b"")
+ble.rx += host.frame(mt.T_LED, struct.pack("<BBBH", 255, 0, 0, 0))
+run(app, 5)
+eq("from BLE, unsigned: start, stop and led of the owner's stream nacked unauthenticated",
+   [a[2] for a in answers(ble)], [mt.NACK_ERROR_UNAUTHENTICATED] * 3)
+ble.rx += host.frame(mt.T_PING, struct.pack("<Q", 77))
+run(app, 3)
+fs = frames(ble)
+eq("a ping from BLE is answered over BLE", [f[0] for f in fs if f[0] != mt.T_SAMPLES], [mt.T_ACK, mt.T_PONG])
+eq("...and no sample goes to BLE", of(fs, mt.T_SAMPLES), [])
+frames(usb)
+run(app, 30)
+check("the owner's stream still goes over USB", len(of(frames(usb), mt.T_SAMPLES)) > 3)
+ble.rx += host.frame(mt.T_UNPAIR, b"")
+run(app, 3)
+eq("unsigned unpair over BLE: nacked unauthenticated", [a[2] for a in answers(ble)], [mt.NACK_ERROR_UNAUTHENTICATED])
+ble.rx += signed_frame(mt.T_UNPAIR, b"", 7, T + 10)
+run(app, 3)
+eq("the owner's signed unpair over BLE: acked", [a[0] for a in answers(ble)], [mt.T_ACK])
+check("open again", not app.owner.owned())
+# a frame cannot be pieced together from two links: the start of a pair over
+# BLE and a lone 0x00 over USB (as a host sends when it opens the port)
+enc = host.frame(mt.T_PAIR, b"\x20" + bytes(32))
+ble.rx += enc[:-1]
+run(app, 2)
+usb.rx += b"\x00"
+run(app, 2)
+check("no frame from two links: nothing paired", not app.owner.owned())
+eq("no answer on USB", answers(usb), [])
+
+# an owned puck after a reboot: the owner key is still there; a captured
+# signed command is refused; the owner's next one is taken after the mark
+app, link, sim = make_app(state=sys.argv[1] + "/reboot.cfg")
+link.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+run(app, 2)
+captured = signed_frame(mt.T_LED, struct.pack("<BBBH", 0, 0, 9, 0), 1, T)
+link.rx += captured
+run(app, 2)
+eq("before the reboot: the owner's led acked", [a[0] for a in answers(link)], [mt.T_ACK, mt.T_ACK])
+app, link, sim = make_app(state=sys.argv[1] + "/reboot.cfg")
+check("after the reboot: still owned", app.owner.owned() and caps_of(app, link) & mt.CAPABILITY_OWNED)
+link.rx += captured
+link.rx += signed_frame(mt.T_LED, struct.pack("<BBBH", 0, 0, 9, 0), 1, T + 5)
+link.rx += signed_frame(mt.T_LED, struct.pack("<BBBH", 0, 0, 9, 0), 1, T + mt.SIGN_BOOT_STEP + 1)
+run(app, 3)
+eq("after the reboot: the captured frame and one below the mark replayed, one above the mark acked",
+   [a[2] if a[2] is not None else "ack" for a in answers(link)],
+   [mt.NACK_ERROR_REPLAYED, mt.NACK_ERROR_REPLAYED, "ack"])
+link.rx += host.frame(mt.T_UNPAIR, b"")
+run(app, 2)
+eq("unsigned unpair over USB (a lost key): acked", [a[0] for a in answers(link)], [mt.T_ACK])
+check("the boot log never holds the key", OWNER not in bytes(link.tx))
 done()

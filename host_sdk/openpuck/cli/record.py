@@ -38,6 +38,9 @@ def add_session_arguments(p) -> None:
                    help="target in N or degrees, or 'auto' (default: the exercise's default)")
     p.add_argument("--rate", default=200, metavar="HZ", help="sample rate: 25, 50, 100 or 200 (default 200)")
     p.add_argument("--no-start", action="store_true", help="do not send start (just listen)")
+    p.add_argument("--watch", action="store_true",
+                   help="start with the puck's own rate and exercise (no --exercise, --target, "
+                        "--rate): what a host without the owner key may do on a paired puck")
 
 
 def check_session_arguments(args) -> None:
@@ -54,7 +57,9 @@ def check_session_arguments(args) -> None:
 
 
 def start_session(puck, args) -> None:
-    if not args.no_start:
+    if getattr(args, "watch", False) and not args.no_start:
+        puck.watch()
+    elif not args.no_start:
         puck.start(exercise=args.exercise, target=args.target, rate_hz=args.rate)
 
 

@@ -97,6 +97,8 @@ def _check_value(msg: str, f: dict, value: Any, checked: bool = True) -> Any:
             raw = bytes(value)
         if len(raw) > 255:
             raise ProtocolError(f"{where}: {len(raw)} bytes, at most 255")
+        if checked and "size" in f and len(raw) != f["size"]:
+            raise ProtocolError(f"{where}: {len(raw)} bytes, the puck accepts exactly {f['size']}")
         return raw
     try:
         iv = int(value)
