@@ -25,3 +25,16 @@ def _own_config_dir(tmp_path_factory):
         os.environ.pop("OPENPUCK_CONFIG_DIR", None)
     else:
         os.environ["OPENPUCK_CONFIG_DIR"] = old
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def need_micropython() -> None:
+    """Skip a module's tests where the MicroPython unix port (the virtual puck) is absent."""
+    from openpuck import sim
+    try:
+        sim.micropython_command()
+    except sim.SimUnavailable as e:
+        pytest.skip(str(e))

@@ -9,15 +9,11 @@ import sys
 
 import pytest
 
-from openpuck import sim
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _need_micropython() -> None:
-    try:
-        sim.micropython_command()
-    except sim.SimUnavailable as e:
-        pytest.skip(str(e))
+def _need_micropython(need_micropython) -> None:
+    """Every test here runs the virtual puck."""
 
 
 def run_demo(*args: str) -> tuple[int, str]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 import openpuck
-from openpuck import programme, programme_file, progression, sim
+from openpuck import programme, programme_file, progression
 from openpuck.cli import main
-from openpuck.events import PartialRep, Rep
+from openpuck.events import Rep
 from openpuck.history import History
 from tests.test_sdk_fakepuck import FakePuck
 
@@ -35,11 +35,8 @@ target = "auto"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _need_micropython() -> None:
-    try:
-        sim.micropython_command()
-    except sim.SimUnavailable as e:
-        pytest.skip(str(e))
+def _need_micropython(need_micropython) -> None:
+    """Every test here runs the virtual puck."""
 
 
 def run_once(text: str, pucks: dict, history: History, **kw):

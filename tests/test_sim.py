@@ -19,11 +19,8 @@ INF = float("inf")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _need_micropython() -> None:
-    try:
-        sim.micropython_command()
-    except sim.SimUnavailable as e:
-        pytest.skip(str(e))
+def _need_micropython(need_micropython) -> None:
+    """Every test here runs the virtual puck."""
 
 
 class Host:

@@ -116,6 +116,12 @@ def field_checks(msgs: dict, ex: list[dict], m: dict) -> list[tuple[int, str, tu
     return out
 
 
+def unknown_values(msgs: dict) -> list[tuple[str, int]]:
+    """(MESSAGE_FIELD, value) of every field whose table names a wire value meaning "not known"."""
+    return [(f"{m['name'].upper()}_{f['name'].upper()}", f["unknown"])
+            for m in msgs["message"] for f in m.get("fields", []) if "unknown" in f]
+
+
 def milli_scales(msgs: dict) -> dict[str, int]:
     """Numeric field scales that are whole multiples of 1/1000, as integers of
     thousandths: what the firmware divides a detector's milli-units by."""
@@ -283,11 +289,8 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
                 out.append(f"{name}_SIZE = const({b[0]})\n")
             else:
                 out.append(f"{name}_MIN = const({b[0]})\n{name}_MAX = const({b[1]})\n")
-    for m in msgs["message"]:
-        for f in m.get("fields", []):
-            if "unknown" in f:
-                # not const(): beyond a 32-bit port's small ints
-                out.append(f"{m['name'].upper()}_{f['name'].upper()}_UNKNOWN = {f['unknown']:#x}\n")
+    for name, value in unknown_values(msgs):
+        out.append(f"{name}_UNKNOWN = {value:#x}\n")   # not const(): beyond a 32-bit port's small ints
     out.append("\n# scales of event fields in thousandths (wire = milli-units // scale)\n")
     for k, v in milli_scales(msgs).items():
         out.append(f"SCALE_MILLI_{k.upper()} = const({v})\n")
@@ -357,10 +360,8 @@ def c_header(msgs: dict, ex: list[dict]) -> str:
             elif kind == "size":
                 out.append(f"#define {name}_SIZE ({b[0]})\n")
     out.append("\n// wire values that mean \"not known\"\n")
-    for m in msgs["message"]:
-        for f in m.get("fields", []):
-            if "unknown" in f:
-                out.append(f"#define OP_{m['name'].upper()}_{f['name'].upper()}_UNKNOWN ({f['unknown']:#x}u)\n")
+    for name, value in unknown_values(msgs):
+        out.append(f"#define OP_{name}_UNKNOWN ({value:#x}u)\n")
     out.append(f'\n// the samples CSV header (tools/rec2c.py reads it)\n#define OP_CSV_HEADER "{",".join(msgs["csv"]["columns"])}"\n')
     out.append("\n// the exercise catalogue (protocol/exercises.toml)\n")
     out.append(f"#define OP_EXERCISE_COUNT ({len(ex)})\n")

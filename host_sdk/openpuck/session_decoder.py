@@ -1,18 +1,9 @@
 """The session decoder: a puck's byte stream in, events and sample blocks out.
 
-Times ``t``, ``t_start``, ``t_peak``, ``t_end`` are device seconds on the same
-unwrapped time line as :attr:`SampleBlock.t`; ``host_time`` is the Unix time
-of ``t`` when the clock is synced (see :mod:`openpuck.clock`), else None.
-
-An event is ``uncertain`` when a gap (dropped samples, frames lost on the
-link, a disconnect, a puck reset) overlaps it, padded by two sample periods:
-the puck may have seen something the host did not, or the reverse.
-
-When the puck restarts (a reset on a live link, or a power cycle behind a
-disconnect), its device clock restarts at 0: times after it are device time
-since the restart, and the Gap that reports it has ``samples_missing`` None. A live session holds
-an event back until the samples up to its end have arrived (at most
-:data:`HOLD_S`) so that a gap reported just after it still counts.
+What the events mean (times, ``host_time``, ``uncertain``, a puck's restart)
+is said once, in :mod:`openpuck.events`. A live session holds an event back
+until the samples up to its end have arrived (at most :data:`HOLD_S`) so
+that a gap reported just after it still counts.
 """
 from __future__ import annotations
 
