@@ -45,7 +45,7 @@ import threading
 import time
 import tty
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 from openpuck import protocol
 

@@ -6,12 +6,9 @@ through the SDK's public API (``import openpuck``); this module only decides
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path

@@ -9,7 +9,6 @@ import subprocess
 import time
 from collections import defaultdict
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 

@@ -4,7 +4,6 @@ gaps, reconnects, asyncio, two pucks at once."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import numpy as np

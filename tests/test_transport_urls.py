@@ -1,9 +1,7 @@
 """Transports are chosen by URL, in the manner of pyserial's serial_for_url."""
 from __future__ import annotations
 
-import io
 import os
-import sys
 import time
 import tty
 

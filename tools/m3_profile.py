@@ -69,10 +69,10 @@ def main(argv: list[str]) -> int:
     total = sum(per_pc.values())
     s = opts.samples
     print(f"{total} instructions executed, {s} samples: {total / s:.1f} per sample (startup included)")
-    print(f"\nper function (instructions per sample)")
+    print("\nper function (instructions per sample)")
     for name, n in per_fn.most_common(opts.top):
         print(f"  {n / s:9.1f}  {100 * n / total:5.1f}%  {name}")
-    print(f"\nper source line (instructions per sample)")
+    print("\nper source line (instructions per sample)")
     for where, n in per_line.most_common(opts.top):
         print(f"  {n / s:9.1f}  {100 * n / total:5.1f}%  {where}")
     return 0
