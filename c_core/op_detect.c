@@ -830,7 +830,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
     int32_t a, f, w0, w1, w2, th0, th1, th2, g0, g1, g2, a0, a1, a2, m;
     int32_t k;
     int64_t m2;
-    int before;
+    int before, gap;
     f = force * (int32_t)d->force_k;
     if (!(d->flags & F_STARTED)) {
         d->flags |= F_STARTED;
@@ -856,7 +856,12 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
     }
     dt = t_us - d->t_prev;
     d->t_prev = t_us;
-    if (dt > DT_MAX_US) {
+    // a gap, or time going backward (a reboot mid-set, a host's bad clock): it
+    // counts as DT_MAX_US and a tick follows, which keeps |g| near 1 g (without
+    // it, steps backward that stay within one tick integrate 200 ms each and g
+    // overflows)
+    gap = dt > DT_MAX_US;
+    if (gap) {
         dt = DT_MAX_US;
     }
     d->f_lp = follow(d->f_lp, f, gain6(dt, INV_LP));
@@ -938,7 +943,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         d->g[1] = follow(g1, a1, a);
         d->g[2] = follow(g2, a2, a);
     }
-    if ((uint32_t)(t_us - d->t_tick) < OP_DETECT_TICK_US) {
+    if (!gap && (uint32_t)(t_us - d->t_tick) < OP_DETECT_TICK_US) {
         return 0;
     }
     before = released(d);

@@ -207,6 +207,8 @@ def detect_seeds() -> dict[str, bytes]:
     idx = {e["name"]: EXERCISE_IDS.index(e["id"]) for e in protocol.EXERCISES}
     cfg = struct.pack("<iiBBBHHHHIHHHHii", 30000, 1500, 40, 20, 5, 200, 30000, 8192, 50, 65536,
                       1000, 2000, 4000, 4000, 12000, 6000)
+    backward = _hold(200) + b"".join(_rec(gx=-32768, gy=-32768, gz=-32768, ctrl=3, dt=39)
+                                     for _ in range(8))
     gaps = (_hold(200) + _rec(ctrl=2, dt=0x7FFF_FFFF) + _hold(100) + _rec(ctrl=2, dt=0xFFFF_0000)
             + _rotation_set(reps=2, axis=0))
     extreme = _hold(100) + _rec(ctrl=4 | (5 << 5), ax=1, ay=0, az=1, gx=1, gy=0, gz=1, force=1) * 4
@@ -219,6 +221,7 @@ def detect_seeds() -> dict[str, bytes]:
         "arm-raise-calibrate-finish": (bytes([idx["arm_raise"], 6]) + _hold(100, ctrl=8)
                                        + _rotation_set(reps=2, axis=0, deg=90)
                                        + _rec(ctrl=16) + _rotation_set(reps=1, axis=0, deg=90)),
+        "time-backward": bytes([idx["ankle_dorsiflexion"], 0]) + backward,
         "huge-gaps-and-wrap": bytes([idx["row"], 0]) + gaps,
         "extreme-values": bytes([idx["elbow_flexion"], 0]) + extreme,
     }

@@ -612,7 +612,9 @@ class Detector:
             return 0  # gyro bias and its low-pass start at 0
         dt = (t_us - self.t_prev) & _M32
         self.t_prev = t_us
-        if dt > _DT_MAX_US:
+        # a gap, or time going backward: DT_MAX_US, and a tick follows (op_detect.c)
+        gap = dt > _DT_MAX_US
+        if gap:
             dt = _DT_MAX_US
         self.f_lp = _follow(self.f_lp, f, _gain(dt, _INV_LP << 6))
         if sig != SIGNAL_FORCE:
@@ -679,7 +681,7 @@ class Detector:
             g[0] = _follow(n0, a0, a)
             g[1] = _follow(n1, a1, a)
             g[2] = _follow(n2, a2, a)
-        if ((t_us - self.t_tick) & _M32) < TICK_US:
+        if not gap and ((t_us - self.t_tick) & _M32) < TICK_US:
             return 0
         before = self._released()
         self._tick(t_us, (t_us - self.t_tick) & _M32)
