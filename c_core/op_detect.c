@@ -462,12 +462,24 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     }
 }
 
-// Scale g to |g| = 2^24 (components clamped to 8 g first).
+// Scale g to |g| = 2^24 (components clamped to 8 g first; a vector below 1/2 g
+// is doubled until it is not, else its 12-bit q would leave |g| far from 1 and
+// the products of g downstream would overflow).
 static void normalise(int32_t *g) {
-    int32_t a, i, q[3];
+    int32_t a, i, q[3], m = 0;
     uint32_t n;
     for (i = 0; i < 3; i++) {
         g[i] = g[i] > 0x7ffffff ? 0x7ffffff : (g[i] < -0x7ffffff ? -0x7ffffff : g[i]);
+        a = g[i] < 0 ? -g[i] : g[i];
+        m = a > m ? a : m;
+    }
+    while (m > 0 && m < 1 << 23) {
+        for (i = 0; i < 3; i++) {
+            g[i] *= 2;
+        }
+        m *= 2;
+    }
+    for (i = 0; i < 3; i++) {
         q[i] = g[i] >> 12;
     }
     n = op_isqrt32((uint32_t)(q[0] * q[0]) + (uint32_t)(q[1] * q[1]) + (uint32_t)(q[2] * q[2]));

@@ -138,11 +138,19 @@ def _clamp30(x):
 
 def _normalise(g):
     q = [0, 0, 0]
+    m = 0
     for i in range(3):
         v = g[i]
         v = _C27 if v > _C27 else (-_C27 if v < -_C27 else v)
         g[i] = v
-        q[i] = v >> 12
+        m = max(m, abs(v))
+    while 0 < m < 1 << 23:  # below 1/2 g: doubled first (op_detect.c)
+        g[0] *= 2
+        g[1] *= 2
+        g[2] *= 2
+        m *= 2
+    for i in range(3):
+        q[i] = g[i] >> 12
     n = isqrt32(q[0] * q[0] + q[1] * q[1] + q[2] * q[2])
     if n > 0:
         a = (1 << 28) // n
