@@ -798,7 +798,9 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         }
     }
     count_tick(d, signal_now(d), t, tdt);
-    if (d->grip_on > 0) {
+    // the queue is full when this tick settled an auto target (three reps at
+    // once): the grip waits for the next tick, a grip ending now would be lost
+    if (d->grip_on > 0 && d->q_len < OP_DETECT_QUEUE) {
         // grips are measured from the counter's rest on force exercises, else
         // from a baseline of their own that follows drift between grips
         if (d->signal != OP_SIGNAL_FORCE && !(d->flags & F_GRIP_ACTIVE)) {

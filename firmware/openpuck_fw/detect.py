@@ -572,7 +572,8 @@ class Detector:
                 a = self.still_ms + (tdt >> 10)
                 self.still_ms = 60000 if a > 60000 else a
         self._count(self._signal(), t, tdt)
-        if self.grip_on > 0:
+        # the queue full (an auto target just settled): the grip waits a tick (op_detect.c)
+        if self.grip_on > 0 and len(self.q) < QUEUE:
             # grips are measured from the counter's rest on force exercises, else
             # from a baseline of their own that follows drift between grips
             if sig != SIGNAL_FORCE and not (self.flags & _F_GRIP_ACTIVE):
