@@ -10,6 +10,7 @@
 #   OPENPUCK_SIM_FAULTS       comma list: no_imu
 #   OPENPUCK_SIM_NATMOD       a directory holding opdetect.mpy (x64): the C
 #                             detector, as a puck with it on its filesystem
+#   OPENPUCK_SIM_HEAP_MS      report the heap every that many ms (sim_hw.wait)
 import os
 import sys
 
@@ -38,7 +39,7 @@ def make():
     natmod = _env("OPENPUCK_SIM_NATMOD")
     if natmod and natmod not in sys.path:
         sys.path.append(natmod)
-    sim_hw.setup(speed, motion, faults)
+    sim_hw.setup(speed, motion, faults, heap_ms=int(_env("OPENPUCK_SIM_HEAP_MS", "0")))
     sim_hw.set_reset_cause(int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")))
     state = _env("OPENPUCK_SIM_STATE")
     path = state + "/openpuck.cfg" if state else None

@@ -154,12 +154,13 @@ _faults = ()
 _unique = b"SIM-PUCK"
 
 
-def setup(speed=1.0, motion=None, faults=(), unique=b"SIM-PUCK"):
-    global _clock, _motion, _faults, _unique
+def setup(speed=1.0, motion=None, faults=(), unique=b"SIM-PUCK", heap_ms=0):
+    global _clock, _motion, _faults, _unique, _heap_every_ms
     _clock = Clock(speed)
     _motion = motion
     _faults = faults
     _unique = unique
+    _heap_every_ms = heap_ms
 
 
 def clock():
@@ -184,6 +185,27 @@ def sleep_ms(ms):
 
 def wait(poller, timeout_ms):
     _clock.wait(poller, timeout_ms)
+    if _heap_every_ms:
+        _heap_report()
+
+
+# Heap report (OPENPUCK_SIM_HEAP_MS, for the command fuzzer and leak hunts):
+# every that many real milliseconds, at the idle point of the main loop, a
+# full collection and "sim: heap alloc=BYTES free=BYTES" on stderr (the
+# launcher's log). Off by default: the collection is not the firmware's.
+_heap_every_ms = 0
+_heap_last_ms = 0
+
+
+def _heap_report():
+    global _heap_last_ms
+    now = time.ticks_ms()
+    if time.ticks_diff(now, _heap_last_ms) < _heap_every_ms:
+        return
+    _heap_last_ms = now
+    import gc
+    gc.collect()
+    sys.stderr.write("sim: heap alloc=%d free=%d\n" % (gc.mem_alloc(), gc.mem_free()))
 
 
 def _exit(code):

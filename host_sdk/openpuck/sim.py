@@ -19,6 +19,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,7 @@ EXIT_WATCHDOG = 76       # the watchdog model expired
 _RESET = protocol.ENUMS["reset_cause"]
 RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = _RESET["power_on"], _RESET["soft"], _RESET["watchdog"]
 READY_MARK = "sim: ready"
+_HEAP_LINE = re.compile(r"^sim: heap alloc=(\d+) free=(\d+)$", re.M)   # boards/sim_hw.py
 HEAP = "1M"
 
 
@@ -158,7 +160,8 @@ class VirtualPuck:
     def __init__(self, recording: str | os.PathLike[str] | None = None, scenario: str | None = None,
                  speed: float = 1.0, *, state_dir: str | os.PathLike[str] | None = None,
                  faults: tuple[str, ...] = (), log: str | os.PathLike[str] | None = None,
-                 echo_log: bool = False, ready_timeout_s: float = 20.0, detector: str = "auto") -> None:
+                 echo_log: bool = False, ready_timeout_s: float = 20.0, detector: str = "auto",
+                 heap_report_ms: int = 0) -> None:
         if recording is not None and scenario is not None:
             raise SimError("give a recording or a scenario, not both")
         if detector not in DETECTORS:
@@ -184,6 +187,7 @@ class VirtualPuck:
         self.log_path = Path(log) if log is not None else self.state_dir / "firmware.log"
         self._echo = echo_log
         self.faults = tuple(faults)
+        self.heap_report_ms = int(heap_report_ms)
         self.restarts = 0
         self.resets: list[int] = []       # exit codes that caused restarts
         self.returncode: int | None = None
@@ -220,6 +224,8 @@ class VirtualPuck:
             env["OPENPUCK_SIM_FAULTS"] = ",".join(self.faults)
         if self.natmod is not None:
             env["OPENPUCK_SIM_NATMOD"] = str(self.natmod)
+        if self.heap_report_ms > 0:
+            env["OPENPUCK_SIM_HEAP_MS"] = str(self.heap_report_ms)
         return env
 
     def _spawn(self, reset_cause: int) -> None:
@@ -279,6 +285,16 @@ class VirtualPuck:
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
+
+    def heap_reports(self) -> list[tuple[int, int]]:
+        """(allocated, free) bytes of the firmware's heap after a full
+        collection, one pair per report so far (heap_report_ms > 0: every that
+        many ms of real time, from the main loop's idle point), oldest first."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return [(int(m[1]), int(m[2])) for m in _HEAP_LINE.finditer(text)]
 
     def log_tail(self, n: int = 30) -> str:
         try:
