@@ -229,6 +229,51 @@ def detect_seeds() -> dict[str, bytes]:
 
 SEEDS = {"stream": stream_seeds, "cobs": cobs_seeds, "detect": detect_seeds}
 
+DETECT_REPEATS = (1, 2, 3, 5, 10, 20, 50, 100)   # fuzz_detect.c's repeats[]
+DETECT_MAX_SAMPLES = 20000
+_CONFIG = struct.Struct("<iiBBBHHHHIHHHHii")
+_CONFIG_NAMES = ("target_milli", "auto_floor_milli", "on_pct", "off_pct", "hyst_pct", "min_rep_ms",
+                 "max_rep_ms", "accel_lsb_per_g", "force_mn_per_lsb", "gyro_lsb_per_dps_x1000",
+                 "fuse_tau_ms", "track_tau_ms", "bias_tau_ms", "still_mdps", "grip_on_mn",
+                 "grip_off_mn")
+
+
+def parse_detect_input(data: bytes, check) -> tuple[dict, list[tuple]]:
+    """What fuzz_detect.c makes of an input: (config, samples), a sample
+    being (t_us, ax, ay, az, gx, gy, gz, force, calibrate_before, finish_after).
+    check(config) -> bool is op_detect_check (a fuzzed config that fails it
+    leaves the catalogue defaults, as in the harness)."""
+    from openpuck import _core
+    pos = 0
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        b = data[pos:pos + n]
+        pos += len(b)
+        return b + bytes(n - len(b))   # zeros past the end, as fuzz_u8
+    ex = EXERCISE_IDS[take(1)[0] % len(EXERCISE_IDS)]
+    opts = take(1)[0]
+    cfg = _core.detect_config_default(ex)
+    if opts & 1:
+        fz = dict(cfg, **dict(zip(_CONFIG_NAMES, _CONFIG.unpack(take(_CONFIG.size)))))
+        if check(fz):
+            cfg = fz
+    samples: list[tuple] = []
+    t = 0
+    while pos < len(data) and len(samples) < DETECT_MAX_SAMPLES:
+        ctrl, dt, *v = REC.unpack(take(REC.size))
+        if ctrl & 4:
+            v = [32767 if x & 1 else -32768 for x in v[:6]] + [65535 if v[6] & 1 else 0]
+        rep = DETECT_REPEATS[ctrl >> 5]
+        for k in range(rep):
+            if len(samples) >= DETECT_MAX_SAMPLES:
+                break
+            mode = ctrl & 3
+            t = (t + (5000 if mode == 0 else dt & 0xFFFF if mode == 1 else dt if mode == 2
+                      else -(dt & 0xFFFF))) & 0xFFFFFFFF
+            samples.append((t, *v, k == 0 and bool(ctrl & 8), k == rep - 1 and bool(ctrl & 16)))
+    return cfg, samples
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
