@@ -160,10 +160,12 @@ def _rec(ax=0, ay=0, az=8192, gx=0, gy=0, gz=0, force=0, ctrl=0, dt=0) -> bytes:
 
 
 def _hold(n: int, ctrl: int = 0, **kw) -> bytes:
-    """A held position, about n samples at 200 Hz: records of 50 repeats (ctrl
-    bits 5-7 = 6); ctrl's other bits go to the first record."""
-    k = max(1, n // 50)
-    return _rec(ctrl=ctrl | 6 << 5, **kw) + _rec(ctrl=6 << 5, **kw) * (k - 1)
+    """A held position as long as n samples at 200 Hz, sampled at 25 Hz:
+    records of 20 repeats (ctrl bits 5-7 = 5) 40 ms apart (ctrl bits 0-1 =
+    1); ctrl's other bits go to the first record."""
+    k = max(1, n // 160)
+    return (_rec(ctrl=ctrl | 5 << 5 | 1, dt=40_000, **kw)
+            + _rec(ctrl=5 << 5 | 1, dt=40_000, **kw) * (k - 1))
 
 
 def _grip_set(reps: int = 4, peak_n: float = 40.0) -> bytes:
