@@ -41,8 +41,9 @@ bench: $(STAMP) ## speed and memory benchmarks (pytest-benchmark)
 
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 1000000
+FUZZ_BUILD ?= build
 fuzz: $(STAMP) ## every fuzzer (C core under ASan+UBSan, SDK, virtual puck) FUZZ_SECONDS each or FUZZ_RUNS inputs; report in reports/fuzz.md
-	$(PY) tools/fuzz.py --seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS)
+	$(PY) tools/fuzz.py --seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS) --build $(FUZZ_BUILD)
 
 accuracy: $(STAMP) ## rep counting accuracy on ../shared/data; leave-one-subject-out tables into docs/accuracy.md
 	$(PY) tools/accuracy.py
