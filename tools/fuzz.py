@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reports", type=Path, default=ROOT / "reports")
     args = ap.parse_args(argv)
     runs = args.runs or None
+    args.build = args.build.absolute()   # make -C c_core runs elsewhere
     work = args.build / "fuzz"
     work.mkdir(parents=True, exist_ok=True)
     names = [f"c:{n}" for n in _c_names()] + [f"py:{n}" for n in PY_TARGETS] + ["puck"]
