@@ -18,10 +18,11 @@ tests/test_fuzz.py replays. The properties are written at each target.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import math
-import os
 import random
+import shutil
 import struct
 import sys
 import tempfile
@@ -59,7 +60,9 @@ else:
 
 import fuzz_seeds  # noqa: E402  (tools/)
 
-_TMP = Path(tempfile.mkdtemp(prefix="openpuck-pyfuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+# where the file targets write their input (one file, rewritten each time):
+# main() puts it under --work; imported (tests), a temporary folder
+_TMP: Path | None = None
 
 
 class PropertyFailed(AssertionError):
@@ -218,6 +221,10 @@ def _build_recording(data: bytes) -> bytes:
 
 
 def _write(data: bytes, suffix: str) -> Path:
+    global _TMP
+    if _TMP is None:
+        _TMP = Path(tempfile.mkdtemp(prefix="openpuck-pyfuzz-"))
+        atexit.register(shutil.rmtree, _TMP, True)
     p = _TMP / f"input{suffix}"
     p.write_bytes(data)
     return p
@@ -438,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="corpus (atheris) and crash inputs go under here")
     ap.add_argument("--seed", type=int, default=1, help="plain mutator's random seed")
     args, extra = ap.parse_known_args(argv)
+    global _TMP
+    _TMP = args.work / "tmp"
+    _TMP.mkdir(parents=True, exist_ok=True)
     import warnings
     warnings.simplefilter("ignore", UserWarning)  # numpy.loadtxt: "input contained no data"
     names = list(TARGETS) if args.target == "all" else [args.target]
