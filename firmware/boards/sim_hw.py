@@ -194,7 +194,7 @@ def wait(poller, timeout_ms):
 # full collection and "sim: heap alloc=BYTES free=BYTES" on stderr (the
 # launcher's log). Off by default: the collection is not the firmware's.
 _heap_every_ms = 0
-_heap_last_ms = 0
+_heap_last_ms = time.ticks_ms()
 
 
 def _heap_report():
