@@ -149,7 +149,7 @@ def test_command_fuzz_against_the_streaming_virtual_puck_finds_nothing(_micropyt
     assert rep.intact > 50 and rep.acks + sum(rep.nacks.values()) == rep.intact
     assert rep.kinds["garbage"] and rep.kinds["damaged"] and rep.kinds["mutated"]
     assert rep.rx_errors > 0            # the damage was seen and dropped
-    assert rep.samples > 200 and rep.restarts == 0
+    assert rep.samples > 100 and rep.restarts == 0      # 25 to 200 Hz: random starts change the rate
     assert len(rep.heap) >= 8
 
 
