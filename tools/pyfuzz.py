@@ -341,6 +341,11 @@ TARGETS: dict[str, tuple[Callable[[bytes], None], Callable[[], list[bytes]]]] = 
 }
 
 
+# longest input per target (atheris): a few frames are enough for the decoder,
+# whose Python reference reads byte by byte
+MAX_LEN = {"codec": 1024, "decoder": 1024}
+
+
 # ---------------------------------------------------------------- engines
 def _mutate(rng: random.Random, data: bytes, pool: list[bytes]) -> bytes:
     b = bytearray(data)
@@ -414,7 +419,8 @@ def run_atheris(name: str, seconds: float | None, runs: int | None, artifacts: P
         (corpus / f"seed-{i}").write_bytes(s)
     artifacts.mkdir(parents=True, exist_ok=True)
     argv = [sys.argv[0], str(corpus), f"-artifact_prefix={artifacts}/{name}-",
-            "-print_final_stats=1", "-max_len=4096", "-timeout=20", "-rss_limit_mb=4096"]
+            "-print_final_stats=1", f"-max_len={MAX_LEN.get(name, 4096)}", "-timeout=20",
+            "-rss_limit_mb=4096"]
     if seconds is not None:
         argv.append(f"-max_total_time={int(math.ceil(seconds))}")
     if runs is not None:
