@@ -11,7 +11,7 @@ CORE_SRC := $(wildcard c_core/*.c c_core/*.h c_core/host/*.c host_sdk/openpuck/_
 PORT ?= /dev/ttyACM0
 BOARD ?= pico_w
 
-.PHONY: help venv build demo test test-fast bench accuracy ctest size natmod m3-micropython m3-firmware firmware flash hil tables clean
+.PHONY: help venv build demo test test-fast bench fuzz accuracy ctest size natmod m3-micropython m3-firmware firmware flash hil tables clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 12
@@ -38,6 +38,12 @@ test: $(STAMP) ## all tests (and a short HIL run against the virtual puck)
 
 bench: $(STAMP) ## speed and memory benchmarks (pytest-benchmark)
 	$(PY) -m pytest -q -s tests/bench --benchmark-only --benchmark-columns=median,ops,rounds
+
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 1000000
+FUZZ_BUILD ?= build
+fuzz: $(STAMP) ## every fuzzer (C core under ASan+UBSan, SDK, virtual puck) FUZZ_SECONDS each or FUZZ_RUNS inputs; report in reports/fuzz.md
+	$(PY) tools/fuzz.py --seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS) --build $(FUZZ_BUILD)
 
 accuracy: $(STAMP) ## rep counting accuracy on ../shared/data; leave-one-subject-out tables into docs/accuracy.md
 	$(PY) tools/accuracy.py

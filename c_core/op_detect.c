@@ -469,12 +469,24 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     }
 }
 
-// Scale g to |g| = 2^24 (components clamped to 8 g first).
+// Scale g to |g| = 2^24 (components clamped to 8 g first; a vector below 1/2 g
+// is doubled until it is not, else its 12-bit q would leave |g| far from 1 and
+// the products of g downstream would overflow).
 static void normalise(int32_t *g) {
-    int32_t a, i, q[3];
+    int32_t a, i, q[3], m = 0;
     uint32_t n;
     for (i = 0; i < 3; i++) {
         g[i] = g[i] > 0x7ffffff ? 0x7ffffff : (g[i] < -0x7ffffff ? -0x7ffffff : g[i]);
+        a = g[i] < 0 ? -g[i] : g[i];
+        m = a > m ? a : m;
+    }
+    while (m > 0 && m < 1 << 23) {
+        for (i = 0; i < 3; i++) {
+            g[i] *= 2;
+        }
+        m *= 2;
+    }
+    for (i = 0; i < 3; i++) {
         q[i] = g[i] >> 12;
     }
     n = op_isqrt32((uint32_t)(q[0] * q[0]) + (uint32_t)(q[1] * q[1]) + (uint32_t)(q[2] * q[2]));
@@ -793,7 +805,9 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
         }
     }
     count_tick(d, signal_now(d), t, tdt);
-    if (d->grip_on > 0) {
+    // the queue is full when this tick settled an auto target (three reps at
+    // once): the grip waits for the next tick, a grip ending now would be lost
+    if (d->grip_on > 0 && d->q_len < OP_DETECT_QUEUE) {
         // grips are measured from the counter's rest on force exercises, else
         // from a baseline of their own that follows drift between grips
         if (d->signal != OP_SIGNAL_FORCE && !(d->flags & F_GRIP_ACTIVE)) {
@@ -837,7 +851,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
     int32_t a, f, w0, w1, w2, th0, th1, th2, g0, g1, g2, a0, a1, a2, m;
     int32_t k;
     int64_t m2;
-    int before;
+    int before, gap;
     f = force * (int32_t)d->force_k;
     if (!(d->flags & F_STARTED)) {
         d->flags |= F_STARTED;
@@ -863,7 +877,12 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
     }
     dt = t_us - d->t_prev;
     d->t_prev = t_us;
-    if (dt > DT_MAX_US) {
+    // a gap, or time going backward (a reboot mid-set, a host's bad clock): it
+    // counts as DT_MAX_US and a tick follows, which keeps |g| near 1 g (without
+    // it, steps backward that stay within one tick integrate 200 ms each and g
+    // overflows)
+    gap = dt > DT_MAX_US;
+    if (gap) {
         dt = DT_MAX_US;
     }
     d->f_lp = follow(d->f_lp, f, gain6(dt, INV_LP));
@@ -945,7 +964,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         d->g[1] = follow(g1, a1, a);
         d->g[2] = follow(g2, a2, a);
     }
-    if ((uint32_t)(t_us - d->t_tick) < OP_DETECT_TICK_US) {
+    if (!gap && (uint32_t)(t_us - d->t_tick) < OP_DETECT_TICK_US) {
         return 0;
     }
     before = released(d);

@@ -11,6 +11,7 @@
 #   OPENPUCK_SIM_FAULTS       comma list: no_imu
 #   OPENPUCK_SIM_NATMOD       a directory holding opdetect.mpy (x64): the C
 #                             detector, as a puck with it on its filesystem
+#   OPENPUCK_SIM_HEAP_MS      report the heap every that many ms (sim_hw.wait)
 import os
 import sys
 
@@ -39,7 +40,8 @@ def make():
     natmod = _env("OPENPUCK_SIM_NATMOD")
     if natmod and natmod not in sys.path:
         sys.path.append(natmod)
-    sim_hw.setup(speed, motion, faults, reset_cause=int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")))
+    sim_hw.setup(speed, motion, faults, reset_cause=int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")),
+                 heap_ms=int(_env("OPENPUCK_SIM_HEAP_MS", "0")))
     state = _env("OPENPUCK_SIM_STATE")
     path = state + "/openpuck.cfg" if state else None
     board = pico_w.make(sim_hw, name=NAME, config_path=path, ble=False)

@@ -66,6 +66,8 @@ class Sim:
         self.pwm = {}
         self.unique = unique
         self.reset_cause = reset_cause
+        self.heap_every_ms = 0    # report the heap every that many real ms (0: never)
+        self.heap_last_ms = 0
 
     def force_n(self):
         """The force on the pad now: the motion feed held on the IMU's ODR grid,
@@ -77,14 +79,18 @@ class Sim:
 _sim = Sim(1.0, None, (), b"SIM-PUCK", mt.RESET_CAUSE_POWER_ON)
 
 
-def setup(speed=1.0, motion=None, faults=(), unique=b"SIM-PUCK", reset_cause=mt.RESET_CAUSE_POWER_ON):
+def setup(speed=1.0, motion=None, faults=(), unique=b"SIM-PUCK", reset_cause=mt.RESET_CAUSE_POWER_ON,
+          heap_ms=0):
     """Start the virtual hardware afresh and return its state (a Sim).
 
     speed: virtual time per real time (float("inf"): as fast as the firmware
     runs); motion: a source of boards/sim_motion.py, or None (lying still);
-    faults: names from FAULTS; reset_cause: what reset_cause() reports."""
+    faults: names from FAULTS; reset_cause: what reset_cause() reports;
+    heap_ms: report the heap every that many real ms (_heap_report)."""
     global _sim
     _sim = Sim(speed, motion, tuple(faults), unique, reset_cause)
+    _sim.heap_every_ms = heap_ms
+    _sim.heap_last_ms = time.ticks_ms()
     return _sim
 
 
@@ -109,6 +115,22 @@ def sleep_ms(ms):
 
 def wait(poller, timeout_ms):
     _sim.clock.wait(poller, timeout_ms)
+    if _sim.heap_every_ms:
+        _heap_report()
+
+
+def _heap_report():
+    """For the command fuzzer and leak hunts (OPENPUCK_SIM_HEAP_MS): every
+    heap_every_ms real ms, at the main loop's idle point, a full collection and
+    "sim: heap alloc=BYTES free=BYTES" on stderr (the launcher's log). Off by
+    default: the collection is not the firmware's."""
+    now = time.ticks_ms()
+    if time.ticks_diff(now, _sim.heap_last_ms) < _sim.heap_every_ms:
+        return
+    _sim.heap_last_ms = now
+    import gc
+    gc.collect()
+    sys.stderr.write("sim: heap alloc=%d free=%d\n" % (gc.mem_alloc(), gc.mem_free()))
 
 
 def reset():

@@ -207,7 +207,8 @@ class App:
         except ValueError as e:
             if not self.c_detector:
                 raise
-            # an opdetect.mpy older than this firmware's catalogue: count with the twin
+            # an opdetect.mpy older than this firmware's catalogue: count with the
+            # twin (which refuses, in turn, what no detector takes)
             from openpuck_fw import detect  # type: ignore[attr-defined]
             self.detector = detect.make_twin(*args)
             self.log(mt.LOG_LEVEL_WARNING, "exercise %d: the C detector refused it (%r); the twin "
@@ -486,12 +487,19 @@ class App:
         elif t == mt.T_SET_EXERCISE:
             ex, target, on_pct, off_pct = v
             d_on, d_off = commands.thresholds(ex)
+            old = (self.exercise, self.target_milli, self.on_pct, self.off_pct, self._det_key)
             self.exercise = ex
             self.target_milli = target
             self.on_pct = on_pct or d_on
             self.off_pct = off_pct or d_off
             self._det_key = None
-            self._new_detector(self.rate_hz or cfg.get(mt.CONFIG_KEY_RATE_HZ))
+            try:
+                self._new_detector(self.rate_hz or cfg.get(mt.CONFIG_KEY_RATE_HZ))
+            except ValueError:
+                # thresholds the detector refuses (ON below the default OFF, OFF
+                # within the hysteresis): nothing changes, the old detector runs on
+                self.exercise, self.target_milli, self.on_pct, self.off_pct, self._det_key = old
+                raise Nack(mt.NACK_ERROR_OUT_OF_RANGE) from None
             if self.board.on_exercise is not None:
                 self.board.on_exercise(ex, target)
             self.ack(t, seq)

@@ -143,11 +143,19 @@ def _clamp30(x):
 
 def _normalise(g):
     q = [0, 0, 0]
+    m = 0
     for i in range(3):
         v = g[i]
         v = _C27 if v > _C27 else (-_C27 if v < -_C27 else v)
         g[i] = v
-        q[i] = v >> 12
+        m = max(m, abs(v))
+    while 0 < m < 1 << 23:  # below 1/2 g: doubled first (op_detect.c)
+        g[0] *= 2
+        g[1] *= 2
+        g[2] *= 2
+        m *= 2
+    for i in range(3):
+        q[i] = g[i] >> 12
     n = isqrt32(q[0] * q[0] + q[1] * q[1] + q[2] * q[2])
     if n > 0:
         a = (1 << 28) // n
@@ -571,7 +579,8 @@ class Detector:
                 a = self.still_ms + (tdt >> 10)
                 self.still_ms = 60000 if a > 60000 else a
         self._count(self._signal(), t, tdt)
-        if self.grip_on > 0:
+        # the queue full (an auto target just settled): the grip waits a tick (op_detect.c)
+        if self.grip_on > 0 and len(self.q) < QUEUE:
             # grips are measured from the counter's rest on force exercises, else
             # from a baseline of their own that follows drift between grips
             if sig != SIGNAL_FORCE and not (self.flags & _F_GRIP_ACTIVE):
@@ -619,7 +628,9 @@ class Detector:
             return 0  # gyro bias and its low-pass start at 0
         dt = (t_us - self.t_prev) & _M32
         self.t_prev = t_us
-        if dt > _DT_MAX_US:
+        # a gap, or time going backward: DT_MAX_US, and a tick follows (op_detect.c)
+        gap = dt > _DT_MAX_US
+        if gap:
             dt = _DT_MAX_US
         self.f_lp = _follow(self.f_lp, f, _gain(dt, _INV_LP << 6))
         if sig != SIGNAL_FORCE:
@@ -686,7 +697,7 @@ class Detector:
             g[0] = _follow(n0, a0, a)
             g[1] = _follow(n1, a1, a)
             g[2] = _follow(n2, a2, a)
-        if ((t_us - self.t_tick) & _M32) < TICK_US:
+        if not gap and ((t_us - self.t_tick) & _M32) < TICK_US:
             return 0
         before = self._released()
         self._tick(t_us, (t_us - self.t_tick) & _M32)

@@ -263,6 +263,8 @@ class PyStreamDecoder:
             return None
         c.samples += n
         start = self._unwrap(t0)
+        if n == 0:
+            return None  # no samples: nothing to put out (as the C decoder)
         t_us = start + period * np.arange(n, dtype=np.int64)
         raw = np.frombuffer(payload, RAW_DTYPE, n, 7)
         return (t_us, raw)

@@ -62,7 +62,16 @@ class Chunk:
     data: bytes
 
     def note(self) -> dict:
-        return json.loads(self.data.decode("utf-8")) if self.direction == NOTE else {}
+        """A note's JSON object ({} for other chunks); RecordingError when it is not one."""
+        if self.direction != NOTE:
+            return {}
+        try:
+            note = json.loads(self.data.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            note = None
+        if not isinstance(note, dict):
+            raise RecordingError(f"a note at {self.t:.3f} s is not a JSON object")
+        return note
 
 
 class Recorder:
@@ -198,10 +207,15 @@ class Recording:
         _, version, n = _HEAD.unpack_from(self._data)
         if version != VERSION:
             raise RecordingError(f"{self.path}: recording version {version}, this SDK reads {VERSION}")
+        if _HEAD.size + n > len(self._data):
+            raise RecordingError(f"{self.path}: damaged header (the file ends inside it)")
         try:
             self.header: dict = json.loads(self._data[_HEAD.size:_HEAD.size + n])
         except ValueError:
             raise RecordingError(f"{self.path}: damaged header") from None
+        if (not isinstance(self.header, dict) or not isinstance(self.header.get("url", ""), str)
+                or type(self.header.get("start_time", 0.0)) not in (int, float)):
+            raise RecordingError(f"{self.path}: damaged header (not an object with a url and a start_time)")
         self._start = _HEAD.size + n
         self.truncated = False
         self.tail_bytes = 0

@@ -19,6 +19,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +46,7 @@ RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = _RESET["power_on"], _RESET["soft"],
 READY_MARK = "sim: ready"
 #: the scenario with no script: a patient who does whatever exercise the host sets (home programmes)
 PATIENT = "patient"
+_HEAP_LINE = re.compile(r"^sim: heap alloc=(\d+) free=(\d+)$", re.M)   # boards/sim_hw.py
 HEAP = "1M"
 
 
@@ -171,7 +173,8 @@ class VirtualPuck:
     def __init__(self, recording: str | os.PathLike[str] | None = None, scenario: str | None = None,
                  speed: float = 1.0, *, state_dir: str | os.PathLike[str] | None = None,
                  faults: tuple[str, ...] = (), log: str | os.PathLike[str] | None = None,
-                 echo_log: bool = False, ready_timeout_s: float = 20.0, detector: str = "auto") -> None:
+                 echo_log: bool = False, ready_timeout_s: float = 20.0, detector: str = "auto",
+                 heap_report_ms: int = 0) -> None:
         if recording is not None and scenario is not None:
             raise SimError("give a recording or a scenario, not both")
         if detector not in DETECTORS:
@@ -198,6 +201,7 @@ class VirtualPuck:
         self.log_path = Path(log) if log is not None else self.state_dir / "firmware.log"
         self._echo = echo_log
         self.faults = tuple(faults)
+        self.heap_report_ms = int(heap_report_ms)
         self.restarts = 0
         self.resets: list[int] = []       # exit codes that caused restarts
         self.returncode: int | None = None
@@ -238,6 +242,8 @@ class VirtualPuck:
             env["OPENPUCK_SIM_FAULTS"] = ",".join(self.faults)
         if self.natmod is not None:
             env["OPENPUCK_SIM_NATMOD"] = str(self.natmod)
+        if self.heap_report_ms > 0:
+            env["OPENPUCK_SIM_HEAP_MS"] = str(self.heap_report_ms)
         return env
 
     def _spawn(self, reset_cause: int) -> subprocess.Popen[bytes] | None:
@@ -315,6 +321,16 @@ class VirtualPuck:
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
+
+    def heap_reports(self) -> list[tuple[int, int]]:
+        """(allocated, free) bytes of the firmware's heap after a full
+        collection, one pair per report so far (heap_report_ms > 0: every that
+        many ms of real time, from the main loop's idle point), oldest first."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return [(int(m[1]), int(m[2])) for m in _HEAP_LINE.finditer(text)]
 
     def log_tail(self, n: int = 30) -> str:
         try:
