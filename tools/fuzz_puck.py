@@ -47,6 +47,7 @@ NACK = {v: k for k, v in protocol.ENUMS["nack_error"].items()}
 LOG_ERROR = protocol.ENUMS["log_level"]["error"]
 STOP = protocol.SPECS["stop"].id
 REBOOT = protocol.SPECS["reboot"].id
+PAIR = protocol.SPECS["pair"].id
 COMMANDS = [s for s in protocol.SPECS.values() if s.dir == "down"]
 RANGES = {"u8": (0, 0xFF), "i8": (-0x80, 0x7F), "u16": (0, 0xFFFF), "i16": (-0x8000, 0x7FFF),
           "u32": (0, 0xFFFFFFFF), "i32": (-0x80000000, 0x7FFFFFFF), "u64": (0, 2**64 - 1)}
@@ -126,6 +127,10 @@ class Frames:
         r = self.rng
         out = {}
         for f in spec.fields:
+            if f["type"] == "bytes":   # a key: its size, or any length
+                n = f.get("size", 32) if r.random() < 0.7 else r.randrange(0, 64)
+                out[f["name"]] = bytes(r.randrange(256) for _ in range(n))
+                continue
             lo, hi = RANGES[f["type"]]
             allowed = protocol.codec.allowed_values(f)
             pick = r.random()
@@ -139,8 +144,11 @@ class Frames:
 
     @staticmethod
     def _dangerous(body: bytes) -> bool:
-        """A stop, or a reboot the virtual puck would obey (mode 0)."""
-        return body[1] == STOP or (body[1] == REBOOT and len(body) > 8 and body[4] == 0)
+        """A stop, a reboot the virtual puck would obey (mode 0), or a pair
+        (it would make the puck owned: from then on every command but the
+        owner's signed ones is refused, and the fuzz would test only that)."""
+        return (body[1] in (STOP, PAIR)
+                or (body[1] == REBOOT and len(body) > 8 and body[4] == 0))
 
     def _seal(self, body: bytearray) -> tuple[bytes, tuple[int, int] | None]:
         seq = self._next_seq()

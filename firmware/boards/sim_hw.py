@@ -11,6 +11,7 @@
 # reset() exits with code 75, an expired watchdog with 76; the launcher
 # (openpuck.sim) restarts the firmware on the same pseudo-terminal.
 import sys
+import time
 
 from micropython import const
 
@@ -67,7 +68,7 @@ class Sim:
         self.unique = unique
         self.reset_cause = reset_cause
         self.heap_every_ms = 0    # report the heap every that many real ms (0: never)
-        self.heap_last_ms = 0
+        self.heap_last_ms = time.ticks_ms()
 
     def force_n(self):
         """The force on the pad now: the motion feed held on the IMU's ODR grid,
