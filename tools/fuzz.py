@@ -131,7 +131,7 @@ def _fmt(v, width=0) -> str:
     return "-" if v is None else (f"{v:,}" if isinstance(v, int) else str(v))
 
 
-def report(results: dict[str, dict], seconds: float, runs: int | None, started: str) -> str:
+def report(results: dict[str, dict], seconds: float, runs: int | None, started: str, work: Path) -> str:
     lines = [f"# Fuzzing report ({started}, {platform.node()}, {os.cpu_count()} cores)", "",
              f"Budget: {seconds:g} s per harness" + (f", stopping early at {runs:,} inputs" if runs else "")
              + f". Goal: at least {GOAL:,} inputs per harness with no crash, hang or growth.", "",
@@ -161,7 +161,7 @@ def report(results: dict[str, dict], seconds: float, runs: int | None, started: 
                   f"{puck['heap_growth']} bytes over {heap['reports']} reports."]
     lines += ["", "coverage: libFuzzer's cov (edges reached) / ft (features: edges with hit counts); "
               "for atheris, edges of the Python code of openpuck.",
-              "Logs and crash inputs: build/fuzz/. Regenerate: make fuzz FUZZ_SECONDS=... FUZZ_RUNS=..."]
+              f"Logs and crash inputs: {work}. Regenerate: make fuzz FUZZ_SECONDS=... FUZZ_RUNS=..."]
     return "\n".join(lines) + "\n"
 
 
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {_fmt(res.get('runs'))} inputs in {res.get('seconds', 0):.0f} s, cov {res.get('cov') or '-'}"
               f", ft {res.get('ft') or '-'}: " + (res.get("crash") or res.get("skipped") or "nothing found"),
               flush=True)
-    text = report(results, args.seconds, runs, started)
+    text = report(results, args.seconds, runs, started, work)
     args.reports.mkdir(parents=True, exist_ok=True)
     (args.reports / "fuzz.md").write_text(text)
     (args.reports / "fuzz.json").write_text(json.dumps(results, indent=1, default=str))
