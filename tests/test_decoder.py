@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from openpuck import StreamDecoder, protocol
-from openpuck.decoder import PyStreamDecoder, SampleBlock
+from openpuck.decoder import DeviceSpan, PyStreamDecoder, SampleBlock
 
 DECODERS = [StreamDecoder, PyStreamDecoder]
 INFO = dict(fw_major=1, fw_minor=0, fw_patch=0, protocol_version=1, capabilities=3,
@@ -242,3 +242,21 @@ def test_puck_minute_decodes_exactly():
     assert np.array_equal(np.rint(blk.gyro * 65.536).astype(int), counts[:, 3:6])
     assert np.allclose(blk.t, np.arange(12000) * 0.005)
     assert len(wire) / 12000 <= 16
+
+
+def _block(t: list[float]) -> SampleBlock:
+    n = len(t)
+    return SampleBlock(np.array(t, float), np.zeros((n, 3), np.float32),
+                       np.zeros((n, 3), np.float32), np.zeros(n, np.float32))
+
+
+def test_device_span_covers_first_to_last_sample_and_ignores_empty_blocks():
+    span = DeviceSpan()
+    assert (span.first, span.samples, span.span) == (None, 0, 0.0)
+    span(_block([]))
+    assert span.first is None
+    span(_block([10.0, 10.005]))
+    span(_block([]))
+    span(_block([10.010, 10.015, 12.5]))
+    assert (span.first, span.last, span.samples) == (10.0, 12.5, 5)
+    assert span.span == pytest.approx(2.5)

@@ -116,6 +116,12 @@ def field_checks(msgs: dict, ex: list[dict], m: dict) -> list[tuple[int, str, tu
     return out
 
 
+def named_checks(msgs: dict, ex: list[dict], prefix: str = "") -> list[tuple[str, str, tuple]]:
+    """(PREFIX + MESSAGE_FIELD, kind, bounds or values) of every command field check."""
+    return [(f"{prefix}{m['name'].upper()}_{m['fields'][i]['name'].upper()}", kind, b)
+            for m in msgs["message"] for i, kind, b in field_checks(msgs, ex, m)]
+
+
 def unknown_values(msgs: dict) -> list[tuple[str, int]]:
     """(MESSAGE_FIELD, value) of every field whose table names a wire value meaning "not known"."""
     return [(f"{m['name'].upper()}_{f['name'].upper()}", f["unknown"])
@@ -280,15 +286,13 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
                               for i, kind, b in checks)
             out.append(f"    T_{m['name'].upper()}: ({items},),\n")
     out.append("}\n")
-    for m in msgs["message"]:
-        for i, kind, b in field_checks(msgs, ex, m):
-            name = f"{m['name'].upper()}_{m['fields'][i]['name'].upper()}"
-            if kind == "values":
-                out.append(f"{name}_VALUES = {b!r}\n")
-            elif kind == "size":
-                out.append(f"{name}_SIZE = const({b[0]})\n")
-            else:
-                out.append(f"{name}_MIN = const({b[0]})\n{name}_MAX = const({b[1]})\n")
+    for name, kind, b in named_checks(msgs, ex):
+        if kind == "values":
+            out.append(f"{name}_VALUES = {b!r}\n")
+        elif kind == "size":
+            out.append(f"{name}_SIZE = const({b[0]})\n")
+        else:
+            out.append(f"{name}_MIN = const({b[0]})\n{name}_MAX = const({b[1]})\n")
     for name, value in unknown_values(msgs):
         out.append(f"{name}_UNKNOWN = {value:#x}\n")   # not const(): beyond a 32-bit port's small ints
     out.append("\n# scales of event fields in thousandths (wire = milli-units // scale)\n")
@@ -352,13 +356,11 @@ def c_header(msgs: dict, ex: list[dict]) -> str:
         if m.get("usb_only"):
             out.append(f"#define OP_USB_ONLY_{m['name'].upper()} (1)\n")
     out.append("\n// what a command's fields may hold (messages.toml min/max)\n")
-    for m in msgs["message"]:
-        for i, kind, b in field_checks(msgs, ex, m):
-            name = f"OP_{m['name'].upper()}_{m['fields'][i]['name'].upper()}"
-            if kind == "range":
-                out.append(f"#define {name}_MIN ({b[0]})\n#define {name}_MAX ({b[1]})\n")
-            elif kind == "size":
-                out.append(f"#define {name}_SIZE ({b[0]})\n")
+    for name, kind, b in named_checks(msgs, ex, prefix="OP_"):
+        if kind == "range":
+            out.append(f"#define {name}_MIN ({b[0]})\n#define {name}_MAX ({b[1]})\n")
+        elif kind == "size":
+            out.append(f"#define {name}_SIZE ({b[0]})\n")
     out.append("\n// wire values that mean \"not known\"\n")
     for name, value in unknown_values(msgs):
         out.append(f"#define OP_{name}_UNKNOWN ({value:#x}u)\n")

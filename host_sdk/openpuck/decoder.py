@@ -115,6 +115,30 @@ class SampleBlock:
                            np.concatenate([b.force for b in blocks]), raw)
 
 
+class DeviceSpan:
+    """The device time a stream of sample blocks covers: pass it as a
+    ``samples`` handler, read ``first``, ``last``, ``samples`` and ``span``
+    from any thread."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last = 0.0
+        self.samples = 0
+
+    def __call__(self, block: SampleBlock) -> None:
+        if len(block):
+            # last before first: a reader that sees first set never sees a stale last
+            self.last = float(block.t[-1])
+            if self.first is None:
+                self.first = float(block.t[0])
+            self.samples += len(block)
+
+    @property
+    def span(self) -> float:
+        """Seconds from the first sample seen to the last; 0.0 before any."""
+        return self.last - self.first if self.first is not None else 0.0
+
+
 Item = Union[protocol.Message, SampleBlock]
 
 

@@ -26,8 +26,8 @@ from .protocol import ENUMS, SPECS
 from .summary import summarise
 
 KINDS = {v: k for k, v in ENUMS["event_kind"].items()}   # 1: "rep", 2: "partial_rep", 3: "grip"
-_HOLD_UNKNOWN = next(f["unknown"] for f in SPECS["rep"].fields if f["name"] == "hold_ms")
-_TARGET_MAX = next(f["max"] for f in SPECS["set_exercise"].fields if f["name"] == "target") / 1000
+_HOLD_UNKNOWN = SPECS["rep"].field("hold_ms")["unknown"]
+_TARGET_MAX = SPECS["set_exercise"].field("target")["max"] / 1000
 
 
 class DetectError(OpenPuckError, ValueError):

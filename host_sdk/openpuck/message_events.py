@@ -19,7 +19,7 @@ from .events import (Config, Event, Grip, Log, PartialRep, Rep, Status, exercise
                      exercise_unit)
 
 #: the rep.hold_ms that means "not known" (an auto-target rep: its hold came before ON was known)
-_HOLD_UNKNOWN = next(f["unknown"] for f in protocol.SPECS["rep"].fields if f["name"] == "hold_ms")
+_HOLD_UNKNOWN = protocol.SPECS["rep"].field("hold_ms")["unknown"]
 #: ms -> s (hold_ms, uptime_ms)
 S_PER_MS = 1e-3
 #: mV -> V (battery_mv)

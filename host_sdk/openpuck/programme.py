@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import queue
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from . import exercises, progression
+from .decoder import DeviceSpan
 from .errors import OpenPuckError
 from .events import Event, PartialRep, Rep
 from .history import History
@@ -119,27 +119,19 @@ class _SetCounter:
     def __init__(self, roles: list[str]) -> None:
         self.q: queue.Queue = queue.Queue()
         self.reps = {r: 0 for r in roles}
-        self.first: dict[str, float] = {}
-        self.last: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.spans = {r: DeviceSpan() for r in roles}
 
     def event(self, role: str) -> Callable[[Any], None]:
         return lambda ev: self.q.put((role, ev))
 
     def samples(self, role: str) -> Callable[[Any], None]:
-        def seen(block: Any) -> None:
-            if len(block):
-                with self._lock:
-                    self.first.setdefault(role, float(block.t[0]))
-                    self.last[role] = float(block.t[-1])
-        return seen
+        return self.spans[role]
 
     def aligned(self, role: str, ev: Event) -> Event:
         """With two pucks, one time line: each puck's device time (two clocks
         that know nothing of each other) becomes seconds since that puck's
         first sample of the set; both were started at the same moment."""
-        with self._lock:
-            t0 = self.first.get(role)
+        t0 = self.spans[role].first
         if len(self.reps) < 2 or t0 is None:
             return ev
         shift = {f: getattr(ev, f) - t0 for f in ("t", "t_start", "t_peak", "t_end")
@@ -148,8 +140,7 @@ class _SetCounter:
 
     def seconds(self) -> float:
         """The puck's time since the set started (the first puck's, for two)."""
-        with self._lock:
-            spans = [self.last[r] - self.first[r] for r in self.first]
+        spans = [s.span for s in self.spans.values() if s.first is not None]
         return min(spans) if spans else 0.0
 
 

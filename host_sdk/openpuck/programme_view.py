@@ -13,16 +13,13 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from . import units
 from .programme import ProgrammeEvent
-
-_UNIT = {"deg": "°", "N": " N"}
 
 
 def amount(value: float | None, unit: str) -> str:
     """39.8° or 21.4 N; "learning" for a target not known yet."""
-    if value is None:
-        return "learning"
-    return f"{value:.1f}{_UNIT.get(unit, ' ' + unit)}"
+    return units.amount(value, unit, none="learning")
 
 
 class ProgrammeView:

@@ -115,7 +115,7 @@ def choice(what: str, value: Any, allowed: tuple, unit: str = "") -> int:
 def rate_hz(value: Any, what: str = "rate") -> int:
     """A sample rate the puck streams at (the start command's values in the message table)."""
     from .protocol import SPECS
-    allowed = next(tuple(f["values"]) for f in SPECS["start"].fields if f["name"] == "rate_hz")
+    allowed = tuple(SPECS["start"].field("rate_hz")["values"])
     return choice(what, value, allowed, "Hz")
 
 

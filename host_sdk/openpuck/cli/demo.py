@@ -7,8 +7,10 @@ import time
 from typing import Any, TextIO
 
 from .. import exercises, validate
+from ..decoder import DeviceSpan
 from ..events import Grip, Log, PartialRep, Rep
 from ..summary import summarise
+from ..units import amount
 
 HELP = "a short home-programme session on a virtual puck (no hardware needed)"
 DESCRIPTION = """\
@@ -51,12 +53,6 @@ target = "auto"
 """
 
 RATE_HZ = 200
-UNITS = {"N": " N", "deg": "°"}
-
-
-def fmt(value: float, unit: str) -> str:
-    """A value with its unit as a person reads it: 39.8° or 21.4 N."""
-    return f"{value:.1f}{UNITS.get(unit, ' ' + unit)}"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -69,40 +65,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="the demo's history database (default: a new one in a temporary folder)")
 
 
-class _Clock:
-    """Device time of the first and last sample seen, and how many came."""
-
-    def __init__(self) -> None:
-        self.first: float | None = None
-        self.last = 0.0
-        self.samples = 0
-
-    def __call__(self, block: Any) -> None:
-        if len(block):
-            if self.first is None:
-                self.first = float(block.t[0])
-            self.last = float(block.t[-1])
-            self.samples += len(block)
-
-    @property
-    def span(self) -> float:
-        return self.last - self.first if self.first is not None else 0.0
-
-
-def line(ev: Any, clock: _Clock, out: TextIO) -> None:
+def line(ev: Any, clock: DeviceSpan, out: TextIO) -> None:
     t = ev.t - (clock.first or 0.0)
     if isinstance(ev, Rep):
         hold = f"  held {ev.hold_s:.1f} s" if ev.hold_s else ""
-        what, amp, more = f"rep {ev.count:<3d}", fmt(ev.amplitude, ev.unit), f"{ev.duration:.1f} s{hold}"
+        what, amp, more = f"rep {ev.count:<3d}", amount(ev.amplitude, ev.unit), f"{ev.duration:.1f} s{hold}"
     elif isinstance(ev, PartialRep):
-        what, amp, more = (f"partial {ev.count:<3d}", fmt(ev.amplitude, ev.unit),
+        what, amp, more = (f"partial {ev.count:<3d}", amount(ev.amplitude, ev.unit),
                            "did not reach the ON threshold, not counted")
     else:
-        what, amp, more = "grip", fmt(ev.peak_force, "N"), f"held {ev.hold_s:.1f} s"
+        what, amp, more = "grip", amount(ev.peak_force, "N"), f"held {ev.hold_s:.1f} s"
     print(f"  {t:6.1f}  {what:12s} {amp:>9s}   {more}", file=out, flush=True)
 
 
-def summary(events: list, clock: _Clock, dropped: Any, ex: Any, target: Any, truth: dict[str, Any],
+def summary(events: list, clock: DeviceSpan, dropped: Any, ex: Any, target: Any, truth: dict[str, Any],
             out: TextIO) -> bool:
     s = summarise(events, exercise=ex.name, unit=ex.unit, target=target if target != "auto" else None)
     ok = (s["reps"], s["partial_reps"], s["grips"]) == (truth["reps"], truth["partial_reps"], truth["grips"])
@@ -111,8 +87,8 @@ def summary(events: list, clock: _Clock, dropped: Any, ex: Any, target: Any, tru
     print(f"  partial reps      {s['partial_reps']:4d}   (the scenario has {truth['partial_reps']})", file=out)
     print(f"  grips             {s['grips']:4d}   (the scenario has {truth['grips']})", file=out)
     if s["reps"]:
-        print(f"  amplitude         mean {fmt(s['mean_amplitude'], ex.unit)}, "
-              f"best {fmt(s['best_amplitude'], ex.unit)}", file=out)
+        print(f"  amplitude         mean {amount(s['mean_amplitude'], ex.unit)}, "
+              f"best {amount(s['best_amplitude'], ex.unit)}", file=out)
         print(f"  rep duration      mean {s['mean_rep_duration_s']:.2f} s", file=out)
         print(f"  time under tension {s['time_under_tension_s']:.1f} s", file=out)
         print(f"  reps per minute   {s['reps_per_minute']:.1f}", file=out)
@@ -152,7 +128,7 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
     with openpuck.connect(f"sim:?scenario=patient&speed={speed}") as puck, History(db) as history:
         report = programme.run(plan, {"right_hand": puck}, "demo", history, on_event=printer(out),
                                rest_scale=1.0 if speed != "max" else 0.0)
-        bests = ", ".join(f"{ex} {fmt(a, u)}" for ex, a, u in report.personal_bests[-2:])
+        bests = ", ".join(f"{ex} {amount(a, u)}" for ex, a, u in report.personal_bests[-2:])
         print(f"\npersonal bests: {bests}" if bests else "", file=out)
         where = _report(history, db, out)
     print(f"history: {db}" + (f"\nreport: {where}" if where else ""), file=out)
@@ -186,11 +162,11 @@ def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
                                                       else f"{args.speed:g}x")
     print(f"OpenPuck demo: a virtual puck (the puck firmware on MicroPython) plays "
           f"'{args.scenario}': {sc['description']}.", file=out)
-    shown = "learned from the first reps" if target == "auto" else fmt(target, ex.unit)
+    shown = "learned from the first reps" if target == "auto" else amount(target, ex.unit)
     print(f"exercise {ex.name} ({ex.motion}), target {shown}, {RATE_HZ} Hz, "
           f"{sc['duration_s']:.0f} s at {speed_txt}.\n", file=out, flush=True)
     speed = "max" if args.speed == float("inf") else f"{args.speed:g}"
-    clock = _Clock()
+    clock = DeviceSpan()
     events: list = []
     with openpuck.connect(f"sim:?scenario={args.scenario}&speed={speed}") as puck:
         puck.on("samples", clock)

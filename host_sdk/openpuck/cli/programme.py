@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from . import CliError
 
@@ -153,8 +152,3 @@ def _live(plan, pucks, args, history, rest_scale, view_cls):
             live.update(view.render())
         return programme.run(plan, pucks, args.patient, history, rest_scale=rest_scale,
                              feedback=not args.no_feedback, on_event=show)
-
-
-def default_db() -> Path:
-    from ..history import FILE_NAME, data_dir
-    return data_dir() / FILE_NAME

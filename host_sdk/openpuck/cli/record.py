@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
+from ..decoder import DeviceSpan
 from . import CliError
 
 HELP = "record a puck's raw wire bytes to a crash-safe .opr file"
@@ -63,28 +64,20 @@ def start_session(puck, args) -> None:
         puck.start(exercise=args.exercise, target=args.target, rate_hz=args.rate)
 
 
-class _DeviceTime:
+class _DeviceTime(DeviceSpan):
     """The span of device time the puck has sent samples for; ``reached`` is
     set once it covers ``seconds``."""
 
     def __init__(self, seconds: float | None) -> None:
         import threading
-        self.first: float | None = None
-        self.last = 0.0
+        super().__init__()
         self.seconds = seconds
         self.reached = threading.Event()
 
     def __call__(self, block) -> None:  # noqa: ANN001 - a SampleBlock
-        if len(block):
-            if self.first is None:
-                self.first = float(block.t[0])
-            self.last = float(block.t[-1])
-            if self.seconds is not None and self.span >= self.seconds:
-                self.reached.set()
-
-    @property
-    def span(self) -> float:
-        return self.last - self.first if self.first is not None else 0.0
+        super().__call__(block)
+        if self.seconds is not None and self.span >= self.seconds:
+            self.reached.set()
 
 
 def run(args) -> int:

@@ -66,12 +66,18 @@ class _Spec:
                 fixed.append(f)
         if fixed:
             self.runs.append(("fixed", (struct.Struct("<" + "".join(_FMT[x["type"]] for x in fixed)), fixed)))
+        self._by_name = {f["name"]: f for f in self.fields}
         self.repeat: dict | None = m.get("repeat")
         if self.repeat is not None:
             rf = self.repeat["fields"]
             self.rec = struct.Struct("<" + "".join(_FMT[x["type"]] for x in rf))
             self.rec_names = tuple(x["name"] for x in rf)
             self.rec_types = tuple(x["type"] for x in rf)
+
+
+    def field(self, name: str) -> dict:
+        """The table's entry of field ``name`` (type, unit, scale, checks, unknown...)."""
+        return self._by_name[name]
 
 
 SPECS: dict[str, _Spec] = {m["name"]: _Spec(m) for m in _table.MESSAGES}
