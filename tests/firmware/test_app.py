@@ -416,4 +416,41 @@ link.rx += host.frame(mt.T_UNPAIR, b"")
 run(app, 2)
 eq("unsigned unpair over USB (a lost key): acked", [a[0] for a in answers(link)], [mt.T_ACK])
 check("the boot log never holds the key", OWNER not in bytes(link.tx))
+
+# a stop during a calibration: a stranger's unsigned stop is refused and the
+# calibration goes on; a stop that may end it (the owner's, or anyone's on an
+# open puck) ends it with a nack and leaves the puck ready for the next command
+app, link, sim = make_app("still", state=sys.argv[1] + "/cal.cfg")
+link.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+run(app, 2)
+frames(link)
+cal = host.seq
+link.rx += signed_frame(mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_REST), 1, T)
+stop = host.seq
+link.rx += host.frame(mt.T_STOP, b"")
+run(app, 60)
+eq("owned, calibrating: an unsigned stop is nacked unauthenticated, the calibration acked when done",
+   answers(link), [(mt.T_NACK, stop, mt.NACK_ERROR_UNAUTHENTICATED), (mt.T_ACK, cal, None)])
+cal = host.seq
+link.rx += signed_frame(mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_REST), 1, T + 1)
+stop = host.seq
+link.rx += signed_frame(mt.T_STOP, b"", 1, T + 2)
+run(app, 3)
+eq("the owner's stop during a calibration: the calibration nacked busy, the stop acked",
+   answers(link), [(mt.T_NACK, cal, mt.NACK_ERROR_BUSY), (mt.T_ACK, stop, None)])
+check("...and the sampler stopped", not app.sampler.running())
+start = host.seq
+link.rx += signed_frame(mt.T_START, struct.pack("<HB", 200, 7), 1, T + 3)
+run(app, 3)
+eq("then a start is obeyed, not busy", answers(link, start), [(mt.T_ACK, start, None)])
+app, link, sim = make_app("still")
+frames(link)
+cal = cmd(link, mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_REST))
+stop = cmd(link, mt.T_STOP)
+run(app, 3)
+eq("open puck: a stop during a calibration ends it (nack busy) and is acked",
+   answers(link), [(mt.T_NACK, cal, mt.NACK_ERROR_BUSY), (mt.T_ACK, stop, None)])
+cfg = cmd(link, mt.T_SET_CONFIG, struct.pack("<Bi", mt.CONFIG_KEY_FEEDBACK, 1))
+run(app, 2)
+eq("then set_config is obeyed, not busy", answers(link, cfg), [(mt.T_ACK, cfg, None)])
 done()
