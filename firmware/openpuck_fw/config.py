@@ -169,9 +169,14 @@ class Config:
         self.save()
 
     def set_sign_mark(self, mark):
-        """Store the replay rule's high-water mark; saved at once."""
-        self.sign_mark = mark
-        self.save()
+        """Store the replay rule's high-water mark; saved at once (on OSError
+        the mark in RAM stays the stored one)."""
+        old, self.sign_mark = self.sign_mark, mark
+        try:
+            self.save()
+        except OSError:
+            self.sign_mark = old
+            raise
 
     def save(self):
         if not self.path:

@@ -87,9 +87,14 @@ class Replay:
             return ts > last
         return ts > self.floor and ts >= self.newest - mt.SIGN_WINDOW
 
+    def mark_for(self, ts):
+        """The mark to persist before `ts` may be accepted (it reaches the
+        one stored), else None. Nothing changes until accept()."""
+        return ts + mt.SIGN_BOOT_STEP if ts >= self.mark else None
+
     def accept(self, link, ts):
-        """Note `ts` accepted on `link`. Returns the mark to persist before
-        obeying the command (when `ts` reached the old one), else None."""
+        """Note `ts` accepted on `link` (its mark_for(), if any, already
+        persisted). Returns the new mark, else None."""
         last = self.last
         if link not in last and len(last) >= mt.SIGN_LINKS:
             old = min(last, key=lambda k: last[k])   # forget the stalest link...
@@ -126,9 +131,13 @@ class Owner:
         fields, link, ts = r
         if not self.replay.fresh(link, ts):
             return REPLAYED, fields
-        mark = self.replay.accept(link, ts)
+        # the mark goes to flash first; only then does the replay state move,
+        # so a failed save leaves everything as stored (the next command
+        # above the stored mark needs the save again)
+        mark = self.replay.mark_for(ts)
         if mark is not None:
             self.config.set_sign_mark(mark)
+        self.replay.accept(link, ts)
         return OK, fields
 
     def pair(self, key):

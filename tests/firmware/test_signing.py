@@ -6,7 +6,7 @@ import json
 import struct
 import sys
 
-from fwtest import check, done, eq, unhex
+from fwtest import check, done, eq, raises, unhex
 from openpuck_fw import config as cf
 from openpuck_fw import msgtable as mt
 from openpuck_fw import signing
@@ -119,6 +119,41 @@ c3 = cf.Config(path)
 eq("unpaired: the key is gone from flash", c3.owner_key, None)
 eq("unpaired: the mark stays (the floor never goes back)", c3.sign_mark, v["timestamp"] + mt.SIGN_BOOT_STEP)
 check("the key is nowhere in the file once unpaired", OWNER not in open(path, "rb").read())
+# a mark that cannot be saved (the flash full): the command is refused and
+# the replay state stays as it was, so nothing is obeyed above the stored mark
+path = sys.argv[1] + "/full.cfg"
+o = signing.Owner(cf.Config(path))
+o.pair(OWNER)
+
+
+def led_at(ts, link=1):
+    pl = struct.pack("<BBBH", 0, 64, 0, 200) + struct.pack("<B", link) + struct.pack("<Q", ts)[:6]
+    head = struct.pack("<BBH", 1, mt.T_LED, 5) + pl
+    return pl + signing.tag(OWNER, head)
+
+
+o = signing.Owner(cf.Config(path))
+eq("led at T: accepted, mark saved", o.check(mt.T_LED, 5, led_at(T), 5)[0], signing.OK)
+stored = cf.Config(path).sign_mark
+eq("the stored mark", stored, T + mt.SIGN_BOOT_STEP)
+
+
+def full():
+    raise OSError(28)
+
+
+o.config.save = full
+raises("a timestamp that reaches the mark, the flash full: OSError", OSError, o.check, mt.T_LED, 5,
+       led_at(stored + 5), 5)
+eq("the mark in RAM is the stored one", (o.replay.mark, o.config.sign_mark), (stored, stored))
+eq("the link's last timestamp did not move", o.replay.last[1], T)
+raises("the next one above the stored mark: refused too (it needs the save)", OSError, o.check, mt.T_LED, 5,
+       led_at(stored + 6), 5)
+del o.config.save
+eq("the flash writable again: the same timestamp is accepted",
+   o.check(mt.T_LED, 5, led_at(stored + 5), 5)[0], signing.OK)
+eq("...its mark stored first", cf.Config(path).sign_mark, stored + 5 + mt.SIGN_BOOT_STEP)
+
 # a version 1 file (before signing) still loads: open, mark 0
 with open(path, "wb") as f:
     f.write(b"OPC1\x01" + struct.pack("<Bi", mt.CONFIG_KEY_RATE_HZ, 100)
