@@ -6,13 +6,19 @@ the table says need signing; the key store and the signing clock; then the
 SDK's Puck against the virtual puck running the real firmware: pairing,
 signed commands, a host without the key refused with what to do, reading
 still open, a reboot's replay mark crossed by itself, unpairing, and
-pairing refused over BLE before anything is sent.
+pairing refused over BLE before anything is sent. The puck proves it holds
+the key before the host signs anything for it; a fake puck that cannot gets
+nothing signed, and one that answers `replayed` cannot move the host's
+clock. Pairing again starts the key's timestamps afresh. The owner key never
+reaches a recording or a spy log.
 """
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -76,7 +82,7 @@ def test_a_signed_command_decodes_as_its_message_the_trailer_ignored(v):
 
 
 def test_the_vectors_cover_every_verdict_and_the_trailer_is_13_bytes():
-    assert {v["answer"] for v in SIGNED} == {"ack", "unauthenticated", "replayed"}
+    assert {v["answer"] for v in SIGNED} == {"ack", "unauthenticated", "replayed", "bad_state"}
     v = SIGNED[0]
     pl = _body(v["wire"])[4:-4]
     assert len(pl) == len(protocol.encode_payload(v["type"], **_fields(v))) + signing.TRAILER_SIZE == 5 + 13
@@ -94,6 +100,25 @@ def test_any_bit_changed_in_a_signed_body_fails_the_tag():
             assert signing.verify(b, OWNER) is None, (i, bit)
 
 
+PROOFS = [json.loads(line) for line in (ROOT / "protocol/vectors/proof.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("v", PROOFS, ids=[v["name"] for v in PROOFS])
+def test_the_sdk_checks_a_proof_as_the_independent_generator_makes_it(v):
+    key, nonce = bytes.fromhex(v["key"]), bytes.fromhex(v["nonce"])
+    assert signing.proof(key, nonce, v["newest"]) == bytes.fromhex(v["tag"])
+    m = protocol.decode(bytes.fromhex(v["proof_wire"]))
+    assert (m.type, m["nonce"], m["newest"], m["tag"]) == ("proof", nonce, v["newest"], bytes.fromhex(v["tag"]))
+    assert protocol.decode(bytes.fromhex(v["challenge_wire"]))["nonce"] == nonce
+
+
+def test_the_tag_is_an_hmac_not_a_hash_of_key_and_message():
+    msg = bytes.fromhex(SIGNED[0]["signed_bytes"])
+    assert signing.tag(OWNER, msg) == hmac.new(OWNER, msg, "sha256").digest()[:6]
+    import hashlib
+    assert signing.tag(OWNER, msg) != hashlib.sha256(OWNER + msg).digest()[:6]
+
+
 # ------------------------------------------------------------------ the table
 def test_the_table_says_which_commands_an_owned_puck_checks():
     policy = {n: signing.policy(n) for n, s in protocol.SPECS.items() if s.dir == "down"}
@@ -101,7 +126,8 @@ def test_the_table_says_which_commands_an_owned_puck_checks():
         "set_exercise", "calibrate", "led", "buzzer", "set_config", "reboot", "pair"}
     assert {n for n, p in policy.items() if p == "reader"} == {"start", "stop"}
     assert {n for n, p in policy.items() if p == "off_usb"} == {"unpair"}
-    assert {n for n, p in policy.items() if p is None} == {"ping", "get_info", "get_status", "get_config"}
+    assert {n for n, p in policy.items() if p is None} == {"ping", "get_info", "get_status", "get_config",
+                                                          "challenge"}
     assert [n for n in policy if signing.usb_only(n)] == ["pair"]
     assert protocol.ENUMS["nack_error"]["unauthenticated"] and protocol.ENUMS["nack_error"]["replayed"]
     assert signing.TRAILER_SIZE == 1 + 6 + signing.TAG_SIZE == 13 and signing.KEY_SIZE == 32
@@ -151,8 +177,9 @@ def test_the_signing_clock_never_repeats_across_restarts_even_with_the_clock_set
     monkeypatch.setattr(signing, "now", lambda: signing.timestamp_of(1420070400 + 86400))  # 2015-01-02
     b = SigningClock(tmp_path)                                     # a new process
     assert b.next() == first[-1] + 1
-    skipped = b.skip(signing.BOOT_STEP)
-    assert skipped == first[-1] + 1 + signing.BOOT_STEP and b.next() == skipped + 1
+    assert b.advance_to(first[-1] + signing.BOOT_STEP) == first[-1] + signing.BOOT_STEP - 1
+    assert b.next() == first[-1] + signing.BOOT_STEP
+    assert b.advance_to(5) == first[-1] + signing.BOOT_STEP and b.next() == first[-1] + signing.BOOT_STEP + 1
 
 
 # ------------------------------------------------------------------ BLE refused before sending
@@ -222,12 +249,13 @@ def test_owner_and_stranger_against_the_real_firmware(vpuck, tmp_path, monkeypat
         other.stop()                                             # its own stream
         with pytest.raises(CommandError, match="unauthenticated"):
             other.start(rate_hz=100)                             # new settings need the owner
-    # a host holding a stale key (the puck was paired again elsewhere) is told so
+    # a host holding a stale key (the puck was paired again elsewhere): the puck
+    # cannot prove it holds that key, so nothing is signed for it, and the host is told so
     KeyStore(stranger_dir).put(KeyStore(owner_dir).serials()[0], bytes(32))
     with _connect(vpuck, stranger_dir, monkeypatch) as other:
-        with pytest.raises(CommandError) as e:
+        with pytest.raises(OpenPuckError, match="did not prove that it holds this host's owner key") as e:
             other.led(1, 1, 1)
-        assert e.value.error == "unauthenticated" and "is not the puck's owner key" in str(e.value)
+        assert "its proof does not verify" in str(e.value) and "openpuck pair serial:PORT" in str(e.value)
         other.unpair()                                           # over USB: anyone may
         assert not other.owned and not other.has_key
         other.led(1, 1, 1, duration=0.01)                        # open again
@@ -247,6 +275,7 @@ def test_after_a_reboot_the_owner_crosses_the_replay_mark_by_itself(vpuck, tmp_p
     with _connect(vpuck, tmp_path / "owner", monkeypatch) as puck:
         puck.pair()
         puck.led(0, 0, 20, duration=0.01)
+        led_ts = puck.signing_clock.last()
         puck.reboot()
         vpuck.wait_ready(20)
         deadline = 40
@@ -258,9 +287,9 @@ def test_after_a_reboot_the_owner_crosses_the_replay_mark_by_itself(vpuck, tmp_p
                 break
             except OpenPuckError:
                 time.sleep(0.2)
-        before = puck.signing_clock.last()
         puck.led(0, 0, 20, duration=0.01)      # refused `replayed` once, then signed past the mark
-        assert puck.signing_clock.last() - before > signing.BOOT_STEP
+        # the puck's proof gave its floor (the mark, a boot step past the reboot's timestamp)
+        assert puck.signing_clock.last() > led_ts + signing.BOOT_STEP
         assert puck.owned
 
 

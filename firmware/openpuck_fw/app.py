@@ -590,9 +590,15 @@ class App:
         elif t == mt.T_PAIR:
             if not signing.AVAILABLE:
                 raise Nack(mt.NACK_ERROR_UNSUPPORTED)
-            self.owner.pair(v[0])
+            self.owner.pair(v[0], v[1])
             self.ack(t, seq)
             self.log(mt.LOG_LEVEL_INFO, "paired: commands that change state now need the owner's signature")
+        elif t == mt.T_CHALLENGE:
+            if not self.owner.owned():
+                raise Nack(mt.NACK_ERROR_BAD_STATE)
+            newest, tag = self.owner.proof(v[0])
+            self.ack(t, seq)
+            self.send(mt.T_PROOF, v[0], newest, tag)
         elif t == mt.T_UNPAIR:
             self.owner.unpair()
             self.ack(t, seq)

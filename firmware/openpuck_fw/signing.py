@@ -1,12 +1,13 @@
 # Command signing on the puck (protocol/spec.md section 9, after MAVLink 2
-# message signing): the signature trailer and the replay rule. Pure logic:
-# MicroPython and CPython.
+# message signing): the signature trailer, the replay rule and the proof of
+# the key. Pure logic: MicroPython and CPython.
 #
 # A signed command's payload ends with a 13-byte trailer:
 #     link_id:u8  timestamp:u48 (little-endian)  tag:6 bytes
-# tag = the first 6 bytes of SHA-256(key || every body byte before the tag)
-#     = SHA-256(key || version type seq || fields || link_id || timestamp)[:6]
-# The frame's CRC-32 follows the tag and covers it.
+# tag = the first 6 bytes of HMAC-SHA-256(key, every body byte before the tag)
+#     = HMAC(key, version type seq || fields || link_id || timestamp)[:6]
+# The frame's CRC-32 follows the tag and covers it. HMAC is written here from
+# hashlib (RFC 2104): MicroPython has no hmac module.
 #
 # The replay rule (Replay below): a timestamp is accepted when it is newer
 # than the last one accepted on its link id; on a link id the puck does not
@@ -14,7 +15,8 @@
 # link id is forgotten) and at most `window` behind the newest accepted one.
 # Every accepted timestamp stays below the mark persisted in flash (written
 # only when a timestamp reaches it, then `boot_step` ahead), so after a
-# reboot no timestamp accepted before it can be accepted again.
+# reboot no timestamp accepted before it can be accepted again. Pairing
+# starts the new key's replay state at the pair's `since`.
 import struct
 
 from micropython import const
@@ -38,11 +40,44 @@ _TS_OFF = const(1)                  # timestamp offset in the trailer
 _TAG_OFF = const(7)                 # tag offset in the trailer
 
 
+_BLOCK = const(64)                  # SHA-256's block size, HMAC's pad length
+_pads_of = [None, None]             # the last key and its (inner, outer) pads
+
+
+def _pads(key):
+    """HMAC's (key ^ ipad, key ^ opad) blocks of `key`, computed once per key.
+    MicroPython's sha256 objects have no copy(), so the hashed pad states
+    cannot be kept: each HMAC hashes the two 64-byte blocks again."""
+    if _pads_of[0] != key:
+        k = bytes(key)
+        if len(k) > _BLOCK:
+            k = _sha256(k).digest()
+        k = k + bytes(_BLOCK - len(k))
+        _pads_of[1] = (bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k))
+        _pads_of[0] = bytes(key)
+    return _pads_of[1]
+
+
+def hmac_sha256(key, msg):
+    """HMAC-SHA-256 of `msg` under `key` (RFC 2104), all 32 bytes."""
+    ipad, opad = _pads(key)
+    h = _sha256(ipad)
+    h.update(msg)
+    o = _sha256(opad)
+    o.update(h.digest())
+    return o.digest()
+
+
 def tag(key, signed):
     """The 6-byte tag of `signed` (every body byte before the tag) under `key`."""
-    h = _sha256(key)
-    h.update(signed)
-    return h.digest()[:mt.SIGN_TAG_SIZE]
+    return hmac_sha256(key, signed)[:mt.SIGN_TAG_SIZE]
+
+
+def proof(key, nonce, newest):
+    """The proof that the puck holds `key`: for a challenge's `nonce` and the
+    newest timestamp the puck accepted. Its message starts with the label,
+    never with a body's version byte, so no proof is ever a command's tag."""
+    return hmac_sha256(key, mt.SIGN_PROOF_LABEL + bytes(nonce) + struct.pack("<Q", newest))[:mt.SIGN_PROOF_SIZE]
 
 
 def same(a, b):
@@ -140,9 +175,18 @@ class Owner:
         self.replay.accept(link, ts)
         return OK, fields
 
-    def pair(self, key):
-        """Make `key` the owner key. The replay state is kept: the floor never goes back."""
-        self.config.set_owner(bytes(key))
+    def pair(self, key, since=0):
+        """Make `key` the owner key, its replay state starting afresh at
+        `since` (floor, newest and mark; no link kept): frames signed with
+        another key never verify under this one, and those of this key up
+        to `since` stay refused. Saved with the key before it is used."""
+        self.config.set_owner(bytes(key), since)
+        self.replay = Replay(since)
+
+    def proof(self, nonce):
+        """(newest accepted timestamp, proof tag) for a challenge's nonce."""
+        newest = self.replay.newest
+        return newest, proof(self.config.owner_key, nonce, newest)
 
     def unpair(self):
         self.config.set_owner(None)
