@@ -311,3 +311,186 @@ def test_the_cli_pairs_and_unpairs(vpuck, tmp_path, monkeypatch, capsys):
     assert cli_main(["unpair", "serial:" + vpuck.port]) == 0
     assert "is open" in capsys.readouterr().out
     assert KeyStore(tmp_path / "cli").serials() == []
+
+
+# ------------------------------------------------------------------ who the puck is
+_CAPS = protocol.ENUMS["capability"]
+
+
+class OwnedFake(FakePuck):
+    """A device that says it is the owned puck ``serial``. It proves the key
+    only when it is given ``key`` (then it is, for the host, the real puck,
+    whose newest accepted timestamp is ``newest``)."""
+
+    def __init__(self, name: str, *, key: bytes | None = None, newest: int = 0, **kw) -> None:
+        super().__init__(name, **kw)
+        self.key, self.newest = key, newest
+        self.challenges = 0
+
+    def device_info(self, end=None) -> None:
+        self.send("device_info", end, fw_major=0, fw_minor=1, fw_patch=0, protocol_version=1,
+                  capabilities=0x3F | _CAPS["signing"] | _CAPS["owned"], accel_range_g=4,
+                  gyro_range_dps=500, force_max_n=500, accel_g_per_lsb=1 / 8192,
+                  gyro_dps_per_lsb=1 / 65.536, force_n_per_lsb=0.05, max_rate_hz=400, rates_hz=0x1F,
+                  board="fake", serial=self.serial)
+
+    def _handle(self, m, end) -> None:
+        if m.type != "challenge" or m.type in self.nack:
+            return super()._handle(m, end)
+        self.challenges += 1
+        self.send("ack", end, cmd_type=protocol.SPECS["challenge"].id, cmd_seq=m.seq)
+        tag = signing.proof(self.key, m["nonce"], self.newest) if self.key else os.urandom(signing.PROOF_SIZE)
+        self.send("proof", end, nonce=m["nonce"], newest=self.newest, tag=tag)
+
+
+@pytest.fixture
+def owner_store(tmp_path, monkeypatch):
+    """This host's config folder, holding OWNER as the key of puck P1."""
+    monkeypatch.setenv("OPENPUCK_CONFIG_DIR", str(tmp_path / "host"))
+    KeyStore(tmp_path / "host").put("P1", OWNER)
+    return tmp_path / "host"
+
+
+def _signed_out(path: Path, type_name: str) -> list[bytes]:
+    """Bodies of the ``type_name`` frames a recording's host sent that carry a tag under OWNER."""
+    from openpuck.recording import OUT, Recording
+    data = b"".join(c.data for c in Recording(path).chunks() if c.direction == OUT)
+    out = []
+    for piece in data.split(b"\x00"):
+        try:
+            body = protocol.cobs_decode(piece) if piece else b""
+        except protocol.ProtocolError:
+            continue
+        if len(body) > 1 and body[1] == protocol.SPECS[type_name].id and signing.verify(body, OWNER):
+            out.append(body)
+    return out
+
+
+@pytest.mark.parametrize("answer", ["a proof under another key", "nack unknown_type"])
+def test_a_device_claiming_the_serial_that_cannot_prove_the_key_gets_nothing_signed(owner_store, answer):
+    fake = OwnedFake("sign-impostor", serial="P1")
+    if answer.startswith("nack"):
+        fake.nack["challenge"] = "unknown_type"     # firmware that cannot prove anything
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0) as puck:
+            assert puck.owned and puck.has_key
+            for act in (lambda: puck.led(1, 2, 3), lambda: puck.set_config("feedback", 0),
+                        lambda: puck.calibrate("target_rep"), puck.reboot):
+                with pytest.raises(OpenPuckError) as e:
+                    act()
+                msg = str(e.value)
+                assert "puck P1 at loop:sign-impostor did not prove that it holds this host's owner key" in msg
+                assert "Pair the puck again over its USB cable" in msg
+            assert not [m for m in fake.received if m.type in ("led", "set_config", "calibrate", "reboot")]
+    finally:
+        fake.close()
+
+
+def test_the_puck_that_proves_the_key_gets_the_signed_commands_and_is_asked_again_after_a_reconnect(
+        owner_store):
+    fake = OwnedFake("sign-real", serial="P1", key=OWNER, newest=signing.now() - 100_000)
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0, reconnect_timeout=5) as puck:
+            puck.led(1, 2, 3)
+            assert [m.type for m in fake.received].count("led") == 1 and fake.challenges == 1
+            fake.break_mid_frame()
+            deadline = time.monotonic() + 5
+            while fake.connections < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            while True:
+                try:
+                    puck.led(3, 2, 1)
+                    break
+                except OpenPuckError:
+                    assert time.monotonic() < deadline, "no reconnect"
+                    time.sleep(0.05)
+            assert fake.challenges == 2
+    finally:
+        fake.close()
+
+
+def test_a_puck_that_says_it_is_open_gets_nothing_signed_even_when_this_host_holds_a_key(owner_store, tmp_path):
+    fake = FakePuck("sign-open", serial="P1")      # no `owned` capability
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0, record=str(tmp_path / "w.opr")) as puck:
+            assert not puck.owned and not puck.has_key
+            puck.led(1, 2, 3)
+        assert _signed_out(tmp_path / "w.opr", "led") == []
+        assert [m.type for m in fake.received].count("led") == 1
+    finally:
+        fake.close()
+
+
+# ------------------------------------------------------------------ clocks far ahead
+def test_a_replayed_answer_never_moves_the_hosts_clock(owner_store):
+    # the real puck's proof says where it stands; `replayed` nacks (which anyone on
+    # the link could forge) do not push this host's clock
+    fake = OwnedFake("sign-replayed", serial="P1", key=OWNER, newest=signing.now() - 100_000)
+    fake.nack["led"] = "replayed"
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0) as puck:
+            for _ in range(5):
+                with pytest.raises(CommandError) as e:
+                    puck.led(1, 2, 3)
+                assert e.value.error == "replayed" and "pair it again over USB" in str(e.value)
+            assert puck.signing_clock.last() - signing.now() < signing.BOOT_STEP
+    finally:
+        fake.close()
+
+
+def test_a_puck_proving_a_timestamp_days_ahead_is_refused_naming_the_clocks(owner_store):
+    ahead = signing.now() + 2 * 86400 * 100_000
+    fake = OwnedFake("sign-ahead", serial="P1", key=OWNER, newest=ahead)
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0) as puck:
+            with pytest.raises(OpenPuckError, match=r"2\.0 days ahead of this host's clock") as e:
+                puck.led(1, 2, 3)
+            assert "Check the clocks" in str(e.value) and "openpuck unpair serial:PORT" in str(e.value)
+            assert puck.signing_clock.last() < ahead
+            assert "led" not in [m.type for m in fake.received]
+    finally:
+        fake.close()
+
+
+@needs_sim
+def test_one_timestamp_at_2_48_locks_the_key_out_until_the_owner_pairs_again(vpuck, tmp_path, monkeypatch):
+    with _connect(vpuck, tmp_path / "owner", monkeypatch) as puck:
+        puck.pair()
+        real_next = puck.signing_clock.next
+        monkeypatch.setattr(puck.signing_clock, "next", lambda: signing.TIMESTAMP_MAX)
+        puck.led(0, 0, 20, duration=0.01)            # signed at 2^48 - 1: accepted
+        monkeypatch.setattr(puck.signing_clock, "next", real_next)
+        with pytest.raises(OpenPuckError, match="days ahead of this host's clock"):
+            puck.led(0, 0, 20, duration=0.01)        # the puck proves 2^48 - 1: refused, named
+        puck.unpair()                                # over USB: unsigned
+        puck.pair()                                  # a new key, since this host's clock
+        puck.led(0, 20, 0, duration=0.01)
+        assert puck.set_config("feedback", 1) == 1
+        assert puck.signing_clock.last() < signing.now() + signing.BOOT_STEP
+
+
+# ------------------------------------------------------------------ the key in shared files
+@needs_sim
+def test_pairing_writes_no_key_to_a_recording_or_a_spy_log(vpuck, tmp_path, monkeypatch):
+    key = bytes(range(1, 33))                        # no zero byte: COBS keeps it in one piece
+    monkeypatch.setenv("OPENPUCK_CONFIG_DIR", str(tmp_path / "cfg"))
+    log, opr, spy_opr = tmp_path / "spy.txt", tmp_path / "rec.opr", tmp_path / "spy.opr"
+    with openpuck.connect(f"spy:serial:{vpuck.port}?log={log}", ping_interval=0, timeout=3.0,
+                          record=str(opr)) as puck:
+        puck.pair(key)
+        puck.led(0, 9, 0, duration=0.01)
+        assert puck.owned
+    with openpuck.connect(f"spy:serial:{vpuck.port}?log={spy_opr}&format=opr", ping_interval=0,
+                          timeout=3.0) as puck:
+        puck.pair(os.urandom(32).replace(b"\x00", b"\x01"))     # handed on, signed with `key`
+        puck.unpair()
+    from openpuck.recording import OUT, Recording
+    for path in (opr, spy_opr):
+        raw = path.read_bytes()
+        assert key not in raw, path
+        sent = b"".join(c.data for c in Recording(path).chunks() if c.direction == OUT)
+        pairs = [protocol.decode(p + b"\x00") for p in sent.split(b"\x00")
+                 if p and protocol.cobs_decode(p)[1] == protocol.SPECS["pair"].id]
+        assert pairs and all(m["key"] == bytes(32) for m in pairs), path   # there, key zeroed
+    text = log.read_text()
+    assert key.hex(" ") not in text and "4c" in text

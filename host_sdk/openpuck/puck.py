@@ -333,7 +333,8 @@ class Puck:
                 f"{who} has accepted signing timestamps up to {when:%Y-%m-%d %H:%M} UTC, "
                 f"{ahead / 86400:.1f} days ahead of this host's clock: a host holding its key has "
                 f"its clock far ahead, or this host's clock is behind. Check the clocks; pairing it "
-                f"again over USB starts its timestamps afresh (openpuck pair serial:PORT)")
+                f"again over USB starts its timestamps afresh (openpuck unpair serial:PORT, then "
+                f"openpuck pair serial:PORT)")
             raise OpenPuckError(self._refusal)
         self.signing_clock.advance_to(newest + 1)
 
