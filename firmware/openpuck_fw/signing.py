@@ -41,21 +41,22 @@ _TAG_OFF = const(7)                 # tag offset in the trailer
 
 
 _BLOCK = const(64)                  # SHA-256's block size, HMAC's pad length
-_pads_of = [None, None]             # the last key and its (inner, outer) pads
+_pads_of = {}  # type: dict  # the last key -> its (inner, outer) pads
 
 
 def _pads(key):
     """HMAC's (key ^ ipad, key ^ opad) blocks of `key`, computed once per key.
     MicroPython's sha256 objects have no copy(), so the hashed pad states
     cannot be kept: each HMAC hashes the two 64-byte blocks again."""
-    if _pads_of[0] != key:
-        k = bytes(key)
-        if len(k) > _BLOCK:
-            k = _sha256(k).digest()
+    key = bytes(key)
+    p = _pads_of.get(key)
+    if p is None:
+        k = key if len(key) <= _BLOCK else _sha256(key).digest()
         k = k + bytes(_BLOCK - len(k))
-        _pads_of[1] = (bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k))
-        _pads_of[0] = bytes(key)
-    return _pads_of[1]
+        p = (bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k))
+        _pads_of.clear()
+        _pads_of[key] = p
+    return p
 
 
 def hmac_sha256(key, msg):
