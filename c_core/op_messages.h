@@ -18,6 +18,7 @@
 #define OP_MSG_NACK (0x09)
 #define OP_MSG_PONG (0x0a)
 #define OP_MSG_CONFIG (0x0b)
+#define OP_MSG_PROOF (0x0c)
 #define OP_MSG_START (0x40)
 #define OP_MSG_STOP (0x41)
 #define OP_MSG_SET_EXERCISE (0x42)
@@ -32,6 +33,7 @@
 #define OP_MSG_GET_STATUS (0x4b)
 #define OP_MSG_PAIR (0x4c)
 #define OP_MSG_UNPAIR (0x4d)
+#define OP_MSG_CHALLENGE (0x4e)
 
 #define OP_MSG_SAMPLES_SIZE (7)
 #define OP_MSG_REP_SIZE (23)
@@ -131,6 +133,9 @@
 #define OP_SIGN_WINDOW (6000000)
 #define OP_SIGN_BOOT_STEP (60000000)
 #define OP_SIGN_LINKS (8)
+#define OP_SIGN_NONCE_SIZE (16)
+#define OP_SIGN_PROOF_SIZE (16)
+#define OP_SIGN_PROOF_LABEL "OpenPuck proof"
 #define OP_SIGN_TIMESTAMP_EPOCH_UNIX (1420070400LL)
 // what an owned puck asks of a command: 1 always signed, 2 unless a reader's, 3 unless over USB
 #define OP_SIGNED_START (2)
@@ -159,6 +164,9 @@
 #define OP_BUZZER_DURATION_MS_MIN (1)
 #define OP_BUZZER_DURATION_MS_MAX (5000)
 #define OP_PAIR_KEY_SIZE (32)
+#define OP_PAIR_SINCE_MIN (0)
+#define OP_PAIR_SINCE_MAX (281474976710655)
+#define OP_CHALLENGE_NONCE_SIZE (16)
 
 // wire values that mean "not known"
 #define OP_REP_HOLD_MS_UNKNOWN (0xffffffffu)

@@ -219,3 +219,19 @@ def test_unpair_returns_the_puck_to_open_mode(owner, tmp_path):
     assert not _expect(puck, rec, wire, {0xE201: ("unsigned led once open", "ack")})
     puck.pair()                                            # the fixture gives the puck back as it was
     assert puck.owned
+
+
+def test_a_strangers_stop_cannot_end_the_owners_calibration(owner, tmp_path):
+    puck = owner.puck
+    what = "force_zero" if "force" in puck.info.capabilities else "rest"
+    wire = tmp_path / "wire.opr"
+    rec = puck.record(str(wire), flush_interval=0.1)
+    cal = signing.encode_signed("calibrate", 0xE301, sign_key=KeyStore().get(puck.serial),
+                                link_id=puck.link_id, timestamp=puck.signing_clock.next(),
+                                what=protocol.ENUMS["calibrate_what"][what])
+    puck.transport.write(cal + protocol.encode("stop", 0xE302))   # the stop lands mid-calibration
+    wrong = _expect(puck, rec, wire, {0xE302: ("unsigned stop during a calibration", "unauthenticated"),
+                                      0xE301: (f"the owner's calibrate {what}", "ack")})
+    assert not wrong, "\n".join(wrong)
+    puck.start(exercise="grip_squeeze", rate_hz=200)       # not `busy`: the calibration ended cleanly
+    puck.stop()

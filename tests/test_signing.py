@@ -6,13 +6,19 @@ the table says need signing; the key store and the signing clock; then the
 SDK's Puck against the virtual puck running the real firmware: pairing,
 signed commands, a host without the key refused with what to do, reading
 still open, a reboot's replay mark crossed by itself, unpairing, and
-pairing refused over BLE before anything is sent.
+pairing refused over BLE before anything is sent. The puck proves it holds
+the key before the host signs anything for it; a fake puck that cannot gets
+nothing signed, and one that answers `replayed` cannot move the host's
+clock. Pairing again starts the key's timestamps afresh. The owner key never
+reaches a recording or a spy log.
 """
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -76,7 +82,7 @@ def test_a_signed_command_decodes_as_its_message_the_trailer_ignored(v):
 
 
 def test_the_vectors_cover_every_verdict_and_the_trailer_is_13_bytes():
-    assert {v["answer"] for v in SIGNED} == {"ack", "unauthenticated", "replayed"}
+    assert {v["answer"] for v in SIGNED} == {"ack", "unauthenticated", "replayed", "bad_state"}
     v = SIGNED[0]
     pl = _body(v["wire"])[4:-4]
     assert len(pl) == len(protocol.encode_payload(v["type"], **_fields(v))) + signing.TRAILER_SIZE == 5 + 13
@@ -94,6 +100,25 @@ def test_any_bit_changed_in_a_signed_body_fails_the_tag():
             assert signing.verify(b, OWNER) is None, (i, bit)
 
 
+PROOFS = [json.loads(line) for line in (ROOT / "protocol/vectors/proof.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("v", PROOFS, ids=[v["name"] for v in PROOFS])
+def test_the_sdk_checks_a_proof_as_the_independent_generator_makes_it(v):
+    key, nonce = bytes.fromhex(v["key"]), bytes.fromhex(v["nonce"])
+    assert signing.proof(key, nonce, v["newest"]) == bytes.fromhex(v["tag"])
+    m = protocol.decode(bytes.fromhex(v["proof_wire"]))
+    assert (m.type, m["nonce"], m["newest"], m["tag"]) == ("proof", nonce, v["newest"], bytes.fromhex(v["tag"]))
+    assert protocol.decode(bytes.fromhex(v["challenge_wire"]))["nonce"] == nonce
+
+
+def test_the_tag_is_an_hmac_not_a_hash_of_key_and_message():
+    msg = bytes.fromhex(SIGNED[0]["signed_bytes"])
+    assert signing.tag(OWNER, msg) == hmac.new(OWNER, msg, "sha256").digest()[:6]
+    import hashlib
+    assert signing.tag(OWNER, msg) != hashlib.sha256(OWNER + msg).digest()[:6]
+
+
 # ------------------------------------------------------------------ the table
 def test_the_table_says_which_commands_an_owned_puck_checks():
     policy = {n: signing.policy(n) for n, s in protocol.SPECS.items() if s.dir == "down"}
@@ -101,7 +126,8 @@ def test_the_table_says_which_commands_an_owned_puck_checks():
         "set_exercise", "calibrate", "led", "buzzer", "set_config", "reboot", "pair"}
     assert {n for n, p in policy.items() if p == "reader"} == {"start", "stop"}
     assert {n for n, p in policy.items() if p == "off_usb"} == {"unpair"}
-    assert {n for n, p in policy.items() if p is None} == {"ping", "get_info", "get_status", "get_config"}
+    assert {n for n, p in policy.items() if p is None} == {"ping", "get_info", "get_status", "get_config",
+                                                          "challenge"}
     assert [n for n in policy if signing.usb_only(n)] == ["pair"]
     assert protocol.ENUMS["nack_error"]["unauthenticated"] and protocol.ENUMS["nack_error"]["replayed"]
     assert signing.TRAILER_SIZE == 1 + 6 + signing.TAG_SIZE == 13 and signing.KEY_SIZE == 32
@@ -151,8 +177,9 @@ def test_the_signing_clock_never_repeats_across_restarts_even_with_the_clock_set
     monkeypatch.setattr(signing, "now", lambda: signing.timestamp_of(1420070400 + 86400))  # 2015-01-02
     b = SigningClock(tmp_path)                                     # a new process
     assert b.next() == first[-1] + 1
-    skipped = b.skip(signing.BOOT_STEP)
-    assert skipped == first[-1] + 1 + signing.BOOT_STEP and b.next() == skipped + 1
+    assert b.advance_to(first[-1] + signing.BOOT_STEP) == first[-1] + signing.BOOT_STEP - 1
+    assert b.next() == first[-1] + signing.BOOT_STEP
+    assert b.advance_to(5) == first[-1] + signing.BOOT_STEP and b.next() == first[-1] + signing.BOOT_STEP + 1
 
 
 # ------------------------------------------------------------------ BLE refused before sending
@@ -222,12 +249,13 @@ def test_owner_and_stranger_against_the_real_firmware(vpuck, tmp_path, monkeypat
         other.stop()                                             # its own stream
         with pytest.raises(CommandError, match="unauthenticated"):
             other.start(rate_hz=100)                             # new settings need the owner
-    # a host holding a stale key (the puck was paired again elsewhere) is told so
+    # a host holding a stale key (the puck was paired again elsewhere): the puck
+    # cannot prove it holds that key, so nothing is signed for it, and the host is told so
     KeyStore(stranger_dir).put(KeyStore(owner_dir).serials()[0], bytes(32))
     with _connect(vpuck, stranger_dir, monkeypatch) as other:
-        with pytest.raises(CommandError) as e:
+        with pytest.raises(OpenPuckError, match="did not prove that it holds this host's owner key") as e:
             other.led(1, 1, 1)
-        assert e.value.error == "unauthenticated" and "is not the puck's owner key" in str(e.value)
+        assert "its proof does not verify" in str(e.value) and "openpuck pair serial:PORT" in str(e.value)
         other.unpair()                                           # over USB: anyone may
         assert not other.owned and not other.has_key
         other.led(1, 1, 1, duration=0.01)                        # open again
@@ -247,6 +275,7 @@ def test_after_a_reboot_the_owner_crosses_the_replay_mark_by_itself(vpuck, tmp_p
     with _connect(vpuck, tmp_path / "owner", monkeypatch) as puck:
         puck.pair()
         puck.led(0, 0, 20, duration=0.01)
+        led_ts = puck.signing_clock.last()
         puck.reboot()
         vpuck.wait_ready(20)
         deadline = 40
@@ -258,9 +287,9 @@ def test_after_a_reboot_the_owner_crosses_the_replay_mark_by_itself(vpuck, tmp_p
                 break
             except OpenPuckError:
                 time.sleep(0.2)
-        before = puck.signing_clock.last()
         puck.led(0, 0, 20, duration=0.01)      # refused `replayed` once, then signed past the mark
-        assert puck.signing_clock.last() - before > signing.BOOT_STEP
+        # the puck's proof gave its floor (the mark, a boot step past the reboot's timestamp)
+        assert puck.signing_clock.last() > led_ts + signing.BOOT_STEP
         assert puck.owned
 
 
@@ -282,3 +311,186 @@ def test_the_cli_pairs_and_unpairs(vpuck, tmp_path, monkeypatch, capsys):
     assert cli_main(["unpair", "serial:" + vpuck.port]) == 0
     assert "is open" in capsys.readouterr().out
     assert KeyStore(tmp_path / "cli").serials() == []
+
+
+# ------------------------------------------------------------------ who the puck is
+_CAPS = protocol.ENUMS["capability"]
+
+
+class OwnedFake(FakePuck):
+    """A device that says it is the owned puck ``serial``. It proves the key
+    only when it is given ``key`` (then it is, for the host, the real puck,
+    whose newest accepted timestamp is ``newest``)."""
+
+    def __init__(self, name: str, *, key: bytes | None = None, newest: int = 0, **kw) -> None:
+        super().__init__(name, **kw)
+        self.key, self.newest = key, newest
+        self.challenges = 0
+
+    def device_info(self, end=None) -> None:
+        self.send("device_info", end, fw_major=0, fw_minor=1, fw_patch=0, protocol_version=1,
+                  capabilities=0x3F | _CAPS["signing"] | _CAPS["owned"], accel_range_g=4,
+                  gyro_range_dps=500, force_max_n=500, accel_g_per_lsb=1 / 8192,
+                  gyro_dps_per_lsb=1 / 65.536, force_n_per_lsb=0.05, max_rate_hz=400, rates_hz=0x1F,
+                  board="fake", serial=self.serial)
+
+    def _handle(self, m, end) -> None:
+        if m.type != "challenge" or m.type in self.nack:
+            return super()._handle(m, end)
+        self.challenges += 1
+        self.send("ack", end, cmd_type=protocol.SPECS["challenge"].id, cmd_seq=m.seq)
+        tag = signing.proof(self.key, m["nonce"], self.newest) if self.key else os.urandom(signing.PROOF_SIZE)
+        self.send("proof", end, nonce=m["nonce"], newest=self.newest, tag=tag)
+
+
+@pytest.fixture
+def owner_store(tmp_path, monkeypatch):
+    """This host's config folder, holding OWNER as the key of puck P1."""
+    monkeypatch.setenv("OPENPUCK_CONFIG_DIR", str(tmp_path / "host"))
+    KeyStore(tmp_path / "host").put("P1", OWNER)
+    return tmp_path / "host"
+
+
+def _signed_out(path: Path, type_name: str) -> list[bytes]:
+    """Bodies of the ``type_name`` frames a recording's host sent that carry a tag under OWNER."""
+    from openpuck.recording import OUT, Recording
+    data = b"".join(c.data for c in Recording(path).chunks() if c.direction == OUT)
+    out = []
+    for piece in data.split(b"\x00"):
+        try:
+            body = protocol.cobs_decode(piece) if piece else b""
+        except protocol.ProtocolError:
+            continue
+        if len(body) > 1 and body[1] == protocol.SPECS[type_name].id and signing.verify(body, OWNER):
+            out.append(body)
+    return out
+
+
+@pytest.mark.parametrize("answer", ["a proof under another key", "nack unknown_type"])
+def test_a_device_claiming_the_serial_that_cannot_prove_the_key_gets_nothing_signed(owner_store, answer):
+    fake = OwnedFake("sign-impostor", serial="P1")
+    if answer.startswith("nack"):
+        fake.nack["challenge"] = "unknown_type"     # firmware that cannot prove anything
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0) as puck:
+            assert puck.owned and puck.has_key
+            for act in (lambda: puck.led(1, 2, 3), lambda: puck.set_config("feedback", 0),
+                        lambda: puck.calibrate("target_rep"), puck.reboot):
+                with pytest.raises(OpenPuckError) as e:
+                    act()
+                msg = str(e.value)
+                assert "puck P1 at loop:sign-impostor did not prove that it holds this host's owner key" in msg
+                assert "Pair the puck again over its USB cable" in msg
+            assert not [m for m in fake.received if m.type in ("led", "set_config", "calibrate", "reboot")]
+    finally:
+        fake.close()
+
+
+def test_the_puck_that_proves_the_key_gets_the_signed_commands_and_is_asked_again_after_a_reconnect(
+        owner_store):
+    fake = OwnedFake("sign-real", serial="P1", key=OWNER, newest=signing.now() - 100_000)
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0, reconnect_timeout=5) as puck:
+            puck.led(1, 2, 3)
+            assert [m.type for m in fake.received].count("led") == 1 and fake.challenges == 1
+            fake.break_mid_frame()
+            deadline = time.monotonic() + 5
+            while fake.connections < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            while True:
+                try:
+                    puck.led(3, 2, 1)
+                    break
+                except OpenPuckError:
+                    assert time.monotonic() < deadline, "no reconnect"
+                    time.sleep(0.05)
+            assert fake.challenges == 2
+    finally:
+        fake.close()
+
+
+def test_a_puck_that_says_it_is_open_gets_nothing_signed_even_when_this_host_holds_a_key(owner_store, tmp_path):
+    fake = FakePuck("sign-open", serial="P1")      # no `owned` capability
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0, record=str(tmp_path / "w.opr")) as puck:
+            assert not puck.owned and not puck.has_key
+            puck.led(1, 2, 3)
+        assert _signed_out(tmp_path / "w.opr", "led") == []
+        assert [m.type for m in fake.received].count("led") == 1
+    finally:
+        fake.close()
+
+
+# ------------------------------------------------------------------ clocks far ahead
+def test_a_replayed_answer_never_moves_the_hosts_clock(owner_store):
+    # the real puck's proof says where it stands; `replayed` nacks (which anyone on
+    # the link could forge) do not push this host's clock
+    fake = OwnedFake("sign-replayed", serial="P1", key=OWNER, newest=signing.now() - 100_000)
+    fake.nack["led"] = "replayed"
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0) as puck:
+            for _ in range(5):
+                with pytest.raises(CommandError) as e:
+                    puck.led(1, 2, 3)
+                assert e.value.error == "replayed" and "pair it again over USB" in str(e.value)
+            assert puck.signing_clock.last() - signing.now() < signing.BOOT_STEP
+    finally:
+        fake.close()
+
+
+def test_a_puck_proving_a_timestamp_days_ahead_is_refused_naming_the_clocks(owner_store):
+    ahead = signing.now() + 2 * 86400 * 100_000
+    fake = OwnedFake("sign-ahead", serial="P1", key=OWNER, newest=ahead)
+    try:
+        with openpuck.connect(fake.url, ping_interval=0, timeout=1.0) as puck:
+            with pytest.raises(OpenPuckError, match=r"2\.0 days ahead of this host's clock") as e:
+                puck.led(1, 2, 3)
+            assert "Check the clocks" in str(e.value) and "openpuck unpair serial:PORT" in str(e.value)
+            assert puck.signing_clock.last() < ahead
+            assert "led" not in [m.type for m in fake.received]
+    finally:
+        fake.close()
+
+
+@needs_sim
+def test_one_timestamp_at_2_48_locks_the_key_out_until_the_owner_pairs_again(vpuck, tmp_path, monkeypatch):
+    with _connect(vpuck, tmp_path / "owner", monkeypatch) as puck:
+        puck.pair()
+        real_next = puck.signing_clock.next
+        monkeypatch.setattr(puck.signing_clock, "next", lambda: signing.TIMESTAMP_MAX)
+        puck.led(0, 0, 20, duration=0.01)            # signed at 2^48 - 1: accepted
+        monkeypatch.setattr(puck.signing_clock, "next", real_next)
+        with pytest.raises(OpenPuckError, match="days ahead of this host's clock"):
+            puck.led(0, 0, 20, duration=0.01)        # the puck proves 2^48 - 1: refused, named
+        puck.unpair()                                # over USB: unsigned
+        puck.pair()                                  # a new key, since this host's clock
+        puck.led(0, 20, 0, duration=0.01)
+        assert puck.set_config("feedback", 1) == 1
+        assert puck.signing_clock.last() < signing.now() + signing.BOOT_STEP
+
+
+# ------------------------------------------------------------------ the key in shared files
+@needs_sim
+def test_pairing_writes_no_key_to_a_recording_or_a_spy_log(vpuck, tmp_path, monkeypatch):
+    key = bytes(range(1, 33))                        # no zero byte: COBS keeps it in one piece
+    monkeypatch.setenv("OPENPUCK_CONFIG_DIR", str(tmp_path / "cfg"))
+    log, opr, spy_opr = tmp_path / "spy.txt", tmp_path / "rec.opr", tmp_path / "spy.opr"
+    with openpuck.connect(f"spy:serial:{vpuck.port}?log={log}", ping_interval=0, timeout=3.0,
+                          record=str(opr)) as puck:
+        puck.pair(key)
+        puck.led(0, 9, 0, duration=0.01)
+        assert puck.owned
+    with openpuck.connect(f"spy:serial:{vpuck.port}?log={spy_opr}&format=opr", ping_interval=0,
+                          timeout=3.0) as puck:
+        puck.pair(os.urandom(32).replace(b"\x00", b"\x01"))     # handed on, signed with `key`
+        puck.unpair()
+    from openpuck.recording import OUT, Recording
+    for path in (opr, spy_opr):
+        raw = path.read_bytes()
+        assert key not in raw, path
+        sent = b"".join(c.data for c in Recording(path).chunks() if c.direction == OUT)
+        pairs = [protocol.decode(p + b"\x00") for p in sent.split(b"\x00")
+                 if p and protocol.cobs_decode(p)[1] == protocol.SPECS["pair"].id]
+        assert pairs and all(m["key"] == bytes(32) for m in pairs), path   # there, key zeroed
+    text = log.read_text()
+    assert key.hex(" ") not in text and "4c" in text

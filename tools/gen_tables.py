@@ -54,7 +54,8 @@ SIGNALS = ("force", "tilt", "heading", "rotation")  # checked against enums.sign
 CHECK_KEYS = ("min", "max", "values", "enum", "size")
 SIGNED = {True: 1, "reader": 2, "off_usb": 3}   # messages.toml `signed` -> the firmware's SIGN_* code
 SIGNING_KEYS = ("trailer", "trailer_size", "tag_size", "key_size", "timestamp_unit_us",
-                "timestamp_epoch_unix", "window", "boot_step", "links")
+                "timestamp_epoch_unix", "window", "boot_step", "links", "nonce_size", "proof_size",
+                "proof_label")
 
 
 def load() -> tuple[dict, list[dict]]:
@@ -184,6 +185,9 @@ def validate(msgs: dict, ex: list[dict]) -> None:
     for k in ("window", "boot_step"):
         if not 0 < sig[k] < 2**30:   # a MicroPython small int on every port
             raise SystemExit(f"messages.toml: signing.{k} must be 1..2^30-1 timestamp units")
+    if not (isinstance(sig["proof_label"], str) and sig["proof_label"].isascii()
+            and sig["proof_label"].isprintable() and sig["proof_label"][:1].encode() != bytes([msgs["protocol"]["version"]])):
+        raise SystemExit("messages.toml: signing.proof_label must be printable ASCII, not starting with the version byte")
     for e in ("unauthenticated", "replayed", "usb_only"):
         if e not in msgs["enums"]["nack_error"]:
             raise SystemExit(f"messages.toml: enums.nack_error needs {e} (signing)")
@@ -265,8 +269,10 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
     out.append("}\n\n")
     sig = msgs["signing"]
     out.append("# signing (spec.md section 9): the trailer, the replay rule's numbers\n")
-    for k in ("trailer_size", "tag_size", "key_size", "window", "boot_step", "links"):
+    for k in ("trailer_size", "tag_size", "key_size", "window", "boot_step", "links", "nonce_size",
+              "proof_size"):
         out.append(f"SIGN_{k.upper()} = const({sig[k]})\n")
+    out.append(f"SIGN_PROOF_LABEL = {sig['proof_label'].encode()!r}\n")
     out.append("SIGN_ALWAYS = const(1)\nSIGN_READER = const(2)\nSIGN_OFF_USB = const(3)\n")
     out.append("# type id -> SIGN_*: what an owned puck asks of the command\n")
     out.append("SIGNED = {\n")
@@ -346,8 +352,10 @@ def c_header(msgs: dict, ex: list[dict]) -> str:
             out.append(f"#define OP_{ename.upper()}_{k.upper()} (0x{v:x})\n")
     sig = msgs["signing"]
     out.append("\n// the signature trailer of state-changing commands (spec.md section 9)\n")
-    for k in ("trailer_size", "tag_size", "key_size", "timestamp_unit_us", "window", "boot_step", "links"):
+    for k in ("trailer_size", "tag_size", "key_size", "timestamp_unit_us", "window", "boot_step", "links",
+              "nonce_size", "proof_size"):
         out.append(f"#define OP_SIGN_{k.upper()} ({sig[k]})\n")
+    out.append(f"#define OP_SIGN_PROOF_LABEL \"{sig['proof_label']}\"\n")
     out.append(f"#define OP_SIGN_TIMESTAMP_EPOCH_UNIX ({sig['timestamp_epoch_unix']}LL)\n")
     out.append("// what an owned puck asks of a command: 1 always signed, 2 unless a reader's, 3 unless over USB\n")
     for m in msgs["message"]:

@@ -17,16 +17,21 @@ signed.jsonl: signed commands (spec.md section 9), to be sent in file order,
               rate_hz the default 200, not streaming, replay state fresh):
               {"name", "wire", "type", "seq", "fields", "key" (hex of the
               key that signed it, null when unsigned), "link_id",
-              "timestamp", "signed_bytes" (hex of exactly what SHA-256
-              hashes after the key: version, type, seq, fields, link_id,
-              timestamp), "tag" (hex), "answer" ("ack" or the nack error)}.
-              The tag is computed here with hashlib and struct.
+              "timestamp", "signed_bytes" (hex of exactly what HMAC-SHA-256
+              authenticates under the key: version, type, seq, fields,
+              link_id, timestamp), "tag" (hex), "answer" ("ack" or the nack
+              error)}. The tag is computed here with CPython's hmac module and
+              struct (the firmware writes HMAC from hashlib itself).
+proof.jsonl:  a puck's proof that it holds the key (spec.md section 9.6):
+              {"name", "key", "nonce", "newest", "message" (hex of what the
+              HMAC authenticates: label, nonce, newest as u64le), "tag" (hex,
+              the first 16 bytes), "challenge_wire", "proof_wire"}.
 """
 from __future__ import annotations
 
 import argparse
 import binascii
-import hashlib
+import hmac
 import json
 import struct
 import sys
@@ -58,6 +63,7 @@ LAYOUTS = {
     "nack": (0x09, [("cmd_type", "B"), ("cmd_seq", "H"), ("error", "B"), ("detail", "B")]),
     "pong": (0x0A, [("host_time_us", "Q"), ("device_time_us", "I")]),
     "config": (0x0B, [("key", "B"), ("value", "i")]),
+    "proof": (0x0C, [("nonce", "bytes"), ("newest", "Q"), ("tag", "bytes")]),
     "start": (0x40, [("rate_hz", "H"), ("channels", "B")]),
     "stop": (0x41, []),
     "set_exercise": (0x42, [("exercise", "B"), ("target", "I"), ("on_pct", "B"), ("off_pct", "B")]),
@@ -70,8 +76,9 @@ LAYOUTS = {
     "reboot": (0x49, [("mode", "B")]),
     "get_info": (0x4A, []),
     "get_status": (0x4B, []),
-    "pair": (0x4C, [("key", "bytes")]),
+    "pair": (0x4C, [("key", "bytes"), ("since", "Q")]),
     "unpair": (0x4D, []),
+    "challenge": (0x4E, [("nonce", "bytes")]),
 }
 SAMPLE = "<hhhhhhH"
 
@@ -139,6 +146,7 @@ def valid() -> list[dict]:
         ("nack", 15, dict(cmd_type=0x45, cmd_seq=65535, error=5, detail=0)),
         ("pong", 16, dict(host_time_us=2**64 - 1, device_time_us=4294967295)),
         ("config", 17, dict(key=5, value=-1)),
+        ("proof", 18, dict(nonce=bytes(range(16)).hex(), newest=2**48 - 1, tag=bytes(range(16, 32)).hex())),
         ("start", 0, dict(rate_hz=200, channels=7)),
         ("stop", 1, {}),
         ("set_exercise", 2, dict(exercise=1, target=30000, on_pct=40, off_pct=20)),
@@ -151,8 +159,9 @@ def valid() -> list[dict]:
         ("reboot", 9, dict(mode=1)),
         ("get_info", 10, {}),
         ("get_status", 11, {}),
-        ("pair", 12, dict(key=bytes(range(0x10, 0x30)).hex())),
+        ("pair", 12, dict(key=bytes(range(0x10, 0x30)).hex(), since=31561920000000)),
         ("unpair", 13, {}),
+        ("challenge", 14, dict(nonce=bytes(range(0xF0, 0x100)).hex())),
         ("ack_seq_wraps", 65535, dict(cmd_type=0x4B, cmd_seq=0)),
         ("ack_zero_in_every_byte", 0, dict(cmd_type=0, cmd_seq=0)),
     ]
@@ -213,7 +222,7 @@ def errors() -> list[dict]:
 # ------------------------------------------------------------------ signing
 # spec.md section 9, written out by hand: the trailer is link_id (u8),
 # timestamp (u48, little-endian, 10 us since 2015-01-01T00:00:00Z) and a tag
-# of 6 bytes, appended to the payload; tag = SHA-256(key || version, type,
+# of 6 bytes, appended to the payload; tag = HMAC-SHA-256(key, version, type,
 # seq, fields, link_id, timestamp)[:6]; the CRC-32 then covers the tag.
 OWNER_KEY = bytes.fromhex("5a" * 8 + "a5" * 8 + "0123456789abcdef" * 2)
 OTHER_KEY = bytes(range(32))
@@ -224,7 +233,7 @@ WINDOW = 6_000_000                            # 60 s: a new link may lag the new
 def signed_body(type_id: int, seq: int, pl: bytes, key: bytes, link_id: int, ts: int) -> tuple[bytes, bytes, bytes]:
     """(body, signed_bytes, tag) of a signed command."""
     head = struct.pack("<BBH", 1, type_id, seq) + pl + struct.pack("<B", link_id) + struct.pack("<Q", ts)[:6]
-    tag = hashlib.sha256(key + head).digest()[:6]
+    tag = hmac.new(key, head, "sha256").digest()[:6]
     b = head + tag
     return b + struct.pack("<I", binascii.crc32(b)), head, tag
 
@@ -279,7 +288,8 @@ def signed() -> list[dict]:
         "unauthenticated", key=None)
     add("calibrate_unsigned", "calibrate", dict(what=2), "unauthenticated", key=None)
     add("reboot_unsigned", "reboot", dict(mode=0), "unauthenticated", key=None)
-    add("pair_unsigned_when_owned", "pair", dict(key=OTHER_KEY.hex()), "unauthenticated", key=None)
+    add("pair_unsigned_when_owned", "pair", dict(key=OTHER_KEY.hex(), since=0), "unauthenticated", key=None)
+    add("challenge_when_owned", "challenge", dict(nonce=NONCE.hex()), "ack", key=None)
     add("start_unsigned_other_rate", "start", dict(rate_hz=100, channels=7), "unauthenticated", key=None)
     add("get_status_unsigned", "get_status", {}, "ack", key=None)
     add("ping_unsigned", "ping", dict(host_time_us=5), "ack", key=None)
@@ -292,6 +302,31 @@ def signed() -> list[dict]:
     add("stop_unsigned_own_stream", "stop", {}, "ack", key=None)
     add("unpair_unsigned_over_usb", "unpair", {}, "ack", key=None)
     add("led_unsigned_once_open", "led", led, "ack", key=None)
+    add("challenge_once_open", "challenge", dict(nonce=NONCE.hex()), "bad_state", key=None)
+    return rows
+
+
+# a proof (spec.md section 9.6): the first 16 bytes of HMAC-SHA-256(key,
+# "OpenPuck proof" || nonce (16 bytes) || newest (u64le))
+PROOF_LABEL = b"OpenPuck proof"
+NONCE = bytes.fromhex("00112233445566778899aabbccddeeff")
+
+
+def proofs() -> list[dict]:
+    rows = []
+    for i, (name, key, nonce, newest) in enumerate((
+            ("fresh_pair", OWNER_KEY, NONCE, 0),
+            ("after_commands", OWNER_KEY, NONCE, T0 + 1),
+            ("other_nonce", OWNER_KEY, bytes(16), T0 + 1),
+            ("other_key", OTHER_KEY, NONCE, T0 + 1),
+            ("newest_48_bits", OWNER_KEY, NONCE, 2**48 - 1))):
+        msg = PROOF_LABEL + nonce + struct.pack("<Q", newest)
+        tag = hmac.new(key, msg, "sha256").digest()[:16]
+        rows.append({"name": name, "key": key.hex(), "nonce": nonce.hex(), "newest": newest,
+                     "message": msg.hex(), "tag": tag.hex(),
+                     "challenge_wire": wire(body(0x4E, 200 + i, payload("challenge", dict(nonce=nonce.hex())))),
+                     "proof_wire": wire(body(0x0C, 300 + i, payload("proof", dict(
+                         nonce=nonce.hex(), newest=newest, tag=tag.hex()))))})
     return rows
 
 
@@ -299,7 +334,7 @@ def render() -> dict[Path, str]:
     def lines(rows):
         return "".join(json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) + "\n" for r in rows)
     return {OUT / "valid.jsonl": lines(valid()), OUT / "errors.jsonl": lines(errors()),
-            OUT / "signed.jsonl": lines(signed())}
+            OUT / "signed.jsonl": lines(signed()), OUT / "proof.jsonl": lines(proofs())}
 
 
 def main(argv=None) -> int:

@@ -234,6 +234,7 @@ class App:
 
     def stop_stream(self):
         was = self.streaming
+        self._cal_cancel()
         self.sampler.stop()
         if was:
             self._drain()
@@ -385,6 +386,17 @@ class App:
                 self._configure_imu(200)
             self.sampler.start(200)
 
+    def _cal_cancel(self):
+        """End a calibration in progress, unfinished: its command is nacked
+        busy (try again). A calibration needs the sampler, which a stop
+        stops: it must not stay pending, or every later start, calibrate and
+        set_config would be refused busy."""
+        c = self._cal
+        if c is None:
+            return
+        self._cal = None
+        self.nack(c[1], c[2], mt.NACK_ERROR_BUSY)
+
     def _cal_sample(self, row, force_raw):
         c = self._cal
         if c is None:
@@ -466,10 +478,14 @@ class App:
         """An owned puck's unsigned start and stop: reading stays open. A
         start at the puck's own rate (config rate_hz) changes no setting; a
         stop ends the sender's own stream. Neither may take or end a stream
-        that goes to another link."""
+        that goes to another link, and a stop may not end the owner's
+        calibration."""
         if t == mt.T_START and v[0] != self.config.get(mt.CONFIG_KEY_RATE_HZ):
             raise Nack(mt.NACK_ERROR_UNAUTHENTICATED, 1)
         if t in (mt.T_START, mt.T_STOP) and self.streaming and stream_link is not link:
+            raise Nack(mt.NACK_ERROR_UNAUTHENTICATED)
+        if t == mt.T_STOP and self._cal is not None:
+            # the sampler runs for the owner's calibration, not for a reader
             raise Nack(mt.NACK_ERROR_UNAUTHENTICATED)
 
     def _handle(self, t, seq, v):
@@ -574,9 +590,15 @@ class App:
         elif t == mt.T_PAIR:
             if not signing.AVAILABLE:
                 raise Nack(mt.NACK_ERROR_UNSUPPORTED)
-            self.owner.pair(v[0])
+            self.owner.pair(v[0], v[1])
             self.ack(t, seq)
             self.log(mt.LOG_LEVEL_INFO, "paired: commands that change state now need the owner's signature")
+        elif t == mt.T_CHALLENGE:
+            if not self.owner.owned():
+                raise Nack(mt.NACK_ERROR_BAD_STATE)
+            newest, tag = self.owner.proof(v[0])
+            self.ack(t, seq)
+            self.send(mt.T_PROOF, v[0], newest, tag)
         elif t == mt.T_UNPAIR:
             self.owner.unpair()
             self.ack(t, seq)

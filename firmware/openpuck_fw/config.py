@@ -161,17 +161,30 @@ class Config:
         if persist:
             self.save()
 
-    def set_owner(self, key):
-        """Store the owner key (32 bytes), or None to open the puck; saved at once."""
+    def set_owner(self, key, sign_mark=None):
+        """Store the owner key (32 bytes), or None to open the puck, and the
+        new key's mark if given; saved at once (on OSError RAM stays as stored)."""
         if key is not None and len(key) != mt.SIGN_KEY_SIZE:
             raise ValueError("owner key")
+        old = self.owner_key, self.sign_mark
         self.owner_key = key
-        self.save()
+        if sign_mark is not None:
+            self.sign_mark = sign_mark
+        try:
+            self.save()
+        except OSError:
+            self.owner_key, self.sign_mark = old
+            raise
 
     def set_sign_mark(self, mark):
-        """Store the replay rule's high-water mark; saved at once."""
-        self.sign_mark = mark
-        self.save()
+        """Store the replay rule's high-water mark; saved at once (on OSError
+        the mark in RAM stays the stored one)."""
+        old, self.sign_mark = self.sign_mark, mark
+        try:
+            self.save()
+        except OSError:
+            self.sign_mark = old
+            raise
 
     def save(self):
         if not self.path:

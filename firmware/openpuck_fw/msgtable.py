@@ -16,6 +16,7 @@ T_ACK = const(0x08)
 T_NACK = const(0x09)
 T_PONG = const(0x0a)
 T_CONFIG = const(0x0b)
+T_PROOF = const(0x0c)
 T_START = const(0x40)
 T_STOP = const(0x41)
 T_SET_EXERCISE = const(0x42)
@@ -30,6 +31,7 @@ T_GET_INFO = const(0x4a)
 T_GET_STATUS = const(0x4b)
 T_PAIR = const(0x4c)
 T_UNPAIR = const(0x4d)
+T_CHALLENGE = const(0x4e)
 
 NACK_ERROR_UNKNOWN_TYPE = const(0x1)
 NACK_ERROR_BAD_LENGTH = const(0x2)
@@ -103,6 +105,7 @@ LAYOUT = {
     0x09: ('nack', 'up', '<BHBB', ('cmd_type', 'cmd_seq', 'error', 'detail'), ('u8', 'u16', 'u8', 'u8')),
     0x0a: ('pong', 'up', '<QI', ('host_time_us', 'device_time_us'), ('u64', 'u32')),
     0x0b: ('config', 'up', '<Bi', ('key', 'value'), ('u8', 'i32')),
+    0x0c: ('proof', 'up', None, ('nonce', 'newest', 'tag'), ('bytes', 'u64', 'bytes')),
     0x40: ('start', 'down', '<HB', ('rate_hz', 'channels'), ('u16', 'u8')),
     0x41: ('stop', 'down', '<', (), ()),
     0x42: ('set_exercise', 'down', '<BIBB', ('exercise', 'target', 'on_pct', 'off_pct'), ('u8', 'u32', 'u8', 'u8')),
@@ -115,8 +118,9 @@ LAYOUT = {
     0x49: ('reboot', 'down', '<B', ('mode',), ('u8',)),
     0x4a: ('get_info', 'down', '<', (), ()),
     0x4b: ('get_status', 'down', '<', (), ()),
-    0x4c: ('pair', 'down', None, ('key',), ('bytes',)),
+    0x4c: ('pair', 'down', None, ('key', 'since'), ('bytes', 'u64')),
     0x4d: ('unpair', 'down', '<', (), ()),
+    0x4e: ('challenge', 'down', None, ('nonce',), ('bytes',)),
 }
 
 # signing (spec.md section 9): the trailer, the replay rule's numbers
@@ -126,6 +130,9 @@ SIGN_KEY_SIZE = const(32)
 SIGN_WINDOW = const(6000000)
 SIGN_BOOT_STEP = const(60000000)
 SIGN_LINKS = const(8)
+SIGN_NONCE_SIZE = const(16)
+SIGN_PROOF_SIZE = const(16)
+SIGN_PROOF_LABEL = b'OpenPuck proof'
 SIGN_ALWAYS = const(1)
 SIGN_READER = const(2)
 SIGN_OFF_USB = const(3)
@@ -152,7 +159,8 @@ CHECKS = {
     T_CALIBRATE: ((0, (0, 1, 2), None),),
     T_BUZZER: ((0, None, (100, 8000)), (1, None, (1, 5000)),),
     T_REBOOT: ((0, (0, 1), None),),
-    T_PAIR: ((0, None, (32, 32)),),
+    T_PAIR: ((0, None, (32, 32)), (1, None, (0, 281474976710655)),),
+    T_CHALLENGE: ((0, None, (16, 16)),),
 }
 START_RATE_HZ_VALUES = (25, 50, 100, 200)
 START_CHANNELS_MIN = const(1)
@@ -171,6 +179,9 @@ BUZZER_DURATION_MS_MIN = const(1)
 BUZZER_DURATION_MS_MAX = const(5000)
 REBOOT_MODE_VALUES = (0, 1)
 PAIR_KEY_SIZE = const(32)
+PAIR_SINCE_MIN = const(0)
+PAIR_SINCE_MAX = const(281474976710655)
+CHALLENGE_NONCE_SIZE = const(16)
 REP_HOLD_MS_UNKNOWN = 0xffffffff
 
 # scales of event fields in thousandths (wire = milli-units // scale)

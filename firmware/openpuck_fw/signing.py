@@ -1,12 +1,13 @@
 # Command signing on the puck (protocol/spec.md section 9, after MAVLink 2
-# message signing): the signature trailer and the replay rule. Pure logic:
-# MicroPython and CPython.
+# message signing): the signature trailer, the replay rule and the proof of
+# the key. Pure logic: MicroPython and CPython.
 #
 # A signed command's payload ends with a 13-byte trailer:
 #     link_id:u8  timestamp:u48 (little-endian)  tag:6 bytes
-# tag = the first 6 bytes of SHA-256(key || every body byte before the tag)
-#     = SHA-256(key || version type seq || fields || link_id || timestamp)[:6]
-# The frame's CRC-32 follows the tag and covers it.
+# tag = the first 6 bytes of HMAC-SHA-256(key, every body byte before the tag)
+#     = HMAC(key, version type seq || fields || link_id || timestamp)[:6]
+# The frame's CRC-32 follows the tag and covers it. HMAC is written here from
+# hashlib (RFC 2104): MicroPython has no hmac module.
 #
 # The replay rule (Replay below): a timestamp is accepted when it is newer
 # than the last one accepted on its link id; on a link id the puck does not
@@ -14,7 +15,8 @@
 # link id is forgotten) and at most `window` behind the newest accepted one.
 # Every accepted timestamp stays below the mark persisted in flash (written
 # only when a timestamp reaches it, then `boot_step` ahead), so after a
-# reboot no timestamp accepted before it can be accepted again.
+# reboot no timestamp accepted before it can be accepted again. Pairing
+# starts the new key's replay state at the pair's `since`.
 import struct
 
 from micropython import const
@@ -38,11 +40,45 @@ _TS_OFF = const(1)                  # timestamp offset in the trailer
 _TAG_OFF = const(7)                 # tag offset in the trailer
 
 
+_BLOCK = const(64)                  # SHA-256's block size, HMAC's pad length
+_pads_of = {}  # type: dict  # the last key -> its (inner, outer) pads
+
+
+def _pads(key):
+    """HMAC's (key ^ ipad, key ^ opad) blocks of `key`, computed once per key.
+    MicroPython's sha256 objects have no copy(), so the hashed pad states
+    cannot be kept: each HMAC hashes the two 64-byte blocks again."""
+    key = bytes(key)
+    p = _pads_of.get(key)
+    if p is None:
+        k = key if len(key) <= _BLOCK else _sha256(key).digest()
+        k = k + bytes(_BLOCK - len(k))
+        p = (bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k))
+        _pads_of.clear()
+        _pads_of[key] = p
+    return p
+
+
+def hmac_sha256(key, msg):
+    """HMAC-SHA-256 of `msg` under `key` (RFC 2104), all 32 bytes."""
+    ipad, opad = _pads(key)
+    h = _sha256(ipad)
+    h.update(msg)
+    o = _sha256(opad)
+    o.update(h.digest())
+    return o.digest()
+
+
 def tag(key, signed):
     """The 6-byte tag of `signed` (every body byte before the tag) under `key`."""
-    h = _sha256(key)
-    h.update(signed)
-    return h.digest()[:mt.SIGN_TAG_SIZE]
+    return hmac_sha256(key, signed)[:mt.SIGN_TAG_SIZE]
+
+
+def proof(key, nonce, newest):
+    """The proof that the puck holds `key`: for a challenge's `nonce` and the
+    newest timestamp the puck accepted. Its message starts with the label,
+    never with a body's version byte, so no proof is ever a command's tag."""
+    return hmac_sha256(key, mt.SIGN_PROOF_LABEL + bytes(nonce) + struct.pack("<Q", newest))[:mt.SIGN_PROOF_SIZE]
 
 
 def same(a, b):
@@ -87,9 +123,14 @@ class Replay:
             return ts > last
         return ts > self.floor and ts >= self.newest - mt.SIGN_WINDOW
 
+    def mark_for(self, ts):
+        """The mark to persist before `ts` may be accepted (it reaches the
+        one stored), else None. Nothing changes until accept()."""
+        return ts + mt.SIGN_BOOT_STEP if ts >= self.mark else None
+
     def accept(self, link, ts):
-        """Note `ts` accepted on `link`. Returns the mark to persist before
-        obeying the command (when `ts` reached the old one), else None."""
+        """Note `ts` accepted on `link` (its mark_for(), if any, already
+        persisted). Returns the new mark, else None."""
         last = self.last
         if link not in last and len(last) >= mt.SIGN_LINKS:
             old = min(last, key=lambda k: last[k])   # forget the stalest link...
@@ -126,14 +167,27 @@ class Owner:
         fields, link, ts = r
         if not self.replay.fresh(link, ts):
             return REPLAYED, fields
-        mark = self.replay.accept(link, ts)
+        # the mark goes to flash first; only then does the replay state move,
+        # so a failed save leaves everything as stored (the next command
+        # above the stored mark needs the save again)
+        mark = self.replay.mark_for(ts)
         if mark is not None:
             self.config.set_sign_mark(mark)
+        self.replay.accept(link, ts)
         return OK, fields
 
-    def pair(self, key):
-        """Make `key` the owner key. The replay state is kept: the floor never goes back."""
-        self.config.set_owner(bytes(key))
+    def pair(self, key, since=0):
+        """Make `key` the owner key, its replay state starting afresh at
+        `since` (floor, newest and mark; no link kept): frames signed with
+        another key never verify under this one, and those of this key up
+        to `since` stay refused. Saved with the key before it is used."""
+        self.config.set_owner(bytes(key), since)
+        self.replay = Replay(since)
+
+    def proof(self, nonce):
+        """(newest accepted timestamp, proof tag) for a challenge's nonce."""
+        newest = self.replay.newest
+        return newest, proof(self.config.owner_key, nonce, newest)
 
     def unpair(self):
         self.config.set_owner(None)

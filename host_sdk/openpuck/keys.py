@@ -162,10 +162,12 @@ class SigningClock:
             _write_private(self.path, f"{ts}\n")
             return ts
 
-    def skip(self, units: int) -> int:
-        """Move ahead by ``units`` past the last timestamp (after a puck said
-        `replayed`: its mark is at most one boot step ahead of what it accepted)."""
+    def advance_to(self, ts: int) -> int:
+        """Make the next timestamp at least ``ts`` (a puck proved it accepted
+        ``ts - 1``); the last one handed out, kept on disk."""
         with self._locked():
-            ts = self._last() + units
-            _write_private(self.path, f"{ts}\n")
-            return ts
+            last = max(self._last(), ts - 1)
+            if last > signing.TIMESTAMP_MAX:
+                raise KeyStoreError("the signing clock ran past 48 bits (year 2104)")
+            _write_private(self.path, f"{last}\n")
+            return last

@@ -27,7 +27,10 @@ set_exercise and start again if the puck was streaming.
 Signing (protocol/spec.md section 9): when this host holds the owner key of
 the puck (:mod:`openpuck.keys`, by the serial in device_info), every
 state-changing command goes out signed, with a timestamp of the host's
-:class:`~openpuck.keys.SigningClock` and this connection's ``link_id``.
+:class:`~openpuck.keys.SigningClock` and this connection's ``link_id``. Before
+the first signed command on a connection (and after each reconnect) the puck
+must prove that it holds the key (a challenge answered with an HMAC under
+it): a device that only claims the serial gets nothing signed.
 :meth:`Puck.pair` (over USB) makes this host the owner; :meth:`Puck.unpair`
 opens the puck again; :meth:`Puck.watch` reads an owned puck's stream
 without the key.
@@ -35,6 +38,8 @@ without the key.
 from __future__ import annotations
 
 import collections
+import datetime
+import hmac
 import itertools
 import logging
 import os
@@ -72,6 +77,9 @@ _MAX_PINGS = 32
 # a signing link id per connection of this process: a random start, then one more each
 _link_ids = itertools.count(random.SystemRandom().randrange(256))
 _link_lock = threading.Lock()
+#: the SDK follows a puck's newest accepted timestamp (from its proof) at most
+#: this far ahead of the host's wall clock; further is a clock error to fix
+FOLLOW_LIMIT_S = 86400.0
 
 
 def _next_link_id() -> int:
@@ -129,6 +137,8 @@ class Puck:
         self.keys = KeyStore()              #: where the owner keys are (openpuck.keys)
         self.signing_clock = SigningClock(self.keys.folder)
         self._owner_key: bytes | None = None
+        self._proven = False                 # the puck proved it holds _owner_key on this link
+        self._refusal: str | None = None     # why nothing is signed for this puck, if so
         self._sign_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------
@@ -259,12 +269,74 @@ class Puck:
         return self._owner_key is not None
 
     def _load_key(self) -> None:
+        """Take this host's key for the puck, if any, and have the puck prove it
+        holds it. A puck that says it is open gets nothing signed (the key is
+        kept on disk); one that says it is owned but cannot prove it gets no
+        signed command at all: each raises why (see :meth:`_prove`)."""
         serial = self.serial
         self._owner_key = self.keys.get(serial) if serial else None
-        if self._owner_key is not None and not self.owned and "signing" in self.session.info.capabilities:
-            log.warning("openpuck: this host holds a key for puck %s (%s) but the puck is not "
-                        "paired (someone unpaired it over USB); pair it again: openpuck pair %s",
-                        serial, self.keys.path_of(serial), self.url)
+        self._proven = False
+        self._refusal = None
+        if self._owner_key is None:
+            return
+        if not self.owned:
+            self._owner_key = None
+            if "signing" in self.session.info.capabilities:
+                log.warning("openpuck: this host holds a key for puck %s (%s) but the puck is not "
+                            "paired (someone unpaired it over USB); pair it again: openpuck pair %s",
+                            serial, self.keys.path_of(serial), self.url)
+            return
+        try:
+            self._prove()
+        except OpenPuckError as e:
+            log.warning("openpuck: %s", e)
+
+    def _prove(self) -> None:
+        """Challenge the puck to prove it holds this host's key (spec section
+        9.6), then move the signing clock past the newest timestamp it
+        accepted. Raises OpenPuckError, naming the puck and saying to pair it
+        again over USB, when it cannot; every signed command raises the same
+        until the link is lost or the key is loaded again."""
+        key = self._owner_key
+        assert key is not None
+        who = f"puck {self.serial} at {self.url}"
+        nonce = os.urandom(signing.NONCE_SIZE)
+        try:
+            m = self._command("challenge", expect="proof", match=lambda m: m["nonce"] == nonce,
+                              nonce=nonce)
+        except CommandError as e:
+            why = f"it refused the challenge ({e.error})"
+        except CommandTimeout:
+            why = "it did not answer the challenge"
+        else:
+            assert m is not None
+            if hmac.compare_digest(bytes(m["tag"]), signing.proof(key, nonce, m["newest"])):
+                self._follow(m["newest"], who)
+                self._proven = True
+                return
+            why = "its proof does not verify with this host's key"
+        self._refusal = (
+            f"{who} did not prove that it holds this host's owner key "
+            f"({self.keys.path_of(self.serial)}): {why}. It may be another device claiming its "
+            f"serial, or the puck was paired again elsewhere; nothing signed was sent to it. Pair the "
+            f"puck again over its USB cable: openpuck unpair serial:PORT, then openpuck pair serial:PORT")
+        raise OpenPuckError(self._refusal)
+
+    def _follow(self, newest: int, who: str) -> None:
+        """Move the signing clock past ``newest`` (authenticated by a proof),
+        unless that is more than FOLLOW_LIMIT_S ahead of this host's clock."""
+        ahead = (newest - signing.now()) * signing.UNIT_US / 1e6
+        if ahead > FOLLOW_LIMIT_S:
+            when = datetime.datetime.fromtimestamp(
+                signing.EPOCH_UNIX + newest * signing.UNIT_US / 1e6, datetime.timezone.utc)
+            self._refusal = (
+                f"{who} has accepted signing timestamps up to {when:%Y-%m-%d %H:%M} UTC, "
+                f"{ahead / 86400:.1f} days ahead of this host's clock: a host holding its key has "
+                f"its clock far ahead, or this host's clock is behind. Check the clocks; pairing it "
+                f"again over USB starts its timestamps afresh (openpuck unpair serial:PORT, then "
+                f"openpuck pair serial:PORT)")
+            raise OpenPuckError(self._refusal)
+        self.signing_clock.advance_to(newest + 1)
 
     def _hint(self, name: str, error: str, signed: bool) -> str:
         """What to do about a signing nack, for the CommandError."""
@@ -279,9 +351,9 @@ class Puck:
                     f"owner key (it was paired again elsewhere); over USB: openpuck unpair "
                     f"{self.url}, then openpuck pair {self.url}")
         if error == "replayed":
-            return (f"{who} has accepted a newer signing timestamp than this host's clock gives, "
-                    f"even one boot step ahead (another host with the key and a clock running ahead, "
-                    f"or this host's clock set back): check the clocks, or pair again over USB")
+            return (f"{who} refused a timestamp signed past the newest it proved to have accepted "
+                    f"(another host with the key signing at the same time?): try again, or pair it "
+                    f"again over USB, which starts its timestamps afresh")
         if error == "usb_only":
             return f"{name} is accepted over the puck's USB link only (physical access)"
         return ""
@@ -293,15 +365,25 @@ class Puck:
             raise ReadOnlyError(f"{name}: {self.url} is read-only (a replay)")
         if not self.connected:
             raise ConnectionLost(f"{name}: {self.url} is not connected")
-        key = self._owner_key if signing.policy(name) is not None else None
+        policy = signing.policy(name)
+        key = self._owner_key if policy is not None else None
+        if key is not None and not self._proven:
+            if policy == "off_usb" and link_kind(self.transport) == "usb":
+                key = None                # unpair over USB goes unsigned: anyone may
+            elif self._refusal is not None:
+                raise OpenPuckError(f"{name}: {self._refusal}")
+            else:
+                self._prove()
         for attempt in (1, 2):
             try:
                 return self._send(name, key, expect, match, timeout, fields)
             except CommandError as e:
                 if e.error == "replayed" and key is not None and attempt == 1:
-                    # the puck rebooted since this host's last command: its mark runs up to a
-                    # boot step ahead of what it accepted; jump past it, sign again
-                    self.signing_clock.skip(signing.BOOT_STEP)
+                    # the puck accepted a newer timestamp (it rebooted: its floor is its mark,
+                    # or another host signed): ask it, authenticated, and sign past it. A bare
+                    # nack is not authenticated, so it never moves the clock by itself
+                    self._proven = False
+                    self._prove()
                     continue
                 hint = self._hint(name, e.error, key is not None)
                 if hint:
@@ -330,7 +412,7 @@ class Puck:
 
     def _write(self, frame: bytes) -> None:
         if self._recorder:
-            self._recorder.write(OUT, frame)
+            self._recorder.write(OUT, signing.redact(frame))   # a recording is made to be shared
         self.transport.write(frame)
 
     def get_info(self) -> DeviceInfo:
@@ -417,14 +499,17 @@ class Puck:
         new = os.urandom(signing.KEY_SIZE) if key is None else bytes(key)
         if len(new) != signing.KEY_SIZE:
             raise OpenPuckError(f"pair: a key is {signing.KEY_SIZE} bytes, not {len(new)}")
+        # the key's replay floor: this host's clock, so frames a reused key signed before stay refused
+        since = self.signing_clock.next()
         try:
-            self._command("pair", key=new)
+            self._command("pair", key=new, since=since)
         except CommandTimeout as e:
             raise CommandTimeout(f"{e}; if the puck took the key, this host does not have it: "
                                  f"unpair over USB (openpuck unpair {self.url}) and pair again") from None
         self.keys.put(serial, new)
-        self._owner_key = new
         self.get_info()
+        self._owner_key, self._proven, self._refusal = new, False, None
+        self._prove()
 
     def unpair(self) -> None:
         """Open the puck again (spec section 9.4) and forget this host's key
@@ -437,7 +522,7 @@ class Puck:
         self._command("unpair")
         if self.serial:
             self.keys.delete(self.serial)
-        self._owner_key = None
+        self._owner_key, self._proven, self._refusal = None, False, None
         self.get_info()
 
     def stop(self) -> None:
@@ -652,6 +737,7 @@ class Puck:
         """Reconnect with backoff. False when the link is gone for good."""
         now = time.monotonic()
         self.connected = False
+        self._proven, self._refusal = False, None   # whoever answers next proves the key again
         self._pending.fail_all(ConnectionLost(f"{self.url}: link lost ({e})"))
         if self._closing.is_set() or not self._running.is_set():
             return False

@@ -19,7 +19,7 @@ from .message_events import event_from_message
 HOLD_S = 0.3
 
 #: messages a command waits for (see :class:`openpuck.pending.PendingCommands`)
-_CONTROL = frozenset({"ack", "nack", "pong", "config", "device_info", "status"})
+_CONTROL = frozenset({"ack", "nack", "pong", "config", "device_info", "status", "proof"})
 
 
 class SessionDecoder:
@@ -29,7 +29,7 @@ class SessionDecoder:
     ``feed(data, now)`` returns ``(items, control)``: ``items`` in order,
     events (held until certain, see the module doc) and sample blocks;
     ``control`` the messages a command waits for (ack, nack, pong, config,
-    device_info, status). Call :meth:`poll` now and then to release held
+    device_info, status, proof). Call :meth:`poll` now and then to release held
     events and :meth:`finish` at the end of a stream.
 
     The work is shared: a :class:`~openpuck.decoder.StreamDecoder` turns bytes

@@ -289,7 +289,7 @@ import json
 from fwtest import unhex
 
 NACKS = {"unauthenticated": mt.NACK_ERROR_UNAUTHENTICATED, "replayed": mt.NACK_ERROR_REPLAYED,
-         "usb_only": mt.NACK_ERROR_USB_ONLY}
+         "usb_only": mt.NACK_ERROR_USB_ONLY, "bad_state": mt.NACK_ERROR_BAD_STATE}
 VECTORS = [json.loads(line) for line in open("protocol/vectors/signed.jsonl").read().splitlines()]
 OWNER = unhex(VECTORS[0]["key"])
 
@@ -313,7 +313,7 @@ app, link, sim = make_app(state=state2)
 frames(link)
 c = caps_of(app, link)
 check("open puck: signing offered, not owned", c & mt.CAPABILITY_SIGNING and not c & mt.CAPABILITY_OWNED, hex(c))
-link.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+link.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER + bytes(8))
 run(app, 2)
 eq("pair over USB on an open puck: acked", [a[0] for a in answers(link)], [mt.T_ACK])
 check("paired: device_info says owned", caps_of(app, link) & mt.CAPABILITY_OWNED)
@@ -332,14 +332,14 @@ check("unpaired by the last vectors: open again", not app.owner.owned())
 
 # over BLE (a fake link): pair is refused; unpair needs the owner's signature;
 # an unsigned start cannot take the owner's stream; a ping does not move it
-import hashlib
+from openpuck_fw import signing
 
 
 def signed_frame(t, payload, link_id, ts, key=OWNER):
     seq = host.seq
     head = struct.pack("<BBH", 1, t, seq) + payload + struct.pack("<B", link_id) + struct.pack("<Q", ts)[:6]
     return host.frame(t, payload + struct.pack("<B", link_id) + struct.pack("<Q", ts)[:6]
-                      + hashlib.sha256(key + head).digest()[:6])
+                      + signing.tag(key, head))
 
 
 class BleMemLink(MemLink):
@@ -351,11 +351,11 @@ ble = BleMemLink()
 app.links.append(ble)
 app.decs.append(type(app.decs[0])())
 frames(usb)
-ble.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+ble.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER + bytes(8))
 run(app, 2)
 eq("pair over BLE: nacked usb_only, even on an open puck", [a[2] for a in answers(ble)], [mt.NACK_ERROR_USB_ONLY])
 check("still open", not app.owner.owned())
-usb.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+usb.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER + bytes(8))
 run(app, 2)
 eq("pair over USB: acked", [a[0] for a in answers(usb)], [mt.T_ACK])
 T = 31561920000000
@@ -386,7 +386,7 @@ eq("the owner's signed unpair over BLE: acked", [a[0] for a in answers(ble)], [m
 check("open again", not app.owner.owned())
 # a frame cannot be pieced together from two links: the start of a pair over
 # BLE and a lone 0x00 over USB (as a host sends when it opens the port)
-enc = host.frame(mt.T_PAIR, b"\x20" + bytes(32))
+enc = host.frame(mt.T_PAIR, b"\x20" + bytes(32) + bytes(8))
 ble.rx += enc[:-1]
 run(app, 2)
 usb.rx += b"\x00"
@@ -397,7 +397,7 @@ eq("no answer on USB", answers(usb), [])
 # an owned puck after a reboot: the owner key is still there; a captured
 # signed command is refused; the owner's next one is taken after the mark
 app, link, sim = make_app(state=sys.argv[1] + "/reboot.cfg")
-link.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER)
+link.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER + bytes(8))
 run(app, 2)
 captured = signed_frame(mt.T_LED, struct.pack("<BBBH", 0, 0, 9, 0), 1, T)
 link.rx += captured
@@ -412,8 +412,55 @@ run(app, 3)
 eq("after the reboot: the captured frame and one below the mark replayed, one above the mark acked",
    [a[2] if a[2] is not None else "ack" for a in answers(link)],
    [mt.NACK_ERROR_REPLAYED, mt.NACK_ERROR_REPLAYED, "ack"])
+# a challenge from anyone, over any link: ack, then a proof of the owner key
+nonce = bytes(range(40, 56))
+s = cmd(link, mt.T_CHALLENGE, b"\x10" + nonce)
+run(app, 2)
+fs = frames(link)
+eq("challenge: ack then proof", [f[0] for f in fs], [mt.T_ACK, mt.T_PROOF])
+pl = fs[-1][2]
+newest = struct.unpack_from("<Q", pl, 17)[0]
+eq("proof: the nonce, the newest accepted timestamp, the tag under the owner key",
+   (pl[1:17], newest, pl[26:]), (nonce, T + mt.SIGN_BOOT_STEP + 1, signing.proof(OWNER, nonce, newest)))
 link.rx += host.frame(mt.T_UNPAIR, b"")
 run(app, 2)
 eq("unsigned unpair over USB (a lost key): acked", [a[0] for a in answers(link)], [mt.T_ACK])
 check("the boot log never holds the key", OWNER not in bytes(link.tx))
+
+# a stop during a calibration: a stranger's unsigned stop is refused and the
+# calibration goes on; a stop that may end it (the owner's, or anyone's on an
+# open puck) ends it with a nack and leaves the puck ready for the next command
+app, link, sim = make_app("still", state=sys.argv[1] + "/cal.cfg")
+link.rx += host.frame(mt.T_PAIR, b"\x20" + OWNER + bytes(8))
+run(app, 2)
+frames(link)
+cal = host.seq
+link.rx += signed_frame(mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_REST), 1, T)
+stop = host.seq
+link.rx += host.frame(mt.T_STOP, b"")
+run(app, 60)
+eq("owned, calibrating: an unsigned stop is nacked unauthenticated, the calibration acked when done",
+   answers(link), [(mt.T_NACK, stop, mt.NACK_ERROR_UNAUTHENTICATED), (mt.T_ACK, cal, None)])
+cal = host.seq
+link.rx += signed_frame(mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_REST), 1, T + 1)
+stop = host.seq
+link.rx += signed_frame(mt.T_STOP, b"", 1, T + 2)
+run(app, 3)
+eq("the owner's stop during a calibration: the calibration nacked busy, the stop acked",
+   answers(link), [(mt.T_NACK, cal, mt.NACK_ERROR_BUSY), (mt.T_ACK, stop, None)])
+check("...and the sampler stopped", not app.sampler.running())
+start = host.seq
+link.rx += signed_frame(mt.T_START, struct.pack("<HB", 200, 7), 1, T + 3)
+run(app, 3)
+eq("then a start is obeyed, not busy", answers(link, start), [(mt.T_ACK, start, None)])
+app, link, sim = make_app("still")
+frames(link)
+cal = cmd(link, mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_REST))
+stop = cmd(link, mt.T_STOP)
+run(app, 3)
+eq("open puck: a stop during a calibration ends it (nack busy) and is acked",
+   answers(link), [(mt.T_NACK, cal, mt.NACK_ERROR_BUSY), (mt.T_ACK, stop, None)])
+cfg = cmd(link, mt.T_SET_CONFIG, struct.pack("<Bi", mt.CONFIG_KEY_FEEDBACK, 1))
+run(app, 2)
+eq("then set_config is obeyed, not busy", answers(link, cfg), [(mt.T_ACK, cfg, None)])
 done()

@@ -30,8 +30,9 @@ good = {
     mt.T_REBOOT: struct.pack("<B", 0),
     mt.T_GET_INFO: b"",
     mt.T_GET_STATUS: b"",
-    mt.T_PAIR: b"\x20" + bytes(range(32)),
+    mt.T_PAIR: b"\x20" + bytes(range(32)) + struct.pack("<Q", 2 ** 48 - 1),
     mt.T_UNPAIR: b"",
+    mt.T_CHALLENGE: b"\x10" + bytes(range(16)),
 }
 for t, p in good.items():
     eq("accepts %s" % mt.LAYOUT[t][0], nack_of(t, p), OK)
@@ -40,9 +41,10 @@ for t, p in good.items():
     eq("appended bytes ignored %s" % mt.LAYOUT[t][0], nack_of(t, p + b"\x01\x02"), OK)
 eq("ping value", parse(mt.T_PING, good[mt.T_PING]), (2 ** 63 + 5,))
 
-eq("pair value: the key's bytes", parse(mt.T_PAIR, good[mt.T_PAIR]), (bytes(range(32)),))
+eq("pair value: the key's bytes, since", parse(mt.T_PAIR, good[mt.T_PAIR]), (bytes(range(32)), 2 ** 48 - 1))
+eq("challenge value: the nonce", parse(mt.T_CHALLENGE, good[mt.T_CHALLENGE]), (bytes(range(16)),))
 
-for t in (0x00, 0x3F, 0x4E, 0x7F, 0xFF, mt.T_REP, mt.T_ACK, mt.T_SAMPLES):
+for t in (0x00, 0x3F, 0x4F, 0x7F, 0xFF, mt.T_REP, mt.T_ACK, mt.T_SAMPLES):
     eq("unknown type 0x%02x" % t, nack_of(t, b"\x00" * 8), (mt.NACK_ERROR_UNKNOWN_TYPE, 0))
 
 cases = [
@@ -76,8 +78,11 @@ cases = [
     ("set ble 2", mt.T_SET_CONFIG, struct.pack("<Bi", 8, 2), (R, 2)),
     ("set key 0", mt.T_SET_CONFIG, struct.pack("<Bi", 0, 1), (R, 1)),
     ("reboot mode 2", mt.T_REBOOT, struct.pack("<B", 2), (R, 1)),
-    ("pair key of 31 bytes", mt.T_PAIR, b"\x1f" + bytes(31), (R, 1)),
-    ("pair key of 33 bytes", mt.T_PAIR, b"\x21" + bytes(33), (R, 1)),
+    ("pair key of 31 bytes", mt.T_PAIR, b"\x1f" + bytes(31 + 8), (R, 1)),
+    ("pair key of 33 bytes", mt.T_PAIR, b"\x21" + bytes(33 + 8), (R, 1)),
+    ("pair since past 48 bits", mt.T_PAIR, b"\x20" + bytes(32) + struct.pack("<Q", 2 ** 48), (R, 2)),
+    ("pair without since", mt.T_PAIR, b"\x20" + bytes(32), (mt.NACK_ERROR_BAD_LENGTH, 0)),
+    ("challenge nonce of 15 bytes", mt.T_CHALLENGE, b"\x0f" + bytes(15), (R, 1)),
     ("pair key length past the end", mt.T_PAIR, b"\x20" + bytes(31), (mt.NACK_ERROR_BAD_LENGTH, 0)),
     ("pair empty", mt.T_PAIR, b"", (mt.NACK_ERROR_BAD_LENGTH, 0)),
 ]
@@ -86,6 +91,6 @@ for name, t, p, want in cases:
 # the fewest bytes each command's fields take: a signature trailer starts after them
 eq("min_size start", min_size(mt.T_START), 3)
 eq("min_size stop", min_size(mt.T_STOP), 0)
-eq("min_size pair: the key's length byte", min_size(mt.T_PAIR), 1)
+eq("min_size pair: the key's length byte and since", min_size(mt.T_PAIR), 9)
 check("every down message covered", all(t in good for t, lay in mt.LAYOUT.items() if lay[1] == "down"))
 done()

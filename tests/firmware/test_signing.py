@@ -6,7 +6,7 @@ import json
 import struct
 import sys
 
-from fwtest import check, done, eq, unhex
+from fwtest import check, done, eq, raises, unhex
 from openpuck_fw import config as cf
 from openpuck_fw import msgtable as mt
 from openpuck_fw import signing
@@ -40,6 +40,22 @@ for v in VECTORS:
         eq(v["name"] + ": signed bytes = header + payload up to the tag",
            struct.pack("<BBH", 1, t, seq) + payload[:-mt.SIGN_TAG_SIZE], unhex(v["signed_bytes"]))
 check("vectors hold signed commands", n_signed >= 10, n_signed)
+
+# HMAC-SHA-256 written from hashlib (RFC 2104) against RFC 4231's test cases 2
+# (a short key) and 6 (a key longer than the block: hashed first)
+eq("RFC 4231 case 2", signing.hmac_sha256(b"Jefe", b"what do ya want for nothing?"),
+   unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
+eq("RFC 4231 case 6", signing.hmac_sha256(b"\xaa" * 131, b"Test Using Larger Than Block-Size Key - Hash Key First"),
+   unhex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"))
+eq("the pads follow the key", signing.hmac_sha256(b"Jefe", b"x") != signing.hmac_sha256(b"Jeff", b"x"), True)
+
+# the proof of the key: every golden vector (CPython's hmac)
+PROOFS = [json.loads(line) for line in open("protocol/vectors/proof.jsonl").read().splitlines()]
+for v in PROOFS:
+    eq(v["name"] + ": proof tag", signing.proof(unhex(v["key"]), unhex(v["nonce"]), v["newest"]), unhex(v["tag"]))
+    eq(v["name"] + ": what it authenticates", mt.SIGN_PROOF_LABEL + unhex(v["nonce"]) + struct.pack("<Q", v["newest"]),
+       unhex(v["message"]))
+check("no proof message starts like a signed body (the version byte)", mt.SIGN_PROOF_LABEL[0] != mt.PROTOCOL_VERSION)
 
 # what split refuses: no key, a payload too short for fields + trailer, any changed byte
 v = VECTORS[0]
@@ -119,6 +135,68 @@ c3 = cf.Config(path)
 eq("unpaired: the key is gone from flash", c3.owner_key, None)
 eq("unpaired: the mark stays (the floor never goes back)", c3.sign_mark, v["timestamp"] + mt.SIGN_BOOT_STEP)
 check("the key is nowhere in the file once unpaired", OWNER not in open(path, "rb").read())
+# a mark that cannot be saved (the flash full): the command is refused and
+# the replay state stays as it was, so nothing is obeyed above the stored mark
+path = sys.argv[1] + "/full.cfg"
+o = signing.Owner(cf.Config(path))
+o.pair(OWNER)
+
+
+def led_at(ts, link=1):
+    pl = struct.pack("<BBBH", 0, 64, 0, 200) + struct.pack("<B", link) + struct.pack("<Q", ts)[:6]
+    head = struct.pack("<BBH", 1, mt.T_LED, 5) + pl
+    return pl + signing.tag(OWNER, head)
+
+
+o = signing.Owner(cf.Config(path))
+eq("led at T: accepted, mark saved", o.check(mt.T_LED, 5, led_at(T), 5)[0], signing.OK)
+stored = cf.Config(path).sign_mark
+eq("the stored mark", stored, T + mt.SIGN_BOOT_STEP)
+
+
+def full():
+    raise OSError(28)
+
+
+o.config.save = full
+raises("a timestamp that reaches the mark, the flash full: OSError", OSError, o.check, mt.T_LED, 5,
+       led_at(stored + 5), 5)
+eq("the mark in RAM is the stored one", (o.replay.mark, o.config.sign_mark), (stored, stored))
+eq("the link's last timestamp did not move", o.replay.last[1], T)
+raises("the next one above the stored mark: refused too (it needs the save)", OSError, o.check, mt.T_LED, 5,
+       led_at(stored + 6), 5)
+del o.config.save
+eq("the flash writable again: the same timestamp is accepted",
+   o.check(mt.T_LED, 5, led_at(stored + 5), 5)[0], signing.OK)
+eq("...its mark stored first", cf.Config(path).sign_mark, stored + 5 + mt.SIGN_BOOT_STEP)
+
+# far-future timestamps: pairing starts the new key's replay state at the
+# pair's `since`, so one signed timestamp at 2^48 - 1 (or a host clock years
+# ahead) locks nothing out once the owner pairs again
+path = sys.argv[1] + "/future.cfg"
+o = signing.Owner(cf.Config(path))
+o.pair(OWNER, T)
+eq("pair: floor, newest and mark are since", (o.replay.floor, o.replay.newest, o.replay.mark), (T, T, T))
+eq("...and the mark is stored with the key", (cf.Config(path).owner_key, cf.Config(path).sign_mark), (OWNER, T))
+check("pair: a timestamp at since is refused", not o.replay.fresh(1, T))
+check("pair: above since is accepted", o.replay.fresh(1, T + 1))
+eq("a signed timestamp at 2^48 - 1: accepted", o.check(mt.T_LED, 5, led_at(2 ** 48 - 1), 5)[0], signing.OK)
+eq("then the owner's next one, on another link: replayed", o.check(mt.T_LED, 5, led_at(T + 10, 2), 5)[0],
+   signing.REPLAYED)
+o.unpair()
+NEW = bytes(range(100, 132))
+o.pair(NEW, T + 20)
+eq("paired again (a new key, since the host's clock): the owner's commands are accepted",
+   signing.Owner(cf.Config(path)).replay.fresh(1, T + 21) and o.replay.fresh(1, T + 21), True)
+eq("...after a reboot too", signing.Owner(cf.Config(path)).replay.newest, T + 20)
+o.pair(OWNER, T + 30)
+eq("a key paired again: its old frames up to since stay refused",
+   o.check(mt.T_LED, 5, led_at(T + 25), 5)[0], signing.REPLAYED)
+eq("...and it signs on above since", o.check(mt.T_LED, 5, led_at(T + 31), 5)[0], signing.OK)
+newest, tag = o.proof(bytes(16))
+eq("the proof names the newest accepted timestamp", newest, T + 31)
+eq("...under the owner key", tag, signing.proof(OWNER, bytes(16), T + 31))
+
 # a version 1 file (before signing) still loads: open, mark 0
 with open(path, "wb") as f:
     f.write(b"OPC1\x01" + struct.pack("<Bi", mt.CONFIG_KEY_RATE_HZ, 100)

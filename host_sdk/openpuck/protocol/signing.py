@@ -4,10 +4,11 @@ A signed command is its payload with a 13-byte trailer appended::
 
     link_id:u8  timestamp:u48 (little-endian, 10 us since 2015-01-01 UTC)  tag:6
 
-    tag = SHA-256(key || version, type, seq || fields || link_id || timestamp)[:6]
+    tag = HMAC-SHA-256(key, version, type, seq || fields || link_id || timestamp)[:6]
 
-i.e. over the key and every body byte before the tag; the frame's CRC-32
-then covers the tag. The numbers come from ``[signing]`` in
+i.e. over every body byte before the tag; the frame's CRC-32 then covers the
+tag. An owned puck proves it holds the key by answering a ``challenge`` with
+a ``proof`` (:func:`proof`), which also tells the newest timestamp it accepted. The numbers come from ``[signing]`` in
 protocol/messages.toml, which commands need it from each message's
 ``signed`` there.
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from . import _table
 from .codec import CRC_SIZE, HEADER, HEADER_SIZE, SPECS, VERSION, ProtocolError, encode_payload
-from .framing import cobs_encode
+from .framing import cobs_decode, cobs_encode
 
 SIGNING: dict[str, Any] = _table.SIGNING
 TRAILER_SIZE: int = SIGNING["trailer_size"]
@@ -36,11 +37,14 @@ UNIT_US: int = SIGNING["timestamp_unit_us"]
 EPOCH_UNIX: int = SIGNING["timestamp_epoch_unix"]
 WINDOW: int = SIGNING["window"]
 BOOT_STEP: int = SIGNING["boot_step"]
+NONCE_SIZE: int = SIGNING["nonce_size"]
+PROOF_SIZE: int = SIGNING["proof_size"]
+PROOF_LABEL: bytes = SIGNING["proof_label"].encode("ascii")
 TIMESTAMP_MAX = 2**48 - 1
 
 __all__ = ["SIGNING", "TRAILER_SIZE", "TAG_SIZE", "KEY_SIZE", "BOOT_STEP", "WINDOW", "Trailer",
            "policy", "usb_only", "timestamp_of", "now", "tag", "sign_payload", "encode_signed",
-           "trailer_of", "verify"]
+           "trailer_of", "verify", "NONCE_SIZE", "PROOF_SIZE", "proof", "redact"]
 
 
 def policy(name: str) -> bool | str | None:
@@ -80,7 +84,52 @@ def _check_key(key: bytes) -> bytes:
 
 def tag(key: bytes, signed_bytes: bytes) -> bytes:
     """The 6-byte tag of ``signed_bytes`` (every body byte before the tag) under ``key``."""
-    return hashlib.sha256(_check_key(key) + bytes(signed_bytes)).digest()[:TAG_SIZE]
+    return hmac.new(_check_key(key), bytes(signed_bytes), hashlib.sha256).digest()[:TAG_SIZE]
+
+
+def proof(key: bytes, nonce: bytes, newest: int) -> bytes:
+    """What an owned puck answers to a challenge with ``nonce``: the first
+    PROOF_SIZE bytes of HMAC-SHA-256(key, PROOF_LABEL || nonce || newest:u64le).
+    The label never starts a signed body (its first byte is the version), so
+    no proof is ever a command's tag."""
+    msg = PROOF_LABEL + bytes(nonce) + struct.pack("<Q", newest)
+    return hmac.new(_check_key(key), msg, hashlib.sha256).digest()[:PROOF_SIZE]
+
+
+def redact(data: bytes) -> bytes:
+    """``data`` (wire bytes) with the key of every whole ``pair`` frame in it
+    zeroed and its CRC made right again: what logs and recordings keep, so a
+    file made to be shared never holds an owner key. Other bytes stay as they
+    are. A pair frame cut across two writes is not recognised (the SDK writes
+    whole frames)."""
+    data = bytes(data)
+    out = bytearray()
+    start = 0
+    while True:
+        end = data.find(b"\x00", start)
+        if end < 0:
+            out += data[start:]
+            return bytes(out)
+        out += _redact_frame(data[start:end]) + b"\x00"
+        start = end + 1
+
+
+def _redact_frame(piece: bytes) -> bytes:
+    """One COBS-encoded frame (without its 0x00): a pair's with its key zeroed, else as it is."""
+    try:
+        body = cobs_decode(piece) if piece else b""
+    except Exception:  # noqa: BLE001 - not a frame: kept as it is
+        return piece
+    if len(body) < HEADER_SIZE + CRC_SIZE or body[1] != _PAIR_ID:
+        return piece
+    b = bytearray(body[:-CRC_SIZE])
+    if len(b) > HEADER_SIZE:
+        key = slice(HEADER_SIZE + 1, min(len(b), HEADER_SIZE + 1 + b[HEADER_SIZE]))
+        b[key] = bytes(len(b[key]))
+    return cobs_encode(bytes(b) + struct.pack("<I", binascii.crc32(bytes(b))))
+
+
+_PAIR_ID = SPECS["pair"].id
 
 
 def sign_payload(type_id: int, seq: int, payload: bytes, *, key: bytes, link_id: int,

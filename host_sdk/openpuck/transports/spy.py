@@ -9,7 +9,8 @@ URL grammar::
     spy:serial:/dev/ttyACM0?log=s.opr&format=opr   a recording of both directions
 
 The options ``log`` and ``format`` are the spy's; every other option is passed
-on to the wrapped URL. The text log has one line per chunk::
+on to the wrapped URL. The owner key of a ``pair`` command is never written
+(zeroed, :func:`openpuck.protocol.signing.redact`): a log is made to be shared. The text log has one line per chunk::
 
     +12.345678 RX  17 | 0a 01 ...     (RX puck to host, TX host to puck)
 
@@ -23,6 +24,7 @@ import time
 import urllib.parse
 from typing import TextIO
 
+from ..protocol.signing import redact
 from ..recording import IN, OUT, Recorder
 from .base import Transport, TransportError
 
@@ -93,9 +95,10 @@ class SpyTransport(Transport):
         return data
 
     def _write(self, data: bytes) -> None:
-        self._line("TX", data)
+        shown = redact(data)
+        self._line("TX", shown)
         if self._rec:
-            self._rec.write(OUT, data)
+            self._rec.write(OUT, shown)
         self.inner.write(data)
 
     def _line(self, what: str, data: bytes, text: str = "") -> None:
