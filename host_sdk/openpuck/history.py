@@ -197,7 +197,9 @@ class StoredEvent:
 
 @dataclass(frozen=True)
 class DailyRow:
-    """One exercise on one day (local date of the sets' start), from the stored reps."""
+    """One exercise, done with these pucks in this mode, on one day (local
+    date of the sets' start), from the stored reps: a one-foot press and
+    alternate foot taps are two rows, as the progression keeps them apart."""
 
     day: dt.date
     exercise: str
@@ -210,6 +212,13 @@ class DailyRow:
     success_rate: float | None    #: reps / (reps + partial reps)
     unit: str
     sets: int
+    pucks: tuple[str, ...] = ()   #: the roles of the pucks, as the sets stored them
+    mode: str | None = None       #: two pucks: "bilateral" or "alternate"
+
+    @property
+    def key(self) -> tuple[str, tuple[str, ...], str | None]:
+        """(exercise, pucks, mode): what the runner's progression and personal bests go by."""
+        return (self.exercise, self.pucks, self.mode)
 
 
 @dataclass(frozen=True)
@@ -649,10 +658,11 @@ class History:
         return PersonalBest(*rows[0]) if rows else None
 
     def daily(self, patient: str) -> list[DailyRow]:
-        """Per day (local date) and exercise, from the stored reps: sessions
-        cut short still count. Sorted by day, then exercise."""
+        """Per day (local date) and exercise with its pucks and mode, from the
+        stored reps: sessions cut short still count. Sorted by day, then
+        exercise, pucks and mode."""
         rows = self._read(
-            "SELECT s.id, s.exercise, s.unit, s.started_at, "
+            "SELECT s.id, s.exercise, s.pucks, s.mode, s.unit, s.started_at, "
             "COALESCE(SUM(e.kind = 'rep'), 0) AS reps, COALESCE(SUM(e.kind = 'partial_rep'), 0) AS partials, "
             "SUM(CASE WHEN e.kind = 'rep' THEN e.amplitude END) AS amp_sum, "
             "MAX(CASE WHEN e.kind = 'rep' THEN e.amplitude END) AS amp_best, "
@@ -662,9 +672,11 @@ class History:
             "FROM exercise_set s JOIN session ss ON ss.id = s.session_id "
             "LEFT JOIN event e ON e.set_id = s.id WHERE ss.patient = ? GROUP BY s.id",
             (check_patient(patient),))
-        days: dict[tuple[dt.date, str], dict[str, Any]] = {}
+        days: dict[tuple[dt.date, str, tuple[str, ...], str], dict[str, Any]] = {}
         for r in rows:
-            key = (dt.date.fromtimestamp(r["started_at"]), r["exercise"])
+            # mode "" for none: the key sorts; a foot press and foot taps never share a mean
+            key = (dt.date.fromtimestamp(r["started_at"]), r["exercise"], tuple(json.loads(r["pucks"])),
+                   r["mode"] or "")
             d = days.setdefault(key, dict(unit=r["unit"], sets=0, reps=0, partials=0, amp_sum=0.0, best=None,
                                           timed_reps=0, span=0.0, tut=0.0))
             d["sets"] += 1
@@ -679,12 +691,12 @@ class History:
                     d["timed_reps"] += r["reps"]
                     d["span"] += span
         out = []
-        for (day, exercise), d in sorted(days.items()):
+        for (day, exercise, pucks, mode), d in sorted(days.items()):
             attempts = d["reps"] + d["partials"]
             out.append(DailyRow(
                 day=day, exercise=exercise, reps=d["reps"], partial_reps=d["partials"],
                 mean_amplitude=d["amp_sum"] / d["reps"] if d["reps"] else None, best_amplitude=d["best"],
                 reps_per_minute=60.0 * d["timed_reps"] / d["span"] if d["span"] > 0 else None,
                 time_under_tension_s=d["tut"], success_rate=d["reps"] / attempts if attempts else None,
-                unit=d["unit"], sets=d["sets"]))
+                unit=d["unit"], sets=d["sets"], pucks=pucks, mode=mode or None))
         return out

@@ -154,7 +154,7 @@ def _summary_row(e: ExerciseSummary) -> str:
     if e.latest_day is not None:
         latest = (f"{_e(units.amount(e.latest_mean, e.unit))}"
                   f' <span class="when">{_e(e.latest_day.isoformat())}</span>')
-    return (f'<tr data-exercise="{_e(e.exercise)}"><th scope="row">{_e(label(e.exercise))}</th>'
+    return (f'<tr data-exercise="{_e(e.name)}"><th scope="row">{_e(label(e.name))}</th>'
             + _num(e.sessions) + _num(e.sets) + _num(e.reps) + _num(e.partial_reps)
             + _num(units.percent(e.success_rate))
             + f'<td class="num">{best}</td><td class="num">{latest}</td>'

@@ -91,7 +91,7 @@ def as_json(data: Any, database: str) -> dict[str, Any]:
         "totals": {"sessions": len(data.sessions), "sets": data.sets, "reps": data.reps,
                    "partial_reps": data.partial_reps, "success_rate": _r(data.success_rate)},
         "exercises": [{
-            "exercise": e.exercise, "unit": e.unit, "sessions": e.sessions, "sets": e.sets, "reps": e.reps,
+            "exercise": e.exercise, "pucks": list(e.pucks), "mode": e.mode, "name": e.name, "unit": e.unit, "sessions": e.sessions, "sets": e.sets, "reps": e.reps,
             "partial_reps": e.partial_reps, "success_rate": _r(e.success_rate), "target": _r(e.target),
             "latest_day": e.latest_day.isoformat() if e.latest_day else None,
             "latest_mean_amplitude": _r(e.latest_mean),
@@ -101,7 +101,8 @@ def as_json(data: Any, database: str) -> dict[str, Any]:
                 "set_id": e.best.set_id},
         } for e in data.exercises],
         "daily": [{
-            "day": r.day.isoformat(), "exercise": r.exercise, "unit": r.unit, "sets": r.sets, "reps": r.reps,
+            "day": r.day.isoformat(), "exercise": r.exercise, "pucks": list(r.pucks), "mode": r.mode,
+            "name": data.name_of(r), "unit": r.unit, "sets": r.sets, "reps": r.reps,
             "partial_reps": r.partial_reps, "success_rate": _r(r.success_rate),
             "mean_amplitude": _r(r.mean_amplitude), "best_amplitude": _r(r.best_amplitude),
             "reps_per_minute": _r(r.reps_per_minute), "time_under_tension_s": _r(r.time_under_tension_s),
@@ -134,7 +135,7 @@ def _text(data: Any, database: str) -> None:
     print(f"database: {database}\n")
     print("per day and exercise")
     _table(["day", "exercise", "sets", "reps", "partial", "success", "mean", "best", "reps/min", "tension"],
-           [[r.day.isoformat(), r.exercise, str(r.sets), str(r.reps), str(r.partial_reps),
+           [[r.day.isoformat(), data.name_of(r), str(r.sets), str(r.reps), str(r.partial_reps),
              percent(r.success_rate), amount(r.mean_amplitude, r.unit), amount(r.best_amplitude, r.unit),
              "–" if r.reps_per_minute is None else f"{r.reps_per_minute:.1f}", f"{r.time_under_tension_s:.1f} s"]
             for r in data.daily], "<<>>>>>>>>")
@@ -148,8 +149,8 @@ def _text(data: Any, database: str) -> None:
     _table(["id", "date", "start", "length", "sets", "reps", "partial", "success", "programme"], rows, "><<>>>>><")
     print("\npersonal bests")
     _table(["exercise", "best rep", "day", "session"],
-           [[e.exercise, amount(e.best.amplitude, e.best.unit), dt.date.fromtimestamp(e.best.at).isoformat(),
-             str(e.best.session_id)] if e.best else [e.exercise, "–", "–", "–"] for e in data.exercises], "<><>")
+           [[e.name, amount(e.best.amplitude, e.best.unit), dt.date.fromtimestamp(e.best.at).isoformat(),
+             str(e.best.session_id)] if e.best else [e.name, "–", "–", "–"] for e in data.exercises], "<><>")
 
 
 def _repair(db: str | None) -> int:
