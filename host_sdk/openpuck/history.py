@@ -19,6 +19,9 @@ killed mid-set (even with SIGKILL) leaves every rep it had written readable;
 only ``ended_at`` stays empty. A write that fails raises :class:`HistoryError`
 naming the file; nothing fails silently. The schema is versioned
 (:mod:`openpuck.history_schema`); an older file is migrated when opened.
+A file that fails SQLite's quick_check is refused before anything is
+written to it (:class:`DamagedHistory`; :func:`set_aside` moves it out of
+the way). Patient data is private: the data folder 0700, its files 0600.
 
 Readers give what a report and the progression need: :meth:`History.daily`
 (per exercise and day: reps, partial reps, mean and best amplitude, reps per

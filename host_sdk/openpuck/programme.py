@@ -249,6 +249,7 @@ class Runner:
         best_before = self.history.personal_best(self.patient, ex.exercise, pucks=ex.pucks, mode=ex.mode)
         set_id = self.history.start_set(sid, ex.exercise, k + 1, target, cat.unit, roles, mode=ex.mode)
         first_path = self.history.recording_of(set_id)
+        assert first_path is not None     # start_set gave the set its default place
         paths = [first_path if n == 0 else first_path.with_name(f"{first_path.stem}-{role}.opr")
                  for n, role in enumerate(roles)]
         self._start_recordings(set_id, f"set {k + 1} of {ex.exercise}", roles, paths)
