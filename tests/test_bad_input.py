@@ -176,3 +176,10 @@ def test_detect_reads_a_recording(tmp_path, capsys):
     assert main(["detect", str(rec), "--exercise", "grip_squeeze", "--target", "20", "--json"]) == 0
     import json
     assert json.loads(capsys.readouterr().out)["count"] == 10
+
+
+def test_a_programme_nested_1000_deep_is_one_line(tmp_path, capsys):
+    f = tmp_path / "deep.toml"
+    f.write_text('name = "x"\nexercise = ' + "[" * 1000 + "]" * 1000 + "\n")
+    assert main(["programme", "check", str(f)]) == 2
+    assert f"{f}: not a programme: arrays or tables nested too deep" in one_error_line(capsys)

@@ -128,8 +128,11 @@ def test_json_is_one_stable_object_with_the_same_numbers(db, capsys):
                              "partial_reps": sum(len(s.partials) for s in anna),
                              "success_rate": round(534 / (534 + 96), 6)}
     assert {(d["day"], d["exercise"]): (d["reps"], d["partial_reps"]) for d in doc["daily"]} == expected_daily(written)
-    assert set(doc["daily"][0]) == {"day", "exercise", "unit", "sets", "reps", "partial_reps", "success_rate",
-                                    "mean_amplitude", "best_amplitude", "reps_per_minute", "time_under_tension_s"}
+    assert set(doc["daily"][0]) == {"day", "exercise", "pucks", "mode", "name", "unit", "sets", "reps",
+                                    "partial_reps", "success_rate", "mean_amplitude", "best_amplitude",
+                                    "reps_per_minute", "time_under_tension_s"}
+    assert {(d["name"], tuple(d["pucks"]), d["mode"]) for d in doc["daily"]} == {
+        (e, ("right_hand",), None) for e in ("grip_squeeze", "wrist_flexion", "forearm_rotation")}
     grip = next(e for e in doc["exercises"] if e["exercise"] == "grip_squeeze")
     assert grip["unit"] == "N" and grip["personal_best"]["amplitude"] == 28.3
     assert grip["personal_best"]["day"] == "2025-03-16"

@@ -246,3 +246,9 @@ def test_load_names_the_path_in_errors(tmp_path):
 
 def test_a_programme_error_is_an_openpuck_error():
     assert issubclass(ProgrammeError, OpenPuckError)
+
+
+@pytest.mark.parametrize("value", ["[" * 1000 + "]" * 1000, "{a = " * 1000 + "1" + "}" * 1000])
+def test_a_file_nested_too_deep_is_one_error_not_a_crash(value):
+    with pytest.raises(ProgrammeError, match=r"^deep\.toml: not a programme: arrays or tables nested too deep"):
+        loads(f'name = "x"\nnote = {value}\n', source="deep.toml")

@@ -229,11 +229,12 @@ class AsyncPuck:
         return await asyncio.to_thread(self._open_puck("get_status").get_status)
 
     async def record(self, path: str, *, fsync: bool = False,
-                     flush_interval: float = 0.5, overwrite: bool = False) -> Recorder:
+                     flush_interval: float = 0.5, overwrite: bool = False, private: bool = False) -> Recorder:
         """Append every byte of the link (both directions) to ``path`` from now on.
-        An existing file is kept (RecordingError) unless ``overwrite``."""
+        An existing file is kept (RecordingError) unless ``overwrite``;
+        ``private``: readable by the user only (mode 0600)."""
         return await asyncio.to_thread(self._open_puck("record").record, path, fsync=fsync,
-                                       flush_interval=flush_interval, overwrite=overwrite)
+                                       flush_interval=flush_interval, overwrite=overwrite, private=private)
 
     async def stop_recording(self) -> None:
         """Stop recording (and close the file); nothing when not recording."""

@@ -19,6 +19,9 @@ killed mid-set (even with SIGKILL) leaves every rep it had written readable;
 only ``ended_at`` stays empty. A write that fails raises :class:`HistoryError`
 naming the file; nothing fails silently. The schema is versioned
 (:mod:`openpuck.history_schema`); an older file is migrated when opened.
+A file that fails SQLite's quick_check is refused before anything is
+written to it (:class:`DamagedHistory`; :func:`set_aside` moves it out of
+the way). Patient data is private: the data folder 0700, its files 0600.
 
 Readers give what a report and the progression need: :meth:`History.daily`
 (per exercise and day: reps, partial reps, mean and best amplitude, reps per
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import sqlite3
@@ -52,10 +56,24 @@ RECORDINGS = "recordings"
 #: the environment variable that moves the data folder (tests, a clinic's shared drive)
 ENV_DATA_DIR = "OPENPUCK_DATA_DIR"
 _STORED = (Rep, PartialRep, Grip)
+_SHOWN_PROBLEMS = 20     # quick_check stops there: the first one is what the message shows
 
 
 class HistoryError(OpenPuckError):
     """The history database could not be opened, read or written; the message names the file."""
+
+
+class DamagedHistory(HistoryError):
+    """The database failed SQLite's check when opened; nothing was written to it.
+    :func:`set_aside` (``openpuck history --repair``) moves it out of the way."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem        #: what SQLite found, in its words
+
+
+class SessionRunning(OpenPuckError):
+    """Another program runs a session for the same patient in the same data folder."""
 
 
 def data_dir() -> Path:
@@ -64,6 +82,56 @@ def data_dir() -> Path:
     on Windows, ``~/Library/Application Support/openpuck`` on macOS)."""
     env = os.environ.get(ENV_DATA_DIR)
     return Path(env) if env else Path(platformdirs.user_data_dir("openpuck", appauthor=False))
+
+
+def _private_dirs(folder: Path, *, tighten: bool = False) -> None:
+    """Make ``folder`` and its missing parents readable by the user only
+    (0700: patient data); ``tighten``: an existing ``folder`` too."""
+    missing = []
+    p = folder
+    while not p.exists() and p.parent != p:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            d.mkdir(mode=0o700)
+    for d in missing + ([folder] if tighten and folder not in missing else []):
+        with contextlib.suppress(OSError):    # mkdir's mode goes through the umask; a folder not ours stays
+            os.chmod(d, 0o700)
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable by the user only (0600) if it is not there, and
+    tighten it (and SQLite's -wal and -shm beside it) if it is: SQLite gives
+    those the database's mode."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):    # missing, or another user's file read through a group
+            if p.stat().st_mode & 0o077:
+                os.chmod(p, 0o600)
+
+
+def set_aside(path: str | os.PathLike) -> Path:
+    """Move a damaged history database (with its -wal and -shm, which hold
+    committed writes) to ``<name>.damaged-<date>-<time>`` beside it; returns
+    that path. Nothing is deleted: ``sqlite3 <it> .recover`` may save most of it."""
+    src = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = src.with_name(f"{src.name}.damaged-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = src.with_name(f"{src.name}.damaged-{stamp}-{n}")
+    try:
+        os.replace(src, aside)
+        for suffix in ("-wal", "-shm"):
+            side = src.with_name(src.name + suffix)
+            if side.exists():
+                os.replace(side, aside.with_name(aside.name + suffix))
+    except OSError as e:
+        raise HistoryError(f"{src}: cannot move it aside to {aside}: {e.strerror or e}") from None
+    return aside
 
 
 def default_path() -> Path:
@@ -132,7 +200,9 @@ class StoredEvent:
 
 @dataclass(frozen=True)
 class DailyRow:
-    """One exercise on one day (local date of the sets' start), from the stored reps."""
+    """One exercise, done with these pucks in this mode, on one day (local
+    date of the sets' start), from the stored reps: a one-foot press and
+    alternate foot taps are two rows, as the progression keeps them apart."""
 
     day: dt.date
     exercise: str
@@ -145,6 +215,13 @@ class DailyRow:
     success_rate: float | None    #: reps / (reps + partial reps)
     unit: str
     sets: int
+    pucks: tuple[str, ...] = ()   #: the roles of the pucks, as the sets stored them
+    mode: str | None = None       #: two pucks: "bilateral" or "alternate"
+
+    @property
+    def key(self) -> tuple[str, tuple[str, ...], str | None]:
+        """(exercise, pucks, mode): what the runner's progression and personal bests go by."""
+        return (self.exercise, self.pucks, self.mode)
 
 
 @dataclass(frozen=True)
@@ -173,6 +250,27 @@ def _json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def _try_lock(f: Any) -> bool:
+    """Take ``f``'s exclusive lock without waiting; False when another holds it."""
+    try:
+        import fcntl
+    except ImportError:       # Windows: lock a byte past the text, so the pid stays readable
+        import msvcrt
+        try:
+            f.seek(1 << 16)
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            return True
+        except OSError:
+            return False
+        finally:
+            f.seek(0)
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
 class History:
     """The history database (module docstring). Usable from several threads;
     close it (or use ``with``) when done."""
@@ -184,15 +282,21 @@ class History:
         self.path = (Path(path) if path is not None else default_path()).absolute()
         self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # the default data folder is tightened even when it exists (an install before
+            # 0700); a folder the user named is left as it is (a clinic's shared drive)
+            _private_dirs(self.path.parent, tighten=self.path.parent == data_dir().absolute())
+            if not self.path.parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
         except OSError as e:
             raise HistoryError(f"{self.path}: cannot make its folder: {e.strerror or e}") from None
+        _private_file(self.path)
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None,
                                        check_same_thread=False)
         except sqlite3.Error as e:
             raise HistoryError(f"{self.path}: cannot open it: {e}") from None
         try:
+            self._check()
             # WAL: readers (a report) never block the writer; FULL: each commit is
             # on the disk when it returns, so a power cut loses nothing written either
             mode = self._journal_mode_wal(timeout_s)
@@ -203,6 +307,9 @@ class History:
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA foreign_keys = ON")
             history_schema.migrate(self._db)
+        except HistoryError:
+            self._db.close()
+            raise
         except history_schema.SchemaError as e:
             self._db.close()
             raise HistoryError(f"{self.path}: {e}") from None
@@ -212,6 +319,32 @@ class History:
         except BaseException:
             self._db.close()
             raise
+
+    def _check(self) -> None:
+        """SQLite's quick_check before anything is written: a damaged file is
+        refused whole, not written into until a write fails."""
+        repair = (f"`openpuck history --repair --db {self.path}` moves it aside, keeping it, and starts "
+                  f"a new history")
+        try:
+            # quick_check gives "ok", or problems a row each (some rows hold several lines)
+            problems = [line for r in self._db.execute(f"PRAGMA quick_check({_SHOWN_PROBLEMS})").fetchall()
+                        for line in str(r[0]).splitlines() if line and not line.startswith("*** ")]
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise
+            problems = [str(e)]
+        except sqlite3.DatabaseError as e:
+            if "not a database" in str(e):    # a wrong --db as likely as a damaged history
+                raise DamagedHistory(f"{self.path}: cannot use it as the history database: {e}; if it is "
+                                     f"the history, it is damaged: {repair}", str(e)) from None
+            problems = [str(e)]
+        if problems != ["ok"]:
+            more = len(problems) - 1
+            at_least = "at least " if len(problems) >= _SHOWN_PROBLEMS else ""
+            problem = problems[0] + (f", and {at_least}{more} more problem{'s' if more > 1 else ''}"
+                                     if more else "")
+            raise DamagedHistory(f"{self.path}: damaged ({problem}); nothing was written to it. {repair}",
+                                 problem)
 
     def _journal_mode_wal(self, timeout_s: float) -> str:
         """Switch to WAL; returns the journal mode now in force. The switch needs the
@@ -225,6 +358,39 @@ class History:
                 if "locked" not in str(e) or time.monotonic() >= deadline:
                     raise
                 time.sleep(0.01)
+
+    @contextlib.contextmanager
+    def session_lock(self, patient: str, what: str = "a session") -> Iterator[None]:
+        """Hold while a session of ``patient`` runs: one at a time per patient and
+        data folder, so that two runs do not count each other's sessions (and
+        open a locked exercise on the first day). The lock is
+        ``locks/<patient>.lock`` in the data folder; the system releases it when
+        the process ends, however it ends. Raises :class:`SessionRunning`
+        naming the other program's pid."""
+        patient = check_patient(patient)
+        path = self.data_dir / "locks" / f"{patient}.lock"
+        try:
+            _private_dirs(path.parent)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise HistoryError(f"{path}: cannot make the lock of {patient}'s sessions: {e.strerror or e}") from None
+        with os.fdopen(fd, "r+", encoding="utf-8") as f:
+            if not _try_lock(f):
+                other = f.read().strip() or "another program"
+                raise SessionRunning(f"{patient} has a session running already ({other}; lock {path}): one "
+                                     f"session per patient at a time; wait for it to end, or stop it")
+            f.seek(0)
+            f.truncate()
+            f.write(f"pid {os.getpid()}, {what}, since {time.strftime('%Y-%m-%d %H:%M')}\n")
+            f.flush()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(OSError):
+                    f.seek(0)
+                    f.truncate()
+                    f.flush()
+                # closing the file releases the lock
 
     @property
     def data_dir(self) -> Path:
@@ -314,7 +480,9 @@ class History:
                     else _recording_path(row[0], session_id, set_id, self.data_dir))
             if recording_path is None:
                 try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
+                    _private_dirs(path.parent)
+                    if not path.parent.is_dir():
+                        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
                 except OSError as e:
                     raise sqlite3.OperationalError(f"cannot make the recordings folder {path.parent}: "
                                                    f"{e.strerror or e}") from None
@@ -493,10 +661,11 @@ class History:
         return PersonalBest(*rows[0]) if rows else None
 
     def daily(self, patient: str) -> list[DailyRow]:
-        """Per day (local date) and exercise, from the stored reps: sessions
-        cut short still count. Sorted by day, then exercise."""
+        """Per day (local date) and exercise with its pucks and mode, from the
+        stored reps: sessions cut short still count. Sorted by day, then
+        exercise, pucks and mode."""
         rows = self._read(
-            "SELECT s.id, s.exercise, s.unit, s.started_at, "
+            "SELECT s.id, s.exercise, s.pucks, s.mode, s.unit, s.started_at, "
             "COALESCE(SUM(e.kind = 'rep'), 0) AS reps, COALESCE(SUM(e.kind = 'partial_rep'), 0) AS partials, "
             "SUM(CASE WHEN e.kind = 'rep' THEN e.amplitude END) AS amp_sum, "
             "MAX(CASE WHEN e.kind = 'rep' THEN e.amplitude END) AS amp_best, "
@@ -506,9 +675,11 @@ class History:
             "FROM exercise_set s JOIN session ss ON ss.id = s.session_id "
             "LEFT JOIN event e ON e.set_id = s.id WHERE ss.patient = ? GROUP BY s.id",
             (check_patient(patient),))
-        days: dict[tuple[dt.date, str], dict[str, Any]] = {}
+        days: dict[tuple[dt.date, str, tuple[str, ...], str], dict[str, Any]] = {}
         for r in rows:
-            key = (dt.date.fromtimestamp(r["started_at"]), r["exercise"])
+            # mode "" for none: the key sorts; a foot press and foot taps never share a mean
+            key = (dt.date.fromtimestamp(r["started_at"]), r["exercise"], tuple(json.loads(r["pucks"])),
+                   r["mode"] or "")
             d = days.setdefault(key, dict(unit=r["unit"], sets=0, reps=0, partials=0, amp_sum=0.0, best=None,
                                           timed_reps=0, span=0.0, tut=0.0))
             d["sets"] += 1
@@ -523,12 +694,12 @@ class History:
                     d["timed_reps"] += r["reps"]
                     d["span"] += span
         out = []
-        for (day, exercise), d in sorted(days.items()):
+        for (day, exercise, pucks, mode), d in sorted(days.items()):
             attempts = d["reps"] + d["partials"]
             out.append(DailyRow(
                 day=day, exercise=exercise, reps=d["reps"], partial_reps=d["partials"],
                 mean_amplitude=d["amp_sum"] / d["reps"] if d["reps"] else None, best_amplitude=d["best"],
                 reps_per_minute=60.0 * d["timed_reps"] / d["span"] if d["span"] > 0 else None,
                 time_under_tension_s=d["tut"], success_rate=d["reps"] / attempts if attempts else None,
-                unit=d["unit"], sets=d["sets"]))
+                unit=d["unit"], sets=d["sets"], pucks=pucks, mode=mode or None))
         return out

@@ -36,6 +36,7 @@ from .decoder import DeviceSpan
 from .errors import OpenPuckError
 from .events import Event, PartialRep, Rep
 from .history import History
+from .recording import RecordingError
 from .programme_file import Programme, ProgrammeExercise
 from .summary import summarise
 
@@ -170,25 +171,34 @@ class Runner:
 
     # -------------------------------------------------------------- the session
     def run(self) -> SessionReport:
-        sid = self.history.start_session(self.patient, self.plan.name)
-        self.report = SessionReport(sid, self.patient, self.plan.name)
-        try:
-            for i, ex in enumerate(self.plan.exercises):
-                if not self._open(i):
-                    self.report.locked.append(ex.exercise)
-                    self.on_event(ProgrammeEvent("locked", ex.exercise, i, note=self._lock_text(i)))
-                    continue
-                self._exercise(i, ex)
-        finally:
+        with self.history.session_lock(self.patient, what=f"a session of {self.plan.name}"):
+            sid = self.history.start_session(self.patient, self.plan.name)
+            self.report = SessionReport(sid, self.patient, self.plan.name)
+            try:
+                for i, ex in enumerate(self.plan.exercises):
+                    if not self._open(i):
+                        self.report.locked.append(ex.exercise)
+                        self.on_event(ProgrammeEvent("locked", ex.exercise, i, note=self._lock_text(i)))
+                        continue
+                    self._exercise(i, ex)
+            except BaseException as first:
+                self._stop_pucks()
+                # the first failure is the one to tell: a history that cannot take a rep
+                # usually cannot end the session either, and that second error says less
+                _then(first, lambda: self.history.end_session(sid))
+                raise
+            self._stop_pucks()
             self.history.end_session(sid)
-            for puck in self.pucks.values():
-                if puck.streaming:
-                    try:
-                        puck.stop()
-                    except OpenPuckError:
-                        pass
         self.on_event(ProgrammeEvent("session_end", report=self.report))
         return self.report
+
+    def _stop_pucks(self) -> None:
+        for puck in self.pucks.values():
+            if puck.streaming:
+                try:
+                    puck.stop()
+                except OpenPuckError:
+                    pass
 
     def _open(self, i: int) -> bool:
         ex = self.plan.exercises[i]
@@ -239,13 +249,14 @@ class Runner:
         best_before = self.history.personal_best(self.patient, ex.exercise, pucks=ex.pucks, mode=ex.mode)
         set_id = self.history.start_set(sid, ex.exercise, k + 1, target, cat.unit, roles, mode=ex.mode)
         first_path = self.history.recording_of(set_id)
+        assert first_path is not None     # start_set gave the set its default place
         paths = [first_path if n == 0 else first_path.with_name(f"{first_path.stem}-{role}.opr")
                  for n, role in enumerate(roles)]
+        self._start_recordings(set_id, f"set {k + 1} of {ex.exercise}", roles, paths)
         counter = _SetCounter(roles)
         hooks = []
         for role, path in zip(roles, paths):
             puck = self.pucks[role]
-            puck.record(str(path), overwrite=True)
             for kind in ("rep", "partial_rep", "grip"):
                 hooks.append((puck, kind, puck.on(kind, counter.event(role))))
             hooks.append((puck, "samples", puck.on("samples", counter.samples(role))))
@@ -287,6 +298,26 @@ class Runner:
                                          event=rep))
         self._feedback(roles, WOO_HOO if new_best else SET_DONE)
         return out
+
+    def _start_recordings(self, set_id: int, which: str, roles: list[str], paths: list[Path]) -> None:
+        """Start each puck's recording of the set, readable by the user only
+        (patient data). One that cannot start (a full disk) stops the
+        programme: the recordings already started are closed and every one
+        of this set removed (none holds a byte from the pucks yet), and the
+        set is ended in the history, empty, so that nothing stays open."""
+        started: list[str] = []
+        try:
+            for role, path in zip(roles, paths):
+                self.pucks[role].record(str(path), overwrite=True, private=True)
+                started.append(role)
+        except (RecordingError, OSError) as e:
+            for role in started:
+                self.pucks[role].stop_recording()
+            for path in paths:
+                path.unlink(missing_ok=True)
+            err = ProgrammeError(f"{which} cannot be recorded, so the session stops here: {_text(e)}")
+            _then(err, lambda: self.history.end_set(set_id))
+            raise err from e
 
     def _count(self, i: int, ex: ProgrammeExercise, k: int, target: float | None, unit: str, set_id: int,
                counter: _SetCounter, events: list[Event]) -> None:
@@ -367,6 +398,26 @@ class Runner:
                     self.sleep(ts)
             except OpenPuckError:
                 pass   # feedback is a courtesy: a refused flash never stops the programme
+
+
+def _text(e: BaseException) -> str:
+    """An error as one line that names its file."""
+    if isinstance(e, OSError) and e.filename and e.strerror:
+        return f"{e.filename}: {e.strerror}"
+    return str(e)
+
+
+def _then(first: BaseException, cleanup: Callable[[], None]) -> None:
+    """Run ``cleanup`` while ``first`` is on its way up; a failure of the
+    cleanup is noted on ``first`` (shown after it) instead of hiding it."""
+    try:
+        cleanup()
+    except Exception as second:   # noqa: BLE001 - any of it is the second error, not the first
+        note = f"then, cleaning up: {_text(second)}"
+        if hasattr(first, "add_note"):
+            first.add_note(note)
+        else:   # Python 3.10
+            first.__notes__ = [*getattr(first, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 def run(plan: Programme, pucks: dict[str, Any], patient: str, history: History, **options: Any) -> SessionReport:

@@ -52,6 +52,8 @@ _EXERCISE_KEYS = ("name", "puck", "pucks", "mode", "sets", "reps", "seconds", "r
 _PROGRESSION_KEYS = ("success_low", "success_high", "step_up", "step_down", "unlock_sessions",
                      "min_attempts")
 DEFAULT_REST_S = 60.0
+_TOO_DEEP = ("not a programme: arrays or tables nested too deep to read (a programme nests "
+             "two levels at most); check the file is the one you meant")
 MAX_SETS, MAX_REPS, MAX_SECONDS, MAX_REST_S, MAX_UNLOCK = 50, 500, 3600.0, 1800.0, 100
 
 
@@ -130,13 +132,18 @@ def loads(text: str, source: str = "<string>") -> Programme:
     """Check a programme given as TOML text; ``source`` names it in errors."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ProgrammeError(source, None, _TOO_DEEP) from None
     except tomllib.TOMLDecodeError as e:
         msg = str(e)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
         line = getattr(e, "lineno", None) or (int(m.group(1)) if m else None)
         reason = re.sub(r"\s*\(at line \d+, column (\d+)\)", r" (column \1)", msg)
         raise ProgrammeError(source, line, f"not valid TOML: {reason}") from None
-    return _Reader(data, _Lines(text), source).programme()
+    try:
+        return _Reader(data, _Lines(text), source).programme()
+    except RecursionError:    # a value nested just short of tomllib's limit, shown in an error message
+        raise ProgrammeError(source, None, _TOO_DEEP) from None
 
 
 class _Lines:

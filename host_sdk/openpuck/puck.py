@@ -204,12 +204,13 @@ class Puck:
 
     # -- recording ------------------------------------------------------------
     def record(self, path: str, *, fsync: bool = False, flush_interval: float = 0.5,
-               overwrite: bool = False) -> Recorder:
+               overwrite: bool = False, private: bool = False) -> Recorder:
         """Append every byte of the link (both directions) to ``path`` from now on.
-        An existing file is kept (RecordingError) unless ``overwrite``."""
+        An existing file is kept (RecordingError) unless ``overwrite``;
+        ``private``: readable by the user only (mode 0600), as patient data is."""
         self._stop_recording()
         self._recorder = Recorder(path, url=self.url, fsync=fsync, flush_interval=flush_interval,
-                                  overwrite=overwrite)
+                                  overwrite=overwrite, private=private)
         return self._recorder
 
     @property

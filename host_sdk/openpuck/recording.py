@@ -29,6 +29,7 @@ Notes (direction 3) mark what the bytes cannot say: ``{"kind": "connect"}``,
 from __future__ import annotations
 
 import binascii
+import contextlib
 import errno
 import json
 import os
@@ -83,7 +84,12 @@ class Recorder:
 
     def __init__(self, path: str | os.PathLike, url: str = "", *,
                  flush_interval: float = FLUSH_INTERVAL_S, fsync: bool = False,
-                 extra: dict | None = None, overwrite: bool = False) -> None:
+                 extra: dict | None = None, overwrite: bool = False, private: bool = False) -> None:
+        """Create ``path`` (an existing file is kept, RecordingError, unless
+        ``overwrite``) and write the header. ``private``: mode 0600, readable
+        by the user only (a patient's recording); else the umask's. A file
+        that cannot be created or take its header (a full disk) is removed
+        and named in the RecordingError."""
         self.path = Path(path)
         self.flush_interval = float(flush_interval)
         self.fsync = fsync
@@ -102,15 +108,31 @@ class Recorder:
         if extra:
             header.update(extra)
         js = json.dumps(header).encode()
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL) | getattr(os, "O_BINARY", 0)
         try:
-            self._f: BinaryIO = open(self.path, "wb" if overwrite else "xb", buffering=0)
+            self._f: BinaryIO = open(self.path, "wb" if overwrite else "xb", buffering=0,
+                                     opener=lambda p, _: os.open(p, flags, 0o600 if private else 0o666))
         except FileExistsError:
             raise RecordingError(f"{self.path}: already exists; give another name, or overwrite it "
                                  f"on purpose (record --force, Recorder(overwrite=True))") from None
         except OSError as e:
-            raise RecordingError(f"{self.path}: cannot create ({e.strerror})") from None
-        self._f.write(_HEAD.pack(MAGIC, VERSION, len(js)) + js)
-        self._sync()
+            raise RecordingError(f"{self.path}: cannot create ({e.strerror}){_hint(e)}") from None
+        try:
+            if private and hasattr(os, "fchmod"):
+                os.fchmod(self._f.fileno(), 0o600)   # a file overwritten keeps its mode otherwise
+            head = _HEAD.pack(MAGIC, VERSION, len(js)) + js
+            n = self._f.write(head)
+            if n is not None and n < len(head):   # a short write: the disk is full
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self._sync()
+        except OSError as e:
+            # a header-less file is no recording: leave nothing that looks like one
+            with contextlib.suppress(OSError):
+                self._f.close()
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            raise RecordingError(f"{self.path}: cannot write its header ({e.strerror or e}){_hint(e)}; "
+                                 f"nothing was recorded") from None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._flusher, name=f"openpuck-rec-{self.path.name}",
                                         daemon=True)
@@ -186,6 +208,10 @@ class Recorder:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _hint(e: OSError) -> str:
+    return ": free some space on that disk, or record elsewhere" if e.errno in (errno.ENOSPC, errno.EDQUOT) else ""
 
 
 class Recording:

@@ -154,7 +154,7 @@ def _summary_row(e: ExerciseSummary) -> str:
     if e.latest_day is not None:
         latest = (f"{_e(units.amount(e.latest_mean, e.unit))}"
                   f' <span class="when">{_e(e.latest_day.isoformat())}</span>')
-    return (f'<tr data-exercise="{_e(e.exercise)}"><th scope="row">{_e(label(e.exercise))}</th>'
+    return (f'<tr data-exercise="{_e(e.name)}"><th scope="row">{_e(label(e.name))}</th>'
             + _num(e.sessions) + _num(e.sets) + _num(e.reps) + _num(e.partial_reps)
             + _num(units.percent(e.success_rate))
             + f'<td class="num">{best}</td><td class="num">{latest}</td>'
@@ -308,13 +308,17 @@ def write_report(history: History, patient: str, path: str | os.PathLike, *, tit
     headless Chromium (:func:`openpuck.browser.print_pdf`; raises
     :class:`openpuck.browser.BrowserError` when Chromium is missing, after
     the HTML is written). ``rule``: the progression rule whose success band
-    is drawn (default 70-90%). A patient with no session gets a page saying so."""
+    is drawn (default 70-90%). A patient with no session gets a page saying so.
+    The HTML and the PDF are readable by the user only (0600, as the history
+    is): sharing a patient's report is a choice to make on purpose."""
     data = gather(history, patient, rule=rule)
     text = render(data, title=title, now=now, source=str(history.path))
     out = Path(path)
     _write_atomically(out, text)
     if pdf:
-        browser.print_pdf(out, out.with_suffix(".pdf") if pdf is True else Path(pdf))  # type: ignore[arg-type]
+        done = browser.print_pdf(out, out.with_suffix(".pdf") if pdf is True else Path(pdf))  # type: ignore[arg-type]
+        with contextlib.suppress(OSError):
+            os.chmod(done, 0o600)
     return out
 
 
@@ -322,9 +326,11 @@ def _write_atomically(path: Path, text: str) -> None:
     """Write beside the target and rename over it: a failed write never leaves
     half a report where a whole one was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")   # open(): the usual permissions, unlike mkstemp
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        # 0600 from the start: a patient's data is never readable by others, not for a moment
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+        with open(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:

@@ -6,6 +6,12 @@ report's figures (:mod:`openpuck.report_plots`), its page
 (:mod:`openpuck.report`) and the ``openpuck history`` command all count the
 same way. Every count comes from the stored reps (as
 :meth:`History.daily`), so a session cut short still counts.
+
+An exercise is counted per catalogue exercise, pucks and mode (the key the
+programme runner moves targets and keeps personal bests by): a one-foot
+press and alternate foot taps of ``foot_press`` are two rows, two plots and
+two targets, named ``foot_press (right_foot)`` and ``foot_press (left_foot
++ right_foot, alternate)``; an exercise done one way only keeps its plain name.
 """
 from __future__ import annotations
 
@@ -14,6 +20,14 @@ from dataclasses import dataclass, field
 
 from .history import DailyRow, History, PersonalBest, check_patient
 from .progression import ProgressionRule
+
+#: (exercise, pucks, mode): one way of doing a catalogue exercise
+Key = tuple[str, tuple[str, ...], "str | None"]
+
+
+def way_name(exercise: str, pucks: tuple[str, ...], mode: str | None) -> str:
+    """``foot_press (left_foot + right_foot, alternate)``: an exercise and the way it was done."""
+    return f"{exercise} ({' + '.join(pucks)}{', ' + mode if mode else ''})"
 
 
 @dataclass(frozen=True)
@@ -46,13 +60,20 @@ class TargetPoint:
     started_at: float               #: Unix s: the set's start
     target: float | None            #: None: an auto target never learned
     unit: str
+    pucks: tuple[str, ...] = ()
+    mode: str | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.exercise, self.pucks, self.mode)
 
 
 @dataclass(frozen=True)
 class ExerciseSummary:
-    """An exercise over the whole history (one row of the report's summary table)."""
+    """An exercise, done with these pucks in this mode, over the whole history
+    (one row of the report's summary table)."""
 
-    exercise: str
+    exercise: str                   #: the catalogue name
     unit: str
     sessions: int                   #: sessions with at least one set of it
     sets: int
@@ -62,6 +83,17 @@ class ExerciseSummary:
     latest_day: dt.date | None      #: the last day with a rep of it
     latest_mean: float | None       #: that day's mean amplitude
     target: float | None            #: the latest set's target (None: none learned yet)
+    pucks: tuple[str, ...] = ()
+    mode: str | None = None
+    name: str = ""                  #: the exercise, with its pucks and mode when it was done more ways than one
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.exercise)
+
+    @property
+    def key(self) -> Key:
+        return (self.exercise, self.pucks, self.mode)
 
     @property
     def success_rate(self) -> float | None:
@@ -133,12 +165,24 @@ class ReportData:
         return self.reps / attempts if attempts else None
 
     def exercise(self, name: str) -> ExerciseSummary:
+        """By its name (``foot_press (right_foot)``), or its catalogue name: the first way it was done."""
+        for e in self.exercises:
+            if e.name == name:
+                return e
         for e in self.exercises:
             if e.exercise == name:
                 return e
         raise KeyError(name)
 
-    def daily_of(self, exercise: str) -> list[DailyRow]:
+    def name_of(self, row: DailyRow | TargetPoint) -> str:
+        """The name of the exercise a day's row or a target is of."""
+        return next((e.name for e in self.exercises if e.key == row.key), row.exercise)
+
+    def daily_of(self, exercise: str | ExerciseSummary) -> list[DailyRow]:
+        """The days of one way of doing an exercise (an ExerciseSummary), or of
+        every way (a catalogue name)."""
+        if isinstance(exercise, ExerciseSummary):
+            return [r for r in self.daily if r.key == exercise.key]
         return [r for r in self.daily if r.exercise == exercise]
 
 
@@ -150,16 +194,18 @@ def gather(history: History, patient: str, *, rule: ProgressionRule | None = Non
     patient = check_patient(patient)
     sessions: list[SessionLine] = []
     targets: list[TargetPoint] = []
-    per_ex: dict[str, dict] = {}
+    per_ex: dict[Key, dict] = {}
     for s in history.sessions(patient):
         sets = history.sets(s.id)
         for st in sets:
-            e = per_ex.setdefault(st.exercise, dict(unit=st.unit, sessions=set(), sets=0, reps=0, partials=0))
+            e = per_ex.setdefault((st.exercise, st.pucks, st.mode),
+                                  dict(unit=st.unit, sessions=set(), sets=0, reps=0, partials=0))
             e["sessions"].add(s.id)
             e["sets"] += 1
             e["reps"] += st.reps
             e["partials"] += st.partial_reps
-            targets.append(TargetPoint(s.id, st.id, st.exercise, st.set_index, st.started_at, st.target, st.unit))
+            targets.append(TargetPoint(s.id, st.id, st.exercise, st.set_index, st.started_at, st.target, st.unit,
+                                       st.pucks, st.mode))
         sessions.append(SessionLine(
             s.id, s.programme, s.started_at, s.ended_at,
             tuple(dict.fromkeys(st.exercise for st in sets)), len(sets),
@@ -169,13 +215,18 @@ def gather(history: History, patient: str, *, rule: ProgressionRule | None = Non
     for r in daily:
         attempts[r.day] = attempts.get(r.day, 0) + r.reps + r.partial_reps
     summaries = []
-    for name, e in per_ex.items():
-        with_reps = [r for r in daily if r.exercise == name and r.reps]
+    ways: dict[str, int] = {}
+    for name, _, _ in per_ex:
+        ways[name] = ways.get(name, 0) + 1
+    for key, e in per_ex.items():
+        name, pucks, mode = key
+        with_reps = [r for r in daily if r.key == key and r.reps]
         last = with_reps[-1] if with_reps else None
-        ex_targets = [t.target for t in targets if t.exercise == name and t.target is not None]
+        ex_targets = [t.target for t in targets if t.key == key and t.target is not None]
         summaries.append(ExerciseSummary(
             exercise=name, unit=e["unit"], sessions=len(e["sessions"]), sets=e["sets"], reps=e["reps"],
-            partial_reps=e["partials"], best=history.personal_best(patient, name),
+            partial_reps=e["partials"], best=history.personal_best(patient, name, pucks=pucks, mode=mode),
             latest_day=last.day if last else None, latest_mean=last.mean_amplitude if last else None,
-            target=ex_targets[-1] if ex_targets else None))
+            target=ex_targets[-1] if ex_targets else None, pucks=pucks, mode=mode,
+            name=way_name(name, pucks, mode) if ways[name] > 1 else name))
     return ReportData(patient, sessions, daily, summaries, targets, rule or ProgressionRule(), attempts)

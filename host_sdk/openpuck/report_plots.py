@@ -51,10 +51,10 @@ def day_text(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def colours(data: ReportData) -> dict[str, tuple[str, str]]:
-    """Each exercise's colour and marker, the same in every figure."""
+def colours(data: ReportData) -> dict[Any, tuple[str, str]]:
+    """Each exercise's colour and marker (by exercise, pucks and mode), the same in every figure."""
     # a marker of its own too: lines that overlap, or a grey printout, still tell them apart
-    return {e.exercise: (PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)])
+    return {e.key: (PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)])
             for i, e in enumerate(data.exercises)}
 
 
@@ -170,10 +170,10 @@ def reps_per_day(data: ReportData) -> Figure | None:
     index = {d: i for i, d in enumerate(days)}
     for e in data.exercises:
         heights = [0] * len(days)
-        for r in data.daily_of(e.exercise):
+        for r in data.daily_of(e):
             heights[index[r.day]] += r.reps
         if any(heights):
-            ax.bar(days, heights, bottom=bottom, width=0.8, color=col[e.exercise][0], label=label(e.exercise))
+            ax.bar(days, heights, bottom=bottom, width=0.8, color=col[e.key][0], label=label(e.name))
             bottom = [b + h for b, h in zip(bottom, heights)]
     partial = [0] * len(days)
     for r in data.daily:
@@ -190,7 +190,7 @@ def reps_per_day(data: ReportData) -> Figure | None:
     desc = (f"Reps per day from {day_text(days[0])} to {day_text(days[-1])}, stacked by exercise: "
             f"{data.reps} reps and {data.partial_reps} partial reps on {len(data.days_practised)} days; "
             f"the most, {per_day[top]} reps, on {day_text(top)}. "
-            + "; ".join(f"{label(e.exercise)} {e.reps}" for e in data.exercises) + ".")
+            + "; ".join(f"{label(e.name)} {e.reps}" for e in data.exercises) + ".")
     return _inline(fig, "reps", "Reps per day", desc)
 
 
@@ -211,18 +211,18 @@ def amplitude(data: ReportData, unit: str) -> Figure | None:
     fig = _new_figure(*size)
     parts = []
     for ax, e in zip(_panels(fig, len(exs), rows, cols), exs):
-        rs = [r for r in data.daily_of(e.exercise) if r.reps]
-        colour, marker = col[e.exercise]
+        rs = [r for r in data.daily_of(e) if r.reps]
+        colour, marker = col[e.key]
         ax.plot([r.day for r in rs], [r.mean_amplitude for r in rs], marker=marker, ms=4, lw=1.4, color=colour,
                 label="mean of the day's reps")
         ax.plot([r.day for r in rs], [r.best_amplitude for r in rs], marker="^", ms=5, lw=0.8, ls=":",
                 color=colour, markerfacecolor="white", label="best rep of the day")
-        ax.set_title(label(e.exercise))
+        ax.set_title(label(e.name))
         ax.set_ylabel(f"{what} ({units.symbol(unit)})")
         ax.set_ylim(bottom=0)
         _date_axis(ax)
         best = max(r.best_amplitude for r in rs if r.best_amplitude is not None)   # a day with reps has one
-        parts.append(f"{label(e.exercise)}: mean {units.amount(rs[0].mean_amplitude, unit)} on "
+        parts.append(f"{label(e.name)}: mean {units.amount(rs[0].mean_amplitude, unit)} on "
                      f"{day_text(rs[0].day)}, {units.amount(rs[-1].mean_amplitude, unit)} on "
                      f"{day_text(rs[-1].day)}; best rep {units.amount(best, unit)}")
     from matplotlib.lines import Line2D
@@ -249,13 +249,13 @@ def success(data: ReportData) -> Figure | None:
                label=f"aim: {100 * low:.0f}–{100 * high:.0f}% (progression rule)")
     parts = []
     for e in exs:
-        rs = [(r.day, r.success_rate) for r in data.daily_of(e.exercise) if r.success_rate is not None]
-        colour, marker = col[e.exercise]
+        rs = [(r.day, r.success_rate) for r in data.daily_of(e) if r.success_rate is not None]
+        colour, marker = col[e.key]
         ax.plot([d for d, _ in rs], [100 * v for _, v in rs], marker=marker, ms=4, lw=1.2,
-                color=colour, label=label(e.exercise))
+                color=colour, label=label(e.name))
         # the rule's own edges count as in the band (progression forgives float noise the same way)
         inside = sum(1 for _, v in rs if low - 1e-9 <= v <= high + 1e-9)
-        parts.append(f"{label(e.exercise)}: {units.percent(rs[0][1])} on {day_text(rs[0][0])}, "
+        parts.append(f"{label(e.name)}: {units.percent(rs[0][1])} on {day_text(rs[0][0])}, "
                      f"{units.percent(rs[-1][1])} on {day_text(rs[-1][0])}, "
                      f"within the band on {inside} of {len(rs)} days")
     ax.set_ylim(0, 105)
@@ -271,7 +271,7 @@ def success(data: ReportData) -> Figure | None:
 @_styled
 def targets(data: ReportData) -> Figure | None:
     """Each exercise's target set by set over the sessions: the progression at work."""
-    exs = [e for e in data.exercises if any(t.exercise == e.exercise and t.target is not None
+    exs = [e for e in data.exercises if any(t.key == e.key and t.target is not None
                                             for t in data.targets)]
     if not exs:
         return None
@@ -280,17 +280,17 @@ def targets(data: ReportData) -> Figure | None:
     fig = _new_figure(*size)
     parts = []
     for ax, e in zip(_panels(fig, len(exs), rows, cols), exs):
-        ts = [t for t in data.targets if t.exercise == e.exercise and t.target is not None]
-        colour, marker = col[e.exercise]
+        ts = [t for t in data.targets if t.key == e.key and t.target is not None]
+        colour, marker = col[e.key]
         when = [dt.datetime.fromtimestamp(t.started_at) for t in ts]
         ax.plot(when, [t.target for t in ts], drawstyle="steps-post", lw=1.2, color=colour)
         ax.plot(when, [t.target for t in ts], ls="", marker=marker, ms=3.5, color=colour)
-        ax.set_title(label(e.exercise))
+        ax.set_title(label(e.name))
         ax.set_ylabel(f"target ({units.symbol(e.unit)})")
         ax.set_ylim(bottom=0)
         _date_axis(ax)
         sessions = len({t.session_id for t in ts})
-        parts.append(f"{label(e.exercise)}: {units.amount(ts[0].target, e.unit)} at the first set, "
+        parts.append(f"{label(e.name)}: {units.amount(ts[0].target, e.unit)} at the first set, "
                      f"{units.amount(ts[-1].target, e.unit)} at the last, over {sessions} sessions")
     fig.suptitle("Target of each set over the sessions", fontweight="bold")
     desc = "The target of each set, as the progression rule moved it. " + "; ".join(parts) + "."

@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, OSError) and e.filename:
             msg = f"{e.filename}: {e.strerror}"
         print(f"openpuck {args.command}: error: {msg}", file=sys.stderr)
+        for note in getattr(e, "__notes__", ()):   # what went wrong after it, while cleaning up
+            print(f"openpuck {args.command}: {note}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"openpuck {args.command}: interrupted", file=sys.stderr)

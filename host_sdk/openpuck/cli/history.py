@@ -15,7 +15,10 @@ session, and each exercise's personal best. Without --patient: the patients
 in the database, with their sessions.
 
 The database is history.sqlite3 in the data folder ($OPENPUCK_DATA_DIR, else
-~/.local/share/openpuck on Linux); --db reads another. Nothing is written.
+~/.local/share/openpuck on Linux); --db reads another. Nothing is written,
+except with --repair: a database that fails SQLite's check (every command
+refuses it, and says so) is moved aside, kept whole beside it as
+history.sqlite3.damaged-<date>-<time>, and a new, empty history starts.
 --json prints one JSON object for scripts; its keys stay as they are
 (docs/programmes.md, "Report")."""
 EPILOG = """\
@@ -27,6 +30,7 @@ examples:
   openpuck history --db /mnt/clinic/history.sqlite3    a clinic's shared database
   OPENPUCK_DATA_DIR=/mnt/clinic openpuck history --patient anna
   openpuck report --patient anna -o anna.html          the therapist's report, with plots
+  openpuck history --repair                            move a damaged database aside, start a new one
 """
 
 #: the JSON's version: bumped only if a key changes meaning or goes
@@ -38,6 +42,8 @@ def add_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object instead of tables")
     p.add_argument("--db", metavar="PATH", help="the history database, or its folder "
                                                 "(default: history.sqlite3 in the data folder)")
+    p.add_argument("--repair", action="store_true",
+                   help="a damaged database: move it aside (kept) and start a new, empty one")
 
 
 def _iso(t: float | None) -> str | None:
@@ -85,7 +91,7 @@ def as_json(data: Any, database: str) -> dict[str, Any]:
         "totals": {"sessions": len(data.sessions), "sets": data.sets, "reps": data.reps,
                    "partial_reps": data.partial_reps, "success_rate": _r(data.success_rate)},
         "exercises": [{
-            "exercise": e.exercise, "unit": e.unit, "sessions": e.sessions, "sets": e.sets, "reps": e.reps,
+            "exercise": e.exercise, "pucks": list(e.pucks), "mode": e.mode, "name": e.name, "unit": e.unit, "sessions": e.sessions, "sets": e.sets, "reps": e.reps,
             "partial_reps": e.partial_reps, "success_rate": _r(e.success_rate), "target": _r(e.target),
             "latest_day": e.latest_day.isoformat() if e.latest_day else None,
             "latest_mean_amplitude": _r(e.latest_mean),
@@ -95,7 +101,8 @@ def as_json(data: Any, database: str) -> dict[str, Any]:
                 "set_id": e.best.set_id},
         } for e in data.exercises],
         "daily": [{
-            "day": r.day.isoformat(), "exercise": r.exercise, "unit": r.unit, "sets": r.sets, "reps": r.reps,
+            "day": r.day.isoformat(), "exercise": r.exercise, "pucks": list(r.pucks), "mode": r.mode,
+            "name": data.name_of(r), "unit": r.unit, "sets": r.sets, "reps": r.reps,
             "partial_reps": r.partial_reps, "success_rate": _r(r.success_rate),
             "mean_amplitude": _r(r.mean_amplitude), "best_amplitude": _r(r.best_amplitude),
             "reps_per_minute": _r(r.reps_per_minute), "time_under_tension_s": _r(r.time_under_tension_s),
@@ -128,7 +135,7 @@ def _text(data: Any, database: str) -> None:
     print(f"database: {database}\n")
     print("per day and exercise")
     _table(["day", "exercise", "sets", "reps", "partial", "success", "mean", "best", "reps/min", "tension"],
-           [[r.day.isoformat(), r.exercise, str(r.sets), str(r.reps), str(r.partial_reps),
+           [[r.day.isoformat(), data.name_of(r), str(r.sets), str(r.reps), str(r.partial_reps),
              percent(r.success_rate), amount(r.mean_amplitude, r.unit), amount(r.best_amplitude, r.unit),
              "–" if r.reps_per_minute is None else f"{r.reps_per_minute:.1f}", f"{r.time_under_tension_s:.1f} s"]
             for r in data.daily], "<<>>>>>>>>")
@@ -142,13 +149,39 @@ def _text(data: Any, database: str) -> None:
     _table(["id", "date", "start", "length", "sets", "reps", "partial", "success", "programme"], rows, "><<>>>>><")
     print("\npersonal bests")
     _table(["exercise", "best rep", "day", "session"],
-           [[e.exercise, amount(e.best.amplitude, e.best.unit), dt.date.fromtimestamp(e.best.at).isoformat(),
-             str(e.best.session_id)] if e.best else [e.exercise, "–", "–", "–"] for e in data.exercises], "<><>")
+           [[e.name, amount(e.best.amplitude, e.best.unit), dt.date.fromtimestamp(e.best.at).isoformat(),
+             str(e.best.session_id)] if e.best else [e.name, "–", "–", "–"] for e in data.exercises], "<><>")
+
+
+def _repair(db: str | None) -> int:
+    """Move a damaged database aside and start a new one; a sound one is left alone."""
+    from ..history import DamagedHistory, History, set_aside
+    from . import CliError
+    from ._history_db import database_path
+    path = database_path(db)
+    if not path.is_file():
+        raise CliError(f"no history database at {path}: nothing to repair")
+    try:
+        History(path).close()
+    except DamagedHistory as e:
+        problem = e.problem
+        aside = set_aside(path)
+        History(path).close()
+        print(f"{path} was damaged ({problem}): moved it to {aside} (kept whole) and started a new, empty "
+              f"history at {path}.\nTo save what can be saved from the old one: sqlite3 {aside} .recover")
+        return 0
+    print(f"{path} passes SQLite's check: nothing to repair")
+    return 0
 
 
 def run(args) -> int:
     from ..report_data import gather
     from ._history_db import known_patient, open_history
+    if args.repair:
+        if args.patient is not None or args.json:
+            from . import CliError
+            raise CliError("--repair goes alone (with --db at most): it reads no patient")
+        return _repair(args.db)
     with open_history(args.db) as h:
         if args.patient is None:
             return _patients(h, args.json)
