@@ -338,3 +338,66 @@ def test_stop_returns_after_the_events_sent_before_its_answer_went_to_the_callba
     finally:
         fake.close()
     assert fake.reps_before_ack == 1 and at_return == 1
+
+
+# -- the views, from the runner's events ----------------------------------------------
+def _drawn(view) -> str:
+    from rich.console import Console
+    con = Console(record=True, width=160, color_system=None)
+    con.print(view.render())
+    return " ".join(con.export_text().split())
+
+
+def _rep(kind: str, amplitude: float):
+    from openpuck.events import PartialRep
+    cls = Rep if kind == "rep" else PartialRep
+    fields = dict(t=1.0, t_start=0.5, t_peak=0.8, t_end=1.0, amplitude=amplitude, unit="N", count=1,
+                  exercise="grip_squeeze")
+    import dataclasses
+    return cls(**{f.name: fields[f.name] for f in dataclasses.fields(cls) if f.name in fields})
+
+
+def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
+    pytest.importorskip("rich")
+    from openpuck.programme import ProgrammeEvent as E
+    from openpuck.programme_view import ProgrammeView
+    v = ProgrammeView("Grip and wrist: anna")
+    v.update(E("session_start", programme="Grip and wrist", session=1, note="Stop and rest if anything hurts."))
+    v.update(E("exercise", "grip_squeeze", sets=2, unit="N", placement="in the hand"))
+    v.update(E("set_start", "grip_squeeze", 0, 0, 2, None, "N", 5))
+    v.update(E("attempt", "grip_squeeze", 0, 0, 2, None, "N", 5, reps_done=1, event=_rep("rep", 34.4)))
+    text = _drawn(v)
+    assert "Stop and rest if anything hurts." in text
+    assert "target: learned from the first reps" in text and "against learning" not in text
+    assert "34.4 N: a rep (the target is being learned" in text
+    for amp in (20.0, 25.0):
+        v.update(E("personal_best", "grip_squeeze", unit="N", event=_rep("rep", amp)))
+    v.update(E("personal_best", "grip_squeeze", unit="N", event=_rep("rep", 9.0), mode="alternate",
+               pucks=("left_hand", "right_hand")))
+    v.update(E("personal_best", "wrist_flexion", unit="deg", event=_rep("rep", 50.2)))
+    v.update(E("rest", "grip_squeeze", 0, 1, 2, seconds_left=3, next_exercise="wrist_flexion"))
+    text = _drawn(v)
+    assert "grip_squeeze: 25.0 N" in text and "20.0 N" not in text, "only the latest best per exercise"
+    assert "grip_squeeze (alternate): 9.0 N" in text and "wrist_flexion: 50.2°" in text
+    assert "Stop and rest if anything hurts." in text, "the safety line stays in view"
+    assert "wrist_flexion comes next" in text and "the next set" not in text
+
+
+def test_a_set_without_a_rep_says_so():
+    from openpuck.programme import ProgrammeEvent as E
+    from openpuck.programme_view import plain_line
+    from openpuck.summary import summarise
+    none = summarise([], exercise="grip_squeeze", unit="N")
+    line = plain_line(E("set_end", "grip_squeeze", 0, 0, 2, 15.0, "N", 5, summary=none))
+    assert "no attempt made" in line and "best" not in line
+    short = summarise([_rep("partial_rep", 9.0)], exercise="grip_squeeze", unit="N")
+    line = plain_line(E("set_end", "grip_squeeze", 0, 0, 2, 15.0, "N", 5, summary=short))
+    assert "0 reps, 1 partial" in line and "no rep made" in line and "0.0 N" not in line
+
+
+def test_the_plain_rest_line_names_the_next_exercise():
+    from openpuck.programme import ProgrammeEvent as E
+    from openpuck.programme_view import plain_line
+    assert plain_line(E("rest", "grip_squeeze", seconds_left=3, next_exercise="wrist_flexion")) == \
+        "   rest 3 s, then wrist_flexion"
+    assert plain_line(E("rest", "grip_squeeze", seconds_left=3)) == "   rest 3 s, then the next set"

@@ -74,11 +74,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _not_a_number(reason: str, value: Any) -> str:
     """``reason`` (validate's message for a value that is no number) with the
     value as written, and for a number in quotes how to write it."""
     head = reason.rsplit(", got ", 1)[0]
-    hint = " (a number is written without quotes)" if isinstance(value, str) else ""
+    hint = " (a number is written without quotes)" if isinstance(value, str) and _numeric(value) else ""
     return f"{head}, got {toml_text(value)}{hint}"
 
 
@@ -257,9 +265,7 @@ class _Reader:
         self.known_keys(table, got, _PROGRESSION_KEYS, "in [progression]")
         for key, value in got.items():
             if not _is_number(value):
-                raise self.fail(table, key, f"{key} must be a number, got {toml_text(value)}"
-                                            + (" (a number is written without quotes)" if isinstance(value, str)
-                                               else ""))
+                raise self.fail(table, key, _not_a_number(f"{key} must be a number, got -", value))
         try:
             return ProgressionRule(**got)
         except validate.InvalidValue as e:
