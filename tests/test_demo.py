@@ -55,6 +55,10 @@ def test_make_demo_entry_point_runs_as_a_command(tmp_path) -> None:
     out = r.stdout
     assert out.count("set 1 of 2") == 2 and out.count("set 2 of 2") == 2
     assert "personal best! " in out and "woo hoo" in out
+    # the session's latest best of each exercise, once each: a best superseded later is not listed
+    assert re.search(r"^personal bests: grip_squeeze [\d.]+ N, wrist_flexion [\d.]+°$", out, re.M), out
+    assert out.count(" done: ") == 4 + 1, "four sets and the session, each told once"
+    assert "session 1 done:" in out
     assert f"history: {db}" in out
     report = db.with_name("report.html")
     assert f"report: {report}" in out and report.read_text().count("<svg") >= 3

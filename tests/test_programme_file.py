@@ -138,28 +138,31 @@ def test_massed_practice_has_the_two_puck_exercises():
     (GRIP + "target = 900\n",
      "week1.toml, line 8: target must be between 1 and 500 N, got 900"),
     (GRIP + 'target = "lots"\n',
-     "week1.toml, line 8: target must be a number of N or 'auto' or 'last', got 'lots'"),
+     'week1.toml, line 8: target must be a number from 1 to 500 N, "auto" or "last", got "lots"'),
     (GRIP + "rest_s = -5\n",
      "week1.toml, line 8: rest_s must be between 0 and 1800 s, got -5"),
     (GRIP + "seconds = 30\n",
      "week1.toml, line 8: grip_squeeze needs either reps = N (reps per set) or seconds = S (time per set), "
      "not both"),
     (GRIP.replace("name = \"grip_squeeze\"", "name = \"grip_sqeeze\""),
-     "week1.toml, line 4: unknown exercise 'grip_sqeeze'; choose one of: " + ", ".join(exercises.names())),
+     'week1.toml, line 4: unknown exercise "grip_sqeeze"; did you mean "grip_squeeze"?'),
+    (GRIP.replace("name = \"grip_squeeze\"", "name = \"squat\""),
+     "week1.toml, line 4: unknown exercise 'squat'; choose one of: " + ", ".join(exercises.names())),
     (GRIP.replace("name = \"grip_squeeze\"", "name = 1"),
      "week1.toml, line 4: name must be an exercise's name in quotes, got 1"),
     (GRIP + "rep = 10\n",
      "week1.toml, line 8: unknown key 'rep' in [[exercise]] 1; did you mean 'reps'?"),
     (GRIP.replace('puck = "right_hand"', 'puck = "right_arm"'),
-     "week1.toml, line 5: unknown puck 'right_arm'; choose from left_hand, right_hand, left_foot, right_foot"),
+     'week1.toml, line 5: unknown puck "right_arm"; did you mean "right_hand"? choose from left_hand, right_hand, '
+     "left_foot, right_foot"),
     (GRIP.replace('puck = "right_hand"', 'puck = "right_foot"'),
      "week1.toml, line 5: grip_squeeze is done with a hand (in the hand): the puck must be left_hand or "
-     "right_hand, got 'right_foot'"),
+     'right_hand, got "right_foot"'),
     (GRIP.replace('puck = "right_hand"', 'pucks = ["left_hand", "right_hand"]'),
      'week1.toml, line 5: two pucks need mode = "bilateral" (both at once) or "alternate" '
-     "(one after the other), got None"),
+     "(one after the other), got no mode"),
     (GRIP.replace('puck = "right_hand"', 'pucks = ["left_hand", "left_hand"]\nmode = "bilateral"'),
-     "week1.toml, line 5: pucks must list one or two different pucks, got ['left_hand', 'left_hand']"),
+     'week1.toml, line 5: pucks must list one or two different pucks, got ["left_hand", "left_hand"]'),
     (GRIP + 'mode = "bilateral"\n',
      "week1.toml, line 8: mode is for two pucks (pucks = [..., ...]); grip_squeeze has one"),
     (GRIP + "target = 4\nmin_target = 5\n",
@@ -169,7 +172,16 @@ def test_massed_practice_has_the_two_puck_exercises():
     (GRIP + "min_target = 600\n",
      "week1.toml, line 8: min_target must be between 1 and 500 N, got 600"),
     (GRIP.replace("grip_squeeze", "wrist_flexion") + 'max_target = "auto"\n',
-     "week1.toml, line 8: max_target must be a number, got 'auto'"),
+     'week1.toml, line 8: max_target must be a number, got "auto"'),
+    # a number in quotes is text, refused as 2.5 is; values are quoted as the file writes them
+    (GRIP.replace("sets = 3", 'sets = "3"'),
+     'week1.toml, line 6: sets must be a whole number from 1 to 50, got "3" (a number is written without quotes)'),
+    (GRIP.replace("sets = 3", "sets = true"),
+     "week1.toml, line 6: sets must be a whole number from 1 to 50, got true"),
+    (GRIP + 'target = "15"\n',
+     'week1.toml, line 8: target must be a number from 1 to 500 N, "auto" or "last", got "15" '
+     "(a number is written without quotes)"),
+    (GRIP + "rest_s = false\n", "week1.toml, line 8: rest_s must be a number, got false"),
     (GRIP + "min_target = 30\nmax_target = 20\n",
      "week1.toml, line 9: max_target must be at least min_target (30), got 20"),
     (GRIP + "unlock_after = 3\n",
@@ -252,3 +264,20 @@ def test_a_programme_error_is_an_openpuck_error():
 def test_a_file_nested_too_deep_is_one_error_not_a_crash(value):
     with pytest.raises(ProgrammeError, match=r"^deep\.toml: not a programme: arrays or tables nested too deep"):
         loads(f'name = "x"\nnote = {value}\n', source="deep.toml")
+
+
+def test_a_progression_number_in_quotes_is_refused():
+    text = 'name = "p"\n[progression]\nstep_up = "0.1"\n[[exercise]]\n' + GRIP
+    e = error_of(text)
+    assert (e.line, e.reason) == (3, 'step_up must be a number, got "0.1" (a number is written without quotes)')
+
+
+def test_check_says_where_a_target_comes_from(tmp_path, capsys):
+    from openpuck.cli import main
+    f = tmp_path / "p.toml"
+    f.write_text(with_exercise(GRIP + 'target = "auto"\n') + "\n[[exercise]]\n" + GRIP + "target = 12.5\n"
+                 + "\n[[exercise]]\n" + GRIP)
+    assert main(["programme", "check", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "target: learned from the first reps" in out and "target 12.5 N" in out
+    assert "target: the last session's" in out and "target auto" not in out and "target last" not in out

@@ -289,6 +289,106 @@ def test_a_plot_with_nothing_to_show_says_why(db, tmp_path):
     assert "Ben, week 1" in page.all_text and page.text_of["fig-force-desc"].endswith("best rep 75.0 N.")
 
 
+# --- axes that fit the period (issue 20) ---
+
+DAY_TICK = re.compile(r"^\d{1,2} [A-Z][a-z]{2}( \d{4})?( \(\d+\))?$")
+TEXT = re.compile(r'<text style="font-size: ([\d.]+)px[^"]*" x="([-\d.]+)" y="([-\d.]+)"[^>]*>([^<]*)</text>')
+
+
+def texts_of(page_text: str, slug: str) -> list[tuple[float, float, float, str]]:
+    """(font size, x, y, text) of every text of a figure that matplotlib drew."""
+    fig = re.search(rf'<figure id="fig-{slug}">(.*?)</figure>', page_text, re.S).group(1)
+    return [(float(f), float(x), float(y), t) for f, x, y, t in TEXT.findall(fig)]
+
+
+def day_ticks(page_text: str, slug: str) -> list[str]:
+    return [t for _, _, _, t in texts_of(page_text, slug) if DAY_TICK.match(t)]
+
+
+def assert_apart(page_text: str, slug: str) -> None:
+    """Day labels side by side on one axis do not overlap (a DejaVu Sans letter
+    is at most 0.62 em wide on average; labels are centred on their tick)."""
+    rows: dict[float, list[tuple[float, float, str]]] = defaultdict(list)
+    for size, x, y, t in texts_of(page_text, slug):
+        if DAY_TICK.match(t):
+            rows[y].append((x, size, t))
+    assert rows, slug
+    for row in rows.values():
+        row.sort()
+        for (x1, s1, t1), (x2, s2, t2) in zip(row, row[1:]):
+            assert x2 - x1 >= 0.62 * (s1 * len(t1) + s2 * len(t2)) / 2, (slug, t1, t2, x2 - x1)
+
+
+def test_a_report_of_one_day_has_axes_of_that_day(db, tmp_path):
+    path, _ = db
+    with History(path) as h:                                # ben: one session on 5 March 2025
+        out = write_report(h, "ben", tmp_path / "ben.html", now=NOW)
+    text = out.read_text(encoding="utf-8")
+    for slug in ("reps", "force", "success", "targets"):
+        assert day_ticks(text, slug) == ["5 Mar 2025"], slug
+        others = [t for _, _, _, t in texts_of(text, slug) if re.search(r"^(19|20)\d\d$|\d:\d\d|\d\.\d", t)]
+        assert not others, (slug, others)            # no years around it, no hours, no half reps
+    # the markers sit inside the plot: the axis goes above the best rep (75 N) and the target (60 N)
+    for slug, top in (("force", 75.0), ("targets", 60.0)):
+        ys = [float(t) for _, _, _, t in texts_of(text, slug) if re.fullmatch(r"\d+", t)]
+        assert max(ys) > top, (slug, ys)
+    page = Page(text)
+    assert "(1 day)" in page.all_text and "1 days" not in page.all_text and "(s)" not in text
+    assert "Practised on 1 of 1 day " in page.all_text and "1 session in all" in page.all_text
+
+
+def test_the_report_names_no_file_of_this_computer(db, anna):
+    path, _ = db
+    out, page = anna
+    text = out.read_text(encoding="utf-8")
+    assert str(path.parent) not in text and path.name not in text
+    assert page.text_of.get("footer", page.all_text).endswith("Made by OpenPuck " + openpuck_version() + ".")
+
+
+def openpuck_version() -> str:
+    import openpuck
+    return openpuck.__version__
+
+
+def test_a_period_across_months_has_day_ticks_that_do_not_overlap(tmp_path):
+    """27 February to 6 March: each tick a day, labels apart, the calendar's
+    month labels apart too."""
+    days = [dt.date(2025, 2, 27), dt.date(2025, 2, 28), dt.date(2025, 3, 2), dt.date(2025, 3, 2),
+            dt.date(2025, 3, 4), dt.date(2025, 3, 6)]
+    out: list = []
+    with History(tmp_path / "h.sqlite3") as h:
+        for n, day in enumerate(days):
+            start = synth._at(day, 10 + 6 * (n == 3))
+            session = h.start_session("cleo", "Hand", start)
+            for k, (exercise, unit) in enumerate((("grip_squeeze", "N"), ("wrist_flexion", "deg"),
+                                                 ("forearm_rotation", "deg"))):
+                synth._write_set(out, h, "cleo", session, day, start + 120 * k, exercise, unit, 1, 15.0 + n,
+                                 [20.0 + n, 22.0 + n, 21.0], [9.0])
+            h.end_session(session, start + 600)
+        page = write_report(h, "cleo", tmp_path / "cleo.html", now=NOW).read_text(encoding="utf-8")
+    for slug in ("reps", "range", "force", "success", "targets"):
+        ticks = day_ticks(page, slug)
+        assert ticks and all(int(t.split()[0]) in {d.day for d in days} | set(range(27, 29)) | set(range(1, 7))
+                             for t in ticks), (slug, ticks)
+        assert_apart(page, slug)
+    assert day_ticks(page, "reps")[0] == "27 Feb 2025" and "Mar" in day_ticks(page, "reps")[-1]
+    cal = re.search(r'<figure id="fig-adherence">(.*?)</figure>', page, re.S).group(1)
+    months = [(float(x), t) for x, t in re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="cal-label">'
+                                                  r'([A-Z][a-z]{2}(?: \d{4})?)</text>', cal)]
+    assert [t for _, t in months if t[:3] in ("Feb", "Mar")], months
+    for (x1, t1), (x2, _) in zip(months, months[1:]):
+        assert x2 - x1 >= 9 * 0.62 * len(t1), months
+
+
+def test_a_report_that_cannot_be_written_names_the_path_asked_for(db, tmp_path, capsys):
+    from openpuck.cli import main
+    path, _ = db
+    assert main(["report", "--patient", "ben", "--db", str(path), "-o", "/proc/x.html"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("openpuck report: error: /proc/x.html: cannot write the report") and ".tmp" not in err
+    assert len(err.splitlines()) == 1
+
+
 def test_units_read_as_people_write_them():
     assert units.amount(32.46, "deg") == "32.5°"
     assert units.amount(21, "N") == "21.0 N"

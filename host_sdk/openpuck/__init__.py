@@ -18,3 +18,15 @@ __all__ = ["__version__", "protocol", "SampleBlock", "StreamDecoder", "DeviceInf
            "Log", "PartialRep", "Rep", "Status", "AsyncPuck", "CommandError", "CommandTimeout", "Puck",
            "connect", "connect_async", "scan", "ConnectionLost", "TransportError", "open_transport",
            "Detection", "detect", "OpenPuckError"]
+
+#: the home-programme modules, imported on first use (``openpuck.programme.run(...)``
+#: after a plain ``import openpuck``, as the README shows) so that importing the
+#: SDK stays light
+_LAZY = ("programme", "programme_file", "progression", "history", "report", "report_data", "exercises")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,14 +54,19 @@ class ProgrammeError(OpenPuckError):
 class ProgrammeEvent:
     """What the runner tells an app, in order. ``kind``:
 
+    - ``"session_start"``: the session begins (``programme``, ``session``: the
+      patient's session number of this programme, ``note``: the programme's
+      patient_note, the safety line shown before the first set);
     - ``"exercise"``: the next exercise (``exercise``, ``placement``, ``note``);
     - ``"locked"``: an exercise skipped until the one before it goes well;
     - ``"set_start"``: a set begins (``target`` or None for a learned one,
       ``reps_goal`` or ``seconds_goal``);
     - ``"attempt"``: a rep or partial rep (``event``, ``puck``, ``reps_done``);
     - ``"set_end"``: the set's ``summary`` (and ``personal_best``);
-    - ``"personal_best"``: a rep larger than any before (``event``);
-    - ``"rest"``: ``seconds_left`` of a rest, once a second;
+    - ``"personal_best"``: a rep larger than any before (``event``; ``pucks``
+      and ``mode`` say which best: one per exercise, pucks and mode);
+    - ``"rest"``: ``seconds_left`` of a rest, once a second (``next_exercise``:
+      the exercise after the rest when it is another one);
     - ``"session_end"``: the session's ``report``."""
 
     kind: str
@@ -83,6 +88,11 @@ class ProgrammeEvent:
     placement: str = ""
     note: str = ""
     report: Any = None
+    programme: str = ""
+    session: int = 0
+    pucks: tuple[str, ...] = ()
+    mode: str = ""
+    next_exercise: str = ""
 
 
 @dataclass
@@ -99,14 +109,16 @@ class SetOutcome:
 
 @dataclass
 class SessionReport:
-    """A session done: its history id and every set."""
+    """A session done: its history id, its number and every set."""
 
-    session_id: int
+    session_id: int                 #: the history database's id
     patient: str
     programme: str
     sets: list[SetOutcome] = field(default_factory=list)
     locked: list[str] = field(default_factory=list)
-    personal_bests: list[tuple[str, float, str]] = field(default_factory=list)   #: (exercise, amplitude, unit)
+    #: (exercise, amplitude, unit): the session's latest best of each exercise (and pucks and mode)
+    personal_bests: list[tuple[str, float, str]] = field(default_factory=list)
+    number: int = 0                 #: the patient's session of this programme: 1 for the first
 
     @property
     def reps(self) -> int:
@@ -163,7 +175,12 @@ class Runner:
             raise ProgrammeError(f"{plan.source}: the programme needs a puck for {', '.join(missing)} "
                                  f"(given: {', '.join(sorted(pucks)) or 'none'}); "
                                  f"e.g. --puck {missing[0]}=serial:/dev/ttyACM0")
+        for role in needed:
+            if getattr(getattr(pucks[role], "transport", None), "readonly", False):
+                raise ProgrammeError(f"{role}: {getattr(pucks[role], 'url', 'the puck')} is a recording played "
+                                     f"back; a programme needs a live puck (sim:, serial:, ble:)")
         self.plan, self.pucks, self.patient, self.history = plan, pucks, patient, history
+        self._bests: dict[tuple, tuple[str, float, str]] = {}
         self.on_event = on_event or (lambda ev: None)
         self.rest_scale, self.give_up_s, self.feedback = rest_scale, give_up_s, feedback
         self.rate_hz, self.sleep = rate_hz, sleep
@@ -173,8 +190,12 @@ class Runner:
     def run(self) -> SessionReport:
         with self.history.session_lock(self.patient, what=f"a session of {self.plan.name}"):
             sid = self.history.start_session(self.patient, self.plan.name)
-            self.report = SessionReport(sid, self.patient, self.plan.name)
+            # the patient counts their own sessions of this programme, not the database's rows
+            number = sum(1 for s in self.history.sessions(self.patient) if s.programme == self.plan.name)
+            self.report = SessionReport(sid, self.patient, self.plan.name, number=number)
             try:
+                self.on_event(ProgrammeEvent("session_start", note=self.plan.patient_note,
+                                             programme=self.plan.name, session=number))
                 for i, ex in enumerate(self.plan.exercises):
                     if not self._open(i):
                         self.report.locked.append(ex.exercise)
@@ -238,8 +259,9 @@ class Runner:
             if out.target is not None:
                 target = progression.next_target(out.target, out.summary["reps"],
                                                  out.summary["partial_reps"], rule)
-            if k + 1 < ex.sets or i + 1 < len(self.plan.exercises):
-                self._rest(ex, i, k)
+            following = "" if k + 1 < ex.sets else self._next_open(i + 1)
+            if k + 1 < ex.sets or following:
+                self._rest(ex, i, k, following)
 
     # -------------------------------------------------------------- one set
     def _set(self, i: int, ex: ProgrammeExercise, k: int, target: float | None) -> SetOutcome:
@@ -261,7 +283,7 @@ class Runner:
                 hooks.append((puck, kind, puck.on(kind, counter.event(role))))
             hooks.append((puck, "samples", puck.on("samples", counter.samples(role))))
         self.on_event(ProgrammeEvent("set_start", ex.exercise, i, k, ex.sets, target, cat.unit,
-                                     ex.reps, ex.seconds))
+                                     ex.reps, ex.seconds, pucks=ex.pucks, mode=ex.mode or ""))
         events: list[Event] = []
         try:
             for role in roles:
@@ -270,17 +292,21 @@ class Runner:
             self._count(i, ex, k, target, cat.unit, set_id, counter, events)
         finally:
             for role in roles:
-                puck = self.pucks[role]
                 try:
-                    puck.stop()
+                    self.pucks[role].stop()
                 except OpenPuckError:
                     pass
-                if ex.seconds is not None:
-                    # a timed set: the rep the end of the set cut off is the set's
-                    self._drain(counter, role, set_id, events)
-                # a set of reps ends at its goal: what the puck reports while
-                # stopping stays in the set's recording, not in its count
-                puck.stop_recording()
+            if ex.seconds is not None:
+                # A timed set: the reps the end of the set cut off are the set's, and so
+                # are a second puck's while the first stops. Every puck is stopped
+                # first: a puck's events all come before its stop's answer, and
+                # Puck.stop() returns after they went to the callbacks, so the queue
+                # now holds the last of them; each is told as an attempt, as in the set.
+                self._drain(i, ex, k, target, cat.unit, set_id, counter, events)
+            # a set of reps ends at its goal: what the puck reports while
+            # stopping stays in the set's recording, not in its count
+            for role in roles:
+                self.pucks[role].stop_recording()
             for puck, kind, fn in hooks:
                 puck.off(kind, fn)
         learned = target if target is not None else self._learned(ex.exercise, paths[0])
@@ -290,12 +316,15 @@ class Runner:
         self.history.end_set(set_id, summary=summary)
         out = SetOutcome(ex.exercise, k + 1, learned, summary, paths, new_best)
         self.on_event(ProgrammeEvent("set_end", ex.exercise, i, k, ex.sets, learned, cat.unit, ex.reps,
-                                     ex.seconds, summary["reps"], summary["partial_reps"], summary=summary))
+                                     ex.seconds, summary["reps"], summary["partial_reps"], summary=summary,
+                                     pucks=ex.pucks, mode=ex.mode or ""))
         if new_best:
             rep = max((e for e in events if isinstance(e, Rep)), key=lambda e: e.amplitude)
-            self.report.personal_bests.append((ex.exercise, rep.amplitude, cat.unit))
+            # one best per exercise, pucks and mode: a later best of the session replaces an earlier one
+            self._bests[(ex.exercise, ex.pucks, ex.mode)] = (ex.exercise, rep.amplitude, cat.unit)
+            self.report.personal_bests = list(self._bests.values())
             self.on_event(ProgrammeEvent("personal_best", ex.exercise, i, k, ex.sets, learned, cat.unit,
-                                         event=rep))
+                                         event=rep, pucks=ex.pucks, mode=ex.mode or ""))
         self._feedback(roles, WOO_HOO if new_best else SET_DONE)
         return out
 
@@ -327,14 +356,8 @@ class Runner:
                 role, ev = counter.q.get(timeout=0.1)
             except queue.Empty:
                 role, ev = "", None
-            if ev is not None:
-                self._keep(set_id, role, ev, counter, events)
-                if isinstance(ev, (Rep, PartialRep)):
-                    last_attempt = counter.seconds()
-                    self.on_event(ProgrammeEvent(
-                        "attempt", ex.exercise, i, k, ex.sets, target, unit, ex.reps, ex.seconds,
-                        sum(counter.reps.values()), sum(1 for e in events if isinstance(e, PartialRep)),
-                        counter.seconds(), puck=role, event=ev))
+            if ev is not None and self._take(i, ex, k, target, unit, set_id, counter, events, role, ev):
+                last_attempt = counter.seconds()
             if ex.reps is not None and all(n >= ex.reps for n in counter.reps.values()):
                 return
             done = counter.seconds()
@@ -345,21 +368,32 @@ class Runner:
             if not all(self.pucks[r].connected or self.pucks[r].transport.reconnectable for r in counter.reps):
                 raise ProgrammeError(f"{ex.exercise}: a puck went away for good during set {k + 1}")
 
-    def _keep(self, set_id: int, role: str, ev: Event, counter: _SetCounter, events: list[Event]) -> None:
+    def _take(self, i: int, ex: ProgrammeExercise, k: int, target: float | None, unit: str, set_id: int,
+              counter: _SetCounter, events: list[Event], role: str, ev: Event) -> bool:
+        """Keep one event of the set and tell an attempt (rep or partial rep) to
+        the app: the count it sees is the count of the set. True for an attempt."""
         ev = counter.aligned(role, ev)
         self.history.add_event(set_id, ev, role)   # on the disk before anything else
         events.append(ev)
         if isinstance(ev, Rep):
             counter.reps[role] += 1
+        if not isinstance(ev, (Rep, PartialRep)):
+            return False
+        self.on_event(ProgrammeEvent(
+            "attempt", ex.exercise, i, k, ex.sets, target, unit, ex.reps, ex.seconds,
+            sum(counter.reps.values()), sum(1 for e in events if isinstance(e, PartialRep)),
+            counter.seconds(), puck=role, event=ev, pucks=ex.pucks, mode=ex.mode or ""))
+        return True
 
-    def _drain(self, counter: _SetCounter, role: str, set_id: int, events: list[Event]) -> None:
+    def _drain(self, i: int, ex: ProgrammeExercise, k: int, target: float | None, unit: str, set_id: int,
+               counter: _SetCounter, events: list[Event]) -> None:
         """Events that arrived with the stop: they belong to the set."""
         while True:
             try:
-                r, ev = counter.q.get_nowait()
+                role, ev = counter.q.get_nowait()
             except queue.Empty:
                 return
-            self._keep(set_id, r, ev, counter, events)
+            self._take(i, ex, k, target, unit, set_id, counter, events, role, ev)
 
     @staticmethod
     def _learned(exercise: str, path: Path) -> float | None:
@@ -375,13 +409,22 @@ class Runner:
             return None
 
     # -------------------------------------------------------------- between sets
-    def _rest(self, ex: ProgrammeExercise, i: int, k: int) -> None:
+    def _rest(self, ex: ProgrammeExercise, i: int, k: int, following: str = "") -> None:
+        """Count down the rest after set ``k``; ``following``: the next exercise if another comes."""
         left = ex.rest_s * self.rest_scale
         while left > 0:
-            self.on_event(ProgrammeEvent("rest", ex.exercise, i, k, ex.sets, seconds_left=left))
+            self.on_event(ProgrammeEvent("rest", ex.exercise, i, k, ex.sets, seconds_left=left,
+                                         next_exercise=following))
             step = min(1.0, left)
             self.sleep(step)
             left -= step
+
+    def _next_open(self, i: int) -> str:
+        """The exercise the session goes on with from index ``i`` (a locked one is skipped), or ""."""
+        for j in range(i, len(self.plan.exercises)):
+            if self._open(j):
+                return self.plan.exercises[j].exercise
+        return ""
 
     def _feedback(self, roles: list[str], pattern: tuple) -> None:
         if not self.feedback:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
 
-from . import exercises, validate
+from . import exercises, units, validate
 from .errors import OpenPuckError
 from .progression import ProgressionRule
 
@@ -55,6 +56,40 @@ DEFAULT_REST_S = 60.0
 _TOO_DEEP = ("not a programme: arrays or tables nested too deep to read (a programme nests "
              "two levels at most); check the file is the one you meant")
 MAX_SETS, MAX_REPS, MAX_SECONDS, MAX_REST_S, MAX_UNLOCK = 50, 500, 3600.0, 1800.0, 100
+
+
+def toml_text(value: Any) -> str:
+    """A value as it is written in the file (TOML): ``true``, ``"3"``, ``["a", "b"]``,
+    so an error quotes what the therapist wrote, not Python's spelling of it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_text(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _not_a_number(reason: str, value: Any) -> str:
+    """``reason`` (validate's message for a value that is no number) with the
+    value as written, and for a number in quotes how to write it."""
+    head = reason.rsplit(", got ", 1)[0]
+    hint = " (a number is written without quotes)" if isinstance(value, str) and _numeric(value) else ""
+    return f"{head}, got {toml_text(value)}{hint}"
 
 
 class ProgrammeError(OpenPuckError):
@@ -235,6 +270,9 @@ class _Reader:
             if key in got:
                 raise self.fail(table, key, f"{key} depends on the exercise's unit: set it in each [[exercise]]")
         self.known_keys(table, got, _PROGRESSION_KEYS, "in [progression]")
+        for key, value in got.items():
+            if not _is_number(value):
+                raise self.fail(table, key, _not_a_number(f"{key} must be a number, got -", value))
         try:
             return ProgressionRule(**got)
         except validate.InvalidValue as e:
@@ -246,6 +284,12 @@ class _Reader:
         self.known_keys(table, e, _EXERCISE_KEYS, f"in [[exercise]] {i + 1}")
 
         def check(key: str, fn: Any, *args: Any) -> Any:
+            if not _is_number(e[key]):
+                # validate reads "3" as 3 (it also reads the command line): a file says what it means
+                try:
+                    fn(key, None, *args)
+                except validate.InvalidValue as err:
+                    raise self.fail(table, key, _not_a_number(str(err), e[key])) from None
             try:
                 return fn(key, e[key], *args)
             except validate.InvalidValue as err:
@@ -255,9 +299,14 @@ class _Reader:
             raise self.fail(table, None, f'[[exercise]] {i + 1} needs a name, e.g. name = "grip_squeeze"')
         try:
             if not isinstance(e["name"], str):      # exercises.get would take a number as a catalogue id
-                raise exercises.UnknownExercise(f"name must be an exercise's name in quotes, got {e['name']!r}")
+                raise exercises.UnknownExercise(f"name must be an exercise's name in quotes, "
+                                                f"got {toml_text(e['name'])}")
             cat = exercises.get(e["name"])
         except exercises.UnknownExercise as err:
+            close = difflib.get_close_matches(str(e["name"]).strip(), exercises.names(), n=3, cutoff=0.7)
+            if close and isinstance(e["name"], str):
+                raise self.fail(table, "name", f"unknown exercise {toml_text(e['name'])}; did you mean "
+                                               f"{' or '.join(toml_text(c) for c in close)}?") from None
             raise self.fail(table, "name", str(err)) from None
 
         pucks, mode = self.pucks(table, e, cat)
@@ -299,10 +348,15 @@ class _Reader:
         value = e.get("target", "last")
         if isinstance(value, str) and value.strip().lower() in TARGET_WORDS:
             return value.strip().lower()
+        words = " or ".join(toml_text(w) for w in TARGET_WORDS)
+        if not _is_number(value):
+            lo_, hi_ = validate.TARGET_RANGE[unit]
+            raise self.fail(table, "target", _not_a_number(
+                f"target must be a number from {lo_:g} to {units.amount(hi_, unit, digits=0)}, {words}, got -",
+                value))
         try:
             v = validate.target(value, unit)
         except validate.InvalidValue as err:
-            words = " or ".join(repr(w) for w in TARGET_WORDS)
             raise self.fail(table, "target", str(err).replace("or 'auto'", f"or {words}")) from None
         assert isinstance(v, float)     # None and "auto" were handled above
         if lo is not None and v < lo:
@@ -321,19 +375,22 @@ class _Reader:
         key = "puck" if "puck" in e else "pucks"
         raw = [e["puck"]] if key == "puck" else e["pucks"]
         if not isinstance(raw, list) or not 1 <= len(raw) <= 2 or len(set(map(str, raw))) != len(raw):
-            raise self.fail(table, key, f"pucks must list one or two different pucks, got {e[key]!r}")
+            raise self.fail(table, key, f"pucks must list one or two different pucks, got {toml_text(e[key])}")
         limb = _limb(cat)
         for role in raw:
             if role not in ROLES:
-                raise self.fail(table, key, f"unknown puck {role!r}; choose from {', '.join(ROLES)}")
+                close = difflib.get_close_matches(str(role), ROLES, n=1)
+                hint = f"did you mean {toml_text(close[0])}? " if close else ""
+                raise self.fail(table, key, f"unknown puck {toml_text(role)}; {hint}choose from {', '.join(ROLES)}")
             if not role.endswith("_" + limb):
                 raise self.fail(table, key, f"{cat.name} is done with a {limb} ({cat.placement}): "
-                                            f"the puck must be left_{limb} or right_{limb}, got {role!r}")
+                                            f"the puck must be left_{limb} or right_{limb}, got {toml_text(role)}")
         mode = e.get("mode")
         if len(raw) == 2 and mode not in MODES:
             raise self.fail(table, "mode" if "mode" in e else key,
                             f"two pucks need mode = \"bilateral\" (both at once) or \"alternate\" "
-                            f"(one after the other), got {mode!r}")
+                            f"(one after the other), got "
+                            f"{toml_text(mode) if 'mode' in e else 'no mode'}")
         if len(raw) == 1 and mode is not None:
             raise self.fail(table, "mode", f"mode is for two pucks (pucks = [..., ...]); {cat.name} has one")
         return tuple(raw), mode

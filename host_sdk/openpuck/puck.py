@@ -527,7 +527,8 @@ class Puck:
         self.get_info()
 
     def stop(self) -> None:
-        """Stop streaming."""
+        """Stop streaming. Returns once the puck has answered, and every event it
+        sent before its answer (the set's last reps) has gone to the callbacks."""
         self.streaming = False
         if not self.transport.readonly:
             self._command("stop")
@@ -701,10 +702,12 @@ class Puck:
                                            f"{rec.error.strerror or rec.error}; the {rec.bytes_written} "
                                            f"bytes before it are kept, the stream goes on")
                     out, control = self.session.feed(data, now)
-                    for m in control:
-                        self._control(m, now)
+                    # what the puck sent before an answer reaches the callbacks before the
+                    # command returns: after stop(), every event of the stream has been told
                     for item in out:
                         self._dispatch(item)
+                    for m in control:
+                        self._control(m, now)
                     if self.session.take_reset():
                         self._puck_reset()
                 else:

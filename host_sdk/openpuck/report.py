@@ -25,10 +25,15 @@ import os
 from pathlib import Path
 
 from . import browser, report_plots, units
+from .errors import OpenPuckError
 from .history import History
 from .progression import ProgressionRule
 from .report_data import ExerciseSummary, ReportData, SessionLine, gather
 from .report_plots import Figure, day_text, label
+
+class ReportError(OpenPuckError):
+    """The report cannot be written where asked (the message names the path)."""
+
 
 #: how many of the latest sessions the last table lists
 LAST_SESSIONS = 10
@@ -111,7 +116,7 @@ def _header(data: ReportData, title: str, now: dt.datetime) -> str:
         first, last = data.first_day, data.last_day
         assert first is not None and last is not None
         facts += [
-            ("Period", f"{_e(day_text(first))} – {_e(day_text(last))} ({len(data.days)} days)"),
+            ("Period", f"{_e(day_text(first))} – {_e(day_text(last))} ({units.plural(len(data.days), 'day')})"),
             ("Programme" + ("s" if len(data.programmes) > 1 else ""), _e(", ".join(data.programmes))),
         ]
         open_ = sum(1 for s in data.sessions if s.ended_at is None)
@@ -120,11 +125,11 @@ def _header(data: ReportData, title: str, now: dt.datetime) -> str:
         practised = len(data.days_practised)
         facts.append(("Days practised", f"{practised} of {len(data.days)} "
                                         f"({units.percent(practised / len(data.days))})"))
-        facts.append(("Attempts", f"{data.reps} reps, {data.partial_reps} partial reps "
+        facts.append(("Attempts", f"{units.plural(data.reps, 'rep')}, {units.plural(data.partial_reps, 'partial rep')} "
                                   f"({units.percent(data.success_rate)} success)"))
         since = (now.date() - last).days
         facts.append(("Last session", f"{_e(day_text(last))}"
-                                      + (f" ({since} day{'s' if since > 1 else ''} before this report)"
+                                      + (f" ({units.plural(since, 'day')} before this report)"
                                          if since > 0 else "")))
     facts.append(("Report made", _e(now.strftime("%d %b %Y, %H:%M"))))
     rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
@@ -195,10 +200,10 @@ def _adherence(data: ReportData) -> str:
              '<th scope="col" class="num">Days practised</th><th scope="col" class="num">Days</th></tr></thead>'
              f"<tbody>{rows}</tbody></table>")
     return (f'<section id="adherence-section"><h2>Days practised</h2>'
-            f'<p class="big" id="adherence-count">Practised on {practised} of {days} days '
+            f'<p class="big" id="adherence-count">Practised on {practised} of {units.plural(days, "day")} '
             f"({units.percent(practised / days if days else None)})</p>"
             f"<p>A day counts when at least one rep or partial rep was recorded on it. "
-            f"{len(data.sessions)} sessions in all.</p>"
+            f"{units.plural(len(data.sessions), 'session')} in all.</p>"
             f"{_figure(report_plots.adherence(data), 'No days to show.')}{table}</section>")
 
 
@@ -225,7 +230,7 @@ def _sessions(data: ReportData) -> str:
             '<th scope="col" class="num">Reps</th><th scope="col" class="num">Partial reps</th>'
             '<th scope="col" class="num">Success</th></tr>')
     shown = (f"The last {len(last)} of {len(data.sessions)} sessions" if len(data.sessions) > len(last)
-             else f"All {len(last)} sessions")
+             else "The one session" if len(last) == 1 else f"All {len(last)} sessions")
     return (f'<section id="sessions-section"><h2>Last sessions</h2><table id="sessions">'
             f"<caption>{shown}, newest first. \"Not ended\": the session was cut short (the program "
             f"stopped or the patient left); its reps up to then count.</caption>"
@@ -257,10 +262,9 @@ def _empty(data: ReportData) -> str:
             "pucks: every set, rep and partial rep is stored as it happens.</p></section>")
 
 
-def render(data: ReportData, *, title: str | None = None, now: dt.datetime | None = None,
-           source: str | None = None) -> str:
+def render(data: ReportData, *, title: str | None = None, now: dt.datetime | None = None) -> str:
     """The report page for ``data`` as HTML text (``now``: the time it says it
-    was made; ``source``: the database named at the foot)."""
+    was made). The page names no file of this computer: it is shared."""
     from . import __version__
     now = now or dt.datetime.now()
     title = title or f"Home programme report: {data.patient}"
@@ -288,7 +292,7 @@ def render(data: ReportData, *, title: str | None = None, now: dt.datetime | Non
             report_plots.targets(data), "No set has a target yet (auto targets not learned)."))
         parts += [_sessions(data), _notes(data)]
         main = "".join(parts)
-    foot = f"Made by OpenPuck {_e(__version__)}" + (f" from {_e(source)}" if source else "") + "."
+    foot = f"Made by OpenPuck {_e(__version__)}."
     return ("<!DOCTYPE html>\n"
             f'<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -312,7 +316,7 @@ def write_report(history: History, patient: str, path: str | os.PathLike, *, tit
     The HTML and the PDF are readable by the user only (0600, as the history
     is): sharing a patient's report is a choice to make on purpose."""
     data = gather(history, patient, rule=rule)
-    text = render(data, title=title, now=now, source=str(history.path))
+    text = render(data, title=title, now=now)
     out = Path(path)
     _write_atomically(out, text)
     if pdf:
@@ -325,15 +329,18 @@ def write_report(history: History, patient: str, path: str | os.PathLike, *, tit
 def _write_atomically(path: Path, text: str) -> None:
     """Write beside the target and rename over it: a failed write never leaves
     half a report where a whole one was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         # 0600 from the start: a patient's data is never readable by others, not for a moment
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
         with open(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            # the error names the user's file, not the temporary one beside it
+            raise ReportError(f"{path}: cannot write the report: {e.strerror or e}") from None
         raise

@@ -31,6 +31,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#0
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 #: one square a day in the calendar; shades from few attempts to many
 CAL_EMPTY, CAL_SHADES = "#eeeeee", ("#c6e2f5", "#7fb8e0", "#2f7fc1", "#0b4f8a")
+#: the room a month's label takes in the calendar ("Mar 2025" in its 9 px font), in its units
+MONTH_LABEL_PX = 48
 BAND_COLOUR = "#009E73"
 
 
@@ -132,11 +134,44 @@ def _drop_attr(tag: str, name: str) -> str:
     return tag[:i] + tag[j + 1:]
 
 
-def _date_axis(ax: Any) -> None:
+#: at most this many labelled ticks on an axis the page's width (half of it in a two-column grid):
+#: "28 Feb" labels this far apart never touch
+TICKS_WIDE, TICKS_NARROW = 9, 5
+
+
+def tick_day(day: dt.date, with_year: bool = False) -> str:
+    """A day under an axis: ``3 Mar`` (``3 Mar 2025`` where the year must be said)."""
+    return f"{day.day} {day:%b}" + (f" {day.year}" if with_year else "")
+
+
+def _day_axis(ax: Any, days: Sequence[dt.date], max_ticks: int) -> None:
+    """An axis of whole days: the period and a day either side (one day of
+    practice is a day, not a point lost in years), a tick on a day every so
+    many days, labelled ``3 Mar`` (the year on the first and where it changes)."""
     import matplotlib.dates as mdates
-    loc = mdates.AutoDateLocator(minticks=3, maxticks=10)
-    ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    first, last = days[0], days[-1]
+    one = dt.timedelta(days=1)
+    ax.set_xlim(mdates.date2num(first - one), mdates.date2num(last + one))
+    n = (last - first).days + 1
+    step = max(1, math.ceil(n / max_ticks))
+    ticks = [first + dt.timedelta(days=i) for i in range(0, n, step)]
+    labels = {mdates.date2num(d): tick_day(d, i == 0 or d.year != ticks[i - 1].year) for i, d in enumerate(ticks)}
+    ax.xaxis.set_major_locator(FixedLocator(list(labels)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, pos: labels.get(x, "")))
+
+
+def _headroom(ax: Any, top: float, integer: bool = False) -> None:
+    """From 0 to the first tick a little above ``top``: the highest marker is drawn whole."""
+    from matplotlib.ticker import MaxNLocator
+    if top <= 0:
+        ax.set_ylim(0, 1.0)
+        return
+    loc = MaxNLocator(nbins=6, integer=integer)
+    ticks = loc.tick_values(0, top * 1.08)
+    ax.set_ylim(0, min((t for t in ticks if t >= top * 1.08), default=top * 1.15))
+    ax.yaxis.set_major_locator(loc)         # the same ticks: one at the top
 
 
 def _grid(n: int, panel_h: float = 2.1) -> tuple[int, int, tuple[float, float]]:
@@ -145,9 +180,9 @@ def _grid(n: int, panel_h: float = 2.1) -> tuple[int, int, tuple[float, float]]:
     return rows, cols, (9.0, panel_h * rows + 0.7)
 
 
-def _panels(fig: Any, n: int, rows: int, cols: int) -> list[Any]:
-    """``n`` panels on a shared time axis, dates under the lowest panel of each column."""
-    axes = fig.subplots(rows, cols, squeeze=False, sharex=True).ravel().tolist()
+def _panels(fig: Any, n: int, rows: int, cols: int, sharex: bool = True) -> list[Any]:
+    """``n`` panels (on a shared time axis: dates under the lowest panel of each column)."""
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
     for ax in axes[max(0, n - cols):n]:     # the panel under it is hidden: give it the dates
@@ -183,13 +218,15 @@ def reps_per_day(data: ReportData) -> Figure | None:
                linewidth=0.6, label="partial reps (all exercises)")
     ax.set_ylabel("reps")
     ax.set_title("Reps per day")
-    _date_axis(ax)
+    _headroom(ax, max(b + p for b, p in zip(bottom, partial)), integer=True)     # whole reps
+    _day_axis(ax, days, TICKS_WIDE)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     per_day = {d: sum(r.reps for r in data.daily if r.day == d) for d in days}
     top = max(per_day, key=lambda d: (per_day[d], d))
     desc = (f"Reps per day from {day_text(days[0])} to {day_text(days[-1])}, stacked by exercise: "
-            f"{data.reps} reps and {data.partial_reps} partial reps on {len(data.days_practised)} days; "
-            f"the most, {per_day[top]} reps, on {day_text(top)}. "
+            f"{units.plural(data.reps, 'rep')} and {units.plural(data.partial_reps, 'partial rep')} on "
+            f"{units.plural(len(data.days_practised), 'day')}; the most, {units.plural(per_day[top], 'rep')}, "
+            f"on {day_text(top)}. "
             + "; ".join(f"{label(e.name)} {e.reps}" for e in data.exercises) + ".")
     return _inline(fig, "reps", "Reps per day", desc)
 
@@ -214,14 +251,14 @@ def amplitude(data: ReportData, unit: str) -> Figure | None:
         rs = [r for r in data.daily_of(e) if r.reps]
         colour, marker = col[e.key]
         ax.plot([r.day for r in rs], [r.mean_amplitude for r in rs], marker=marker, ms=4, lw=1.4, color=colour,
-                label="mean of the day's reps")
+                label="mean of the day's reps", clip_on=False)
         ax.plot([r.day for r in rs], [r.best_amplitude for r in rs], marker="^", ms=5, lw=0.8, ls=":",
-                color=colour, markerfacecolor="white", label="best rep of the day")
+                color=colour, markerfacecolor="white", label="best rep of the day", clip_on=False)
         ax.set_title(label(e.name))
         ax.set_ylabel(f"{what} ({units.symbol(unit)})")
-        ax.set_ylim(bottom=0)
-        _date_axis(ax)
         best = max(r.best_amplitude for r in rs if r.best_amplitude is not None)   # a day with reps has one
+        _headroom(ax, best)
+        _day_axis(ax, data.days, TICKS_WIDE if cols == 1 else TICKS_NARROW)
         parts.append(f"{label(e.name)}: mean {units.amount(rs[0].mean_amplitude, unit)} on "
                      f"{day_text(rs[0].day)}, {units.amount(rs[-1].mean_amplitude, unit)} on "
                      f"{day_text(rs[-1].day)}; best rep {units.amount(best, unit)}")
@@ -252,16 +289,17 @@ def success(data: ReportData) -> Figure | None:
         rs = [(r.day, r.success_rate) for r in data.daily_of(e) if r.success_rate is not None]
         colour, marker = col[e.key]
         ax.plot([d for d, _ in rs], [100 * v for _, v in rs], marker=marker, ms=4, lw=1.2,
-                color=colour, label=label(e.name))
+                color=colour, label=label(e.name), clip_on=False)
         # the rule's own edges count as in the band (progression forgives float noise the same way)
         inside = sum(1 for _, v in rs if low - 1e-9 <= v <= high + 1e-9)
         parts.append(f"{label(e.name)}: {units.percent(rs[0][1])} on {day_text(rs[0][0])}, "
                      f"{units.percent(rs[-1][1])} on {day_text(rs[-1][0])}, "
-                     f"within the band on {inside} of {len(rs)} days")
-    ax.set_ylim(0, 105)
+                     f"within the band on {inside} of {units.plural(len(rs), 'day')}")
+    ax.set_ylim(0, 112)     # 100% and its marker inside the plot
+    ax.set_yticks(range(0, 101, 20))
     ax.set_ylabel("success rate (%)")
     ax.set_title("Success rate per day (reps / attempts)")
-    _date_axis(ax)
+    _day_axis(ax, data.days, TICKS_WIDE)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     desc = (f"Success rate per day, the share of attempts that reached the target, against the aim of "
             f"{100 * low:.0f} to {100 * high:.0f}%. " + "; ".join(parts) + ".")
@@ -279,22 +317,47 @@ def targets(data: ReportData) -> Figure | None:
     rows, cols, size = _grid(len(exs))
     fig = _new_figure(*size)
     parts = []
-    for ax, e in zip(_panels(fig, len(exs), rows, cols), exs):
+    for ax, e in zip(_panels(fig, len(exs), rows, cols, sharex=False), exs):
         ts = [t for t in data.targets if t.key == e.key and t.target is not None]
         colour, marker = col[e.key]
-        when = [dt.datetime.fromtimestamp(t.started_at) for t in ts]
-        ax.plot(when, [t.target for t in ts], drawstyle="steps-post", lw=1.2, color=colour)
-        ax.plot(when, [t.target for t in ts], ls="", marker=marker, ms=3.5, color=colour)
+        # one step per set, the sets of a session side by side: a session of five
+        # minutes and the days between sessions take the same room
+        xs = list(range(len(ts)))
+        ax.plot(xs, [t.target for t in ts], drawstyle="steps-post", lw=1.2, color=colour)
+        ax.plot(xs, [t.target for t in ts], ls="", marker=marker, ms=3.5, color=colour, clip_on=False)
+        _session_ticks(ax, ts, TICKS_WIDE if cols == 1 else TICKS_NARROW)
         ax.set_title(label(e.name))
         ax.set_ylabel(f"target ({units.symbol(e.unit)})")
-        ax.set_ylim(bottom=0)
-        _date_axis(ax)
+        _headroom(ax, max(t.target for t in ts if t.target is not None))
         sessions = len({t.session_id for t in ts})
-        parts.append(f"{label(e.name)}: {units.amount(ts[0].target, e.unit)} at the first set, "
-                     f"{units.amount(ts[-1].target, e.unit)} at the last, over {sessions} sessions")
+        first, last = (dt.date.fromtimestamp(ts[i].started_at) for i in (0, -1))
+        parts.append(f"{label(e.name)}: {units.amount(ts[0].target, e.unit)} at the first set "
+                     f"({day_text(first)}), {units.amount(ts[-1].target, e.unit)} at the last ({day_text(last)}), "
+                     f"over {units.plural(sessions, 'session')}")
     fig.suptitle("Target of each set over the sessions", fontweight="bold")
     desc = "The target of each set, as the progression rule moved it. " + "; ".join(parts) + "."
     return _inline(fig, "targets", "Target over sessions", desc)
+
+
+def _session_ticks(ax: Any, ts: Sequence[Any], max_ticks: int) -> None:
+    """Under the sets: the day of the session each began (``3 Mar``; ``10 Mar (2)``
+    for a day's second session), at most ``max_ticks`` of them."""
+    from matplotlib.ticker import FixedLocator, FixedFormatter, NullLocator
+    starts = [i for i, t in enumerate(ts) if i == 0 or t.session_id != ts[i - 1].session_id]
+    step = max(1, math.ceil(len(starts) / max_ticks))
+    shown = starts[::step]
+    texts: list[str] = []
+    days: list[dt.date] = []
+    for i in shown:
+        d = dt.date.fromtimestamp(ts[i].started_at)
+        nth = days.count(d) + 1
+        texts.append(tick_day(d, not days or d.year != days[-1].year) + (f" ({nth})" if nth > 1 else ""))
+        days.append(d)
+    ax.xaxis.set_major_locator(FixedLocator(shown))
+    ax.xaxis.set_major_formatter(FixedFormatter(texts))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(-1, max(len(ts), 1))
+    ax.set_xlabel("sets, by the session they began in")
 
 
 # --- the calendar, written by hand ---
@@ -331,17 +394,28 @@ def adherence(data: ReportData) -> Figure | None:
     for i, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"), (6, "Sun")):
         y = top + i * (cell + gap) + cell - 3
         out.append(f'<text x="{left - 6}" y="{y}" text-anchor="end" class="cal-label">{name}</text>')
-    month = None
+    months: list[tuple[int, dt.date]] = []     # (x, first day shown) of each month's label
+    for d in days:
+        w = (d - first_monday).days // 7
+        x = left + w * (cell + gap)
+        if not months or (d.month, d.year) != (months[-1][1].month, months[-1][1].year):
+            if months and x - months[-1][0] < MONTH_LABEL_PX:
+                # a month's last few days share a column or two with the next: the
+                # next month's label, at its own column, reads for both (no overlap)
+                months.pop()
+            months.append((x, d))
+    for n, (x, d) in enumerate(months):
+        year = n == 0 or d.year != months[n - 1][1].year
+        out.append(f'<text x="{x}" y="{top - 8}" class="cal-label">{d:%b %Y}</text>' if year else
+                   f'<text x="{x}" y="{top - 8}" class="cal-label">{d:%b}</text>')
     for d in days:
         w = (d - first_monday).days // 7
         x, y = left + w * (cell + gap), top + d.weekday() * (cell + gap)
-        if d.month != month and (d.day <= 7 or d == days[0]):
-            month = d.month
-            out.append(f'<text x="{x}" y="{top - 8}" class="cal-label">{d:%b %Y}</text>')
         n = attempts.get(d, 0)
         fill = shade(n) if n > 0 else CAL_EMPTY
-        tip = (f"{d:%a} {day_text(d)}: {reps_by_day.get(d, 0)} reps, {n - reps_by_day.get(d, 0)} partial, "
-               f"{sessions_by_day.get(d, 0)} session(s)") if n > 0 else f"{d:%a} {day_text(d)}: not practised"
+        tip = (f"{d:%a} {day_text(d)}: {units.plural(reps_by_day.get(d, 0), 'rep')}, "
+               f"{n - reps_by_day.get(d, 0)} partial, "
+               f"{units.plural(sessions_by_day.get(d, 0), 'session')}") if n > 0 else f"{d:%a} {day_text(d)}: not practised"
         out.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" rx="2" fill="{fill}" '
                    f'stroke="#bbbbbb" stroke-width="0.5" data-day="{d.isoformat()}" '
                    f'data-attempts="{n}"><title>{html.escape(tip)}</title></rect>')
@@ -356,7 +430,7 @@ def adherence(data: ReportData) -> Figure | None:
     practised = len(data.days_practised)
     title = "Days practised"
     desc = (f"Calendar from {day_text(days[0])} to {day_text(days[-1])}: practised on {practised} of "
-            f"{len(days)} days. Days practised: "
+            f"{units.plural(len(days), 'day')}. Days practised: "
             + ", ".join(f"{d:%a} {day_text(d)}" for d in data.days_practised) + ".")
     width = max(width, lx + 96 + 13 * len(CAL_SHADES) + 80)    # room for the legend
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '

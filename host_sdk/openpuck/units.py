@@ -28,3 +28,8 @@ def amount(value: float | None, unit: str, digits: int = 1, *, none: str = "–"
 def percent(share: float | None, *, none: str = "–") -> str:
     """A share 0..1 as a whole percent (``0.875`` is ``"88%"``); ``none`` for None."""
     return none if share is None else f"{100.0 * share:.0f}%"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 day``, ``2 days`` (``many``: the plural when it is not ``word`` + s)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -128,7 +128,7 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
     with openpuck.connect(f"sim:?scenario=patient&speed={speed}") as puck, History(db) as history:
         report = programme.run(plan, {"right_hand": puck}, "demo", history, on_event=printer(out),
                                rest_scale=1.0 if speed != "max" else 0.0)
-        bests = ", ".join(f"{ex} {amount(a, u)}" for ex, a, u in report.personal_bests[-2:])
+        bests = ", ".join(f"{ex} {amount(a, u)}" for ex, a, u in report.personal_bests)
         print(f"\npersonal bests: {bests}" if bests else "", file=out)
         where = _report(history, db, out)
     print(f"history: {db}" + (f"\nreport: {where}" if where else ""), file=out)

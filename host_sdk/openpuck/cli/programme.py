@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from . import CliError
@@ -38,7 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     run.add_argument("file", metavar="FILE.toml", help="the programme")
     run.add_argument("--puck", action="append", default=[], metavar="[ROLE=]URL",
                      help="a puck; once per puck the programme uses")
-    run.add_argument("--patient", required=True, metavar="ID", help="whose session (letters, digits, - _ .)")
+    run.add_argument("--patient", required=True, metavar="ID",
+                     help='whose session: letters, digits, spaces, - _ and . (quote a name with spaces: '
+                          '--patient "Anna Smith")')
     run.add_argument("--db", metavar="PATH", help="the history database (default: the user's data folder)")
     run.add_argument("--rest-scale", default="1", metavar="F",
                      help="multiply every rest by F (0 skips rests: demos and tests; default 1)")
@@ -96,20 +99,35 @@ def _check(plan) -> int:
         pucks = " + ".join(ex.pucks) + (f" ({ex.mode})" if ex.mode else "")
         lock = f", opens after {plan.rule_for(i).unlock_sessions} good sessions of the one before" \
             if ex.unlock_after else ""
-        print(f"  {i + 1}. {ex.exercise}: {ex.sets} x {goal}, rest {ex.rest_s:g} s, target {ex.target} "
-              f"{get(ex.exercise).unit}, {pucks}{lock}")
+        print(f"  {i + 1}. {ex.exercise}: {ex.sets} x {goal}, rest {ex.rest_s:g} s, "
+              f"{_target(ex.target, get(ex.exercise).unit)}, {pucks}{lock}")
     return 0
+
+
+def _target(target: float | str, unit: str) -> str:
+    """How a programme's target reads: a number with its unit, or where it comes from."""
+    from ..units import amount
+    if target == "auto":
+        return "target: learned from the first reps"
+    if target == "last":
+        return "target: the last session's, moved by the progression (learned at the first session)"
+    return f"target {amount(float(target), unit, digits=1)}"
 
 
 def _run(args: argparse.Namespace, plan) -> int:
     import openpuck
     from .. import programme, validate
     from ..history import History, check_patient
-    from ..programme_view import ProgrammeView, printer
-    check_patient(args.patient)
+    from ..programme import ProgrammeEvent
+    from ..programme_view import ProgrammeView, plain_line, printer
+    args.patient = check_patient(args.patient)
     rest_scale = validate.number("--rest-scale", args.rest_scale, 0.0, 10.0)
     roles = list(dict.fromkeys(r for ex in plan.exercises for r in ex.pucks))
     urls = assign_pucks(args.puck, roles)
+    for role, url in urls.items():
+        if url.strip().lower().startswith("replay:"):
+            raise CliError(f"--puck {url}: a recording plays back, it cannot be set an exercise; "
+                           f"a programme needs a live puck (sim:, serial:, ble:)")
     live = not (args.plain or args.json) and sys.stdout.isatty()
     if live:
         from ..errors import OpenPuckError
@@ -120,6 +138,7 @@ def _run(args: argparse.Namespace, plan) -> int:
             print(f"openpuck programme: {e}; showing one line per event", file=sys.stderr)
             live = False
     pucks: dict[str, object] = {}
+    shown = printer(sys.stdout, as_json=args.json)
     try:
         for role in roles:
             pucks[role] = openpuck.connect(urls[role])
@@ -128,15 +147,16 @@ def _run(args: argparse.Namespace, plan) -> int:
                 report = _live(plan, pucks, args, history, rest_scale, ProgrammeView)
             else:
                 report = programme.run(plan, pucks, args.patient, history, rest_scale=rest_scale,
-                                       feedback=not args.no_feedback,
-                                       on_event=printer(sys.stdout, as_json=args.json))
+                                       feedback=not args.no_feedback, on_event=shown)
             db = history.path
     finally:
         for p in pucks.values():
             p.close()
     if not args.json:
-        print(f"{report.reps} reps in {len(report.sets)} sets; history {db} "
-              f"(openpuck report --patient {args.patient} -o report.html)")
+        if live:     # the plain lines had the session's end line; the live view has none
+            print(plain_line(ProgrammeEvent("session_end", report=report)))
+        print(f"history: {db}; the therapist's report: "
+              f"openpuck report --patient {shlex.quote(args.patient)} -o report.html")
     return 0
 
 
