@@ -261,3 +261,10 @@ def test_scenarios_list_their_true_counts() -> None:
     assert cat["grip10"]["reps"] == 10 and cat["wrist8"]["reps"] == 8
     assert cat["demo"]["exercise"] == "wrist_flexion"
     assert all(s["duration_s"] < 60 for s in cat.values())
+
+
+def test_the_scenario_list_names_every_scenario_the_sim_takes_patient_included(capsys) -> None:
+    from openpuck.cli import main
+    assert main(["sim", "--list-scenarios"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert set(names) == set(sim.scenarios()) | {sim.PATIENT}
