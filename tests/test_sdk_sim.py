@@ -119,6 +119,15 @@ def test_record_replay_export_plot_of_a_sim_session(tmp_path, capsys):
     assert png.stat().st_size > 20_000
 
 
+@pytest.mark.parametrize("target, want", [("20", 20.0), ("auto", None)])
+def test_export_carries_the_target_the_recording_was_made_with(tmp_path, capsys, target, want):
+    rec, js = tmp_path / "s.opr", tmp_path / "s.json"
+    assert main(["record", "sim:?scenario=grip10&speed=max", "-o", str(rec), "--seconds", "3",
+                 "--target", target]) == 0
+    assert main(["export", str(rec), "--events", str(js)]) == 0
+    assert json.loads(js.read_text())["summary"]["target"] == want
+
+
 def test_asyncio_against_the_virtual_puck():
     async def run():
         async with openpuck.connect_async("sim:?scenario=grip10&speed=max") as puck:
