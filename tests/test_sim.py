@@ -268,3 +268,16 @@ def test_the_scenario_list_names_every_scenario_the_sim_takes_patient_included(c
     assert main(["sim", "--list-scenarios"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert set(names) == set(sim.scenarios()) | {sim.PATIENT}
+
+
+def test_each_virtual_puck_has_its_own_serial_kept_by_its_state_folder(tmp_path: Path) -> None:
+    import openpuck
+
+    def serial_of(state: Path | None) -> str:
+        with sim.start(speed=float("inf"), state_dir=state) as vp:
+            with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+                return puck.info.serial
+    a, b = serial_of(tmp_path / "a"), serial_of(tmp_path / "b")
+    assert a != b, "one pairing must not own every virtual puck"
+    assert serial_of(tmp_path / "a") == a, "a restart on the same flash is the same puck"
+    assert serial_of(None) not in (a, b)
