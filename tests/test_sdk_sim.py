@@ -50,6 +50,14 @@ def test_the_ten_line_example_of_docs_sdk_runs_as_written():
     assert [ln.split(":")[0] for ln in lines[1:]] == [f"rep {i}" for i in range(1, 11)]
 
 
+def test_the_asyncio_example_of_docs_sdk_runs_as_written():
+    code = _python_block(ROOT / "docs" / "sdk.md", "### asyncio")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert [ln.split(":")[0] for ln in out.stdout.splitlines()] == [f"rep {i}" for i in range(1, 11)]
+
+
 def test_the_readme_example_runs_as_written():
     readme = ROOT / "README.md"
     if "```python" not in readme.read_text():
