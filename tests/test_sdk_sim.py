@@ -174,7 +174,7 @@ def test_spy_on_the_virtual_puck_logs_both_directions(tmp_path):
 
 
 def test_stream_json_against_the_virtual_puck(capsys):
-    assert main(["stream", "sim:?scenario=grip10&speed=max", "--json", "--seconds", "3",
-                 "--target", "20"]) == 0
+    assert main(["stream", "sim:?scenario=grip10&speed=max", "--json", "--seconds", "34",
+                 "--target", "20"]) == 0   # the whole scenario (33 s of the puck's time)
     reps = [d for d in map(json.loads, capsys.readouterr().out.splitlines()) if d["kind"] == "rep"]
     assert len(reps) == 10

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 
 from . import CliError
 from .record import _DeviceTime, add_session_arguments, check_session_arguments, start_session
@@ -30,13 +32,22 @@ def add_arguments(p) -> None:
     add_session_arguments(p)
     p.add_argument("--seconds", metavar="N",
                    help="stop after N seconds of the puck's time, as record does: a virtual puck at "
-                        "speed 2 stops after N/2 s here (default: Ctrl-C)")
+                        "speed 2 stops after N/2 s here; a puck sending no samples, after N s "
+                        "here (default: Ctrl-C)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="one JSON object per event per line")
     out.add_argument("--plain", action="store_true", help="one line per event, no live view")
     p.add_argument("--status", action="store_true", help="also print status events (--json, --plain)")
     p.add_argument("--lsl", action="store_true", help="publish LSL outlets for samples and events")
     p.add_argument("--record", metavar="FILE", help="also record the raw bytes to FILE (.opr)")
+
+
+def _idle_limit(device: _DeviceTime, seconds: float, t0: float) -> None:
+    """A puck that sends no samples (--watch of an idle puck, --no-start) has
+    no time of its own to count: then --seconds are the host's."""
+    while not device.reached.wait(0.1):
+        if device.first is None and time.monotonic() - t0 >= seconds:
+            device.reached.set()
 
 
 def run(args) -> int:
@@ -64,6 +75,9 @@ def run(args) -> int:
         device = _DeviceTime(args.seconds)   # --seconds counts the puck's time, as record's does
         puck.on("samples", device)
         start_session(puck, args)
+        t0 = time.monotonic()
+        if args.seconds is not None:
+            threading.Thread(target=_idle_limit, args=(device, args.seconds, t0), daemon=True).start()
         if live:
             from ..live import LiveView
             LiveView(puck).run(until=device.reached)
