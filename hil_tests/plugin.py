@@ -22,7 +22,7 @@ from .targets import NEEDS, RigError, Target, resolve
 
 __all__ = [  # what conftest.py takes: every hook and fixture, underscores included
     "pytest_addoption", "pytest_configure", "pytest_configure_node", "pytest_generate_tests",
-    "pytest_runtest_logreport", "pytest_sessionstart", "pytest_sessionfinish",
+    "pytest_runtest_logreport", "pytest_runtest_setup", "pytest_sessionstart", "pytest_sessionfinish",
     "pytest_terminal_summary", "hil_settings", "hil_target", "hil_figures", "_hil_needs",
     "hil", "puck",
 ]
@@ -241,9 +241,12 @@ def hil(hil_target: Target, hil_settings: Settings, request: pytest.FixtureReque
             pass
     except (OpenPuckError, OSError) as e:
         rig.close()
-        pytest.exit(f"hil: cannot reach the puck {hil_target.name!r}: {e} "
+        summary = request.config.stash.get(_summary_key, None)
+        if summary is not None:
+            summary.unreachable[hil_target.name] = str(e)
+        pytest.exit(f"hil: cannot reach the puck {hil_target.name!r} ({hil_target.spec()}): {e} "
                     "(check --puck / --rig, the cable, and that no other program holds the port)",
-                    returncode=3)
+                    returncode=rpt.NO_PUCK_EXIT)
     yield rig
     rig.close()
 
@@ -256,6 +259,16 @@ def puck(hil, request: pytest.FixtureRequest):
 
 
 # -------------------------------------------------------------------- reports
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tag a puck test that has no puck to run on, before its fixtures skip it
+    (the session-scoped hil_target is set up before any function fixture)."""
+    if item.config.stash[_targets_key]:
+        return
+    if "hil_target" in getattr(item, "fixturenames", ()) or any(item.iter_markers("needs")):
+        item.user_properties.append((rpt.WANTS_PUCK_KEY, "1"))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     cfg = _CONFIG.get("config")
@@ -272,26 +285,50 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG["config"] = session.config
 
 
+def _wants_report(summary: rpt.RunSummary) -> bool:
+    return bool(summary.outcomes or summary.unreachable or summary.targets)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cfg = session.config
     if hasattr(cfg, "workerinput") or _summary_key not in cfg.stash:
         return
     summary = cfg.stash[_summary_key]
-    if not summary.outcomes:
+    if not _wants_report(summary):
         return
     summary.write(cfg.stash[_dir_key])
+    why = summary.no_puck()
+    if why is None:
+        return
+    # a run that tested no puck never passes, whatever its self-tests did
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = rpt.NO_PUCK_EXIT
+    if exitstatus not in _SUMMARY_EXITS:   # pytest_terminal_summary will not run: say it here
+        tr = cfg.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:
+            _print_verdict(tr, summary, cfg)
+
+
+#: the exit statuses after which pytest calls pytest_terminal_summary
+_SUMMARY_EXITS = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED,
+                  pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
+
+
+def _print_verdict(tr, summary: rpt.RunSummary, config: pytest.Config) -> None:
+    tr.section("OpenPuck HIL summary")
+    why = summary.no_puck()
+    if why:
+        tr.write_line(f"{summary.verdict()}: {why}", red=True, bold=True)
+    for p, figs in sorted(summary.figures.items()):
+        for name, fig in sorted(figs.items()):
+            tr.write_line(f"{p:>10}  {name:<28} {rpt._fmt(fig)}")
+    tr.write_line(f"report: {config.stash[_dir_key] / 'summary.md'} (JUnit XML: {config.option.xmlpath})")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or _summary_key not in config.stash:
         return
     summary = config.stash[_summary_key]
-    if not summary.outcomes:
+    if not _wants_report(summary) and not summary.wanted_puck:
         return
-    folder = config.stash[_dir_key]
-    tr = terminalreporter
-    tr.section("OpenPuck HIL summary")
-    for p, figs in sorted(summary.figures.items()):
-        for name, fig in sorted(figs.items()):
-            tr.write_line(f"{p:>10}  {name:<28} {rpt._fmt(fig)}")
-    tr.write_line(f"report: {folder / 'summary.md'} (JUnit XML: {config.option.xmlpath})")
+    _print_verdict(terminalreporter, summary, config)

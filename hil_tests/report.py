@@ -18,7 +18,10 @@ PREFIX = "hil:"
 PUCK_KEY = PREFIX + "puck"
 DEVICE_KEY = PREFIX + "device"
 TARGET_KEY = PREFIX + "target"
+WANTS_PUCK_KEY = PREFIX + "wants_puck"   # a puck test that found no puck configured
 NO_PUCK = "(no puck)"   # the suite's self-tests
+#: the exit status of a run that tested no puck: none given, or the one given unreachable
+NO_PUCK_EXIT = 3
 
 
 @dataclass
@@ -40,13 +43,19 @@ class RunSummary:
     figures: dict[str, dict[str, dict]] = field(default_factory=lambda: defaultdict(dict))
     devices: dict[str, dict] = field(default_factory=dict)
     targets: dict[str, dict] = field(default_factory=dict)
+    #: puck name -> why it could not be reached (the run stopped there)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    #: puck tests that ran with no puck configured (each skipped)
+    wanted_puck: int = 0
 
     def add_report(self, report) -> None:
         """Take one pytest TestReport (setup, call or teardown phase)."""
         props = dict(report.user_properties)
         puck = props.get(PUCK_KEY, NO_PUCK)
+        if WANTS_PUCK_KEY in props and report.when == "setup":
+            self.wanted_puck += 1
         for k, v in report.user_properties:
-            if not k.startswith(PREFIX) or k in (PUCK_KEY,):
+            if not k.startswith(PREFIX) or k in (PUCK_KEY, WANTS_PUCK_KEY):
                 continue
             if k == DEVICE_KEY:
                 self.devices[puck] = json.loads(v)
@@ -83,9 +92,43 @@ class RunSummary:
             c[o.outcome] += 1
         return dict(c)
 
+    def puck_tested(self) -> bool:
+        """True when at least one test ran (passed or not) against a puck."""
+        return any(o.puck != NO_PUCK and o.outcome != "skipped" for o in self.outcomes)
+
+    def no_puck(self) -> str | None:
+        """Why the run tested no puck although it was meant to, else None: the
+        puck it was given could not be reached, no puck was given to its puck
+        tests, or pucks were given and not one test ran on them."""
+        if self.unreachable:
+            return "; ".join(f"{self._spec(p)}: {why}" for p, why in sorted(self.unreachable.items()))
+        if self.puck_tested():
+            return None
+        if self.wanted_puck:
+            return (f"{self.wanted_puck} puck tests skipped: no puck given "
+                    "(--puck=sim|serial:PORT|ble:ADDRESS, --rig=FILE, or $OPENPUCK_HIL_PUCK)")
+        if self.targets:
+            return "no test ran on " + ", ".join(self._spec(p) for p in sorted(self.targets))
+        return None
+
+    def _spec(self, puck: str) -> str:
+        spec = self.targets.get(puck, {}).get("spec")
+        return f"{puck} ({spec})" if spec and spec != puck else puck
+
+    def verdict(self) -> str:
+        """UNREACHABLE, NO PUCK TESTED, FAIL or PASS: the first word of the report."""
+        if self.unreachable:
+            return "UNREACHABLE"
+        if self.no_puck():
+            return "NO PUCK TESTED"
+        c = self.counts()
+        return "FAIL" if c.get("failed") or c.get("error") else "PASS"
+
     def as_dict(self) -> dict:
         return {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.started)),
                 "duration_s": round(time.time() - self.started, 1),
+                "verdict": self.verdict(), "no_puck": self.no_puck(),
+                "unreachable": dict(self.unreachable),
                 "command": self.command, "counts": self.counts(),
                 "targets": self.targets, "devices": self.devices,
                 "figures": {p: dict(f) for p, f in self.figures.items()},
@@ -102,11 +145,12 @@ class RunSummary:
     def markdown(self) -> str:
         d = self.as_dict()
         c = d["counts"]
-        verdict = "FAIL" if c.get("failed") or c.get("error") else "PASS"
-        lines = [f"# OpenPuck HIL run {d['started']}: {verdict}", "",
-                 f"- command: `{self.command}`",
-                 f"- duration: {d['duration_s']} s",
-                 "- results: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items())), ""]
+        lines = [f"# OpenPuck HIL run {d['started']}: {d['verdict']}", ""]
+        if d["no_puck"]:
+            lines += [f"**{d['verdict']}**: {d['no_puck']}. This run tested no puck: it is not a pass.", ""]
+        lines += [f"- command: `{self.command}`",
+                  f"- duration: {d['duration_s']} s",
+                  "- results: " + (", ".join(f"{n} {k}" for k, n in sorted(c.items())) or "none"), ""]
         pucks = sorted(set(self.targets) | set(self.devices) | {o.puck for o in self.outcomes}
                        - {NO_PUCK})
         lines += ["## Pucks", "",

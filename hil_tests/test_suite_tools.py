@@ -102,3 +102,52 @@ def test_summary_gathers_outcomes_figures_and_devices(tmp_path):
     assert "PASS" in text and "| sim | ping_rtt | p50 0.3, p95 1.2 ms |" in text
     assert "the virtual puck has no radio" in text and "0.1.0" in text
     assert json.loads(js.read_text())["counts"] == {"passed": 1, "skipped": 1}
+
+
+def test_a_summary_with_puck_tests_but_no_puck_says_no_puck_tested(tmp_path):
+    s = RunSummary(command="pytest hil_tests")
+    s.add_report(_Report("t::self", "call", "passed"))
+    s.add_report(_Report("t::stream", "setup", "skipped", [("hil:wants_puck", "1")],
+                         ("f", 1, "Skipped: no puck configured")))
+    assert s.verdict() == "NO PUCK TESTED"
+    md, js = s.write(tmp_path)
+    assert md.read_text().startswith("# OpenPuck HIL run ") and ": NO PUCK TESTED\n" in md.read_text()
+    assert "no puck given" in json.loads(js.read_text())["no_puck"]
+
+
+def test_a_summary_of_an_unreachable_puck_names_it_and_why(tmp_path):
+    s = RunSummary(command="pytest hil_tests --puck=serial:/dev/ttyACM9")
+    s.targets["bench"] = parse_spec("serial:/dev/ttyACM9", name="bench").describe()
+    s.unreachable["bench"] = "/dev/ttyACM9: cannot open (No such file or directory)"
+    text = s.markdown()
+    assert ": UNREACHABLE\n" in text and "bench (serial:/dev/ttyACM9): /dev/ttyACM9: cannot open" in text
+
+
+def test_a_summary_of_self_tests_only_without_a_puck_passes():
+    s = RunSummary(command="pytest hil_tests/test_suite_tools.py")
+    s.add_report(_Report("t::self", "call", "passed"))
+    assert s.verdict() == "PASS" and s.no_puck() is None
+
+
+def _run_suite(tmp_path, *args):
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENPUCK_HIL_PUCK", "OPENPUCK_HIL_RIG")}
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "hil_tests/test_handshake.py", "--hil-report-dir", str(tmp_path), *args],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    return out.returncode, out.stdout + out.stderr, (tmp_path / "summary.md")
+
+
+@pytest.mark.parametrize("args, verdict, says", [
+    ((), "NO PUCK TESTED", "no puck given"),
+    (("--puck=serial:/dev/openpuck-no-such-port",), "UNREACHABLE", "/dev/openpuck-no-such-port"),
+])
+def test_a_run_that_tested_no_puck_fails_and_its_summary_says_so(tmp_path, args, verdict, says):
+    code, output, md = _run_suite(tmp_path, *args)
+    assert code == 3, output
+    assert f"{verdict}: " in output and says in output
+    text = md.read_text()
+    assert text.splitlines()[0].endswith(f": {verdict}") and says in text

@@ -164,7 +164,7 @@ def test_stream_without_rich_on_a_terminal_falls_back_to_plain_lines(monkeypatch
         raise OpenPuckError("the live view needs rich: pip install rich")
     monkeypatch.setattr(live, "_rich", no_rich)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert main(["stream", SIM, "--seconds", "3"]) == 0
+    assert main(["stream", SIM, "--seconds", "10"]) == 0   # the puck's time: a few reps
     out, err = capsys.readouterr()
     assert "showing one line per event" in err and " s  " in out
 

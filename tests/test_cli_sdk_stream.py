@@ -187,3 +187,40 @@ def test_help_has_examples(cmd, capsys):
         main([cmd, "--help"])
     out = capsys.readouterr().out
     assert "examples:" in out and f"openpuck {cmd}" in out
+
+
+def test_live_view_shows_the_pucks_rate_not_the_speed_its_samples_arrive_at():
+    """A virtual puck at speed 2 (or max) sends its 200 Hz faster than real
+    time: the view says 200 Hz, by the puck's clock, whatever the arrival."""
+    import numpy as np
+    from openpuck.decoder import SampleBlock
+    from openpuck.live import LiveView
+    handlers = {}
+    stub = types.SimpleNamespace(on=lambda kind, cb: handlers.setdefault(kind, cb), url="sim:")
+    view = LiveView(stub)
+    for i in range(40):     # 4 s of the puck's time at 200 Hz, handed over at once
+        t = (i * 20 + np.arange(20)) / 200.0
+        handlers["samples"](SampleBlock(t, np.zeros((20, 3), np.float32), np.zeros((20, 3), np.float32),
+                                        np.zeros(20, np.float32)))
+    assert view.rate_hz == pytest.approx(200.0, rel=1e-6)
+
+
+def test_stream_seconds_counts_the_pucks_time_as_record_does(capsys):
+    """At speed=max the whole 33 s grip10 scenario plays in a few seconds here:
+    --seconds 10 must stop after 10 s of the puck's time, a few reps in."""
+    from openpuck import sim
+    try:
+        sim.micropython_command()
+    except sim.SimUnavailable as e:
+        pytest.skip(str(e))
+    assert main(["stream", "sim:?scenario=grip10&speed=max", "--json", "--seconds", "10",
+                 "--target", "20"]) == 0
+    reps = [d for d in map(json.loads, capsys.readouterr().out.splitlines()) if d["kind"] == "rep"]
+    assert 0 < len(reps) < 10
+
+
+@pytest.mark.parametrize("cmd", ["stream", "record"])
+def test_seconds_help_says_it_is_the_pucks_time(cmd, capsys):
+    with pytest.raises(SystemExit):
+        main([cmd, "--help"])
+    assert "of the puck's time" in " ".join(capsys.readouterr().out.split())

@@ -75,14 +75,9 @@ def test_record_on_a_full_disk_exits_with_the_reason_and_keeps_the_file(tmp_path
     assert len(load_session(out).samples) > 0
 
 
-def test_a_port_that_vanishes_mid_frame_costs_only_that_frame():
-    master, slave = pty.openpty()
-    port = os.ttyname(slave)
-    stop = threading.Event()
-
-    seqs = iter(range(1, 1 << 16))
-
-    def device():   # a puck that answers get_info and pings, then dies mid-frame
+def _pty_puck(master: int, stop: threading.Event, seqs) -> threading.Thread:
+    """A puck on a pseudo-terminal that answers get_info and pings until ``stop``."""
+    def device():
         import select
         buf = b""
         while not stop.is_set():
@@ -108,6 +103,15 @@ def test_a_port_that_vanishes_mid_frame_costs_only_that_frame():
                                                      device_time_us=1000))
     t = threading.Thread(target=device, daemon=True)
     t.start()
+    return t
+
+
+def test_a_port_that_vanishes_mid_frame_costs_only_that_frame():
+    master, slave = pty.openpty()
+    port = os.ttyname(slave)
+    stop = threading.Event()
+    seqs = iter(range(1, 1 << 16))
+    t = _pty_puck(master, stop, seqs)   # a puck that answers get_info and pings, then dies mid-frame
     with openpuck.connect(f"serial:{port}", reconnect_timeout=1.0, ping_interval=0) as puck:
         stop.set()
         t.join()
@@ -126,6 +130,39 @@ def test_a_port_that_vanishes_mid_frame_costs_only_that_frame():
         c = puck.counters
     assert "whole" in texts and any("reconnecting" in x for x in texts)
     assert c["partial_frames"] == 1 and c["crc_errors"] == 0 and c["cobs_errors"] == 0
+
+
+def test_a_vanished_pseudo_terminal_whose_name_another_one_takes_is_not_reconnected_to(tmp_path):
+    """The kernel gives a freed /dev/pts/N to the next pseudo-terminal anyone
+    opens (another program's, another virtual puck's). A reconnect by name must
+    not take that stranger's port for the puck come back: it would talk to the
+    wrong device and lock its owner out ("in use")."""
+    master, slave = pty.openpty()
+    name = tmp_path / "ttyPUCK"        # the port's name, as a /dev/serial/by-id link is
+    name.symlink_to(os.ttyname(slave))
+    stop = threading.Event()
+    t = _pty_puck(master, stop, iter(range(1, 1 << 16)))
+    with openpuck.connect(f"serial:{name}", reconnect_timeout=1.0, ping_interval=0) as puck:
+        stop.set()
+        t.join()
+        os.close(master)
+        os.close(slave)
+        other_master, other_slave = pty.openpty()     # another program's terminal now has the name
+        name.unlink()
+        name.symlink_to(os.ttyname(other_slave))
+        try:
+            with pytest.raises(openpuck.ConnectionLost, match="another program's now has its name"):
+                for _ in puck.events(timeout=5):
+                    pass
+            import fcntl
+            fd = os.open(os.ttyname(other_slave), os.O_RDWR | os.O_NOCTTY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # its owner can still take it
+            finally:
+                os.close(fd)
+        finally:
+            os.close(other_master)
+            os.close(other_slave)
 
 
 def test_a_host_that_stops_reading_for_seconds_gets_the_gap_and_keeps_its_clock():
@@ -166,3 +203,46 @@ def test_a_second_program_on_the_same_port_gets_a_clear_error_not_data():
             with pytest.raises(TransportError, match="in use by another program"):
                 openpuck.connect(f"serial:{vp.port}")
             assert first.ping() < 1.0      # the first one is untouched
+
+
+def _free_to_lock(port: str) -> bool:
+    import fcntl
+    fd = os.open(port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_a_sim_connections_port_is_never_free_for_another_program(monkeypatch):
+    """From the moment the virtual puck's pseudo-terminal exists (the firmware
+    still starting) to its stop, and between the close and the open of a
+    reopen, another program that opens it exclusively is told "in use": it
+    never takes the port from under the sim: connection that owns it."""
+    try:
+        sim.micropython_command()
+    except sim.SimUnavailable as e:
+        pytest.skip(str(e))
+    from openpuck.transports.serial import SerialTransport
+    free_when_opened = []
+    opening = SerialTransport._open
+
+    def watched(self):
+        free_when_opened.append(_free_to_lock(self.port))   # what a stranger finds at that moment
+        opening(self)
+    monkeypatch.setattr(SerialTransport, "_open", watched)
+    with openpuck.open_transport("sim:?scenario=still&speed=max") as t:
+        t.reopen()
+        t.write(protocol.encode("ping", 7, host_time_us=1))
+        got = b""
+        for _ in range(100):
+            got += t.read(0.5)     # the virtual puck answers on the reopened port
+            if b"\x00" in got and "pong" in [protocol.decode(f + b"\x00").type
+                                               for f in got.split(b"\x00")[:-1]]:
+                break
+        else:
+            pytest.fail(f"no pong on the reopened port: {got!r}")
+    assert free_when_opened == [False, False]

@@ -72,3 +72,14 @@ def test_the_frozen_board_modules_hold_every_board_module_they_import():
             else:
                 wanted = {node.module.replace(".", "/") + ".py"}
             assert wanted <= frozen, f"{rel} imports {sorted(wanted - frozen)}, which the M3 build does not freeze"
+
+
+def test_without_micropy_dir_it_says_to_pass_one_with_the_exact_command(capsys, tmp_path):
+    assert m3_firmware.main(["--micropython", "", "--scenario", "grip10"]) == 2
+    err = capsys.readouterr().err
+    assert "make m3-firmware needs MICROPY_DIR" in err
+    assert "make m3-firmware MICROPY_DIR=build/micropython" in err and "make natmod" not in err
+    assert m3_firmware.main(["--micropython", str(tmp_path), "--scenario", "grip10"]) == 2
+    err = capsys.readouterr().err
+    assert f"MICROPY_DIR={tmp_path} is not a MicroPython source tree" in err
+    assert "make m3-firmware MICROPY_DIR=" in err

@@ -4,6 +4,7 @@ gaps, reconnects, asyncio, two pucks at once."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import numpy as np
@@ -78,6 +79,50 @@ def test_config_round_trip(fake):
         assert puck.set_config("rate_hz", 100) == 100
         with pytest.raises(openpuck.errors.OpenPuckError, match="unknown config key"):
             puck.get_config("colour")
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("rate_hz", 7, "set_config rate_hz must be one of 25, 50, 100, 200 Hz, got 7"),
+    ("accel_range_g", 3, "set_config accel_range_g must be one of 2, 4, 8, 16 g, got 3"),
+    ("exercise", 99, "set_config exercise must be a whole number from 1 to"),
+    ("target", -5, "must be a whole number from 0 to 10000000, got -5"),
+    ("feedback", 2.5, "feedback (bit 0 LED, bit 1 buzzer) must be a whole number from 0 to 3, got 2.5"),
+    ("device_name", 1, "not a number"),
+])
+def test_set_config_refuses_what_the_puck_would_before_sending_it(fake, key, value, says):
+    with openpuck.connect(fake.url) as puck:
+        with pytest.raises(openpuck.validate.InvalidValue, match=re.escape(says)):
+            puck.set_config(key, value)
+    assert not [m for m in fake.received if m.type == "set_config"]
+
+
+def test_set_configs_rule_is_the_pucks(tmp_path):
+    """The SDK's check and the firmware's config.valid() agree on every key
+    over a spread of values (the firmware's module, run by CPython)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    values = [-1, 0, 1, 2, 3, 4, 7, 8, 16, 24, 25, 50, 100, 125, 200, 250, 400, 500, 1000, 2000,
+              20000, 10_000_000, 10_000_001]
+    keys = [k for k in openpuck.protocol.ENUMS["config_key"] if k != "device_name"]
+    code = ("import json, sys; from openpuck_fw import config, msgtable as mt; "
+            "print(json.dumps({k: [config.valid(getattr(mt, 'CONFIG_KEY_' + k.upper()), v) "
+            "for v in %r] for k in %r}))" % (values, keys))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(root / "firmware"), str(root / "tests" / "firmware" / "cpython")]))
+    fw = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                   text=True, check=True).stdout)
+
+    def sdk(k, v):
+        try:
+            openpuck.validate.config_value(k, v)
+            return True
+        except openpuck.validate.InvalidValue:
+            return False
+    assert {k: [sdk(k, v) for v in values] for k in keys} == fw
 
 
 def test_a_silent_puck_times_out_with_the_command_named(fake):

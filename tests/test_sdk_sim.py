@@ -50,6 +50,14 @@ def test_the_ten_line_example_of_docs_sdk_runs_as_written():
     assert [ln.split(":")[0] for ln in lines[1:]] == [f"rep {i}" for i in range(1, 11)]
 
 
+def test_the_asyncio_example_of_docs_sdk_runs_as_written():
+    code = _python_block(ROOT / "docs" / "sdk.md", "### asyncio")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert [ln.split(":")[0] for ln in out.stdout.splitlines()] == [f"rep {i}" for i in range(1, 11)]
+
+
 def test_the_readme_example_runs_as_written():
     readme = ROOT / "README.md"
     if "```python" not in readme.read_text():
@@ -119,6 +127,15 @@ def test_record_replay_export_plot_of_a_sim_session(tmp_path, capsys):
     assert png.stat().st_size > 20_000
 
 
+@pytest.mark.parametrize("target, want", [("20", 20.0), ("auto", None)])
+def test_export_carries_the_target_the_recording_was_made_with(tmp_path, capsys, target, want):
+    rec, js = tmp_path / "s.opr", tmp_path / "s.json"
+    assert main(["record", "sim:?scenario=grip10&speed=max", "-o", str(rec), "--seconds", "3",
+                 "--target", target]) == 0
+    assert main(["export", str(rec), "--events", str(js)]) == 0
+    assert json.loads(js.read_text())["summary"]["target"] == want
+
+
 def test_asyncio_against_the_virtual_puck():
     async def run():
         async with openpuck.connect_async("sim:?scenario=grip10&speed=max") as puck:
@@ -157,7 +174,7 @@ def test_spy_on_the_virtual_puck_logs_both_directions(tmp_path):
 
 
 def test_stream_json_against_the_virtual_puck(capsys):
-    assert main(["stream", "sim:?scenario=grip10&speed=max", "--json", "--seconds", "3",
-                 "--target", "20"]) == 0
+    assert main(["stream", "sim:?scenario=grip10&speed=max", "--json", "--seconds", "34",
+                 "--target", "20"]) == 0   # the whole scenario (33 s of the puck's time)
     reps = [d for d in map(json.loads, capsys.readouterr().out.splitlines()) if d["kind"] == "rep"]
     assert len(reps) == 10

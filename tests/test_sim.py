@@ -261,3 +261,23 @@ def test_scenarios_list_their_true_counts() -> None:
     assert cat["grip10"]["reps"] == 10 and cat["wrist8"]["reps"] == 8
     assert cat["demo"]["exercise"] == "wrist_flexion"
     assert all(s["duration_s"] < 60 for s in cat.values())
+
+
+def test_the_scenario_list_names_every_scenario_the_sim_takes_patient_included(capsys) -> None:
+    from openpuck.cli import main
+    assert main(["sim", "--list-scenarios"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert set(names) == set(sim.scenarios()) | {sim.PATIENT}
+
+
+def test_each_virtual_puck_has_its_own_serial_kept_by_its_state_folder(tmp_path: Path) -> None:
+    import openpuck
+
+    def serial_of(state: Path | None) -> str:
+        with sim.start(speed=float("inf"), state_dir=state) as vp:
+            with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+                return puck.info.serial
+    a, b = serial_of(tmp_path / "a"), serial_of(tmp_path / "b")
+    assert a != b, "one pairing must not own every virtual puck"
+    assert serial_of(tmp_path / "a") == a, "a restart on the same flash is the same puck"
+    assert serial_of(None) not in (a, b)

@@ -208,7 +208,7 @@ def measure(micropython: str | Path, scenarios=DEFAULT_SCENARIOS, rate: int = 20
         raise M3Error(f"--seconds {seconds}: give a device time in seconds, more than 0")
     for s in scenarios:
         scenario_truth(s)
-    mp = natmod.check_tree(micropython)
+    mp = natmod.check_tree(micropython, "m3-firmware")
     m3_micropython.check_tools()
     chosen = [r for r in RUNS if runs is None or r[0] in runs or r[0] == "record"]
     frozen = BUILD.parent / "qemu-m3-firmware-frozen"

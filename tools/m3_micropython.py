@@ -255,7 +255,7 @@ def _main(args: argparse.Namespace) -> int:
 
 def measure(micropython: str | Path, samples: int = MAX_SAMPLES, progress=None) -> list[dict]:
     """One row per recording, target and implementation ("c", "twin"): events matched, cost, heap."""
-    mp = natmod.check_tree(micropython)
+    mp = natmod.check_tree(micropython, "m3-micropython")
     check_tools()
     if samples < 1:
         raise M3Error(f"--samples {samples}: must be at least 1")

@@ -35,19 +35,22 @@ ARCHES = {"x64": "gcc", "armv6m": "arm-none-eabi-gcc", "armv7m": "arm-none-eabi-
 BOARD_ARCH = {"pico_w": "armv6m", "esp32s3_devkit": "xtensawin"}
 HOW_TO_GET = ("a MicroPython source tree at tag v1.28.0 is needed: git clone --depth 1 --branch v1.28.0 "
               "https://github.com/micropython/micropython build/micropython, then "
-              "make natmod MICROPY_DIR=build/micropython")
+              "make {target} MICROPY_DIR=build/micropython")
 
 
 class NatmodError(Exception):
     """A build that cannot run, with what to do."""
 
 
-def check_tree(mp: Path | str) -> Path:
+def check_tree(mp: Path | str, target: str = "natmod") -> Path:
+    """The MicroPython tree ``mp`` (MICROPY_DIR), or NatmodError saying how to
+    get one and the exact ``make TARGET MICROPY_DIR=...`` to run then."""
+    how = HOW_TO_GET.format(target=target)
     if not str(mp).strip():
-        raise NatmodError(HOW_TO_GET)
+        raise NatmodError(f"make {target} needs MICROPY_DIR (none given); {how}")
     mp = Path(mp).resolve()
     if not (mp / "py" / "dynruntime.mk").is_file():
-        raise NatmodError(f"{mp} is not a MicroPython source tree (no py/dynruntime.mk); {HOW_TO_GET}")
+        raise NatmodError(f"MICROPY_DIR={mp} is not a MicroPython source tree (no py/dynruntime.mk); {how}")
     return mp
 
 

@@ -6,7 +6,8 @@
 #   OPENPUCK_SIM_RECORDING    a samples CSV to play, or
 #   OPENPUCK_SIM_SCENARIO     a built-in scenario (boards/sim_motion.py), or
 #                             "patient": does whatever exercise it is set to
-#   OPENPUCK_SIM_STATE        directory of the persistent config (flash)
+#   OPENPUCK_SIM_STATE        directory of the persistent config (flash) and of
+#                             the puck's unique id (its serial): one per folder
 #   OPENPUCK_SIM_RESET_CAUSE  enums.reset_cause: 0 power-on, 1 soft reset, 2 watchdog
 #   OPENPUCK_SIM_FAULTS       comma list: no_imu
 #   OPENPUCK_SIM_NATMOD       a directory holding opdetect.mpy (x64): the C
@@ -25,6 +26,31 @@ def _env(name, default=""):
     return v if v is not None else default
 
 
+def unique_id(state):
+    """The 8-byte unique id (the serial device_info reports) of the puck whose
+    flash is the folder ``state``: made at random on its first start and kept
+    there, so it outlives reboots and each virtual puck is a puck of its own
+    (a pairing owns one, not all). Without a folder: a new one each start."""
+    path = state + "/unique_id" if state else None
+    if path:
+        try:
+            with open(path, "rb") as f:
+                u = f.read()
+            if len(u) == 8:
+                return u
+        except OSError:
+            pass
+    u = os.urandom(8)
+    if path:
+        try:   # written whole then renamed, as the config is: never a torn id
+            with open(path + ".tmp", "wb") as f:
+                f.write(u)
+            os.rename(path + ".tmp", path)
+        except OSError:
+            pass   # a read-only folder: this start's id only
+    return u
+
+
 def make():
     speed_s = _env("OPENPUCK_SIM_SPEED", "1.0")
     speed = float("inf") if speed_s in ("inf", "max") else float(speed_s)
@@ -40,9 +66,10 @@ def make():
     natmod = _env("OPENPUCK_SIM_NATMOD")
     if natmod and natmod not in sys.path:
         sys.path.append(natmod)
-    sim_hw.setup(speed, motion, faults, reset_cause=int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")),
-                 heap_ms=int(_env("OPENPUCK_SIM_HEAP_MS", "0")))
     state = _env("OPENPUCK_SIM_STATE")
+    sim_hw.setup(speed, motion, faults, unique=unique_id(state),
+                 reset_cause=int(_env("OPENPUCK_SIM_RESET_CAUSE", "0")),
+                 heap_ms=int(_env("OPENPUCK_SIM_HEAP_MS", "0")))
     path = state + "/openpuck.cfg" if state else None
     board = pico_w.make(sim_hw, name=NAME, config_path=path, ble=False)
     if isinstance(motion, sim_motion.Patient):

@@ -51,7 +51,7 @@ class LiveView:
         if len(b):
             self.last = (float(b.t[-1]), b.accel[-1].tolist(), b.gyro[-1].tolist(), float(b.force[-1]))
             now = time.monotonic()
-            self._rate_win.append((now, len(b)))
+            self._rate_win.append((now, len(b), float(b.t[0]), float(b.t[-1])))
             while self._rate_win and now - self._rate_win[0][0] > 2.0:
                 self._rate_win.popleft()
 
@@ -74,11 +74,24 @@ class LiveView:
 
     @property
     def rate_hz(self) -> float:
+        """The puck's sample rate, by its own clock, over the last 2 s: what it
+        was set to, whatever the speed the samples arrive at (a virtual puck at
+        speed 2 sends 200 Hz of its time in half the time)."""
+        w = list(self._rate_win)
+        if not w:
+            return 0.0
+        n = sum(x[1] for x in w) - 1
+        span = w[-1][3] - w[0][2]
+        return n / span if span > 0 and n > 0 else 0.0
+
+    @property
+    def arrival_hz(self) -> float:
+        """Samples a second arriving here, by the host's clock, over the last 2 s."""
         w = list(self._rate_win)
         if len(w) < 2:
             return 0.0
         span = w[-1][0] - w[0][0]
-        return sum(n for _, n in w[1:]) / span if span > 0 else 0.0
+        return sum(x[1] for x in w[1:]) / span if span > 0 else 0.0
 
     # -- drawing ------------------------------------------------------------------
     def render(self) -> Any:
@@ -120,7 +133,10 @@ class LiveView:
         loss = (f"{c.get('lost_frames', 0)} frames lost, {c.get('samples_missing', 0)} samples missing, "
                 f"{c.get('crc_errors', 0) + c.get('cobs_errors', 0)} damaged, {self.gaps} gaps, "
                 f"{self.uncertain} uncertain")
-        grid.add_row("rate", f"{self.rate_hz:6.1f} Hz")
+        rate, arriving = self.rate_hz, self.arrival_hz
+        extra = (f"  [dim](arriving at {arriving:.1f} Hz)" if arriving and abs(arriving - rate) > 0.05 * rate
+                 else "")
+        grid.add_row("rate", f"{rate:6.1f} Hz by the puck's clock{extra}")
         grid.add_row("loss", loss)
         st = p.status
         if st is not None:
@@ -138,14 +154,15 @@ class LiveView:
         peak = max([g.peak_force for g in self.grips[-5:]] + [1.0])
         return max(peak * 1.2, 5.0) if info is None else max(peak * 1.2, 5.0)
 
-    def run(self, seconds: float | None = None, console: Any = None) -> None:
-        """Draw until ``seconds`` pass, the puck closes, or Ctrl-C."""
+    def run(self, seconds: float | None = None, console: Any = None, until: Any = None) -> None:
+        """Draw until ``seconds`` pass (the host's), ``until`` (a threading.Event,
+        e.g. set when the puck's time reaches a span) is set, the puck closes, or Ctrl-C."""
         rich = _rich()
         end = None if seconds is None else time.monotonic() + seconds
         with rich.live.Live(self.render(), console=console, refresh_per_second=8,
                             transient=False) as live:
             while end is None or time.monotonic() < end:
-                if self.puck.wait_closed(0.125):
+                if self.puck.wait_closed(0.125) or (until is not None and until.is_set()):
                     break
                 live.update(self.render())
             live.update(self.render())

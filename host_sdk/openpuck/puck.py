@@ -567,10 +567,13 @@ class Puck:
         return m["value"] if m is not None else None
 
     def set_config(self, key: str, value: int) -> int:
-        """Set and persist a configuration value; returns the value now in force."""
+        """Set and persist a configuration value; returns the value now in force.
+        A value the puck would refuse raises :class:`openpuck.validate.InvalidValue`
+        before anything is sent."""
         k = self._key(key)
+        v = validate.config_value(key, value)
         m = self._command("set_config", expect="config", match=lambda m: m["key"] == k,
-                          key=k, value=int(value))
+                          key=k, value=v)
         return m["value"] if m is not None else int(value)
 
     def reboot(self, mode: str = "normal") -> None:
@@ -585,7 +588,7 @@ class Puck:
     @staticmethod
     def _key(key: str) -> int:
         if key not in _KEYS:
-            raise OpenPuckError(f"unknown config key {key!r} (one of {', '.join(_KEYS)})")
+            raise validate.InvalidValue(f"unknown config key {key!r} (one of {', '.join(_KEYS)})")
         return _KEYS[key]
 
     # -- consuming ------------------------------------------------------------------

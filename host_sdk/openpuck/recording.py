@@ -306,6 +306,8 @@ class Session:
     truncated: bool = False
     source: str = "recording"    #: "recording", "wire" (raw bytes) or "csv"
     warnings: list = field(default_factory=list)   #: lines to show the user (a torn tail)
+    #: the target the host set (its last set_exercise), in the exercise's unit; None: auto or unknown
+    target: float | None = None
 
     def of(self, kind: str) -> list:
         return [e for e in self.events if e.kind == kind]
@@ -343,7 +345,7 @@ class Session:
         """The set's figures (:func:`openpuck.summary.summarise`), with the
         recording's: uncertain events, gaps, duration and samples."""
         from .summary import summarise
-        d = summarise(self.events)
+        d = summarise(self.events, target=self.target)
         d.update(uncertain=sum(1 for e in self.events if e.uncertain and e.kind != "gap"),
                  gaps=len(self.of("gap")), duration_s=self.duration, samples=len(self.samples))
         return d
@@ -462,6 +464,7 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
         return _load_csv(src, exercise or "grip_squeeze", target)
     sd = SessionDecoder(hold_s=0.0)
     blocks, events = [], []
+    target: float | None = None
 
     def take(items: list) -> None:
         for it in items:
@@ -470,6 +473,8 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
     for i, c in enumerate(src.chunks):
         if c.direction == IN:
             take(sd.feed(c.data, c.t)[0])
+        elif c.direction == OUT:
+            target = _target_sent(c.data, target)
         elif c.direction == NOTE:
             kind = c.note().get("kind")
             if kind == "disconnect":
@@ -480,7 +485,24 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
             progress(i, len(src.chunks))
     take(sd.finish())
     return Session(str(p), SampleBlock.concat(blocks), events, sd.info, sd.counters, src.header,
-                   src.truncated, src.kind, src.warnings())
+                   src.truncated, src.kind, src.warnings(), target)
+
+
+def _target_sent(data: bytes, target: float | None) -> float | None:
+    """The target of the last set_exercise among the host's frames in ``data``
+    (None for an auto target), else ``target`` unchanged."""
+    from . import protocol
+    for frame in bytes(data).split(b"\x00"):
+        if not frame:
+            continue
+        try:
+            m = protocol.decode(frame + b"\x00")
+        except Exception:  # noqa: BLE001 - a host frame the reader need not understand
+            continue
+        if m.type == "set_exercise":
+            scale = protocol.SPECS["set_exercise"].field("target").get("scale", 1)
+            target = m["target"] * scale if m["target"] else None
+    return target
 
 
 def _load_csv(src: Source, exercise: str, target: Any) -> Session:
@@ -490,4 +512,5 @@ def _load_csv(src: Source, exercise: str, target: Any) -> Session:
     a = src.samples
     s = SampleBlock(a.t, a.accel.astype(np.float32), a.gyro.astype(np.float32), a.force.astype(np.float32))
     det = detect(a, exercise=exercise, target=target)
-    return Session(str(src.path), s, list(det.events), None, {"samples": len(s)}, None, False, "csv")
+    return Session(str(src.path), s, list(det.events), None, {"samples": len(s)}, None, False, "csv",
+                   target=det.target)

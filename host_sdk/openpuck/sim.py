@@ -168,13 +168,18 @@ def check_recording(path: str | os.PathLike[str]) -> Path:
 
 
 class VirtualPuck:
-    """A running virtual puck. ``port`` is its pseudo-terminal; ``stop()`` ends it."""
+    """A running virtual puck. ``port`` is its pseudo-terminal; ``stop()`` ends it.
+
+    ``lock_port=True`` keeps the port locked (flock) for the puck's whole life,
+    for an owner that opens it without locking it (the ``sim:`` transport);
+    leave it False to let another program (``openpuck stream serial:PORT``) open it.
+    """
 
     def __init__(self, recording: str | os.PathLike[str] | None = None, scenario: str | None = None,
                  speed: float = 1.0, *, state_dir: str | os.PathLike[str] | None = None,
                  faults: tuple[str, ...] = (), log: str | os.PathLike[str] | None = None,
                  echo_log: bool = False, ready_timeout_s: float = 20.0, detector: str = "auto",
-                 heap_report_ms: int = 0) -> None:
+                 heap_report_ms: int = 0, lock_port: bool = False) -> None:
         if recording is not None and scenario is not None:
             raise SimError("give a recording or a scenario, not both")
         if detector not in DETECTORS:
@@ -213,6 +218,13 @@ class VirtualPuck:
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)
         self.port = os.ttyname(self._slave)
+        if lock_port:
+            # held from before anyone knows the name until stop(): another program that
+            # opens the port exclusively (pyserial's exclusive=True, a second openpuck)
+            # is told "in use" even while the firmware starts or the owner reopens it
+            import fcntl
+            fcntl.flock(self._slave, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.lock_port = lock_port
         self._logf = open(self.log_path, "a", encoding="utf-8")
         try:
             # one keeper thread starts every firmware process and waits for it:

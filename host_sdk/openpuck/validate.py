@@ -119,6 +119,42 @@ def rate_hz(value: Any, what: str = "rate") -> int:
     return choice(what, value, allowed, "Hz")
 
 
+#: what set_config may hold for the keys whose values are a short list. The puck's
+#: rule is firmware/openpuck_fw/config.py valid(); tests/test_sdk_puck.py checks the two agree.
+CONFIG_CHOICES = {"accel_range_g": ((2, 4, 8, 16), "g"), "gyro_range_dps": ((125, 250, 500, 1000, 2000), "dps"),
+                  "ble_enabled": ((0, 1), "")}
+
+
+def config_value(key: str, value: Any) -> int:
+    """A value ``set_config`` may send for ``key``, checked by the puck's rule
+    (the message table's limits, the exercise table, the ranges the IMU has),
+    so a value the puck would refuse never leaves the host."""
+    from .protocol import ENUMS, SPECS
+    what = f"set_config {key}"
+    if key not in ENUMS["config_key"]:
+        raise InvalidValue(f"{what}: unknown config key (one of {', '.join(ENUMS['config_key'])})")
+    if key == "device_name":
+        raise InvalidValue(f"{what}: the puck's name is not a number and cannot be set this way")
+    if key == "rate_hz":
+        return rate_hz(value, what)
+    if key in CONFIG_CHOICES:
+        allowed, unit = CONFIG_CHOICES[key]
+        return choice(what, value, allowed, unit)
+    if key == "exercise":
+        from .exercises import CATALOGUE
+        ids = sorted(e.id for e in CATALOGUE)
+        v = whole(what, value, min(ids), max(ids))
+        if v not in ids:
+            raise InvalidValue(f"{what} must be an exercise id ({', '.join(map(str, ids))}), got {value}")
+        return v
+    if key == "target":   # milli-units of the exercise's signal, as set_exercise's target field
+        f = SPECS["set_exercise"].field("target")
+        return whole(f"{what} (milli-units; 0 = auto)", value, int(f.get("min", 0)), int(f["max"]))
+    if key == "feedback":
+        return whole(f"{what} (bit 0 LED, bit 1 buzzer)", value, 0, 3)
+    raise InvalidValue(f"{what}: no rule for this key")   # a key added to the table without one here
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)

@@ -27,7 +27,8 @@ def add_arguments(p) -> None:
     p.add_argument("url", help="the puck: serial:PORT, a port path, ble:NAME, sim:[...]")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write (.opr)")
     p.add_argument("--seconds", metavar="N",
-                   help="stop after N seconds of the puck's time (default: Ctrl-C)")
+                   help="stop after N seconds of the puck's time, as stream does: a virtual puck at "
+                        "speed 2 stops after N/2 s here (default: Ctrl-C)")
     add_session_arguments(p)
     p.add_argument("--fsync", action="store_true", help="force each flush to disk (survives power loss)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists (default: refuse)")

@@ -5,6 +5,7 @@ import argparse
 import sys
 import time
 
+PATIENT_NAME = "patient"   # openpuck.sim.PATIENT (not imported here: --help stays fast)
 HELP = "start a virtual puck (the real firmware on MicroPython) and print its port"
 DESCRIPTION = """\
 Start a virtual puck: the puck firmware, unchanged, on MicroPython's unix
@@ -35,7 +36,8 @@ def parse_speed(text: str) -> float:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("recording", nargs="?", help="samples CSV to play (docs/csv-format.md)")
-    p.add_argument("--scenario", help="a built-in scenario instead of a recording")
+    p.add_argument("--scenario", help="a built-in scenario instead of a recording (--list-scenarios), "
+                   f"or {PATIENT_NAME}: does whatever exercise the host sets")
     p.add_argument("--speed", type=parse_speed, default=1.0,
                    help="1 = real time (default), N times faster, or max")
     p.add_argument("--list-scenarios", action="store_true", help="list the built-in scenarios and exit")
@@ -50,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         for name, s in sim.scenarios().items():
             print(f"{name:8s} {s['exercise']:14s} {s['duration_s']:5.1f} s  reps={s['reps']} "
                   f"partial={s['partial_reps']} grips={s['grips']}  {s['description']}")
+        # no script, so no counts: the firmware's catalogue does not hold it
+        print(f"{sim.PATIENT:8s} {'(as set)':14s} {'open':>7s}  a patient who does whatever exercise "
+              "the host sets, for as long as it streams (home programmes)")
         return 0
     if args.recording and args.scenario:
         raise CliError("give a recording or --scenario, not both")

@@ -9,8 +9,16 @@ URL grammar::
 ``baud`` defaults to 115200 (USB CDC ignores it; a UART puck needs it right).
 A serial link that vanishes (cable pulled, puck rebooted) raises
 :class:`ConnectionLost`; reopening waits for the port to come back.
+
+A pseudo-terminal (the virtual puck's port, /dev/pts/N) never comes back:
+the kernel hands its name to the next pseudo-terminal anyone opens, so a
+reopen that finds another terminal under the name refuses it rather than
+taking a stranger's port (which would also lock its owner out).
 """
 from __future__ import annotations
+
+import os
+import re
 
 from .base import ConnectionLost, Transport, TransportError, check_params
 
@@ -25,12 +33,17 @@ class SerialTransport(Transport):
         self.port = port
         self.baud = baud
         self._ser = None
+        self._pty: tuple[int, int] | None = None   # the pseudo-terminal first opened, see _pty_identity
+        #: lock the port (flock) while open; None when its owner holds the lock already (sim:)
+        self.exclusive: bool | None = True
 
     def _open(self) -> None:
         import serial  # pyserial, a core dependency
+        if self._pty is not None:
+            self._check_same_pty(_pty_identity(self.port))   # before opening: never lock a stranger's port
         try:
             self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.1,
-                                              write_timeout=2.0, exclusive=True)
+                                              write_timeout=2.0, exclusive=self.exclusive)
         except TypeError:  # URL handlers that do not take exclusive=
             self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.1,
                                               write_timeout=2.0)
@@ -41,6 +54,23 @@ class SerialTransport(Transport):
                 raise TransportError(f"{self.port}: in use by another program (a second openpuck, a "
                                      f"serial monitor, mpremote?): close it and try again") from None
             raise TransportError(f"{self.port}: cannot open ({why})") from None
+        try:
+            now = _pty_identity(self.port, self._ser.fileno())
+        except (AttributeError, ValueError, OSError, serial.SerialException):   # a URL handler: no fd
+            now = None
+        if self._pty is None:
+            self._pty = now
+        else:
+            try:   # the name changed hands between the check above and the open
+                self._check_same_pty(now)
+            except TransportError:
+                self._close()
+                raise
+
+    def _check_same_pty(self, now: tuple[int, int] | None) -> None:
+        if now is not None and now != self._pty:
+            raise TransportError(f"{self.port}: the pseudo-terminal first opened is gone and another "
+                                 f"program's now has its name; not opening it")
 
     def _close(self) -> None:
         ser, self._ser = self._ser, None
@@ -79,6 +109,24 @@ class SerialTransport(Transport):
 
     def describe(self) -> str:
         return f"serial {self.port} at {self.baud} baud"
+
+
+_PTY_NAME = re.compile(r"^/dev/(pts/\d+|ttys\d+)$")   # Linux (Unix 98) and macOS pty slaves
+
+
+def _pty_identity(port: str, fd: int | None = None) -> tuple[int, int] | None:
+    """(device number, inode change time in ns) when ``port`` is a
+    pseudo-terminal, else None (and None when it is not there now). Two
+    terminals that held the same name in turn differ in the change time: it
+    is set when the kernel creates the node, and reads, writes and termios
+    settings leave it alone."""
+    try:
+        if not _PTY_NAME.match(os.path.realpath(port)):
+            return None
+        st = os.fstat(fd) if fd is not None else os.stat(port)
+    except (OSError, ValueError):
+        return None
+    return st.st_rdev, st.st_ctime_ns
 
 
 def _why(e: BaseException) -> str:

@@ -30,6 +30,9 @@ class SimTransport(SerialTransport):
         self.recording, self.scenario, self.speed = recording, scenario, speed
         self.detector = detector
         self.vpuck = None
+        # the virtual puck holds its port's lock from creation to stop (lock_port): nobody
+        # else can take the port while the firmware starts or between a close and a reopen
+        self.exclusive = None
 
     def _open(self) -> None:
         if self.vpuck is None:
@@ -39,7 +42,7 @@ class SimTransport(SerialTransport):
                 raise TransportError(f"{self.url}: the virtual puck is not available ({e})") from None
             try:
                 self.vpuck = sim.start(recording=self.recording, scenario=self.scenario,
-                                       speed=self.speed, detector=self.detector)
+                                       speed=self.speed, detector=self.detector, lock_port=True)
             except (OSError, ValueError, OpenPuckError) as e:  # SimError, SimUnavailable
                 raise TransportError(f"{self.url}: cannot start the virtual puck: {e}") from None
             self.port = self.vpuck.port
