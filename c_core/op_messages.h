@@ -39,7 +39,7 @@
 #define OP_MSG_REP_SIZE (23)
 #define OP_MSG_PARTIAL_REP_SIZE (19)
 #define OP_MSG_GRIP_SIZE (14)
-#define OP_MSG_STATUS_SIZE (20)
+#define OP_MSG_STATUS_SIZE (22)
 #define OP_MSG_ACK_SIZE (3)
 #define OP_MSG_NACK_SIZE (5)
 #define OP_MSG_PONG_SIZE (12)
@@ -170,6 +170,7 @@
 
 // wire values that mean "not known"
 #define OP_REP_HOLD_MS_UNKNOWN (0xffffffffu)
+#define OP_STATUS_CPU_LOAD_UNKNOWN (0xffffu)
 
 // the samples CSV header (tools/rec2c.py reads it)
 #define OP_CSV_HEADER "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"

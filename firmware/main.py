@@ -24,11 +24,18 @@ def board_module():
 def main():
     board = board_module().make()
     hw = board.hw
+    early = b""
     if hw.BOOT_WINDOW_MS:
-        # Ctrl-C now drops to the REPL (make flash relies on it); after this the
-        # app turns keyboard interrupts off and starts the watchdog
-        hw.sleep_ms(hw.BOOT_WINDOW_MS)
+        # mpremote's interrupt now drops to the REPL (make flash relies on it);
+        # after this the app keeps keyboard interrupts off and starts the watchdog
+        from openpuck_fw import boot_window
+        early = boot_window.wait(hw, sys.stdin, hw.BOOT_WINDOW_MS)
+        if early is True:
+            raise KeyboardInterrupt
     from openpuck_fw.app import App
+    for link in board.links:
+        if early and link.name == "usb":
+            link.pending = early     # what the host sent while the puck booted
     app = App(board, hw.reset_cause())
     try:
         app.run()

@@ -46,7 +46,7 @@ def example_messages() -> list[tuple[str, dict]]:
         ("grip", dict(t_start_us=5_000_000, t_end_us=6_000_000, peak_force=400, hold_ms=700)),
         ("status", dict(battery_mv=3900, battery_pct=80, dropped_samples=0, uptime_ms=7000,
                         streaming=1, exercise=3, reps=1, partial_reps=1, rx_errors=0,
-                        reset_cause=0)),
+                        reset_cause=0, cpu_load=40)),
         ("log", dict(level=1, text="boot sim reset_cause=0")),
         ("ack", dict(cmd_type=0x40, cmd_seq=1)),
         ("nack", dict(cmd_type=0x40, cmd_seq=2, error=3, detail=1)),

@@ -55,6 +55,8 @@ class App:
         self._ticks_us = hw.ticks_us
         self._ticks_diff = hw.ticks_diff
         self.reset_cause = reset_cause
+        self._idle_us = 0                          # idle waits since the last status (_cpu_load)
+        self._load_since = board.hw.ticks_us()
         self.config = Config(board.config_path)
         self.enc = Encoder()
         self.links = board.links
@@ -150,7 +152,24 @@ class App:
         self.send(mt.T_STATUS, mv, pct, self.sampler.dropped & 0xFFFFFFFF,
                   (self.now_us() // 1000) & 0xFFFFFFFF, 1 if self.streaming else 0,
                   self.exercise, self.reps & 0xFFFF, self.partials & 0xFFFF,
-                  self.rx_errors() & 0xFFFF, self.reset_cause)
+                  self.rx_errors() & 0xFFFF, self.reset_cause, self._cpu_load())
+
+    def _cpu_load(self):
+        """Thousandths of the time since the last status the firmware worked:
+        all of it but the idle waits of the main loop, less the sampler's
+        callbacks that ran inside those waits. On the puck that is the share
+        of the core it needs (MicroPython on rp2 spins in its idle loop, so
+        the chip itself never says)."""
+        hw = self.hw
+        now = hw.ticks_us()
+        span = hw.ticks_diff(now, self._load_since)
+        idle = self._idle_us
+        self._load_since = now
+        self._idle_us = 0
+        if span <= 0:
+            return 0xFFFF
+        load = 1000 - idle * 1000 // span
+        return 0 if load < 0 else (1000 if load > 1000 else load)
 
     def rx_errors(self):
         """Command frames rejected (CRC, COBS, length, version) on every link."""
@@ -647,7 +666,14 @@ class App:
         usb = self.links[0] if self.links else None
         poller = getattr(usb, "poller", None)
         if poller is not None:
-            self.hw.wait(poller, 0 if self.sampler.available() else wait_ms)
+            hw = self.hw
+            sampler = self.sampler
+            cb0 = sampler.busy_us
+            t0 = hw.ticks_us()
+            hw.wait(poller, 0 if sampler.available() else wait_ms)
+            waited = hw.ticks_diff(hw.ticks_us(), t0) - ((sampler.busy_us - cb0) & 0x3FFFFFFF)
+            if waited > 0:
+                self._idle_us += waited
         return True
 
     def run(self):

@@ -16,9 +16,13 @@ class UsbLink:
         self.poller.register(sys.stdin, select.POLLIN)
         self.connected = True
         self.tx_bytes = 0
+        self.pending = b""   # bytes the boot window took in before the app ran
 
     def read(self, max_bytes=64):
         """Bytes available now (possibly empty); never blocks."""
+        if self.pending:
+            out, self.pending = self.pending[:max_bytes], self.pending[max_bytes:]
+            return out
         out = b""
         while len(out) < max_bytes and self.poller.poll(0):
             b = self._in.read(1)

@@ -23,6 +23,7 @@ class Sampler:
         self.ticks = array("i", [0] * ring_size)
         self.force_raw = array("i", [0] * ring_size)
         self.gap = bytearray(ring_size)
+        self.busy_us = 0       # time in the timer callback, wrapping at 2**30 (no big ints)
         self.head = 0          # written only by the timer callback
         self.tail = 0          # written only by the main loop
         self.dropped = 0       # samples the ring could not take, since boot
@@ -44,7 +45,8 @@ class Sampler:
             self.dropped += 1
             self._gap_pending = 1
             return
-        self.ticks[h] = self._ticks_us()
+        t0 = self._ticks_us()
+        self.ticks[h] = t0
         try:
             if self.imu is not None:
                 self.imu.read_into(self._slots[h])
@@ -54,10 +56,12 @@ class Sampler:
             self.read_errors += 1
             self.dropped += 1
             self._gap_pending = 1
+            self.busy_us = (self.busy_us + self._hw.ticks_diff(self._ticks_us(), t0)) & 0x3FFFFFFF
             return
         self.gap[h] = self._gap_pending
         self._gap_pending = 0
         self.head = nxt
+        self.busy_us = (self.busy_us + self._hw.ticks_diff(self._ticks_us(), t0)) & 0x3FFFFFFF
 
     def start(self, rate_hz):
         self.stop()

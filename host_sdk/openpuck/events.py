@@ -121,6 +121,8 @@ class Status(Event):
     partial_reps: int
     rx_errors: int
     reset_cause: str
+    #: share of the puck's CPU its firmware worked since the previous status (0..1), None if unknown
+    cpu_load: float | None = None
 
 
 @dataclass(kw_only=True)

@@ -20,6 +20,7 @@ from .events import (Config, Event, Grip, Log, PartialRep, Rep, Status, exercise
 
 #: the rep.hold_ms that means "not known" (an auto-target rep: its hold came before ON was known)
 _HOLD_UNKNOWN = protocol.SPECS["rep"].field("hold_ms")["unknown"]
+_LOAD_UNKNOWN = protocol.SPECS["status"].field("cpu_load")["unknown"]
 #: ms -> s (hold_ms, uptime_ms)
 S_PER_MS = 1e-3
 #: mV -> V (battery_mv)
@@ -80,7 +81,8 @@ def _status(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Stat
                   dropped_samples=f["dropped_samples"], uptime_s=uptime_s,
                   streaming=bool(f["streaming"]), exercise=exercise_name(f["exercise"]),
                   reps=f["reps"], partial_reps=f["partial_reps"], rx_errors=f["rx_errors"],
-                  reset_cause=_RESET_CAUSES.get(f["reset_cause"], str(f["reset_cause"])))
+                  reset_cause=_RESET_CAUSES.get(f["reset_cause"], str(f["reset_cause"])),
+                  cpu_load=None if m.fields["cpu_load"] == _LOAD_UNKNOWN else f["cpu_load"])
 
 
 def _log(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Log:
