@@ -9,7 +9,9 @@ signal (force above rest for force exercises; tilt from rest for tilt
 exercises, from the accelerometer; heading from the integrated z gyro).
 Reps are green bands with their peak marked, partial reps orange bands,
 grips blue ticks on the force panel, gaps grey hatched bands; an uncertain
-rep has a red edge. Needs matplotlib (``pip install openpuck[plot]``, or ``pip install ".[plot]"`` in a checkout); uses
+rep has a red edge. Time is seconds from the recording's first sample, also
+for a window of it (``session.window(300, 360)`` is drawn from 300 to 360 s).
+Needs matplotlib (``pip install openpuck[plot]``, or ``pip install ".[plot]"`` in a checkout); uses
 the Agg backend, no display needed.
 """
 from __future__ import annotations
@@ -61,6 +63,30 @@ def exercise_signal(samples: Any, exercise: str) -> tuple[np.ndarray, str]:
     return np.abs(np.cumsum(gz * dt)), "deg"
 
 
+def _no_offsets(fig: Any) -> None:
+    """Plain tick labels everywhere: an offset ("+1.93e1") over a 0.007 span
+    reads as a big change, and the time axis must read as the recording's time."""
+    from matplotlib.ticker import ScalarFormatter
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            if isinstance(fmt, ScalarFormatter):
+                fmt.set_useOffset(False)
+                fmt.set_scientific(False)
+
+
+def _min_span(ax: Any, values: Any, span: float) -> None:
+    """Show at least ``span`` around ``values`` on ax's y axis, so reps that
+    differ by sensor noise look alike instead of filling the panel."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    lo, hi = ax.get_ylim()
+    if not len(v) or not np.isfinite(span) or span <= 0 or hi - lo >= span:
+        return
+    mid = (v.min() + v.max()) / 2
+    ax.set_ylim(mid - span / 2, mid + span / 2)
+
+
 def title_of(session: Any, name: str = "") -> str:
     s = session.summary()
     head = f"{name}: " if name else ""
@@ -87,7 +113,9 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
     reps = session.of("rep")
     exercise = exercise or (reps[0].exercise if reps else "grip_squeeze")
     step = max(1, len(s) // MAX_POINTS)
-    t0 = float(s.t[0]) if len(s) else 0.0
+    # a window keeps its recording's clock: --from 300 draws from 300 s, not from 0
+    origin = getattr(session, "origin", None)
+    t0 = float(origin) if origin is not None else float(s.t[0]) if len(s) else 0.0
     sig, unit = exercise_signal(s, exercise)
     # break the lines over gaps instead of drawing a straight line across them
     idx = np.arange(0, len(s), step)
@@ -112,7 +140,7 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
     axes[2].set_ylabel("force (N)")
     axes[3].set_ylabel(f"signal ({unit})")
     _trend(axes[4], session, t0)
-    axes[4].set_xlabel("time (s from the first sample)")
+    axes[4].set_xlabel("time (s from the recording's first sample)")
     for ax in axes[:2]:
         ax.legend(loc="upper right", ncol=3, fontsize=8, framealpha=0.7)
     for ev in session.events:
@@ -123,7 +151,7 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
                 ax.axvspan(ev.t_start - t0, ev.t_end - t0, color=color, alpha=0.15, lw=0)
             if ev.uncertain:
                 axes[3].axvspan(ev.t_start - t0, ev.t_end - t0, fill=False, edgecolor="red", lw=1.2)
-            if k == "rep":
+            if k == "rep" and len(s) and s.t[0] <= ev.t_peak <= s.t[-1]:   # a window's edge cuts some reps
                 axes[3].axvline(ev.t_peak - t0, color="tab:green", lw=0.8, ls="--")
                 axes[3].annotate(f"{ev.count}", (ev.t_peak - t0, 1.0), xycoords=("data", "axes fraction"),
                                  ha="center", va="bottom", fontsize=8, color="darkgreen")
@@ -145,6 +173,10 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
     axes[2].legend(loc="upper left", fontsize=8)
     for ax in axes:
         ax.grid(True, alpha=0.3)
+    if len(s) > 1 and s.t[-1] > s.t[0]:
+        # the samples' span: events overlapping a window's edges must not widen it
+        axes[0].set_xlim(float(s.t[0]) - t0, float(s.t[-1]) - t0)
+    _no_offsets(fig)
     name = os.path.basename(getattr(session, "path", "") or "")
     fig.suptitle(title or title_of(session, name), fontsize=11)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -171,30 +203,60 @@ def _trend(ax: Any, session: Any, t0: float) -> None:
         ax.plot([p.t_peak - t0 for p in partials], [p.amplitude for p in partials], ls="", marker="x",
                 ms=4, color="tab:orange", label="partial rep")
     ax.set_ylabel(f"per rep ({unit})")
+    amps = [e.amplitude for e in reps + partials]
+    target = getattr(session, "target", None)
+    _min_span(ax, amps, 0.1 * (target or max(abs(a) for a in amps)))
     if reps:
         ax2 = ax.twinx()
-        ax2.plot([r.t_peak - t0 for r in reps], [r.duration for r in reps], ls=":", lw=0.8,
+        durations = [r.duration for r in reps]
+        ax2.plot([r.t_peak - t0 for r in reps], durations, ls=":", lw=0.8,
                  color="tab:gray", label="rep duration (s)")
         ax2.set_ylabel("duration (s)", color="tab:gray")
+        _min_span(ax2, durations, 0.1 * max(durations))
     ax.legend(loc="upper left", fontsize=8)
 
 
 def plot_explain(ex: Any, path: str | os.PathLike, title: str = "") -> str:
-    """Plot an openpuck.detect.Explanation: the counted signal, its rest, the
-    ON / OFF / END levels, the learned target and every rep and partial rep,
-    so a miscount shows why. Returns the path written."""
+    """Plot an openpuck.detect.Explanation (:func:`explain_figure`) to ``path``
+    (PNG, SVG, PDF by extension). Returns the path written."""
+    plt = _mpl()
+    fig = explain_figure(ex, title)
+    try:
+        fig.savefig(path, dpi=90)
+    finally:
+        plt.close(fig)
+    return str(path)
+
+
+def explain_figure(ex: Any, title: str = "") -> Any:
+    """The matplotlib Figure of an openpuck.detect.Explanation: the counted
+    signal, its rest, the ON / OFF / END levels, the target (given, or as the
+    detector learned it), the level a partial rep must reach, and every rep
+    (numbered above the plot) and partial rep ("p"), so a miscount shows why."""
     plt = _mpl()
     det = ex.detection
     t = ex.t - ex.t[0] if len(ex.t) else ex.t
     t0 = ex.t[0] if len(ex.t) else 0.0
     step = max(1, len(t) // MAX_POINTS)
     sl = slice(None, None, step)
-    fig, ax = plt.subplots(figsize=(14, 4.5))
-    ax.plot(t[sl], ex.signal[sl], color="black", lw=1.0, label=f"signal ({det.unit})")
+    side = np.where(ex.side == 0, 1, ex.side)
+    unit = det.unit
+    # constrained layout makes room for the title, the rep numbers and the legend outside the axes
+    fig, ax = plt.subplots(figsize=(14, 5), layout="constrained")
+    ax.plot(t[sl], ex.signal[sl], color="black", lw=1.0, label=f"signal ({unit})")
     ax.plot(t[sl], ex.rest[sl], color="tab:blue", lw=1.0, label="rest")
+    if det.target:
+        tgt_label = (f"target (learned; {det.target:g} {unit} at the end)" if det.auto
+                     else f"target ({det.target:g} {unit})")
+        # NaN until an auto target settles, so the line starts where the detector learned it
+        ax.plot(t[sl], (ex.rest + side * ex.target)[sl], color="tab:red", lw=1.0, label=tgt_label)
     ax.plot(t[sl], ex.on[sl], color="tab:green", lw=0.8, ls="--", label="ON (a rep reaches it)")
+    # the detector's rule: an excursion past 2 OFF - END that misses ON is a partial rep
+    ax.plot(t[sl], (2 * ex.off - ex.end)[sl], color="tab:purple", lw=0.8, ls="-.",
+            label="partial (a partial rep reaches it)")
     ax.plot(t[sl], ex.off[sl], color="tab:orange", lw=0.8, ls="--", label="OFF (leaving rest)")
     ax.plot(t[sl], ex.end[sl], color="tab:gray", lw=0.6, ls=":", label="END (back at rest)")
+    number_pt = 7
     for e in det.events:
         if e.kind == "grip":
             continue
@@ -202,14 +264,18 @@ def plot_explain(ex: Any, path: str | os.PathLike, title: str = "") -> str:
         ax.axvspan(e.t_start - t0, e.t_end - t0, color=color, alpha=0.15 if e.kind == "rep" else 0.25, lw=0)
         ax.axvline(e.t_peak - t0, color=color, lw=0.8)
         ax.annotate(f"{e.count}" if e.kind == "rep" else "p", (e.t_peak - t0, 1.0),
-                    xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=7, color=color)
-    tgt = f"{det.target:g} {det.unit}" if det.target else "not learned"
+                    xycoords=("data", "axes fraction"), xytext=(0, 2), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=number_pt, color=color)
+    tgt = f"{det.target:g} {unit}" if det.target else "not learned"
+    # the title sits above the row of rep numbers (2 pt gap + the numbers' line + 4 pt)
     ax.set_title((f"{title}: " if title else "") + f"{det.exercise} ({det.signal}): {det.count} reps, "
-                 f"{len(det.partials)} partial, target {tgt}{' (auto)' if det.auto else ''}", fontsize=10)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel(det.unit)
-    ax.legend(loc="upper right", fontsize=7, ncol=5)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return str(path)
+                 f"{len(det.partials)} partial, target {tgt}{' (auto)' if det.auto else ''}", fontsize=10,
+                 pad=2 + 1.4 * number_pt + 4)
+    ax.set_xlabel("time (s from the first sample)")
+    ax.set_ylabel(unit)
+    if len(t) > 1 and t[-1] > 0:
+        ax.set_xlim(0, float(t[-1]))
+    # below the plot: inside it, it hid the signal and the rep numbers
+    fig.legend(loc="outside lower center", ncol=4, fontsize=7, frameon=False)
+    _no_offsets(fig)
+    return fig

@@ -308,6 +308,8 @@ class Session:
     warnings: list = field(default_factory=list)   #: lines to show the user (a torn tail)
     #: the target the host set (its last set_exercise), in the exercise's unit; None: auto or unknown
     target: float | None = None
+    #: a window's (:meth:`window`): its recording's first sample time, where plots start their clock
+    origin: float | None = None
 
     def of(self, kind: str) -> list:
         return [e for e in self.events if e.kind == kind]
@@ -319,7 +321,8 @@ class Session:
 
     def window(self, start: float | None = None, end: float | None = None) -> "Session":
         """The part from ``start`` to ``end`` seconds after the first sample:
-        its samples, and the events that overlap it."""
+        its samples, and the events that overlap it. It keeps the recording's
+        first sample time as ``origin``."""
         import numpy as np
         from .decoder import SampleBlock
         t = self.samples.t
@@ -339,7 +342,8 @@ class Session:
             return hi >= a and lo <= z
         events = [e for e in self.events if overlaps(e)]
         return Session(self.path, part, events, self.info, self.counters, self.header, self.truncated,
-                       self.source, list(self.warnings))
+                       self.source, list(self.warnings), self.target,
+                       self.origin if self.origin is not None else (t0 if len(t) else None))
 
     def summary(self) -> dict:
         """The set's figures (:func:`openpuck.summary.summarise`), with the

@@ -26,7 +26,8 @@ examples:
   openpuck detect rec.csv --exercise arm_raise --target 60 --json
   openpuck detect rec.csv --exercise row --explain why.png
       a plot of the signal the detector counted, its rest, the ON / OFF / END
-      levels, the learned target and each rep: where a count is wrong, it shows why
+      levels, the target (given or learned), the level a partial rep reaches
+      and each rep: where a count is wrong, it shows why
 """
 
 

@@ -10,7 +10,8 @@ DESCRIPTION = """\
 Draw FILE's accelerometer, gyroscope, force and exercise signal, with reps
 (green), partial reps (orange), grips (blue) and gaps (grey) marked, each
 rep's amplitude and duration below (the trend over the session), and the
-session summary in the title. --from/--to show a time window. FILE is a recording (.opr), raw wire bytes
+session summary in the title. --from/--to show a time window, on the
+recording's own clock (--from 300 draws from 300 s). FILE is a recording (.opr), raw wire bytes
 (.bin) or a samples CSV (then the SDK detector finds the reps)."""
 EPILOG = """\
 examples:
