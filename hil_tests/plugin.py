@@ -122,7 +122,7 @@ def _check_xdist(config: pytest.Config, targets: list[Target]) -> None:
     n = getattr(config.option, "numprocesses", None)
     if not n or n == "auto" or config.getoption("dist", "no") == "no":
         return
-    real = [t for t in targets if not t.is_sim]
+    real = [t for t in targets if not t.is_emulated]
     if len(targets) > 1:
         if config.getoption("dist") != "each":
             raise pytest.UsageError(

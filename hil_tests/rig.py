@@ -27,6 +27,13 @@ from .faultproxy import FaultProxy
 from .targets import Target
 
 MAX_SPEED = float("inf")
+#: wall seconds a device second may take on the puck under test (Target.slowdown);
+#: Probe's waits are stretched by it, so a test's deadline means device time
+SLOWDOWN = 1.0
+
+
+def _toolchain_required() -> bool:
+    return os.environ.get("OPENPUCK_REQUIRE_TOOLCHAIN", "") not in ("", "0")
 
 
 def start_sim(**kw):
@@ -36,9 +43,25 @@ def start_sim(**kw):
     try:
         return openpuck.sim.start(**kw)
     except openpuck.sim.SimUnavailable as e:
-        if os.environ.get("OPENPUCK_REQUIRE_TOOLCHAIN", "") not in ("", "0"):
+        if _toolchain_required():
             pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
         pytest.skip(str(e))
+
+
+def start_pico(**kw):
+    """openpuck.pico.start(); without the emulator (rp2040py) or a Pico W image
+    the test skips with the reason, unless CI requires it."""
+    import openpuck.pico
+    try:
+        return openpuck.pico.start(progress=lambda m: print(f"rp2040: {m}", flush=True), **kw)
+    except openpuck.pico.PicoUnavailable as e:
+        if _toolchain_required():
+            pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
+        pytest.skip(str(e))
+    except openpuck.pico.PicoError as e:
+        if "image" in str(e) and not _toolchain_required():
+            pytest.skip(str(e))
+        raise
 
 
 @dataclass
@@ -49,13 +72,14 @@ class Session:
     puck: "openpuck.Puck"
     vpuck: object | None = None       # openpuck.sim.VirtualPuck on the sim
     proxy: FaultProxy | None = None
+    pico: object | None = None        # openpuck.pico.EmulatedPico on the emulated Pico
     scenario: str | None = None
     speed: float = 1.0
 
     def play(self) -> "subprocess.Popen | None":
         """Start the session's scenario: the sim plays it by itself (None); a
         rig's actuator is told to play it (its process, running in the background)."""
-        if self.scenario is None or self.vpuck is not None:
+        if self.scenario is None or self.vpuck is not None or self.pico is not None:
             return
         act = self.target.actuator
         if not act or self.scenario not in act["scenarios"]:
@@ -71,9 +95,20 @@ class Rig:
         self.target = target
         self.settings = settings
         self.device: dict | None = None   # what the puck said it is, once connected
+        self._pico = None                  # the emulated Pico: one board for the session, as on a bench
+        global SLOWDOWN
+        SLOWDOWN = target.slowdown
+
+    def pico(self):
+        """The session's emulated Pico W, booted on first use."""
+        if self._pico is None:
+            self._pico = start_pico(recording=self.target.recording)
+        return self._pico
 
     def close(self) -> None:
-        pass
+        if self._pico is not None:
+            self._pico.stop()
+            self._pico = None
 
     @contextlib.contextmanager
     def open(self, scenario: str | None = None, speed: float = 1.0, proxy: bool = False,
@@ -82,9 +117,17 @@ class Rig:
         sim plays (a real puck runs in real time; a scenario needs its actuator)."""
         t = self.target
         vp = relay = puck = None
-        opts = {"timeout": 3.0, "reconnect_timeout": 30.0, **connect_options}
+        opts = {"timeout": 3.0 * min(t.slowdown, 10.0), "reconnect_timeout": 30.0 * t.slowdown,
+                **connect_options}
+        pico = None
         try:
-            if t.is_sim:
+            if t.kind == "rp2040":
+                # the rig's actuator: the patient starts the scenario; the board keeps running
+                pico = self.pico()
+                pico.play(scenario, recording or (t.recording if scenario is None else None))
+                speed = 1.0
+                port = pico.port
+            elif t.is_sim:
                 rec = recording or (t.recording if scenario is None else None)
                 vp = start_sim(recording=rec, scenario=scenario, speed=speed)
                 port = vp.port
@@ -96,14 +139,14 @@ class Rig:
                     raise RuntimeError(f"{t.name}: the fault relay needs a serial port")
                 relay = FaultProxy(port, baudrate=t.baud)
                 url = f"serial:{relay.port}?baud={t.baud}"
-            elif t.is_sim:
+            elif t.is_emulated:
                 url = "serial:" + port
             else:
                 url = t.url
             puck = openpuck.connect(url, **opts)
             if self.device is None:
                 self.device = self.describe_device(puck)
-            yield Session(t, puck, vp, relay, scenario, speed)
+            yield Session(t, puck, vp, relay, scenario, speed, pico)
         finally:
             if puck is not None:
                 puck.close()
@@ -190,8 +233,9 @@ class Probe:
             return [a for a in self.arrivals if a.event.kind == kind]
 
     def wait(self, pred, timeout: float) -> bool:
-        """Wait until ``pred(self)`` holds (checked on every sample block and event)."""
-        deadline = time.monotonic() + timeout
+        """Wait until ``pred(self)`` holds (checked on every sample block and
+        event), at most ``timeout`` seconds of the puck's time (SLOWDOWN)."""
+        deadline = time.monotonic() + timeout * SLOWDOWN
         with self._cv:
             while not pred(self):
                 left = deadline - time.monotonic()
@@ -237,7 +281,13 @@ class Cable:
         self.target = target
         self.speed = speed
         self.vpuck = None
-        if target.is_sim:
+        self.pico = None
+        if target.kind == "rp2040":
+            # its own board, its flash in tmpdir, behind a stable path as for the sim
+            self.path = str(tmpdir / "ttyPUCK")
+            self.pico = start_pico(recording=target.recording, state_dir=tmpdir / "flash")
+            self._link()
+        elif target.is_sim:
             self.flash = tmpdir / "flash"
             self.flash.mkdir()
             self.path = str(tmpdir / "ttyPUCK")
@@ -249,7 +299,16 @@ class Cable:
     def url(self) -> str:
         return "serial:" + self.path
 
+    def _link(self) -> None:
+        tmp = self.path + ".new"
+        os.symlink(self.pico.port, tmp)
+        os.replace(tmp, self.path)
+
     def unplug(self) -> None:
+        if self.pico is not None:
+            os.unlink(self.path)
+            self.pico.power_cut()
+            return
         if not self.target.is_sim:
             raise RuntimeError("a board's cable is cycled with cycle()")
         os.unlink(self.path)
@@ -257,6 +316,10 @@ class Cable:
         self.vpuck = None
 
     def replug(self) -> None:
+        if self.pico is not None:
+            self.pico.power_on()
+            self._link()
+            return
         self.vpuck = start_sim(recording=self.target.recording, speed=self.speed,
                                state_dir=self.flash)
         tmp = self.path + ".new"
@@ -265,7 +328,7 @@ class Cable:
 
     def cycle(self, off_s: float = 1.0) -> None:
         """Pull the plug for ``off_s`` seconds and put it back."""
-        if self.target.is_sim:
+        if self.target.is_emulated:
             self.unplug()
             time.sleep(off_s)
             self.replug()
@@ -277,3 +340,6 @@ class Cable:
         if self.vpuck is not None:
             self.vpuck.stop()
             self.vpuck = None
+        if self.pico is not None:
+            self.pico.stop()
+            self.pico = None

@@ -5,6 +5,10 @@ from a ``--puck`` spec::
 
     sim                       the virtual puck (its default scenario)
     sim:RECORDING.csv         the virtual puck replaying a recording
+    rp2040                    the emulated Pico W (openpuck.pico: the stock MicroPython
+                              image in an RP2040 emulator, the firmware flashed with
+                              tools/flash.py; the image from $OPENPUCK_PICO_IMAGE)
+    rp2040:RECORDING.csv      the emulated Pico W, its sensors playing a recording
     serial:/dev/ttyACM0       a board on a serial port (a plain path works too)
     ble:ADDRESS               a board over BLE (an address or an advertised name)
 
@@ -47,6 +51,14 @@ _SIM_LACKS = {
 }
 
 
+_RP2040_LACKS = {
+    "radio": "the emulated Pico W has no radio: the emulator does not model the CYW43's "
+             "Bluetooth (its HCI does not open), so the puck runs on USB alone",
+    "real_sensors": "the emulated Pico W's sensors are the virtual puck's register models at its "
+                    "pins, not chips whose noise and bias could be measured",
+}
+
+
 class RigError(ValueError):
     """A --puck spec or rig file that cannot be understood (a usage error)."""
 
@@ -56,9 +68,9 @@ class Target:
     """One puck under test and its rig."""
 
     name: str                       # short id for reports ("sim", "bench-3")
-    kind: str                       # sim | serial | ble
+    kind: str                       # sim | rp2040 | serial | ble
     url: str                        # the SDK URL (for sim: without options)
-    recording: str | None = None    # sim only
+    recording: str | None = None    # sim and rp2040 only
     port: str | None = None         # serial only: the device path
     baud: int = 115200              # serial only: for UART pucks (USB CDC ignores it)
     address: str | None = None      # ble only
@@ -73,6 +85,17 @@ class Target:
     def is_sim(self) -> bool:
         return self.kind == "sim"
 
+    @property
+    def is_emulated(self) -> bool:
+        """A puck this suite starts itself (the virtual puck or the emulated Pico)."""
+        return self.kind in ("sim", "rp2040")
+
+    @property
+    def slowdown(self) -> float:
+        """Wall seconds a device second may take: the emulated Pico runs
+        slower than real time (budget ``slowdown`` of a rig file overrides)."""
+        return self.budget("slowdown", 60.0 if self.kind == "rp2040" else 1.0)
+
     def lacks(self, need: str) -> str | None:
         """None when the target has ``need``, else why it is skipped."""
         if need not in NEEDS:
@@ -81,6 +104,8 @@ class Target:
             return None
         if self.is_sim and need in _SIM_LACKS:
             return _SIM_LACKS[need]
+        if self.kind == "rp2040" and need in _RP2040_LACKS:
+            return _RP2040_LACKS[need]
         where = f"rig file {self.rig_file}" if self.rig_file else f"--puck={self.spec()}"
         hint = {
             "radio": "set radio = true in the rig's [capabilities] (needs a BLE adapter)",
@@ -98,8 +123,8 @@ class Target:
         return f"needs {NEEDS[need]}; {where} does not provide it ({hint})"
 
     def spec(self) -> str:
-        if self.kind == "sim":
-            return "sim" + (f":{self.recording}" if self.recording else "")
+        if self.kind in ("sim", "rp2040"):
+            return self.kind + (f":{self.recording}" if self.recording else "")
         return self.url
 
     def budget(self, key: str, default: float) -> float:
@@ -114,7 +139,7 @@ class Target:
 
 
 def _default_caps(kind: str) -> dict[str, object]:
-    if kind == "sim":   # its pseudo-terminal stands in for the USB port
+    if kind in ("sim", "rp2040"):   # a pseudo-terminal stands in for the USB port
         return {"motion": True, "reboot": True, "replug": True, "watchdog": True,
                 "byte_stream": True, "usb": True}
     if kind == "serial":
@@ -136,6 +161,15 @@ def parse_spec(spec: str, name: str | None = None) -> Target:
             raise RigError(f"--puck={spec}: recording {rec} not found")
         return Target(name or "sim", "sim", "sim:" + (rec or ""), recording=rec,
                       board="sim", firmware=_sim_firmware(), caps=_default_caps("sim"))
+    if spec == "rp2040" or spec.startswith("rp2040:"):
+        rec = spec[7:] or None
+        if rec and "?" in rec:
+            raise RigError(f"--puck={spec}: give the recording only; the image comes from "
+                           "$OPENPUCK_PICO_IMAGE and the suite sets the scenario per test")
+        if rec and not Path(rec).exists():
+            raise RigError(f"--puck={spec}: recording {rec} not found")
+        return Target(name or "rp2040", "rp2040", "rp2040:" + (rec or ""), recording=rec,
+                      board="pico_w", firmware=_sim_firmware(), caps=_default_caps("rp2040"))
     if spec.startswith("ble:"):
         addr = spec[4:]
         if not addr:
@@ -157,7 +191,7 @@ def parse_spec(spec: str, name: str | None = None) -> Target:
                       baud=baud, caps=_default_caps("serial"))
     if Path(spec).suffix == ".toml":
         return load_rig(spec)
-    raise RigError(f"--puck={spec}: expected sim[:RECORDING], serial:PORT, ble:ADDRESS "
+    raise RigError(f"--puck={spec}: expected sim[:RECORDING], rp2040[:RECORDING], serial:PORT, ble:ADDRESS "
                    "or a rig file (.toml)")
 
 

@@ -95,9 +95,11 @@ def test_config_persists_across_a_restart(hil_target, cable, how):
 
 
 def _wait_back(puck, timeout: float) -> None:
-    """Until the puck answers again after a restart (the SDK reconnects if the link dropped)."""
+    """Until the puck answers again after a restart (the SDK reconnects if the
+    link dropped), at most ``timeout`` seconds of the puck's time."""
+    from . import rig
     time.sleep(0.3)
-    end = time.monotonic() + timeout
+    end = time.monotonic() + timeout * rig.SLOWDOWN
     last = None
     while time.monotonic() < end:
         try:
@@ -136,6 +138,9 @@ def test_watchdog_reset_recovers(hil, hil_target, hil_figures):
 
 
 def _hang(s, target) -> None:
+    if s.pico is not None:    # the emulated Pico: the core spins with interrupts off
+        s.pico.hang()
+        return
     if s.vpuck is not None:
         pid = s.vpuck.pid
         os.kill(pid, signal.SIGSTOP)

@@ -13,6 +13,11 @@ pseudo-terminal. When the port is up it prints one JSON line on stdout:
 and answers each with one JSON line:
     {"cmd": "stats"}     cycles busy and in all, resets, what the LED and
                          buzzer pins output, I2C transactions, ADC conversions
+    {"cmd": "play", "scenario": NAME} or {"cmd": "play", "recording": FILE}
+                         the patient starts that movement (from its beginning,
+                         when the IMU next runs); {"cmd": "play"}: lying still
+    {"cmd": "hang"}      the firmware hangs: the core spins on one instruction
+                         with interrupts off until the watchdog resets the chip
     {"cmd": "stop"}      end (as does closing stdin, SIGTERM or SIGINT)
 Killing it (SIGKILL) is a power cut: DIR/flash.bin holds what the flash chip
 held at that instant.
@@ -51,18 +56,46 @@ def _build(args):
     layout = board.layout
     flash = FlashFile(mcu, args.state / "flash.bin", layout.fs_start,
                       layout.fs_blocksize * layout.fs_blockcount)
-    if args.recording:
-        motion = sim_motion.Recording(str(args.recording))
-    elif args.scenario:
-        motion = sim_motion.scenario(args.scenario)
-    else:
-        motion = None
-    feed = sim_feed.MotionFeed(EmulatedClock(mcu.clock), motion)
+    feed = sim_feed.MotionFeed(EmulatedClock(mcu.clock), _motion(args.scenario, args.recording))
     imu = sim_lsm6dsox.LSM6DSOXModel(pico_w.IMU_AXES, feed)
     i2c = I2CTarget(mcu, pico_w.I2C_ID, pico_w.IMU_ADDR, imu)
     fsr = sim_fsr.FSRModel(pico_w.FSR_R_FIXED_OHM, pico_w.FSR_VREF_MV)
     pad = ForcePad(mcu, pico_w.FSR_ADC_PIN - 26, fsr, lambda: feed.sample(imu.odr_hz())[6])
-    return device, flash, i2c, pad
+    return device, flash, i2c, pad, feed
+
+
+def _motion(scenario, recording):
+    if recording:
+        return sim_motion.Recording(str(recording))
+    if scenario:
+        return sim_motion.scenario(scenario)
+    return None
+
+
+# SCRATCH_X, core 1's stack in the pico-sdk layout: free on a single-core MicroPython
+_HANG_AT = 0x20040000
+_B_SELF = b"\xfe\xe7"          # Thumb "b ." (branch to itself)
+
+
+def hang(mcu) -> None:
+    """Hang the core as a firmware bug would: interrupts masked, spinning in
+    place. Only the watchdog gets it out."""
+    off = _HANG_AT - 0x20000000
+    mcu.sram[off:off + 2] = _B_SELF
+    mcu.core.pm = True
+    mcu.core.pc = _HANG_AT
+
+
+def play(feed, scenario=None, recording=None) -> None:
+    """Put a new movement on the motion feed, from its start: motion time
+    restarts at 0 (and runs while the IMU is on, as at power-on)."""
+    feed.source = _motion(scenario, recording)
+    running = feed.since_us >= 0
+    feed.acc_us = 0
+    feed.since_us = -1
+    feed._key = -1
+    if running:
+        feed.run(True)
 
 
 class Stats:
@@ -112,10 +145,11 @@ def _bridge(base, cdc, sim, stop, master_fd):
 def _commands(loop, stop, answer) -> None:
     for line in sys.stdin:
         try:
-            cmd = json.loads(line).get("cmd")
+            cmd = json.loads(line)
+            name = cmd.get("cmd")
         except (ValueError, AttributeError):
-            cmd = None
-        if cmd == "stop":
+            cmd, name = {}, None
+        if name == "stop":
             break
         loop.call_soon_threadsafe(answer, cmd)
     loop.call_soon_threadsafe(stop.set)
@@ -125,7 +159,7 @@ async def _main(args) -> int:
     from rp2040py.cli.pty_repl import PtyInteractiveRepl
 
     args.state.mkdir(parents=True, exist_ok=True)
-    device, flash, i2c, pad = _build(args)
+    device, flash, i2c, pad, feed = _build(args)
     stats = Stats(device)
     sim = device.simulator
     loop = asyncio.get_running_loop()
@@ -140,10 +174,20 @@ async def _main(args) -> int:
         print(json.dumps({"port": bridge.slave_path}), flush=True)
 
         def answer(cmd) -> None:
-            if cmd == "stats":
-                out = stats.snapshot(i2c, pad, flash)
-            else:
-                out = {"error": f"unknown command {cmd!r}: stats or stop"}
+            name = cmd.get("cmd")
+            try:
+                if name == "stats":
+                    out = stats.snapshot(i2c, pad, flash)
+                elif name == "hang":
+                    hang(device.mcu)
+                    out = {"hung": True}
+                elif name == "play":
+                    play(feed, cmd.get("scenario"), cmd.get("recording"))
+                    out = {"playing": cmd.get("scenario") or cmd.get("recording")}
+                else:
+                    out = {"error": f"unknown command {name!r}: stats, play, hang or stop"}
+            except (OSError, ValueError, KeyError) as e:
+                out = {"error": f"{name}: {e}"}
             print(json.dumps(out), flush=True)
 
         threading.Thread(target=_commands, args=(loop, stop, answer), daemon=True).start()

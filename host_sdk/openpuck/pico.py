@@ -225,9 +225,9 @@ class EmulatedPico:
             shutil.copyfile(flash, self.state_dir / "flash.bin")
         self.log_path = Path(log) if log is not None else self.state_dir / "emulator.log"
         self._logf = open(self.log_path, "a", encoding="utf-8")
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.port = os.ttyname(self._slave)
+        self._master: int | None = None
+        self._slave: int | None = None
+        self.port = ""
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[str] | None = None
         self.power_cycles = 0
@@ -239,10 +239,15 @@ class EmulatedPico:
 
     # ------------------------------------------------------------ power
     def power_on(self) -> None:
-        """Start the emulator (the chip boots from its flash)."""
+        """Start the emulator (the chip boots from its flash); its USB serial
+        appears as a new pseudo-terminal (``port``), as a board's does."""
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
                 return
+            if self._master is None:
+                self._master, self._slave = os.openpty()
+                tty.setraw(self._slave)
+                self.port = os.ttyname(self._slave)
             cmd = [sys.executable, str(runner()), "--image", str(self.image), "--state", str(self.state_dir),
                    "--pty-fd", str(self._master)]
             if self.recording is not None:
@@ -262,12 +267,22 @@ class EmulatedPico:
             self.power_cycles += 1
 
     def power_cut(self) -> None:
-        """Kill the emulator at once: a power cut (the flash keeps what it held)."""
+        """Kill the emulator at once: a power cut (the flash keeps what it held).
+        The USB serial goes with it: a host reading the port gets an error."""
         with self._lock:
             proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+        self._close_port()
+
+    def _close_port(self) -> None:
+        for name in ("_master", "_slave"):
+            fd = getattr(self, name, None)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                setattr(self, name, None)
 
     @property
     def alive(self) -> bool:
@@ -277,30 +292,55 @@ class EmulatedPico:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def stats(self) -> dict[str, Any]:
-        """The emulator's counts now: cycles busy and in all, resets, LED and
-        buzzer outputs, I2C transactions, ADC conversions, flash writes."""
+    def _ask(self, cmd: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             proc = self._proc
             if proc is None or proc.poll() is not None or proc.stdin is None or proc.stdout is None:
                 raise PicoError("the emulated Pico is not running")
-            proc.stdin.write('{"cmd": "stats"}\n')
+            proc.stdin.write(json.dumps(cmd) + "\n")
             proc.stdin.flush()
             line = proc.stdout.readline()
         if not line:
             raise PicoError(f"the emulated Pico stopped:\n{self.log_tail()}")
         out: dict[str, Any] = json.loads(line)
+        if "error" in out:
+            raise PicoError(f"emulated Pico: {out['error']}")
         return out
 
-    def connect(self, deadline_s: float = 120.0, **options: Any):
-        """openpuck.connect() to this puck, retried until it answers (a boot
-        on the emulator takes seconds of wall time)."""
+    def stats(self) -> dict[str, Any]:
+        """The emulator's counts now: cycles busy and in all, resets, LED and
+        buzzer outputs, I2C transactions, ADC conversions, flash writes."""
+        return self._ask({"cmd": "stats"})
+
+    def hang(self) -> None:
+        """Hang the firmware (the core spins with interrupts off) until the
+        puck's watchdog resets it, as a firmware bug would."""
+        self._ask({"cmd": "hang"})
+
+    def play(self, scenario: str | None = None, recording: str | os.PathLike[str] | None = None) -> None:
+        """The patient starts a movement (a scenario or a recording) from its
+        beginning, counted from when the puck next streams; neither: lying still.
+        The emulator keeps running: this is the rig's actuator, not a reboot."""
+        rec = None
+        if recording is not None:
+            try:
+                rec = str(check_recording(recording))
+            except SimError as e:
+                raise PicoError(str(e)) from None
+        self._ask({"cmd": "play", "scenario": scenario, "recording": rec})
+        self.scenario, self.recording = scenario, (Path(rec) if rec else None)
+
+    def connect(self, deadline_s: float = 300.0, **options: Any):
+        """openpuck.connect() to this puck, retried until it answers. A boot
+        takes a minute or two of wall time on the emulator, and each try
+        waits long for its answer: a host that gives up quickly and asks
+        again only queues more commands for the booting puck to answer."""
         from . import connect
         end = time.monotonic() + deadline_s
         last: Exception | None = None
         while time.monotonic() < end:
             try:
-                return connect("serial:" + self.port, **{"timeout": 5.0, **options})
+                return connect("serial:" + self.port, **{"timeout": 60.0, **options})
             except OpenPuckError as e:
                 last = e
                 if not self.alive:
@@ -332,12 +372,7 @@ class EmulatedPico:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-        for fd in ("_master", "_slave"):
-            v = getattr(self, fd, None)
-            if v is not None:
-                with contextlib.suppress(OSError):
-                    os.close(v)
-                setattr(self, fd, None)
+        self._close_port()
         logf = getattr(self, "_logf", None)
         if logf is not None:
             logf.close()

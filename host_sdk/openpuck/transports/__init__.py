@@ -8,6 +8,7 @@ builds the transport. A plain path (``/dev/ttyACM0``, ``COM5``) means serial.
     t = open_transport("serial:/dev/ttyACM0?baud=921600")
     t = open_transport("ble:OpenPuck-1A2B")
     t = open_transport("sim:?scenario=grip10&speed=max")
+    t = open_transport("rp2040:?scenario=grip10")      # the emulated Pico W
     t = open_transport("replay:session.opr?speed=4")
     t = open_transport("spy:serial:/dev/ttyACM0?log=wire.txt")
 
@@ -22,7 +23,7 @@ import re
 from .base import (ConnectionLost, EndOfStream, ReadOnlyError, Transport, TransportError,
                    split_url)
 
-SCHEMES = ("serial", "ble", "sim", "replay", "spy", "loop")
+SCHEMES = ("serial", "ble", "sim", "rp2040", "replay", "spy", "loop")
 
 __all__ = ["open_transport", "Transport", "TransportError", "ConnectionLost", "EndOfStream",
            "ReadOnlyError", "SCHEMES", "normalise_url"]
