@@ -42,7 +42,7 @@ class MemLink:
         self.rx = self.rx[max_bytes:]
         return out
 
-    def write(self, frame):
+    def write(self, frame, urgent=True):
         self.tx += frame
 
     def flush(self):
