@@ -167,7 +167,8 @@ class App:
         self.send(mt.T_STATUS, mv, pct, self.sampler.dropped & 0xFFFFFFFF,
                   (self.now_us() // 1000) & 0xFFFFFFFF, 1 if self.streaming else 0,
                   self.exercise, self.reps & 0xFFFF, self.partials & 0xFFFF,
-                  self.rx_errors() & 0xFFFF, self.reset_cause, self._cpu_load())
+                  self.rx_errors() & 0xFFFF, self.reset_cause, self._cpu_load(),
+                  self.link_dropped_samples & 0xFFFFFFFF, min(self.link_dropped_frames, 0xFFFF))
 
     def _cpu_load(self):
         """Thousandths of the time since the last status the firmware worked:
