@@ -270,6 +270,8 @@ def test_a_host_that_stops_reading_a_virtual_puck_costs_samples_never_a_reset():
                 evs.append(e)
                 if isinstance(e, Status) and e.uptime_s > 3.0:
                     break
+            else:
+                pytest.fail(f"the virtual puck did not stream; its log:\n{vp.log_tail()}")
             read = puck.transport.read
             resume = threading.Event()
 
@@ -299,9 +301,10 @@ def test_a_host_that_stops_reading_a_virtual_puck_costs_samples_never_a_reset():
     assert last.link_dropped_samples > 0, "the host read nothing for 30 s: the puck dropped samples"
     gaps = [e for e in evs if isinstance(e, Gap)]
     assert gaps and all(g.reason == "dropped_samples" for g in gaps), gaps
-    # every sample the puck dropped (the full link's, and its sampler's if this machine
-    # is slow) is a hole the host reports; no frame went missing by seq
-    assert sum(g.samples_missing for g in gaps) == last.link_dropped_samples + last.dropped_samples
+    # every sample the full link cost is a hole the host reports (plus the sampler's
+    # drops, if this machine is too busy for the puck); no frame went missing by seq
+    missing = sum(g.samples_missing for g in gaps)
+    assert last.link_dropped_samples <= missing <= last.link_dropped_samples + last.dropped_samples
     mid_stall = up_before + stall_s * speed / 2
     assert any(g.t_start < mid_stall < g.t_end for g in gaps), (up_before, gaps)   # the hole is the stall's
     assert counters["lost_frames"] == 0 and last.link_dropped_frames == 0
