@@ -39,7 +39,7 @@
 #define OP_MSG_REP_SIZE (23)
 #define OP_MSG_PARTIAL_REP_SIZE (19)
 #define OP_MSG_GRIP_SIZE (14)
-#define OP_MSG_STATUS_SIZE (22)
+#define OP_MSG_STATUS_SIZE (28)
 #define OP_MSG_ACK_SIZE (3)
 #define OP_MSG_NACK_SIZE (5)
 #define OP_MSG_PONG_SIZE (12)

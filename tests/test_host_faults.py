@@ -14,7 +14,7 @@ import pytest
 import openpuck
 from openpuck import protocol, sim
 from openpuck.cli import main
-from openpuck.events import Gap, Log, Rep
+from openpuck.events import Gap, Log, Rep, Status
 from openpuck.recording import Recorder, load_session
 from openpuck.transports import TransportError
 from tests.test_sdk_fakepuck import FakePuck
@@ -246,3 +246,69 @@ def test_a_sim_connections_port_is_never_free_for_another_program(monkeypatch):
         else:
             pytest.fail(f"no pong on the reopened port: {got!r}")
     assert free_when_opened == [False, False]
+
+
+def test_a_host_that_stops_reading_a_virtual_puck_costs_samples_never_a_reset():
+    """The host stops reading a streaming puck for half a minute (a program
+    hung, a laptop asleep with the port open): the port fills and the puck
+    can write nothing more. It must go on (feeding its watchdog) and drop
+    whole sample frames, counted, while the reps wait their turn; when the
+    host reads again it gets the stream back, a Gap as long as the samples
+    the puck says it dropped, every rep, and the same puck (no reset)."""
+    try:
+        sim.micropython_command()
+    except sim.SimUnavailable as e:
+        pytest.skip(str(e))
+    speed, stall_s = 4.0, 8.0       # 32 s of the puck's time: before the fix it reset after about 10
+    with sim.start(scenario="patient", speed=speed) as vp:
+        with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+            statuses: list[Status] = []
+            puck.on("status", statuses.append)
+            puck.start(exercise="grip_squeeze", target=20.0)
+            evs = []
+            for e in puck.events(timeout=60):        # streaming, reps counted
+                evs.append(e)
+                if isinstance(e, Status) and e.uptime_s > 3.0:
+                    break
+            else:
+                pytest.fail(f"the virtual puck did not stream; its log:\n{vp.log_tail()}")
+            read = puck.transport.read
+            resume = threading.Event()
+
+            def stopped_reading(timeout=0.1):
+                resume.wait(stall_s)     # the fault itself: nothing is read meanwhile
+                puck.transport.read = read
+                return read(timeout)
+            puck.transport.read = stopped_reading
+            up_before = statuses[-1].uptime_s
+            past_stall = up_before + stall_s * speed + 5.0
+            for e in puck.events(timeout=120):
+                evs.append(e)
+                if isinstance(e, Status) and e.uptime_s > past_stall:
+                    break
+            else:
+                pytest.fail(f"no status past {past_stall:.0f} s of uptime; the puck's log:\n{vp.log_tail()}")
+            puck.stop()
+            last = puck.get_status()
+            for e in puck.events(timeout=1.0):
+                evs.append(e)
+            counters = puck.counters
+        assert vp.restarts == 0, vp.log_tail()
+    assert last is not None and last.reset_cause == "power_on" and last.uptime_s > past_stall
+    ups = [s.uptime_s for s in statuses]
+    assert ups == sorted(ups) and all(s.reset_cause == "power_on" for s in statuses)
+    assert counters["puck_resets"] == 0 and counters["seq_resets"] == 0
+    assert last.link_dropped_samples > 0, "the host read nothing for 30 s: the puck dropped samples"
+    gaps = [e for e in evs if isinstance(e, Gap)]
+    assert gaps and all(g.reason == "dropped_samples" for g in gaps), gaps
+    # every sample the full link cost is a hole the host reports (plus the sampler's
+    # drops, if this machine is too busy for the puck); no frame went missing by seq
+    missing = sum(g.samples_missing for g in gaps)
+    assert last.link_dropped_samples <= missing <= last.link_dropped_samples + last.dropped_samples
+    mid_stall = up_before + stall_s * speed / 2
+    assert any(g.t_start < mid_stall < g.t_end for g in gaps), (up_before, gaps)   # the hole is the stall's
+    assert counters["lost_frames"] == 0 and last.link_dropped_frames == 0
+    reps = [e.count for e in evs if isinstance(e, Rep)]
+    assert reps == list(range(1, len(reps) + 1)) and len(reps) >= 10, reps
+    assert any(isinstance(e, Rep) and up_before < e.t < mid_stall for e in evs), \
+        "reps of the stall reach the host"

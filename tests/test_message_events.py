@@ -83,7 +83,7 @@ def test_ms_and_mv_are_unit_conversions_not_table_scales():
 
 STATUS = dict(battery_mv=3_950, battery_pct=80, dropped_samples=4, uptime_ms=61_500, streaming=1,
               exercise=2, reps=7, partial_reps=1, rx_errors=0, reset_cause=2,
-              cpu_load=125)
+              cpu_load=125, link_dropped_samples=60, link_dropped_frames=1)
 
 
 def test_a_status_takes_the_time_of_the_latest_sample():
@@ -91,7 +91,7 @@ def test_a_status_takes_the_time_of_the_latest_sample():
     assert ev == Status(t=12.5, battery_v=pytest.approx(3.95), battery_pct=80, dropped_samples=4,
                         uptime_s=pytest.approx(61.5), streaming=True, exercise="foot_press",
                         reps=7, partial_reps=1, rx_errors=0, reset_cause="watchdog",
-                        cpu_load=pytest.approx(0.125))
+                        cpu_load=pytest.approx(0.125), link_dropped_samples=60, link_dropped_frames=1)
 
 
 def test_a_status_before_any_sample_takes_the_uptime_as_its_time():

@@ -66,7 +66,7 @@ class Link:
         self.pending = self.pending[max_bytes:]
         return out
 
-    def write(self, frame):
+    def write(self, frame, urgent=True):
         self.out.write(frame)
 
     def flush(self):

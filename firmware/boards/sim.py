@@ -72,6 +72,9 @@ def make():
                  heap_ms=int(_env("OPENPUCK_SIM_HEAP_MS", "0")))
     path = state + "/openpuck.cfg" if state else None
     board = pico_w.make(sim_hw, name=NAME, config_path=path, ble=False)
+    # at speed max the clock stands still while the puck waits for the host:
+    # it runs at the host's pace, and a full link means wait, not drop
+    board.links[0].wait_for_host = speed == float("inf")
     if isinstance(motion, sim_motion.Patient):
         board.on_exercise = motion.on_exercise   # the patient does what the host asks
     return board

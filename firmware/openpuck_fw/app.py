@@ -97,6 +97,10 @@ class App:
         self._reboot = None
         self._imu_ok = False
         self._row = [0, 0, 0, 0, 0, 0, 0]
+        # what the links had no room for (the host did not read): status fields
+        self.link_dropped_samples = 0
+        self.link_dropped_frames = 0
+        self._pumps = [link.pump for link in board.links if hasattr(link, "pump")]
 
     # ------------------------------------------------------------ time
     def now_us(self, tick=None):
@@ -109,8 +113,19 @@ class App:
 
     # ------------------------------------------------------------ output
     def send(self, type_id, *values):
-        if self.link is not None:
-            self.link.write(self.enc.message(type_id, *values))
+        """Send a message to the current link. A status the link has no room
+        for is dropped (the next one supersedes it) and gives its seq back;
+        any other message is lost only when the link's whole queue is full,
+        and keeps its seq: the host sees a frame missing."""
+        link = self.link
+        if link is None:
+            return
+        urgent = type_id != mt.T_STATUS
+        if link.write(self.enc.message(type_id, *values), urgent) is False:
+            if urgent:
+                self.link_dropped_frames += 1
+            else:
+                self.enc.take_back()
 
     def log(self, level, text):
         self.send(mt.T_LOG, level, text)
@@ -152,7 +167,8 @@ class App:
         self.send(mt.T_STATUS, mv, pct, self.sampler.dropped & 0xFFFFFFFF,
                   (self.now_us() // 1000) & 0xFFFFFFFF, 1 if self.streaming else 0,
                   self.exercise, self.reps & 0xFFFF, self.partials & 0xFFFF,
-                  self.rx_errors() & 0xFFFF, self.reset_cause, self._cpu_load())
+                  self.rx_errors() & 0xFFFF, self.reset_cause, self._cpu_load(),
+                  self.link_dropped_samples & 0xFFFFFFFF, min(self.link_dropped_frames, 0xFFFF))
 
     def _cpu_load(self):
         """Thousandths of the time since the last status the firmware worked:
@@ -270,9 +286,14 @@ class App:
         if n == 0:
             return
         self._batch_n = 0
-        if self.link is not None:
-            self.link.write(self.enc.samples_frame(self._batch_t0, self._period_us, n,
-                                                   self._batch, n * mt.SAMPLE_SIZE))
+        link = self.link
+        if link is not None and link.write(self.enc.samples_frame(
+                self._batch_t0, self._period_us, n, self._batch, n * mt.SAMPLE_SIZE), False) is False:
+            # the host is not reading: the frame is dropped whole and its seq
+            # given back, so the host sees the hole in device time (a Gap of
+            # these samples), not a lost frame
+            self.enc.take_back()
+            self.link_dropped_samples += n
 
     def _drain(self):
         """Move every sample in the ring through scaling, batching and the detector.
@@ -661,6 +682,8 @@ class App:
                 self._next_status_us = now + STATUS_PERIOD_US
                 self.status()
         self.feedback.tick()
+        for pump in self._pumps:
+            pump()   # what waited for the host goes out as soon as it reads again
         if self._reboot is not None:
             return False
         usb = self.links[0] if self.links else None

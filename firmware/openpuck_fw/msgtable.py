@@ -99,7 +99,7 @@ LAYOUT = {
     0x03: ('rep', 'up', '<BHIIIiI', ('exercise', 'count', 't_start_us', 't_peak_us', 't_end_us', 'amplitude', 'hold_ms'), ('u8', 'u16', 'u32', 'u32', 'u32', 'i32', 'u32')),
     0x04: ('partial_rep', 'up', '<BHIIIi', ('exercise', 'count', 't_start_us', 't_peak_us', 't_end_us', 'amplitude'), ('u8', 'u16', 'u32', 'u32', 'u32', 'i32')),
     0x05: ('grip', 'up', '<IIHI', ('t_start_us', 't_end_us', 'peak_force', 'hold_ms'), ('u32', 'u32', 'u16', 'u32')),
-    0x06: ('status', 'up', '<HBIIBBHHHBH', ('battery_mv', 'battery_pct', 'dropped_samples', 'uptime_ms', 'streaming', 'exercise', 'reps', 'partial_reps', 'rx_errors', 'reset_cause', 'cpu_load'), ('u16', 'u8', 'u32', 'u32', 'u8', 'u8', 'u16', 'u16', 'u16', 'u8', 'u16')),
+    0x06: ('status', 'up', '<HBIIBBHHHBHIH', ('battery_mv', 'battery_pct', 'dropped_samples', 'uptime_ms', 'streaming', 'exercise', 'reps', 'partial_reps', 'rx_errors', 'reset_cause', 'cpu_load', 'link_dropped_samples', 'link_dropped_frames'), ('u16', 'u8', 'u32', 'u32', 'u8', 'u8', 'u16', 'u16', 'u16', 'u8', 'u16', 'u32', 'u16')),
     0x07: ('log', 'up', None, ('level', 'text'), ('u8', 'str')),
     0x08: ('ack', 'up', '<BH', ('cmd_type', 'cmd_seq'), ('u8', 'u16')),
     0x09: ('nack', 'up', '<BHBB', ('cmd_type', 'cmd_seq', 'error', 'detail'), ('u8', 'u16', 'u8', 'u8')),

@@ -146,6 +146,11 @@ class Encoder:
         self.seq = (s + 1) & 0xFFFF
         return s
 
+    def take_back(self):
+        """The last frame was never sent: the next one takes its seq, so the
+        host sees no frame missing."""
+        self.seq = (self.seq - 1) & 0xFFFF
+
     def _finish(self, body_len):
         """Append the CRC to the body held in self._body; return a memoryview of the frame."""
         body = self._body

@@ -123,6 +123,11 @@ class Status(Event):
     reset_cause: str
     #: share of the puck's CPU its firmware worked since the previous status (0..1), None if unknown
     cpu_load: float | None = None
+    #: samples the puck dropped since boot because the host did not read them in time
+    #: (not in ``dropped_samples``); the host sees them as Gaps ``"dropped_samples"``
+    link_dropped_samples: int = 0
+    #: events, answers and logs the puck lost the same way (the host sees them as lost frames)
+    link_dropped_frames: int = 0
 
 
 @dataclass(kw_only=True)

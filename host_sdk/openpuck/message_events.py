@@ -82,7 +82,9 @@ def _status(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Stat
                   streaming=bool(f["streaming"]), exercise=exercise_name(f["exercise"]),
                   reps=f["reps"], partial_reps=f["partial_reps"], rx_errors=f["rx_errors"],
                   reset_cause=_RESET_CAUSES.get(f["reset_cause"], str(f["reset_cause"])),
-                  cpu_load=None if m.fields["cpu_load"] == _LOAD_UNKNOWN else f["cpu_load"])
+                  cpu_load=None if m.fields["cpu_load"] == _LOAD_UNKNOWN else f["cpu_load"],
+                  link_dropped_samples=f["link_dropped_samples"],
+                  link_dropped_frames=f["link_dropped_frames"])
 
 
 def _log(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Log:

@@ -42,7 +42,7 @@ class MemLink:
         self.rx = self.rx[max_bytes:]
         return out
 
-    def write(self, frame):
+    def write(self, frame, urgent=True):
         self.tx += frame
 
     def flush(self):
@@ -251,6 +251,69 @@ eq("grip10: 10 reps", len(of(fs, mt.T_REP)), 10)
 eq("grip10: 10 grips", len(of(fs, mt.T_GRIP)), 10)
 check("feedback LED flashed green", True in seen_led)
 check("feedback beeps", 2000 in seen_tone or 2600 in seen_tone, seen_tone)
+
+
+# a host that stops reading: the link refuses what is not urgent (its queue
+# is full to the reserve), then everything. Sample frames are dropped whole
+# and give their seq back (the host sees a hole in time, not a lost frame),
+# counted in status.link_dropped_samples; reps still go out; an event the
+# full queue refuses keeps its seq and is counted in link_dropped_frames.
+class StalledLink(MemLink):
+    def __init__(self):
+        MemLink.__init__(self)
+        self.full = 0            # 0 reads, 1 full to the reserve, 2 full
+
+    def write(self, frame, urgent=True):
+        if self.full == 2 or (self.full == 1 and not urgent):
+            return False
+        self.tx += frame
+        return True
+
+
+def status_link_drops(fs):
+    st = of(fs, mt.T_STATUS)[-1][2]
+    return struct.unpack_from("<IH", st, 22)
+
+
+sim = sim_hw.setup(float("inf"), sim_motion.scenario("grip10"))
+board = pico_w.make(sim_hw, name="sim", config_path=None, ble=False)
+link = StalledLink()
+board.links = [link]
+app = App(board, 0)
+app.setup()
+cmd(link, mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 20000, 0, 0))
+cmd(link, mt.T_START, struct.pack("<HB", 200, 7))
+run(app, 400)
+link.full = 1
+run(app, 800)
+link.full = 0
+run(app, 600)
+cmd(link, mt.T_GET_STATUS)
+run(app, 2)
+fs = frames(link)
+seqs = [f[1] for f in fs]
+eq("stalled host: no seq missing", [b - a for a, b in zip(seqs, seqs[1:]) if b - a != 1], [])
+heads = [struct.unpack_from("<IHB", f[2]) for f in of(fs, mt.T_SAMPLES)]
+span = (heads[-1][0] - heads[0][0]) // 5000 + heads[-1][2]
+got = sum(h[2] for h in heads)
+check("stalled host: samples were dropped", app.link_dropped_samples > 0)
+eq("stalled host: the hole in time is the samples counted", span - got, app.link_dropped_samples)
+eq("stalled host: status reports them", status_link_drops(fs), (app.link_dropped_samples, 0))
+reps = [struct.unpack_from("<BH", f[2])[1] for f in of(fs, mt.T_REP)]
+eq("stalled host: every rep went out", reps, list(range(1, len(reps) + 1)))
+check("stalled host: reps during the stall too", len(reps) >= 5, reps)
+statuses = of(fs, mt.T_STATUS)
+check("stalled host: statuses dropped while full", len(statuses) < span // 200, (len(statuses), span))
+
+link.full = 2
+cmd(link, mt.T_PING, struct.pack("<Q", 1))
+run(app, 2)
+link.full = 0
+cmd(link, mt.T_GET_STATUS)
+run(app, 2)
+fs = frames(link)
+eq("a refused answer is counted", status_link_drops(fs)[1], 2)   # the ping's ack and pong
+eq("and keeps its seq: the host sees two frames missing", fs[0][1] - seqs[-1], 3)
 
 # a C detector older than the catalogue (an opdetect.mpy built before an
 # exercise was added) refuses the id: the twin counts it, the log says why

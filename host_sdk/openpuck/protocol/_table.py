@@ -179,7 +179,15 @@ MESSAGES = [{'id': 1,
               'scale': 0.001,
               'unknown': 65535,
               'doc': 'share of the CPU the firmware worked since the last status (main loop '
-                     "outside its idle wait, and the sampler's timer callbacks), in thousandths"}]},
+                     "outside its idle wait, and the sampler's timer callbacks), in thousandths"},
+             {'name': 'link_dropped_samples',
+              'type': 'u32',
+              'doc': 'samples dropped since boot, whole frames at a time, because the host did not '
+                     "read them in time (the link's queue was full); not in dropped_samples"},
+             {'name': 'link_dropped_frames',
+              'type': 'u16',
+              'doc': "events, answers and logs lost since boot the same way, once even the queue's "
+                     'room kept for them was full; the host sees each as a frame missing'}]},
  {'id': 7,
   'name': 'log',
   'dir': 'up',
