@@ -11,7 +11,7 @@ CORE_SRC := $(wildcard c_core/*.c c_core/*.h c_core/host/*.c host_sdk/openpuck/_
 PORT ?= /dev/ttyACM0
 BOARD ?= pico_w
 
-.PHONY: help venv build demo test test-fast bench fuzz accuracy ctest size natmod m3-micropython m3-firmware firmware flash hil tables clean
+.PHONY: help venv build demo test test-fast bench fuzz accuracy ctest size natmod m3-micropython m3-firmware firmware flash hil hil-rp2040 tables clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 12
@@ -30,11 +30,25 @@ demo: $(STAMP) ## the main job: virtual puck, live reps, session summary
 	$(VENV)/bin/openpuck demo
 
 MP_TARBALL := ../shared/micropython/micropython-1.28.0.tar.gz
-test: $(STAMP) ## all tests (and a short HIL run against the virtual puck)
+# the stock MicroPython image of the emulated Pico W (a user's own: make hil-rp2040 PICO_IMAGE=...)
+PICO_IMAGE ?= ../shared/micropython/micropython-1.28.0-RPI_PICO_W.uf2
+# the flashed filesystem of the emulated Pico, made once per image and firmware (openpuck.pico.install)
+export OPENPUCK_CACHE_DIR ?= $(CURDIR)/build/cache
+# the short HIL run on the emulated Pico: boot and device info, every command, a scenario
+# counted, streaming, a fault on the link (the whole suite: make hil-rp2040)
+RP2040_SHORT := hil_tests/test_handshake.py hil_tests/test_commands.py::test_command_is_acked_and_does_what_it_says \
+	"hil_tests/test_scenarios.py::test_scenario_gives_exact_counts[grip3]" \
+	"hil_tests/test_faults.py::test_sdk_reports_exactly_the_frames_the_link_lost"
+test: $(STAMP) ## all tests, a short HIL run against the virtual puck and one against the emulated Pico W
 	@if [ -f $(MP_TARBALL) ]; then $(PY) tools/natmod.py --unpack $(MP_TARBALL); \
 	else echo "make test: no MicroPython source at $(MP_TARBALL): no opdetect.mpy, the virtual puck runs the twin"; fi
 	$(PY) -m pytest -q tests
 	@if [ -f hil_tests/conftest.py ]; then $(PY) -m pytest -q hil_tests --puck=sim --hil-short; fi
+	@if [ -f $(PICO_IMAGE) ]; then OPENPUCK_PICO_IMAGE=$(PICO_IMAGE) $(PY) -m pytest -q -s $(RP2040_SHORT) \
+		--puck=rp2040 --hil-short --hil-duration 3; \
+	elif [ -n "$$OPENPUCK_REQUIRE_TOOLCHAIN" ] && [ "$$OPENPUCK_REQUIRE_TOOLCHAIN" != 0 ]; then \
+		echo "make test: no Pico W image at $(PICO_IMAGE); OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping"; exit 1; \
+	else echo "make test: no Pico W image at $(PICO_IMAGE): the emulated Pico's HIL run skipped"; fi
 
 bench: $(STAMP) ## speed and memory benchmarks (pytest-benchmark)
 	$(PY) -m pytest -q -s tests/bench --benchmark-only --benchmark-columns=median,ops,rounds
@@ -73,6 +87,9 @@ flash: firmware ## deploy to a puck: make flash PORT=/dev/ttyACM0 BOARD=pico_w
 
 hil: $(STAMP) ## the hardware-in-the-loop suite against the virtual puck
 	$(PY) -m pytest hil_tests --puck=sim
+
+hil-rp2040: $(STAMP) ## the whole HIL suite on the emulated Pico W (slow: the emulator runs far below real time)
+	OPENPUCK_PICO_IMAGE=$(PICO_IMAGE) $(PY) -m pytest -s hil_tests --puck=rp2040 --hil-short
 
 tables: ## regenerate the codec tables from protocol/*.toml and the CRC tables of c_core/op_crc32.c
 	$(PYTHON) tools/gen_tables.py

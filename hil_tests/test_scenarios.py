@@ -16,6 +16,7 @@ from .rig import MAX_SPEED, Probe
 
 # scenario -> (exercise, target, expected reps, partial reps, grips): the specification
 EXPECTED = {
+    "grip3": ("grip_squeeze", 20.0, 3, 0, 3),
     "grip10": ("grip_squeeze", 20.0, 10, 0, 10),
     "wrist8": ("wrist_flexion", 40.0, 8, 0, 0),
     "row10": ("row", 30.0, 10, 0, 0),

@@ -153,6 +153,7 @@ class FlashFile:
         self.start = start
         self.size = size
         self.writes = 0
+        self.cut_after: int | None = None   # power cut right after that many more flash operations
         if path.exists() and path.stat().st_size == size:
             mcu.flash[start:start + size] = path.read_bytes()
         else:
@@ -179,6 +180,10 @@ class FlashFile:
         if lo < hi:
             os.pwrite(self._fd, bytes(self.mcu.flash[lo:hi]), lo - self.start)
             self.writes += 1
+            if self.cut_after is not None:
+                self.cut_after -= 1
+                if self.cut_after <= 0:
+                    os._exit(137)    # the power goes: nothing after this operation reaches the flash
 
     def close(self) -> None:
         os.close(self._fd)

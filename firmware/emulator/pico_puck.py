@@ -16,6 +16,9 @@ and answers each with one JSON line:
     {"cmd": "play", "scenario": NAME} or {"cmd": "play", "recording": FILE}
                          the patient starts that movement (from its beginning,
                          when the IMU next runs); {"cmd": "play"}: lying still
+    {"cmd": "cut_after_flash_writes", "n": N}
+                         a power cut right after the chip's next N flash
+                         operations (erase or page program) complete
     {"cmd": "hang"}      the firmware hangs: the core spins on one instruction
                          with interrupts off until the watchdog resets the chip
     {"cmd": "stop"}      end (as does closing stdin, SIGTERM or SIGINT)
@@ -178,6 +181,9 @@ async def _main(args) -> int:
             try:
                 if name == "stats":
                     out = stats.snapshot(i2c, pad, flash)
+                elif name == "cut_after_flash_writes":
+                    flash.cut_after = max(1, int(cmd["n"]))
+                    out = {"cut_after": flash.cut_after}
                 elif name == "hang":
                     hang(device.mcu)
                     out = {"hung": True}

@@ -138,14 +138,14 @@ def _key(image: Path, natmod: Path | None) -> str:
 
 
 def install(image: str | os.PathLike[str] | None = None, detector: str = "auto",
-            progress: Callable[[str], None] | None = None) -> Path:
+            progress: Callable[[str], None] | None = None, force: bool = False) -> Path:
     """The flashed filesystem (flash.bin) of a puck with this image, firmware
     and detector: from the cache, or made now by booting a blank Pico W and
     running tools/flash.py against it, as a hardware engineer would. The
     first boot also proves the board file's fallback: the image has Bluetooth,
     the emulator has no radio, so the puck comes up on USB alone; it is then
     told (set_config ble_enabled 0) not to try again, which saves about a
-    second of every later boot."""
+    second of every later boot. ``force``: flash anew even if the cache has it."""
     say = progress or (lambda _m: None)
     if detector not in DETECTORS:
         raise PicoError(f"detector must be one of {', '.join(DETECTORS)}, not {detector!r}")
@@ -153,7 +153,7 @@ def install(image: str | os.PathLike[str] | None = None, detector: str = "auto",
     check_emulator()
     natmod = _natmod(detector)
     out = cache_dir() / f"{BOARD}-{_key(img, natmod)}" / "flash.bin"
-    if out.is_file():
+    if out.is_file() and not force:
         return out
     repo = _repo()
     if repo is None:
@@ -178,6 +178,13 @@ def install(image: str | os.PathLike[str] | None = None, detector: str = "auto",
             if r.returncode != 0:
                 raise PicoError(f"tools/flash.py failed on the emulated Pico (exit {r.returncode}):\n"
                                 + (r.stdout + r.stderr)[-2000:])
+            # mpremote has sent the reset and gone; the emulated chip gets to it seconds later,
+            # and until then a host's frames (full of Ctrl-A, Ctrl-D) land in the raw REPL
+            end = time.monotonic() + 300
+            while not pico.stats()["resets"]:
+                if time.monotonic() > end:
+                    raise PicoError("the emulated Pico did not reset after tools/flash.py")
+                time.sleep(0.5)
             say("first boot: Bluetooth fails on the emulator and the puck falls back to USB (about 1 min)")
             puck = pico.connect(deadline_s=600.0)
             try:
@@ -311,6 +318,24 @@ class EmulatedPico:
         """The emulator's counts now: cycles busy and in all, resets, LED and
         buzzer outputs, I2C transactions, ADC conversions, flash writes."""
         return self._ask({"cmd": "stats"})
+
+    def cut_after_flash_writes(self, n: int) -> None:
+        """Cut the power right after the flash chip's next ``n`` operations
+        (erase or page program) complete: a power cut in the middle of
+        whatever the firmware is writing. Then :meth:`power_on` boots it."""
+        self._ask({"cmd": "cut_after_flash_writes", "n": int(n)})
+
+    def wait_dead(self, timeout_s: float) -> bool:
+        """True once the emulator has stopped (a power cut it was told to make)."""
+        proc = self._proc
+        if proc is None:
+            return True
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return False
+        self.power_cut()    # the port goes with the power
+        return True
 
     def hang(self) -> None:
         """Hang the firmware (the core spins with interrupts off) until the

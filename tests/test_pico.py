@@ -1,0 +1,189 @@
+"""The firmware on the puck's own chip: the emulated Pico W (openpuck.pico).
+
+The stock MicroPython v1.28.0 image for the Pico W boots in an RP2040
+emulator; the firmware goes on it with tools/flash.py over the emulated USB
+serial, as `make flash` puts it on a board; the sensors answer at the pins.
+The emulator runs tens of times slower than real time, so each test here
+costs a minute or more of wall time: they are few and each proves a part of
+the board that no other test reaches (the rp2 port's I2C, ADC, PWM, WDT, USB
+serial and littlefs, the armv6m C detector on a Cortex-M0+).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+import openpuck
+from openpuck.detect import detect
+
+from .toolchain import need_shared, required
+
+pytestmark = [pytest.mark.slow, pytest.mark.toolchain]
+
+IMAGE = ("micropython", "micropython-1.28.0-RPI_PICO_W.uf2")
+
+
+@pytest.fixture(scope="module")
+def image():
+    path = need_shared(*IMAGE)
+    import openpuck.pico
+    try:
+        openpuck.pico.check_emulator()
+    except openpuck.pico.PicoUnavailable as e:
+        if required():
+            pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
+        pytest.skip(str(e))
+    return path
+
+
+@pytest.fixture(scope="module")
+def flashed(image):
+    """The puck's filesystem after tools/flash.py ran against a blank emulated
+    Pico W: flashed anew for this module, whatever the cache held."""
+    import openpuck.pico
+    return openpuck.pico.install(image, force=True)
+
+
+@pytest.fixture(scope="module")
+def pico(image, flashed, tmp_path_factory):
+    import openpuck.pico
+    p = openpuck.pico.EmulatedPico(image, scenario="grip3", state_dir=tmp_path_factory.mktemp("pico"),
+                                   flash=flashed)
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="module")
+def puck(pico):
+    pk = pico.connect()
+    yield pk
+    pk.close()
+
+
+def test_the_flash_tool_installs_the_firmware_on_a_stock_pico_w(flashed, puck):
+    done = json.loads((flashed.parent / "install.json").read_text())
+    assert done["board"] == "pico_w" and done["firmware"] == puck.info.firmware
+    assert puck.info.board == "pico_w"
+    # the armv6m opdetect.mpy went along (make test builds it where arm-none-eabi-gcc exists)
+    if required() or done["detector"] == "c":
+        assert "c_detector" in puck.info.capabilities, "the C detector did not load on the Cortex-M0+"
+
+
+def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puck):
+    st0 = pico.stats()
+    blocks = []
+    puck.on("samples", blocks.append)
+    try:
+        puck.start(exercise="grip_squeeze", target=20.0, rate_hz=200)
+        end = time.monotonic() + 600
+        while sum(len(b) for b in blocks) < 200 and time.monotonic() < end:
+            time.sleep(0.5)
+        puck.stop()
+    finally:
+        puck.off("samples", blocks.append)
+    st1 = pico.stats()
+    n = sum(len(b) for b in blocks)
+    assert n >= 200, f"only {n} samples from the emulated Pico"
+    t = np.concatenate([b.t for b in blocks])
+    assert np.allclose(np.diff(t), 1 / 200, atol=1e-4), "samples are not on the 200 Hz grid"
+    az = np.concatenate([b.accel[:, 2] for b in blocks])
+    assert 0.9 < float(np.median(az)) < 1.1, "the IMU's z axis should read about 1 g in the hand"
+    # every sample was one I2C read of the LSM6DSOX and one ADC conversion of the pad
+    assert st1["i2c_transactions"] - st0["i2c_transactions"] >= n
+    assert st1["adc_conversions"] - st0["adc_conversions"] >= n
+
+
+def test_a_scenario_is_counted_on_the_pico_as_the_host_counts_its_samples(pico, puck):
+    pico.play("grip3")
+    blocks, events = [], []
+    puck.on("samples", blocks.append)
+    puck.on("*", events.append)
+    try:
+        puck.start(exercise="grip_squeeze", target=20.0, rate_hz=200)
+        end = time.monotonic() + 1800
+        while sum(1 for e in events if e.kind == "grip") < 3 and time.monotonic() < end:
+            time.sleep(1.0)
+        time.sleep(2.0)
+        status = puck.get_status()
+        puck.stop()
+    finally:
+        puck.off("samples", blocks.append)
+        puck.off("*", events.append)
+    reps = [e for e in events if e.kind == "rep"]
+    grips = [e for e in events if e.kind == "grip"]
+    assert (len(reps), len(grips)) == (3, 3), f"the puck counted {len(reps)} reps, {len(grips)} grips of 3"
+    assert status.reps == 3 and status.dropped_samples == 0
+    # the host's C detector on the samples the puck sent counts the same reps at the same times
+    samples = {k: np.concatenate([getattr(b, k) for b in blocks]) for k in ("t", "accel", "gyro", "force")}
+    host = detect(samples, "grip_squeeze", 20.0).reps
+    assert [round(r.t_end, 3) for r in host] == [round(r.t_end, 3) for r in reps]
+
+
+def test_feedback_drives_the_led_and_buzzer_pins(pico, puck):
+    puck.led(0, 255, 0)
+    puck.buzzer(2000, 5.0)      # device seconds: still sounding when the emulator is asked
+    st = pico.stats()
+    assert st["led"]["g"]["on"] and not st["led"]["r"]["on"], st["led"]
+    assert st["buzzer"]["on"] and abs(st["buzzer"]["freq_hz"] - 2000) < 20, st["buzzer"]
+    puck.led(0, 0, 0)
+    assert not pico.stats()["led"]["g"]["on"]
+
+
+def test_a_hung_firmware_is_reset_by_the_watchdog_and_the_host_hears_why(pico, puck):
+    pico.hang()
+    end = time.monotonic() + 900
+    st = None
+    while time.monotonic() < end:
+        try:
+            st = puck.get_status()
+            if st.reset_cause == "watchdog":
+                break
+        except openpuck.errors.OpenPuckError:
+            time.sleep(2.0)
+    assert st is not None and st.reset_cause == "watchdog"
+    assert "watchdog" in pico.stats()["resets"]
+
+
+@pytest.mark.parametrize("cut_after", [1, 2, 3])
+def test_a_power_cut_while_the_config_is_written_loses_nothing(image, flashed, tmp_path, cut_after):
+    """set_config writes the config file (littlefs: new blocks, then the
+    metadata commit). The power goes right after the Nth flash operation of
+    that write; the puck boots with the old value or the new one, never a torn
+    or default config."""
+    import openpuck.pico
+    with openpuck.pico.EmulatedPico(image, state_dir=tmp_path, flash=flashed) as p:
+        pk = p.connect()
+        old = pk.get_config("rate_hz")
+        new = 100 if old != 100 else 50
+        pk.set_config("rate_hz", 25 if old != 25 else 50)     # a first change, so a file exists
+        before = pk.get_config("rate_hz")
+        p.cut_after_flash_writes(cut_after)
+        try:
+            pk.set_config("rate_hz", new)
+        except openpuck.errors.OpenPuckError:
+            pass       # the answer may never come: the power went first
+        assert p.wait_dead(600), "the flash operations never came"
+        pk.close()
+        p.power_on()
+        pk = p.connect()
+        after = pk.get_config("rate_hz")
+        st = pk.get_status()
+        pk.close()
+    assert after in (before, new), f"config after the cut: {after} (was {before}, writing {new})"
+    assert st.reset_cause == "power_on"
+
+
+def test_the_rp2040_url_opens_the_emulated_pico(image, flashed, monkeypatch):
+    monkeypatch.setenv("OPENPUCK_PICO_IMAGE", str(image))
+    with openpuck.connect("rp2040:?scenario=still", timeout=60.0) as pk:
+        assert pk.info.board == "pico_w"
+        assert "rp2040" in pk.transport.describe().lower() or "pico" in pk.transport.describe().lower()
+
+
+def test_a_missing_image_is_one_line_naming_what_to_do(monkeypatch):
+    monkeypatch.delenv("OPENPUCK_PICO_IMAGE", raising=False)
+    with pytest.raises(openpuck.errors.OpenPuckError, match="OPENPUCK_PICO_IMAGE"):
+        openpuck.connect("rp2040:")
