@@ -49,7 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="the short run of CI and `make test` (under two minutes on the sim)")
     g.addoption("--hil-duration", type=float, default=None, metavar="SECONDS",
                 help="streaming integrity run length in device seconds "
-                     "(default 60 with --hil-short, else 600)")
+                     "(default 60 with --hil-short, else 600); also the streaming under faults "
+                     "(default 60 with --hil-short, else 300)")
     g.addoption("--hil-report-dir", default=None, metavar="DIR",
                 help="where the run's report goes (default reports/hil-<timestamp>/); "
                      "--junitxml defaults to DIR/junit.xml")
@@ -75,7 +76,7 @@ def _settings(config: pytest.Config) -> Settings:
                     stream_s=dur if dur is not None else (60.0 if short else 600.0),
                     rates=(200,) if short else (25, 50, 100, 200),
                     pings=100 if short else 500,
-                    fault_s=60.0 if short else 300.0)
+                    fault_s=dur if dur is not None else (60.0 if short else 300.0))
 
 
 def _specs_from_env(name: str) -> list[str]:

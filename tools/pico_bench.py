@@ -1,0 +1,105 @@
+"""The firmware on the emulated Pico W at 200 Hz: what share of the
+RP2040's 125 MHz Cortex-M0+ it needs, samples dropped, boot to the first
+sample, the time from a rep's end to its event on the host.
+
+    python tools/pico_bench.py --image RPI_PICO_W.uf2 [--seconds 30] [--detector c twin]
+
+The emulator (rp2040py) counts M0+ cycles (each instruction its cycle
+count, every memory access without wait states: flash reads as if the XIP
+cache always hit). MicroPython's idle loop on the rp2 port never lets the
+core sleep there, so the chip is busy all the time and its cycle count per
+device-second is the clock (125 M); the firmware's own share is what it
+reports in each status (`cpu_load`: the time outside its main loop's idle
+wait, less the sampler callbacks inside it), which is what this prints,
+with cycles = share x 125 M. Device time is the emulator's clock.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import openpuck
+import openpuck.pico
+
+CLOCK_HZ = 125_000_000
+
+
+def measure(image: Path, detector: str, seconds: float = 30.0, scenario: str = "grip10",
+            progress=print) -> dict:
+    """Stream ``seconds`` device-seconds at 200 Hz of ``scenario`` on a fresh
+    emulated Pico W with the ``detector`` (c or twin) installed."""
+    flash = openpuck.pico.install(image, detector, progress)
+    with openpuck.pico.EmulatedPico(image, scenario=scenario, flash=flash, detector=detector) as pico:
+        t_wall = time.monotonic()
+        puck = pico.connect()
+        boot_wall = time.monotonic() - t_wall
+        try:
+            caps = puck.info.capabilities
+            loads: list[float] = []
+            drops: list[int] = []
+            latencies: list[float] = []
+            first_t: list[float] = []
+            span = [0.0]
+
+            def on_samples(b) -> None:
+                if not first_t:
+                    first_t.append(float(b.t[0]))
+                span[0] = float(b.t[-1])
+
+            def on_event(ev) -> None:
+                if ev.kind == "status":
+                    if ev.cpu_load is not None and ev.streaming:
+                        loads.append(ev.cpu_load)
+                    drops.append(ev.dropped_samples)
+                elif ev.kind in ("rep", "grip", "partial_rep"):
+                    now_s = pico.stats()["ns"] / 1e9      # the puck's clock when the host has it
+                    latencies.append(now_s - ev.t_end)
+
+            puck.on("samples", on_samples)
+            puck.on("*", on_event)
+            puck.start(exercise="grip_squeeze", target=20.0, rate_hz=200)
+            t0 = time.monotonic()
+            while (not first_t or span[0] - first_t[0] < seconds) and time.monotonic() - t0 < 200 * seconds:
+                time.sleep(1.0)
+            wall = time.monotonic() - t0
+            st = puck.get_status()
+            puck.stop()
+        finally:
+            puck.close()
+        stats = pico.stats()
+    load = statistics.mean(loads[1:]) if len(loads) > 1 else (loads[0] if loads else float("nan"))
+    return {
+        "detector": "c" if "c_detector" in caps else "twin",
+        "device_s": round(span[0] - (first_t[0] if first_t else 0.0), 2),
+        "wall_s": round(wall, 1),
+        "cpu_load_mean": round(load, 4),
+        "cpu_load_max": round(max(loads), 4) if loads else None,
+        "cycles_per_device_s": round(load * CLOCK_HZ),
+        "dropped_samples": st.dropped_samples,
+        "link_dropped_samples": getattr(st, "link_dropped_samples", 0),
+        "first_sample_s": round(first_t[0], 3) if first_t else None,
+        "boot_wall_s": round(boot_wall, 1),
+        "rep_latency_ms": [round(1000 * x, 1) for x in latencies],
+        "reps": st.reps,
+        "resets": stats["resets"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--image", type=Path, default=None, help="the Pico W .uf2 (default $OPENPUCK_PICO_IMAGE)")
+    ap.add_argument("--seconds", type=float, default=30.0, help="device seconds streamed (default 30)")
+    ap.add_argument("--detector", nargs="+", default=["c", "twin"], choices=["c", "twin"])
+    args = ap.parse_args(argv)
+    image = openpuck.pico.find_image(args.image)
+    for d in args.detector:
+        r = measure(image, d, args.seconds)
+        print(r, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
