@@ -90,7 +90,6 @@ def test_get_config_returns_what_set_config_set(puck):
 REFUSED = {
     "set_exercise_off_above_on": (lambda p: p.start(on_pct=40, off_pct=50), "out_of_range", 4),
     "get_config_device_name": (lambda p: p.get_config("device_name"), "unsupported", 1),
-    "set_config_rate_123": (lambda p: p.set_config("rate_hz", 123), "out_of_range", 2),
     "set_config_rate_while_streaming": (lambda p: p.set_config("rate_hz", 100), "bad_state", 1),
 }
 
@@ -128,6 +127,8 @@ OUT_OF_TABLE = {
     "set_exercise_on_150pct": (lambda p: p.start(on_pct=150), "set_exercise.on_pct: 150"),
     "buzzer_50hz": (lambda p: p.buzzer(50, 0.1), "buzzer.freq_hz: 50"),
     "buzzer_0ms": (lambda p: p.buzzer(2000, 0.0), "buzzer.duration_ms: 0"),
+    "set_config_rate_123": (lambda p: p.set_config("rate_hz", 123),
+                            "set_config rate_hz must be one of 25, 50, 100, 200 Hz, got 123"),
 }
 
 

@@ -4,6 +4,8 @@ opens the same port. Each ends in a clear message and loses nothing that
 was already safe."""
 from __future__ import annotations
 
+import contextlib
+
 import os
 import pty
 import threading
@@ -132,37 +134,69 @@ def test_a_port_that_vanishes_mid_frame_costs_only_that_frame():
     assert c["partial_frames"] == 1 and c["crc_errors"] == 0 and c["cobs_errors"] == 0
 
 
-def test_a_vanished_pseudo_terminal_whose_name_another_one_takes_is_not_reconnected_to(tmp_path):
+def test_a_vanished_pseudo_terminal_whose_name_another_one_takes_is_not_reconnected_to(monkeypatch):
     """The kernel gives a freed /dev/pts/N to the next pseudo-terminal anyone
     opens (another program's, another virtual puck's). A reconnect by name must
     not take that stranger's port for the puck come back: it would talk to the
-    wrong device and lock its owner out ("in use")."""
+    wrong device and lock its owner out ("in use"). The kernel's reuse cannot be
+    timed in a test, so the node's identity is made to change under its name."""
+    from openpuck.transports import open_transport
+    from openpuck.transports import serial as serial_transport
     master, slave = pty.openpty()
-    name = tmp_path / "ttyPUCK"        # the port's name, as a /dev/serial/by-id link is
+    name = os.ttyname(slave)
+    real_identity = serial_transport._pty_identity
+    t = open_transport(f"serial:{name}")
+    try:
+        # the name now belongs to a terminal the kernel made later (another change time)
+        monkeypatch.setattr(serial_transport, "_pty_identity",
+                            lambda port, fd=None: (lambda i: None if i is None else (i[0], i[1] + 1))(
+                                real_identity(port, fd)))
+        with pytest.raises(openpuck.OpenPuckError, match="another program's now has its name"):
+            t.reopen()
+        fd = os.open(name, os.O_RDWR | os.O_NOCTTY)
+        try:
+            import fcntl
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # not locked: its owner can still take it
+        finally:
+            os.close(fd)
+    finally:
+        t.close()
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_puck_that_comes_back_behind_its_stable_name_is_reconnected(tmp_path):
+    """A /dev/serial/by-id link (or a rig's stable name) re-pointed at the
+    device that came back is the puck, not a stranger: the SDK reconnects."""
+    master, slave = pty.openpty()
+    name = tmp_path / "ttyPUCK"
     name.symlink_to(os.ttyname(slave))
     stop = threading.Event()
     t = _pty_puck(master, stop, iter(range(1, 1 << 16)))
-    with openpuck.connect(f"serial:{name}", reconnect_timeout=1.0, ping_interval=0) as puck:
+    with openpuck.connect(f"serial:{name}", reconnect_timeout=10.0, ping_interval=0) as puck:
         stop.set()
         t.join()
         os.close(master)
         os.close(slave)
-        other_master, other_slave = pty.openpty()     # another program's terminal now has the name
-        name.unlink()
-        name.symlink_to(os.ttyname(other_slave))
+        master2, slave2 = pty.openpty()
+        tmp = tmp_path / "ttyPUCK.new"
+        tmp.symlink_to(os.ttyname(slave2))
+        os.replace(tmp, name)
+        stop2 = threading.Event()
+        t2 = _pty_puck(master2, stop2, iter(range(1, 1 << 16)))
         try:
-            with pytest.raises(openpuck.ConnectionLost, match="another program's now has its name"):
-                for _ in puck.events(timeout=5):
-                    pass
-            import fcntl
-            fd = os.open(os.ttyname(other_slave), os.O_RDWR | os.O_NOCTTY)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # its owner can still take it
-            finally:
-                os.close(fd)
+            info, end = None, time.monotonic() + 60
+            while info is None and time.monotonic() < end:
+                try:
+                    info = puck.get_info()
+                except openpuck.OpenPuckError:
+                    time.sleep(0.2)
+            assert info is not None and info.board == "pty", "the puck behind its stable name was not reconnected"
         finally:
-            os.close(other_master)
-            os.close(other_slave)
+            stop2.set()
+            t2.join()
+            os.close(master2)
+            os.close(slave2)
 
 
 def test_a_host_that_stops_reading_for_seconds_gets_the_gap_and_keeps_its_clock():

@@ -116,12 +116,14 @@ _PTY_NAME = re.compile(r"^/dev/(pts/\d+|ttys\d+)$")   # Linux (Unix 98) and macO
 
 def _pty_identity(port: str, fd: int | None = None) -> tuple[int, int] | None:
     """(device number, inode change time in ns) when ``port`` is a
-    pseudo-terminal, else None (and None when it is not there now). Two
-    terminals that held the same name in turn differ in the change time: it
-    is set when the kernel creates the node, and reads, writes and termios
-    settings leave it alone."""
+    pseudo-terminal's own node, else None (and None when it is not there now).
+    Two terminals that held the same name in turn differ in the change time:
+    it is set when the kernel creates the node, and reads, writes and termios
+    settings leave it alone. A symbolic link (/dev/serial/by-id, a rig's
+    stable name) is re-pointed on purpose by whoever keeps it when the device
+    comes back, so a new terminal behind it is the puck, not a stranger."""
     try:
-        if not _PTY_NAME.match(os.path.realpath(port)):
+        if os.path.islink(port) or not _PTY_NAME.match(os.path.realpath(port)):
             return None
         st = os.fstat(fd) if fd is not None else os.stat(port)
     except (OSError, ValueError):
