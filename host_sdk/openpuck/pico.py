@@ -231,7 +231,7 @@ class EmulatedPico:
         if flash is not None and not (self.state_dir / "flash.bin").exists():
             shutil.copyfile(flash, self.state_dir / "flash.bin")
         self.log_path = Path(log) if log is not None else self.state_dir / "emulator.log"
-        self._logf = open(self.log_path, "a", encoding="utf-8")
+        self._logf: Any = open(self.log_path, "a", encoding="utf-8")
         self._master: int | None = None
         self._slave: int | None = None
         self.port = ""

@@ -18,9 +18,14 @@ wall time, more while the firmware is busy.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import OpenPuckError
 from .base import Transport, TransportError, check_params
 from .serial import SerialTransport
+
+if TYPE_CHECKING:
+    from ..pico import EmulatedPico
 
 
 class Rp2040Transport(SerialTransport):
@@ -31,7 +36,7 @@ class Rp2040Transport(SerialTransport):
         super().__init__(url, port="", baud=115200)
         self.recording, self.scenario, self.image = recording, scenario, image
         self.detector, self.state = detector, state
-        self.pico = None
+        self.pico: EmulatedPico | None = None
 
     def _open(self) -> None:
         if self.pico is None:
