@@ -11,7 +11,7 @@ CORE_SRC := $(wildcard c_core/*.c c_core/*.h c_core/host/*.c host_sdk/openpuck/_
 PORT ?= /dev/ttyACM0
 BOARD ?= pico_w
 
-.PHONY: help venv build demo test test-fast bench fuzz accuracy ctest size natmod m3-micropython m3-firmware firmware flash hil hil-rp2040 tables clean
+.PHONY: help venv build demo test test-fast test-pico bench fuzz accuracy ctest size natmod m3-micropython m3-firmware firmware flash hil hil-rp2040 tables clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 12
@@ -36,9 +36,7 @@ PICO_IMAGE ?= ../shared/micropython/micropython-1.28.0-RPI_PICO_W.uf2
 export OPENPUCK_CACHE_DIR ?= $(CURDIR)/build/cache
 # the short HIL run on the emulated Pico: boot and device info, every command, a scenario
 # counted, streaming, a fault on the link (the whole suite: make hil-rp2040)
-RP2040_SHORT := hil_tests/test_handshake.py hil_tests/test_commands.py::test_command_is_acked_and_does_what_it_says \
-	"hil_tests/test_scenarios.py::test_scenario_gives_exact_counts[grip3]" \
-	"hil_tests/test_faults.py::test_sdk_reports_exactly_the_frames_the_link_lost"
+RP2040_SHORT := hil_tests/test_handshake.py "hil_tests/test_scenarios.py::test_scenario_gives_exact_counts[grip3]"
 test: $(STAMP) ## all tests, a short HIL run against the virtual puck and one against the emulated Pico W
 	@if [ -f $(MP_TARBALL) ]; then $(PY) tools/natmod.py --unpack $(MP_TARBALL); \
 	else echo "make test: no MicroPython source at $(MP_TARBALL): no opdetect.mpy, the virtual puck runs the twin"; fi
@@ -87,6 +85,9 @@ flash: firmware ## deploy to a puck: make flash PORT=/dev/ttyACM0 BOARD=pico_w
 
 hil: $(STAMP) ## the hardware-in-the-loop suite against the virtual puck
 	$(PY) -m pytest hil_tests --puck=sim
+
+test-pico: $(STAMP) ## every test of the emulated Pico W, the long ones (power cuts) included
+	OPENPUCK_PICO_IMAGE=$(PICO_IMAGE) $(PY) -m pytest -v tests/test_pico.py -m ""
 
 hil-rp2040: $(STAMP) ## the whole HIL suite on the emulated Pico W (slow: the emulator runs far below real time)
 	OPENPUCK_PICO_IMAGE=$(PICO_IMAGE) $(PY) -m pytest -s hil_tests --puck=rp2040 --hil-short

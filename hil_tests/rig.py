@@ -103,6 +103,7 @@ class Rig:
         """The session's emulated Pico W, booted on first use."""
         if self._pico is None:
             self._pico = start_pico(recording=self.target.recording)
+            self._pico.connect().close()    # its boot takes a minute of wall time: wait it out once
         return self._pico
 
     def close(self) -> None:
