@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import OpenPuckError
-from .sim import SimError, _die_with_parent, check_recording, firmware_dir
+from .sim import SimError, _die_with_parent, check_recording, firmware_dir, log_tail
 
 __all__ = ["EmulatedPico", "PicoError", "PicoUnavailable", "start", "install", "find_image",
            "IMAGE_ENV"]
@@ -374,11 +374,7 @@ class EmulatedPico:
                         f"({last}); log: {self.log_path}")
 
     def log_tail(self, n: int = 30) -> str:
-        try:
-            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(lines[-n:])
+        return log_tail(self.log_path, n)
 
     def stop(self) -> None:
         with self._lock:

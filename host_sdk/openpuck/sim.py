@@ -50,6 +50,15 @@ _HEAP_LINE = re.compile(r"^sim: heap alloc=(\d+) free=(\d+)$", re.M)   # boards/
 HEAP = "1M"
 
 
+def log_tail(path: Path, n: int = 30) -> str:
+    """The last ``n`` lines of a puck's log file ("" when there is none)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(lines[-n:])
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: on Linux, SIGTERM it when the process that
     started it dies, however it dies (kill -9 included), so no virtual puck
@@ -345,11 +354,7 @@ class VirtualPuck:
         return [(int(m[1]), int(m[2])) for m in _HEAP_LINE.finditer(text)]
 
     def log_tail(self, n: int = 30) -> str:
-        try:
-            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(lines[-n:])
+        return log_tail(self.log_path, n)
 
     def stop(self) -> None:
         with self._lock:
