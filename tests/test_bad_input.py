@@ -42,11 +42,12 @@ def one_error_line(capsys) -> str:
     (["scan", "--timeout", "-1", "--no-ble"], "--timeout must be more than 0 s, got -1"),
     (["replay", "{tmp}/r.opr", "--only", "nonsense"], "no such file"),
 ])
-def test_bad_numbers_are_one_line_naming_the_range_and_unit(argv, says, capsys, tmp_path):
-    t0 = time.monotonic()
+def test_bad_numbers_are_one_line_naming_the_range_and_unit(argv, says, capsys, tmp_path, monkeypatch):
+    def no_connect(*a, **k):
+        raise AssertionError("connected to a puck before refusing the command line")
+    monkeypatch.setattr(openpuck, "connect", no_connect)
     assert main([a.format(tmp=tmp_path) for a in argv]) == 2
     assert says in one_error_line(capsys)
-    assert time.monotonic() - t0 < 20, "refused before any long work"
     assert not (tmp_path / "r.opr").exists(), "nothing is written for a refused command"
 
 
@@ -104,12 +105,10 @@ def test_a_command_that_gets_no_answer_names_the_puck():
 def test_events_with_a_timeout_end_once_only_status_keeps_coming():
     """After its scenario the virtual puck streams rest and a status each
     device-second, at full speed: events(timeout=) must still end."""
-    t0 = time.monotonic()
     with openpuck.connect(SIM) as puck:
         puck.start(exercise="grip_squeeze", target=20.0)
-        kinds = [ev.kind for ev in puck.events(timeout=2.0)]
+        kinds = [ev.kind for ev in puck.events(timeout=2.0)]   # a hang here is the failure
     assert kinds.count("rep") == 10 and "status" in kinds
-    assert time.monotonic() - t0 < 60
 
 
 def test_record_seconds_count_the_pucks_time_and_its_summary_is_the_files(tmp_path, capsys):

@@ -394,15 +394,13 @@ def test_the_puck_that_proves_the_key_gets_the_signed_commands_and_is_asked_agai
             puck.led(1, 2, 3)
             assert [m.type for m in fake.received].count("led") == 1 and fake.challenges == 1
             fake.break_mid_frame()
-            deadline = time.monotonic() + 5
-            while fake.connections < 2 and time.monotonic() < deadline:
+            while fake.connections < 2:
                 time.sleep(0.02)
             while True:
                 try:
                     puck.led(3, 2, 1)
                     break
                 except OpenPuckError:
-                    assert time.monotonic() < deadline, "no reconnect"
                     time.sleep(0.05)
             assert fake.challenges == 2
     finally:
