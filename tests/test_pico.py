@@ -89,9 +89,12 @@ def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puc
     n = sum(len(b) for b in blocks)
     assert n >= 200, f"only {n} samples from the emulated Pico"
     t = np.concatenate([b.t for b in blocks])
-    # within a frame the samples are on the rate's grid; a frame's start is the soft timer
-    # callback's own time, late by the rp2 port's scheduling (about 0.1 ms seen)
-    assert np.all(np.abs(np.diff(t) - 1 / 200) < 1e-3), "samples are not on the 200 Hz grid"
+    # each sample has the time it was read: the soft timer's callback, late by the rp2 port's
+    # scheduling (0.1 ms typically, more behind a garbage collection); none lost, none doubled
+    dt = np.diff(t)
+    worst = int(np.argmax(np.abs(dt - 1 / 200)))
+    assert np.all((dt > 0.5 / 200) & (dt < 1.5 / 200)), \
+        f"not one sample per 5 ms: {dt[worst] * 1e3:.3f} ms between samples {worst} and {worst + 1} of {n}"
     assert abs(float(np.mean(np.diff(t))) - 1 / 200) < 2e-5
     az = np.concatenate([b.accel[:, 2] for b in blocks])
     assert 0.9 < float(np.median(az)) < 1.1, "the IMU's z axis should read about 1 g in the hand"
