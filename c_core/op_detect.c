@@ -744,11 +744,9 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
 static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
     int32_t s, a;
     int r;
-    if (d->signal != OP_SIGNAL_FORCE) {
+    if (d->signal != OP_SIGNAL_FORCE) { // rotation
         normalise(d->g);
-        if (d->signal == OP_SIGNAL_ROTATION) {
-            rotation_tick(d, tdt);
-        }
+        rotation_tick(d, tdt);
     } else {
         // force: still_ms times how long the force has stayed within OFF / 4 of
         // glp[0] (the force is flat; glp[] is unused by the force signal)

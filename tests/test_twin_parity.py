@@ -337,3 +337,28 @@ def test_the_reserved_signals_are_refused_by_the_c_and_the_twin(signal):
     r = subprocess.run(micropython() + ["-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split() == ["True", "False"]
+
+
+# op_detect.c's functions the twin has under another name, or not at all
+# (the header comment of detect.py says the same)
+TWIN_NAME = {"op_detect_calibrate": "calibrate_target", "op_detect_target": "target_milli",
+             "mul12_clamp30_slow": None, "op_detect_probe": None, "op_detect_run": None}
+
+
+def test_the_twin_has_the_c_functions_in_the_c_order():
+    """A diff of op_detect.c maps onto a diff of the twin: the same functions,
+    the same order (static foo -> _foo, op_detect_foo -> foo, op_foo -> foo)."""
+    import re
+    c_src = (ROOT / "c_core" / "op_detect.c").read_text()
+    # definitions: a line that starts with a type (not indented, not a #define) and ends in {
+    c_names = re.findall(r"^[A-Za-z_][\w ]*?[\s*](\w+)\([^;{}]*\)\s*\{", c_src, re.M)
+    static = set(re.findall(r"^static\s+(?:inline\s+)?[\w ]+?[\s*](\w+)\(", c_src, re.M))
+    want = []
+    for name in c_names:
+        twin = TWIN_NAME.get(name, "_" + name if name in static else re.sub(r"^op_(detect_)?", "", name))
+        if twin:
+            want.append(twin)
+    twin_src = (ROOT / "firmware" / "openpuck_fw" / "detect.py").read_text()
+    got = re.findall(r"^def (\w+)\(", twin_src.split("\nclass Detector")[0], re.M)
+    assert "op_detect_push" in c_names and "count_tick" in c_names, c_names
+    assert got == want

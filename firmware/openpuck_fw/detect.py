@@ -682,7 +682,7 @@ def _count_tick(d, x, t, tdt):
 
 def _tick(d, t, tdt):
     sig = d.signal
-    if sig != SIGNAL_FORCE:
+    if sig != SIGNAL_FORCE:  # rotation
         _normalise(d.g)
         _rotation_tick(d, tdt)
     else:
