@@ -362,3 +362,47 @@ def test_the_twin_has_the_c_functions_in_the_c_order():
     got = re.findall(r"^def (\w+)\(", twin_src.split("\nclass Detector")[0], re.M)
     assert "op_detect_push" in c_names and "count_tick" in c_names, c_names
     assert got == want
+
+
+def _no_sim_lookup(monkeypatch, tmp_path: Path, env: str | None) -> Path:
+    """No micropython through openpuck.sim, none in the project; the
+    interpreter lives in tmp_path/bin."""
+    from openpuck import sim
+
+    from tests import toolchain
+
+    def unavailable() -> list[str]:
+        raise sim.SimUnavailable("none")
+    monkeypatch.setattr(sim, "micropython_command", unavailable)
+    monkeypatch.setattr(toolchain, "ROOT", tmp_path / "project")
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    if env is None:
+        monkeypatch.delenv("OPENPUCK_REQUIRE_TOOLCHAIN", raising=False)
+    else:
+        monkeypatch.setenv("OPENPUCK_REQUIRE_TOOLCHAIN", env)
+    return tmp_path / "bin"
+
+
+def test_micropython_beside_the_interpreter_is_found(monkeypatch, tmp_path):
+    bindir = _no_sim_lookup(monkeypatch, tmp_path, None)
+    exe = bindir / "micropython"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    assert micropython_command() == [str(exe)]
+
+
+def test_micropython_in_the_project_venv_is_found(monkeypatch, tmp_path):
+    _no_sim_lookup(monkeypatch, tmp_path, None)
+    exe = tmp_path / "project" / ".venv" / "bin" / "micropython"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    assert micropython_command() == [str(exe)]
+
+
+@pytest.mark.parametrize("env,outcome", [(None, pytest.skip.Exception), ("1", pytest.fail.Exception)])
+def test_no_micropython_skips_or_fails_when_the_toolchain_is_required(monkeypatch, tmp_path, env, outcome):
+    _no_sim_lookup(monkeypatch, tmp_path, env)
+    with pytest.raises(outcome, match="no MicroPython unix port"):
+        micropython_command()

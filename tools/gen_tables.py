@@ -402,7 +402,7 @@ def load_detector(msgs: dict, ex: list[dict]) -> dict:
     and op_detect_config_t's fields."""
     with open(DETECTOR, "rb") as f:
         det = tomllib.load(f)
-    where = DETECTOR.relative_to(ROOT)
+    where = f"protocol/{DETECTOR.name}"
     for s in det["signals"]:
         if s not in msgs["enums"]["signal"]:
             raise SystemExit(f"{where}: signal {s!r} is not in messages.toml's enums.signal")
