@@ -93,7 +93,7 @@ test-pico: $(STAMP) ## every test of the emulated Pico W, the long ones (power c
 hil-rp2040: $(STAMP) ## the whole HIL suite on the emulated Pico W (slow: the emulator runs far below real time)
 	OPENPUCK_PICO_IMAGE=$(PICO_IMAGE) $(PY) -m pytest -s hil_tests --puck=rp2040 --hil-short
 
-tables: ## regenerate the codec tables from protocol/*.toml and the CRC tables of c_core/op_crc32.c
+tables: ## regenerate the codec tables and the detector's numbers (c_core/op_detect_params.h, the twin's block) from protocol/*.toml, and the CRC tables of c_core/op_crc32.c
 	$(PYTHON) tools/gen_tables.py
 	$(PYTHON) tools/gen_crc_constants.py
 

@@ -1,19 +1,23 @@
 // Rep, partial-rep and grip detection (see op_detect.h and ../shared/exercises.md).
 //
-// firmware/openpuck_fw/detect.py is this file's MicroPython twin. The two agree
-// by value, not line for line: the same events, field for field, from the same
-// integer arithmetic (tests/test_twin_parity.py compares them on every
-// recording). Some steps here take shortcuts the twin does not (e.g. Newton's
-// square root where the CPU divides, gain6(), the fast path of mul12_clamp30(),
-// the event queue as a ring); each gives exactly the value of the twin's plain
-// step. A change of value goes into both. Rules that keep the values equal:
+// firmware/openpuck_fw/detect.py is this file's MicroPython twin, function for
+// function in the same order (its header comment maps the names), so a diff
+// here maps onto a diff there. Both take their numbers from
+// protocol/detector.toml (c_core/op_detect_params.h, generated). They give the
+// same state after every sample (op_detect_state(); tests/test_twin_parity.py
+// compares it sample by sample) and so the same events. Some steps here take
+// shortcuts the twin does not (e.g. Newton's square root where the CPU
+// divides, gain6(), the fast path of mul12_clamp30(), the event queue as a
+// ring); each gives exactly the value of the twin's plain step. A change of
+// value goes into both. Rules that keep the values equal:
 // - no value overflows int32 except where int64_t is written out;
 // - no division or right shift of a negative number except arithmetic right
 //   shifts (floor, as Python's >>);
 // - u32 times wrap (Python masks with 0xffffffff).
 //
 // Fixed-point units: gravity vectors Q24 (1 g = 2^24), rotation per step Q28
-// rad, yaw Q24 rad, rates raw * 256, filter gains Q16, signals milli-units.
+// rad, angle Q24 rad, rates raw * 256, filter gains Q16, signals milli-units.
+#define OP_DETECT_INTERNAL // op_detect_params.h: the bare internal constants
 #include "op_detect.h"
 
 #include <string.h>
@@ -38,27 +42,7 @@ typedef char op_detect_size_check[(sizeof(op_detect_t) <= 256) ? 1 : -1];
 #define PH_FIRST (16u) // the first excursion: it may have started away from rest
 #define PH_HIST_SHIFT (5)
 #define PH_HIST_MASK (0x9fu)
-#define WOBBLE_US (1000000u) // a first excursion this slow, short of a rep, then the other way: posture
-#define TURN_PCT (35)  // a turn: back from the extreme by 35% of the way so far
-
-#define DT_MAX_US (200000u)   // a longer gap counts as 200 ms
-#define STILL_TRACK_MS (200u) // still this long: rest follows
-#define FLAT_TRACK_MS (1000u) // force: flat this long (a slow squeeze never is): rest follows
-#define STILL_BIAS_OK_MS (2000u)
-#define STILL_YAW_MS (200u)   // heading: still this long, slow yaw is bias drift
-#define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
-#define STILL_END_MS (200u)   // still this long since coming back halfway: rep over
-#define AXIS_MOVING (2)       // rotation: the axis learns while the rate is over 2x still
-#define INV_AXIS (1432)       // its memory, tau 3 s: 2^32 / 3e6
-#define INV_GRAV (4295)       // rotation: gravity pulls the angle with tau 1 s
-#define GRAV_MIN_W (164)      // ... where its weight is above 0.01 (Q14)
-#define Q24_PER_MDEG_X16 (4685) // 2^24 * pi / 180000 * 16
-#define INV_LP (2097)         // force low-pass, tau 32 ms: 2^26 / 32000
-#define INV_GLP (134)         // gyro low-pass, tau 500 ms: 2^26 / 500000
-#define INV_BIAS_FAST (4295)  // bias while first learned, tau 1 s: 2^32 / 10^6
-#define INV_BASE_DOWN (8590)  // force falling below its baseline, tau 0.5 s
-#define PI_Q32_PER_DEG (74961321) // pi / 180 * 2^32
-#define MDEG_PER_RAD (57296)
+// the numbers (DT_MAX_US, TURN_PCT, INV_*, ...): op_detect_params.h
 
 static const struct {
     uint8_t id, signal, on_pct, off_pct;
@@ -206,46 +190,39 @@ op_status_t op_detect_config_default(op_detect_config_t *cfg, uint8_t exercise_i
             cfg->signal = op_ex_tab[i].signal;
             cfg->on_pct = op_ex_tab[i].on_pct;
             cfg->off_pct = op_ex_tab[i].off_pct;
-            cfg->hyst_pct = 5;
-            cfg->target_milli = 0;
-            // auto target: excursions below a twentieth (angles: an eighth, heading: a
-            // fifth) of the catalogue default are never taken for reps: a
-            // patient's small set (20 degrees of elbow flexion) must teach its
-            // own target; tremor stays far below
-            cfg->auto_floor_milli = op_ex_tab[i].target / (cfg->signal == OP_SIGNAL_FORCE ? 20 :
-                                                           cfg->signal == OP_SIGNAL_HEADING ? 5 : 8);
+            // auto target: excursions below the catalogue target / divisor
+            // are never reps (protocol/detector.toml)
+            cfg->auto_floor_milli = op_ex_tab[i].target / OP_DETECT_FLOOR_DIVISOR(cfg->signal);
             cfg->min_rep_ms = op_ex_tab[i].min_ms;
             cfg->max_rep_ms = op_ex_tab[i].max_ms;
-            cfg->accel_lsb_per_g = 8192;
-            cfg->force_mn_per_lsb = 50;
-            cfg->gyro_lsb_per_dps_x1000 = 65536;
-            cfg->fuse_tau_ms = 1000;
-            cfg->track_tau_ms = 2000;
-            cfg->bias_tau_ms = 4000;
-            cfg->still_mdps = 4000; // 3 to 4 dps counted best on the real sets (tools/loso.py)
-            cfg->grip_on_mn = 12000;
-            cfg->grip_off_mn = 6000;
+#define X(field, value) cfg->field = (value);
+            OP_DETECT_DEFAULTS(X)
+#undef X
             return OP_OK;
         }
     }
     return OP_ERR_ARG;
 }
 
+// out of line: the type's own bounds are among the limits, and a comparison
+// the type makes always true would warn
+static int out_of(int64_t v, int64_t lo, int64_t hi) {
+    return v < lo || v > hi;
+}
+
 op_status_t op_detect_check(const op_detect_config_t *cfg) {
     if (!cfg) {
         return OP_ERR_ARG;
     }
-    if (cfg->signal > OP_SIGNAL_ROTATION || cfg->on_pct < 2 || cfg->on_pct > 100 ||
-        cfg->off_pct < 1 || cfg->off_pct >= cfg->on_pct || cfg->hyst_pct >= cfg->off_pct ||
-        cfg->target_milli < 0 || cfg->target_milli > OP_SET_EXERCISE_TARGET_MAX ||
-        cfg->auto_floor_milli < 4 || cfg->auto_floor_milli > OP_SET_EXERCISE_TARGET_MAX ||
-        cfg->min_rep_ms > cfg->max_rep_ms || cfg->max_rep_ms < 100 ||
-        cfg->accel_lsb_per_g < 256 || cfg->force_mn_per_lsb < 1 || cfg->force_mn_per_lsb > 1000 ||
-        cfg->gyro_lsb_per_dps_x1000 < 16000 || cfg->gyro_lsb_per_dps_x1000 > 262144 ||
-        cfg->fuse_tau_ms < 100 || cfg->track_tau_ms < 100 || cfg->bias_tau_ms < 100 ||
-        cfg->still_mdps < 100 || cfg->still_mdps > 15000 ||
-        cfg->grip_on_mn < 0 || cfg->grip_off_mn < 0 || cfg->grip_off_mn > cfg->grip_on_mn ||
-        cfg->grip_on_mn > 10000000 || (cfg->grip_on_mn > 0 && cfg->grip_off_mn < 2)) {
+#define X(field, lo, hi) \
+    if (out_of((int64_t)cfg->field, (lo), (hi))) { \
+        return OP_ERR_CONFIG; \
+    }
+    OP_DETECT_LIMITS(X)
+#undef X
+    if (!OP_DETECT_SIGNAL_OK(cfg->signal) || cfg->off_pct >= cfg->on_pct || cfg->hyst_pct >= cfg->off_pct ||
+        cfg->min_rep_ms > cfg->max_rep_ms || cfg->grip_off_mn > cfg->grip_on_mn ||
+        (cfg->grip_on_mn > 0 && cfg->grip_off_mn < 2)) {
         return OP_ERR_CONFIG;
     }
     return OP_OK;
@@ -527,29 +504,9 @@ static int32_t mdeg_of(int32_t ang) { // Q24 rad -> millidegrees
     return (int32_t)(((int64_t)ang * MDEG_PER_RAD) >> 24);
 }
 
-// Angle between the gravity now and at the start, millidegrees.
-static int32_t tilt_mdeg(const op_detect_t *d) {
-    int32_t g0 = d->g[0] >> 10, g1 = d->g[1] >> 10, g2 = d->g[2] >> 10;
-    int32_t r0 = d->g0[0], r1 = d->g0[1], r2 = d->g0[2];
-    int32_t dot = (g0 * r0 + g1 * r1 + g2 * r2) >> 14;
-    int32_t c0 = (g1 * r2 - g2 * r1) >> 14;
-    int32_t c1 = (g2 * r0 - g0 * r2) >> 14;
-    int32_t c2 = (g0 * r1 - g1 * r0) >> 14;
-    uint32_t cc = op_isqrt32((uint32_t)(c0 * c0) + (uint32_t)(c1 * c1) + (uint32_t)(c2 * c2));
-    // Q14: both below 2^15, so doubling them is op_atan2_mdeg's first scaling step
-    return op_atan2_mdeg((int32_t)cc * 2, dot * 2);
-}
-
-// The signal the counting rule runs on, milli units (tilt >= 0, others signed).
+// The signal the counting rule runs on, milli units (signed).
 static int32_t signal_now(const op_detect_t *d) {
-    switch (d->signal) {
-        case OP_SIGNAL_FORCE:
-            return d->f_lp;
-        case OP_SIGNAL_TILT:
-            return tilt_mdeg(d);
-        default:
-            return mdeg_of(d->ang);
-    }
+    return d->signal == OP_SIGNAL_FORCE ? d->f_lp : mdeg_of(d->ang);
 }
 
 // Rotation: learn the movement's axis from the low-passed rate while it
@@ -787,11 +744,9 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
 static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
     int32_t s, a;
     int r;
-    if (d->signal != OP_SIGNAL_FORCE) {
+    if (d->signal != OP_SIGNAL_FORCE) { // rotation
         normalise(d->g);
-        if (d->signal == OP_SIGNAL_ROTATION) {
-            rotation_tick(d, tdt);
-        }
+        rotation_tick(d, tdt);
     } else {
         // force: still_ms times how long the force has stayed within OFF / 4 of
         // glp[0] (the force is flat; glp[] is unused by the force signal)
@@ -843,6 +798,60 @@ static int released(const op_detect_t *d) {
         n += d->q[(d->q_head + i) % OP_DETECT_QUEUE].kind != 0;
     }
     return n;
+}
+
+void op_detect_state(const op_detect_t *d, int64_t out[OP_DETECT_STATE_N]) {
+    int i, k = 0, n_hist = (d->phase >> PH_HIST_SHIFT) & 3;
+    out[k++] = d->t_prev;
+    out[k++] = d->t_tick;
+    out[k++] = d->flags & (F_CAND - 1u);
+    out[k++] = d->flags / F_CAND;
+    out[k++] = d->phase & ((1u << PH_HIST_SHIFT) - 1u);
+    out[k++] = n_hist;
+    for (i = 0; i < OP_DETECT_HIST; i++) {
+        out[k++] = i < n_hist ? d->hist[i] : 0;
+    }
+    out[k++] = d->reps;
+    out[k++] = d->partials;
+    out[k++] = d->grips;
+    out[k++] = d->still_ms;
+    out[k++] = d->target;
+    out[k++] = d->on_thr;
+    out[k++] = d->off_thr;
+    out[k++] = d->rest;
+    out[k++] = d->ext;
+    out[k++] = d->f_lp;
+    out[k++] = d->f_base;
+    for (i = 0; i < 3; i++) {
+        out[k++] = d->g[i];
+    }
+    for (i = 0; i < 3; i++) {
+        out[k++] = d->g0[i];
+    }
+    for (i = 0; i < 3; i++) {
+        out[k++] = d->w_prev[i];
+    }
+    for (i = 0; i < 3; i++) {
+        out[k++] = d->u[i];
+    }
+    out[k++] = d->u_e;
+    out[k++] = d->ang;
+    for (i = 0; i < 3; i++) {
+        out[k++] = d->bias[i];
+    }
+    for (i = 0; i < 3; i++) {
+        out[k++] = d->glp[i];
+    }
+    out[k++] = d->ex.t_start;
+    out[k++] = d->ex.t_peak;
+    out[k++] = d->ex.hold_us;
+    out[k++] = d->ex.peak;
+    out[k++] = d->grip.t_start;
+    out[k++] = d->grip.t_peak;
+    out[k++] = d->grip.hold_us;
+    out[k++] = d->grip.peak;
+    out[k++] = d->q_len;
+    out[k++] = released(d);
 }
 
 int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_t az,
@@ -915,38 +924,23 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         }
         // rotate the gravity estimate by the gyro: dg = g x theta
         k = (int32_t)(((int64_t)d->gyro_k * (dt * 4295u)) >> 32); // Q32 rad per LSB over dt (dt * 4295 < 2^30)
-        if (d->signal == OP_SIGNAL_TILT) {
-            w0 = gx * 256;
-            w1 = gy * 256;
-            w2 = gz * 256;
-        } else {
-            // trapezoid: a gap (dropped samples in a fast turn) is integrated with
-            // the mean of the rates at its two ends
-            w0 = (gx + d->w_prev[0]) * 128;
-            w1 = (gy + d->w_prev[1]) * 128;
-            w2 = (gz + d->w_prev[2]) * 128;
-            d->w_prev[0] = (int16_t)gx;
-            d->w_prev[1] = (int16_t)gy;
-            d->w_prev[2] = (int16_t)gz;
-        }
+        // trapezoid: a gap (dropped samples in a fast turn) is integrated with
+        // the mean of the rates at its two ends
+        w0 = (gx + d->w_prev[0]) * 128;
+        w1 = (gy + d->w_prev[1]) * 128;
+        w2 = (gz + d->w_prev[2]) * 128;
+        d->w_prev[0] = (int16_t)gx;
+        d->w_prev[1] = (int16_t)gy;
+        d->w_prev[2] = (int16_t)gz;
         th0 = mul12_clamp30(w0 - d->bias[0], k);
         th1 = mul12_clamp30(w1 - d->bias[1], k);
         th2 = mul12_clamp30(w2 - d->bias[2], k);
         g0 = d->g[0];
         g1 = d->g[1];
         g2 = d->g[2];
-        if (d->signal == OP_SIGNAL_HEADING) { // yaw: rotation about gravity, Q24 rad
-            a = (int32_t)(((int64_t)th0 * g0 + (int64_t)th1 * g1 + (int64_t)th2 * g2) >> 28);
-            // still, turning slower than 20 dps (6 * dt): the drift of the gyro
-            // bias, not a turn; the lagging low-pass keeps "still" for the first
-            // tenths of a second of a real turn, which turns faster
-            if (d->still_ms < STILL_YAW_MS || a > (int32_t)dt * 6 || a < -(int32_t)dt * 6) {
-                d->ang = clamp30((int64_t)d->ang + a);
-            }
-        } else if (d->signal == OP_SIGNAL_ROTATION) { // about the learned axis, Q24 rad
-            a = (int32_t)(((int64_t)th0 * d->u[0] + (int64_t)th1 * d->u[1] + (int64_t)th2 * d->u[2]) >> 18);
-            d->ang = clamp30((int64_t)d->ang + a);
-        }
+        // rotation about the learned axis, Q24 rad
+        a = (int32_t)(((int64_t)th0 * d->u[0] + (int64_t)th1 * d->u[1] + (int64_t)th2 * d->u[2]) >> 18);
+        d->ang = clamp30((int64_t)d->ang + a);
         g0 += (int32_t)(((int64_t)d->g[1] * th2 - (int64_t)d->g[2] * th1) >> 28);
         g1 += (int32_t)(((int64_t)d->g[2] * th0 - (int64_t)d->g[0] * th2) >> 28);
         g2 += (int32_t)(((int64_t)d->g[0] * th1 - (int64_t)d->g[1] * th0) >> 28);

@@ -24,12 +24,12 @@
 #define OP_DETECT_KIND_PARTIAL OP_EVENT_KIND_PARTIAL_REP
 #define OP_DETECT_KIND_GRIP OP_EVENT_KIND_GRIP
 
-#define OP_DETECT_QUEUE (3)     // events held until popped
-#define OP_DETECT_AUTO_REPS (3) // excursions that settle an auto target
-#define OP_DETECT_TICK_US (20000u) // the counting rule runs at most every 20 ms
+// OP_DETECT_QUEUE, _AUTO_REPS, _HIST, _TICK_US, the config's defaults and
+// limits: generated from protocol/detector.toml (tools/gen_tables.py)
+#include "op_detect_params.h"
 
 typedef struct {
-    uint8_t signal;            // OP_SIGNAL_FORCE, _TILT, _HEADING or _ROTATION
+    uint8_t signal;            // OP_SIGNAL_FORCE or OP_SIGNAL_ROTATION
     uint8_t on_pct;            // ON, % of target (2..100)
     uint8_t off_pct;           // OFF, % of target (1..on_pct-1)
     uint8_t hyst_pct;          // end of a rep at OFF - hyst (0..off_pct-1)
@@ -65,8 +65,6 @@ typedef struct {
     int32_t peak;
 } op_excursion_t;
 
-#define OP_DETECT_HIST (3) // auto target: re-learned from this many recent excursions
-
 typedef struct {
     // thresholds (milli units) and scales, fixed at init or when the target settles
     int32_t target, on_thr, off_thr, floor;
@@ -82,12 +80,12 @@ typedef struct {
     uint32_t t_prev, t_tick;
     // sensor fusion
     int32_t g[3];              // gravity direction in the body frame, Q24 (|g| = 1 at ticks)
-    int16_t g0[3];             // gravity at the first sample, Q14 (tilt and rotation)
+    int16_t g0[3];             // gravity at the first sample, Q14 (rotation)
     int16_t w_prev[3];         // the previous sample's raw rates (trapezoid over gaps)
     int16_t u[3];              // rotation: the movement's axis, Q14 unit vector
     uint16_t hist[OP_DETECT_HIST]; // auto target: recent excursions, milli units >> 8
     int32_t u_e;               // rotation: weight of the axis estimate, raw rate * 1024
-    int32_t ang;               // heading, rotation: angle, Q24 rad
+    int32_t ang;               // rotation: angle, Q24 rad
     int32_t bias[3];           // gyro bias, raw * 256
     int32_t glp[3];            // low-passed gyro, raw * 256 (force: glp[0] anchors the flat test)
     int32_t f_lp, f_base;      // force, mN; f_base: the grip baseline
@@ -128,6 +126,10 @@ int op_detect_finish(op_detect_t *d);
 int32_t op_detect_target(const op_detect_t *d);
 // The signal, rest and thresholds the counting rule works on (at the last tick).
 void op_detect_probe(const op_detect_t *d, op_detect_probe_t *p);
+// The whole state, unpacked, in the order of protocol/detector.toml's
+// [state] fields (the twin's state() gives the same values: the parity test
+// compares them sample by sample).
+void op_detect_state(const op_detect_t *d, int64_t out[OP_DETECT_STATE_N]);
 
 // Integer helpers (exported for the unit tests and the twin's parity tests).
 uint32_t op_isqrt32(uint32_t x);

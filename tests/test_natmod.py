@@ -116,7 +116,7 @@ def _parity(exe: list[str], impl: list[str], tmp_path: Path) -> None:
 
 
 def test_the_x64_mpy_in_the_pypi_unix_port_gives_the_c_core_events(mpys, tmp_path):
-    _parity([micropython()], [str(mpys["x64"].parent)], tmp_path)
+    _parity(micropython(), [str(mpys["x64"].parent)], tmp_path)
 
 
 def test_the_user_c_module_gives_the_c_core_events(unix_c, tmp_path):

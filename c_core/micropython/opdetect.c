@@ -1,6 +1,6 @@
 // MicroPython user C module `opdetect`: the C detector (c_core/op_detect.c)
 // for the firmware, with the interface of the MicroPython twin
-// (firmware/openpuck_fw/detect.py) that the firmware uses (not probe()):
+// (firmware/openpuck_fw/detect.py, whose make_twin() takes make_detector()'s arguments; not state()):
 //
 //   import opdetect
 //   d = opdetect.make_detector(exercise_id, target_milli, on_pct, off_pct, rate_hz,

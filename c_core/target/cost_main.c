@@ -56,30 +56,19 @@ static const char *signal_name(uint8_t signal)
 {
     switch (signal) {
     case OP_SIGNAL_FORCE: return "force";
-    case OP_SIGNAL_TILT: return "tilt";
-    case OP_SIGNAL_HEADING: return "heading";
     case OP_SIGNAL_ROTATION: return "rotation";
     default: return "unknown";
     }
 }
 
-static uint8_t op_ex_signal(uint8_t exercise)
-{
-    op_detect_config_t cfg;
-    return op_detect_config_default(&cfg, exercise) == OP_OK ? cfg.signal : OP_SIGNAL_FORCE;
-}
-
-// signal 0xff: the exercise's own (the catalogue's)
-static int detect_cost(const op_recording_t *rec, int32_t target_milli, uint8_t signal)
+// the exercise's own signal (the catalogue's)
+static int detect_cost(const op_recording_t *rec, int32_t target_milli)
 {
     op_detect_config_t cfg;
     if (op_detect_config_default(&cfg, rec->exercise) != OP_OK) {
         return 1;
     }
     cfg.target_milli = target_milli;
-    if (signal != 0xff) {
-        cfg.signal = signal;
-    }
     if (op_detect_init(&det, &cfg) != OP_OK) {
         return 1;
     }
@@ -232,14 +221,9 @@ int main(void)
 #if OP_HAVE_DETECT
     for (size_t r = 0; r < op_recordings_n; r++) {
         const op_recording_t *rec = &op_recordings[r];
-        failed |= detect_cost(rec, 0, 0xff);
+        failed |= detect_cost(rec, 0);
         if (rec->target_milli != 0) {
-            failed |= detect_cost(rec, rec->target_milli, 0xff);
-        }
-        if (op_ex_signal(rec->exercise) != OP_SIGNAL_FORCE) {
-            // the other angle signals a config may choose, on the same motion
-            failed |= detect_cost(rec, 0, OP_SIGNAL_TILT);
-            failed |= detect_cost(rec, 0, OP_SIGNAL_HEADING);
+            failed |= detect_cost(rec, rec->target_milli);
         }
     }
 #endif

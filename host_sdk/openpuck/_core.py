@@ -200,6 +200,13 @@ class Detector:
             rows[i] = (p.signal, p.rest, p.on, p.off, p.end, p.target, p.phase, p.side)
         return events, rows
 
+    def state(self) -> tuple[int, ...]:
+        """The detector's whole state now (op_detect_state()), in the order of
+        protocol/detector.toml's [state] fields: for the twin's parity test."""
+        out = ffi.new("int64_t[]", lib.OP_DETECT_STATE_N)
+        lib.op_detect_state(self._d, out)
+        return tuple(out)
+
     def finish(self) -> list[tuple]:
         lib.op_detect_finish(self._d)
         out = []

@@ -5,6 +5,7 @@
 #define OP_DETECT_QUEUE ...
 #define OP_DETECT_AUTO_REPS ...
 #define OP_DETECT_TICK_US ...
+#define OP_DETECT_STATE_N ...
 
 typedef struct {
     uint8_t signal;
@@ -58,5 +59,6 @@ void op_detect_calibrate(op_detect_t *d);
 int op_detect_finish(op_detect_t *d);
 int32_t op_detect_target(const op_detect_t *d);
 void op_detect_probe(const op_detect_t *d, op_detect_probe_t *p);
+void op_detect_state(const op_detect_t *d, int64_t out[]);
 uint32_t op_isqrt32(uint32_t x);
 int32_t op_atan2_mdeg(int32_t y, int32_t x);
