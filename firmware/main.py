@@ -27,7 +27,8 @@ def board_module():
     import os
 
     import boards
-    names = sorted(set(f.rsplit(".", 1)[0] for f in os.listdir(boards.__path__)
+    folder = boards.__path__   # MicroPython: a package's __path__ is its folder, a str
+    names = sorted(set(f.rsplit(".", 1)[0] for f in os.listdir(folder)  # type: ignore[call-overload]
                        if f.endswith((".py", ".mpy")) and f[0] != "_"))
     for name in names:   # helpers (sim_*) sort after the board files they serve
         mod = __import__("boards." + name, None, None, ("make",))

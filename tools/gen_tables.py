@@ -270,7 +270,8 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
     out.append("\n# type id -> (name, direction, struct format or None, field names, field types),\n")
     out.append("# read by the LAY_* positions (a None format: the payload holds a str or bytes, see protocol.py)\n")
     out.append(_positions("LAY", ("name", "dir", "fmt", "fields", "types")))
-    out.append("LAYOUT = {\n")
+    # the type comment: a tuple read by a position name is Any to mypy (its positions differ in type)
+    out.append("LAYOUT = {  # type: dict[int, tuple]\n")
     for m in msgs["message"]:
         fields = m.get("fields", [])
         fmt = fixed_format(fields)
@@ -296,7 +297,7 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
     out.append("# type id -> ((field index, values tuple or None, (min, max) or None), ...), read by the\n")
     out.append("# CHK_* positions (a bytes field's (min, max) bounds its length)\n")
     out.append(_positions("CHK", ("field", "values", "bounds")))
-    out.append("CHECKS = {\n")
+    out.append("CHECKS = {  # type: dict[int, tuple[tuple, ...]]\n")
     for m in msgs["message"]:
         checks = field_checks(msgs, ex, m)
         if checks:
@@ -326,7 +327,7 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
     out.append(f"SIGNALS = {SIGNALS!r}\n")
     out.append("# id -> (name, signal index, target, on, off, min_rep_s, max_rep_s), read by the EX_* positions\n")
     out.append(_positions("EX", EX_FIELDS))
-    out.append("EXERCISES = {\n")
+    out.append("EXERCISES = {  # type: dict[int, tuple]\n")
     for e in ex:
         out.append(f"    {e['id']}: ({e['name']!r}, {SIGNALS.index(e['signal'])}, {e['target']!r}, "
                    f"{e['on']!r}, {e['off']!r}, {e['min_rep_s']!r}, {e['max_rep_s']!r}),\n")
