@@ -32,25 +32,28 @@ class BoardFile:
         return self.platform != UNIX_PLATFORM
 
 
-def _declared(tree: ast.Module, path: Path) -> dict[str, object]:
+def _declared(tree: ast.Module) -> dict[str, object]:
+    """The module-level NAME, ARCH, PLATFORM and PARTS: a literal, or
+    ("module", "NAME") for a fact taken from another board file (sim.PARTS = pico_w.PARTS)."""
     out: dict[str, object] = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            key = node.targets[0].id
-            if key in ("NAME", "ARCH", "PLATFORM", "PARTS"):
-                try:
-                    out[key] = ast.literal_eval(node.value)
-                except ValueError:
-                    out[key] = None   # e.g. PARTS = pico_w.PARTS: resolved by the caller
-                    if isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name):
-                        out[key] = (node.value.value.id, node.value.attr)
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        key = node.targets[0].id
+        if key not in ("NAME", "ARCH", "PLATFORM", "PARTS"):
+            continue
+        v = node.value
+        if isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name):
+            out[key] = (v.value.id, v.attr)
+        else:
+            out[key] = ast.literal_eval(v)
     return out
 
 
 def read(path: Path) -> BoardFile | None:
     """The facts of one board file; None for a helper module (no NAME and ARCH)."""
     tree = ast.parse(path.read_text(), str(path))
-    d = _declared(tree, path)
+    d = _declared(tree)
     if "NAME" not in d and "ARCH" not in d:
         return None
     missing = [k for k in ("NAME", "ARCH", "PLATFORM", "PARTS") if k not in d]
@@ -60,15 +63,17 @@ def read(path: Path) -> BoardFile | None:
     if d["NAME"] != path.stem:
         raise BoardFileError(f"{path}: NAME is {d['NAME']!r}; it must be the file's name {path.stem!r}")
     parts = d["PARTS"]
-    if isinstance(parts, tuple) and len(parts) == 2 and (path.parent / f"{parts[0]}.py").is_file() \
-            and parts[1] == "PARTS":
-        other = read(path.parent / f"{parts[0]}.py")
+    if isinstance(parts, tuple) and len(parts) == 2 and parts[1] == "PARTS" \
+            and (path.parent / f"{parts[0]}.py").is_file():
+        other = read(path.parent / f"{parts[0]}.py")   # PARTS = pico_w.PARTS
         parts = other.parts if other else ()
-    imports = set()
+    imports: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "boards":
+        if not isinstance(node, ast.ImportFrom) or not node.module:
+            continue
+        if node.module == "boards":
             imports |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("boards."):
+        elif node.module.startswith("boards."):
             imports.add(node.module.split(".", 1)[1])
     return BoardFile(str(d["NAME"]), str(d["ARCH"]), str(d["PLATFORM"]), tuple(parts),  # type: ignore[arg-type]
                      tuple(sorted(imports)), path)
