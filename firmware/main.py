@@ -3,22 +3,38 @@
 import sys
 
 
+def load_board(name):
+    """The board file boards/<name>.py; it must declare that NAME."""
+    try:
+        mod = __import__("boards." + name, None, None, ("make",))
+    except ImportError as e:
+        raise ImportError("no board file boards/%s.py (%r); flash the firmware with "
+                          "make flash BOARD=<a file in firmware/boards>" % (name, e))
+    if getattr(mod, "NAME", None) != name:
+        raise ImportError("boards/%s.py declares NAME %r" % (name, getattr(mod, "NAME", None)))
+    return mod
+
+
 def board_module():
+    """The board named by board_config.py (make flash writes it), else the
+    board file whose PLATFORM is this port's (the virtual puck: sim)."""
     try:
         import board_config  # type: ignore[import-not-found]
-        name = board_config.BOARD
     except ImportError:
-        name = {"linux": "sim", "rp2": "pico_w", "esp32": "esp32s3_devkit"}.get(sys.platform, "")
-    if name == "pico_w":
-        from boards import pico_w
-        return pico_w
-    if name == "esp32s3_devkit":
-        from boards import esp32s3_devkit
-        return esp32s3_devkit
-    if name == "sim":
-        from boards import sim
-        return sim
-    raise ImportError("no board file for %r" % name)
+        board_config = None
+    if board_config is not None:
+        return load_board(board_config.BOARD)
+    import os
+
+    import boards
+    folder = boards.__path__   # MicroPython: a package's __path__ is its folder, a str
+    names = sorted(set(f.rsplit(".", 1)[0] for f in os.listdir(folder)  # type: ignore[call-overload]
+                       if f.endswith((".py", ".mpy")) and f[0] != "_"))
+    for name in names:   # helpers (sim_*) sort after the board files they serve
+        mod = __import__("boards." + name, None, None, ("make",))
+        if getattr(mod, "PLATFORM", None) == sys.platform and hasattr(mod, "make"):
+            return mod
+    raise ImportError("no board_config.py and no board file for platform %r" % sys.platform)
 
 
 def main():

@@ -22,15 +22,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from board_files import boards  # noqa: E402
+
 BUILD = ROOT / "build" / "firmware"
 NATMOD = ROOT / "build" / "natmod"
-# board -> the architecture of its MicroPython (the opdetect.mpy it loads)
-BOARD_ARCH = {"pico_w": "armv6m", "esp32s3_devkit": "xtensawin"}
-BOARDS = {
-    # board -> board modules it imports (besides boards/__init__)
-    "pico_w": ["pico_w"],
-    "esp32s3_devkit": ["esp32s3_devkit", "pico_w"],
-}
+# the boards a puck can run: each board file declares its architecture (ARCH)
+BOARDS = {name: b for name, b in boards().items() if b.flashable}
 
 
 def reboot_frame(mode: int = 0) -> bytes:
@@ -45,11 +43,12 @@ def stage(board: str, build: Path, dst: Path, natmod: Path = NATMOD) -> list[str
     board's architecture; without it the puck runs the MicroPython twin."""
     if board not in BOARDS:
         sys.exit(f"flash: unknown board {board!r} (known: {', '.join(BOARDS)})")
-    arch = BOARD_ARCH[board]
+    spec = BOARDS[board]
+    arch = spec.arch
     native = build / "native" / arch
     files = [build / "main.py"]
     files += sorted((build / "openpuck_fw").rglob("*.mpy"))
-    files += [build / "boards" / "__init__.mpy"] + [build / "boards" / f"{b}.mpy" for b in BOARDS[board]]
+    files += [build / "boards" / f"{b}.mpy" for b in ("__init__", board, *spec.imports)]
     out = []
     for f in files:
         if not f.exists():

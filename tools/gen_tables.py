@@ -257,6 +257,16 @@ def host_table(msgs: dict, ex: list[dict]) -> str:
     return "".join(out)
 
 
+EX_FIELDS = ("name", "signal", "target", "on", "off", "min_rep_s", "max_rep_s")   # the firmware's EXERCISES tuples
+
+
+def _positions(prefix: str, names: tuple[str, ...]) -> str:
+    """const() names for the positions of a generated tuple: the firmware reads
+    e.g. LAYOUT[t][LAY_FMT], never LAYOUT[t][2]; a tuple costs less RAM than a
+    dict or an object per entry, and const() names cost nothing where they are read."""
+    return "".join(f"{prefix}_{n.upper()} = const({i})\n" for i, n in enumerate(names))
+
+
 def fw_table(msgs: dict, ex: list[dict]) -> str:
     """Compact table for MicroPython: consts for ids, struct formats per message."""
     out = [HEADER, '"""Message ids, payload layouts and the exercise catalogue."""\n',
@@ -269,9 +279,11 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
     for ename, values in msgs["enums"].items():
         for k, v in values.items():
             out.append(f"{ename.upper()}_{k.upper()} = const({v:#x})\n")
-    out.append("\n# type id -> (name, direction, struct format or None, field names)\n")
-    out.append("# a None format means the payload holds a str: see protocol.py\n")
-    out.append("LAYOUT = {\n")
+    out.append("\n# type id -> (name, direction, struct format or None, field names, field types),\n")
+    out.append("# read by the LAY_* positions (a None format: the payload holds a str or bytes, see protocol.py)\n")
+    out.append(_positions("LAY", ("name", "dir", "fmt", "fields", "types")))
+    # the type comment: a tuple read by a position name is Any to mypy (its positions differ in type)
+    out.append("LAYOUT = {  # type: dict[int, tuple]\n")
     for m in msgs["message"]:
         fields = m.get("fields", [])
         fmt = fixed_format(fields)
@@ -294,9 +306,10 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
     out.append("}\n")
     usb = ", ".join(f"T_{m['name'].upper()}" for m in msgs["message"] if m.get("usb_only"))
     out.append(f"USB_ONLY = ({usb},)\n\n")
-    out.append("# type id -> ((field index, values tuple or None, (min, max) or None), ...)\n")
-    out.append("# (a bytes field's (min, max) bounds its length)\n")
-    out.append("CHECKS = {\n")
+    out.append("# type id -> ((field index, values tuple or None, (min, max) or None), ...), read by the\n")
+    out.append("# CHK_* positions (a bytes field's (min, max) bounds its length)\n")
+    out.append(_positions("CHK", ("field", "values", "bounds")))
+    out.append("CHECKS = {  # type: dict[int, tuple[tuple, ...]]\n")
     for m in msgs["message"]:
         checks = field_checks(msgs, ex, m)
         if checks:
@@ -324,8 +337,9 @@ def fw_table(msgs: dict, ex: list[dict]) -> str:
     out.append(f"CSV_HEADER = {','.join(msgs['csv']['columns'])!r}\n")
     out.append(f"DETECT_CONFIG_FIELDS = {msgs['detect_config_fields']!r}\n\n")
     out.append(f"SIGNALS = {SIGNALS!r}\n")
-    out.append("# id -> (name, signal index, target, on, off, min_rep_s, max_rep_s)\n")
-    out.append("EXERCISES = {\n")
+    out.append("# id -> (name, signal index, target, on, off, min_rep_s, max_rep_s), read by the EX_* positions\n")
+    out.append(_positions("EX", EX_FIELDS))
+    out.append("EXERCISES = {  # type: dict[int, tuple]\n")
     for e in ex:
         out.append(f"    {e['id']}: ({e['name']!r}, {SIGNALS.index(e['signal'])}, {e['target']!r}, "
                    f"{e['on']!r}, {e['off']!r}, {e['min_rep_s']!r}, {e['max_rep_s']!r}),\n")

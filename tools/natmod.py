@@ -31,8 +31,11 @@ OUT = ROOT / "build" / "natmod"
 # arch -> the compiler dynruntime.mk calls for it
 ARCHES = {"x64": "gcc", "armv6m": "arm-none-eabi-gcc", "armv7m": "arm-none-eabi-gcc",
           "armv7emsp": "arm-none-eabi-gcc", "xtensawin": "xtensa-esp32-elf-gcc"}
-# board (tools/flash.py) -> the architecture of its MicroPython
-BOARD_ARCH = {"pico_w": "armv6m", "esp32s3_devkit": "xtensawin"}
+sys.path.insert(0, str(ROOT / "tools"))
+from board_files import boards  # noqa: E402
+
+# board -> the architecture of its MicroPython, as its board file declares (ARCH)
+BOARD_ARCH = {name: b.arch for name, b in boards().items()}
 HOW_TO_GET = ("a MicroPython source tree at tag v1.28.0 is needed: git clone --depth 1 --branch v1.28.0 "
               "https://github.com/micropython/micropython build/micropython, then "
               "make {target} MICROPY_DIR=build/micropython")
@@ -130,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         mp = check_tree(mp)
         check_python()
         arches = [a.strip() for a in args.arch.split(",") if a.strip()]
+        unbuilt = sorted(f"{name} ({arch})" for name, arch in BOARD_ARCH.items() if arch not in ARCHES)
+        if unbuilt:
+            raise NatmodError(f"board files declare an ARCH natmod cannot build: {', '.join(unbuilt)}; "
+                              f"known: {', '.join(ARCHES)}")
         unknown = [a for a in arches if a not in ARCHES]
         if unknown:
             raise NatmodError(f"unknown --arch {', '.join(unknown)} (known: {', '.join(ARCHES)})")

@@ -1,8 +1,13 @@
 # Espressif ESP32-S3-DevKitC-1: the load-cell puck (HX711 instead of an FSR).
 # Wiring table: docs/hardware.md. Pin numbers are GPIO numbers.
+import sys
+
 from micropython import const
 
 NAME = "esp32s3_devkit"
+ARCH = "xtensawin"           # ESP32-S3 (Xtensa LX7): the .mpy and opdetect.mpy it loads
+PLATFORM = "esp32"           # sys.platform of its MicroPython port
+PARTS = ("lsm6dsox", "hx711", "rgb_led", "buzzer", "usb", "ble")
 
 I2C_ID = const(0)
 I2C_SDA = const(8)
@@ -32,32 +37,6 @@ CONFIG_PATH = "/openpuck.cfg"
 
 
 def make(hw=None, name=NAME, config_path=CONFIG_PATH, ble=True):
-    if hw is None:
-        from openpuck_fw import hw as hw_real
-        hw = hw_real
-    from boards.pico_w import add_ble
-    from openpuck_fw.board import Board, serial_of
-    from openpuck_fw.drivers.buzzer import Buzzer
-    from openpuck_fw.drivers.hx711 import HX711
-    from openpuck_fw.drivers.led import RGBLed
-    from openpuck_fw.drivers.lsm6dsox import LSM6DSOX
-    from openpuck_fw.links import UsbLink
-
-    b = Board(name, hw)
-    b.serial = serial_of(hw)
-    i2c = hw.I2C(I2C_ID, sda=hw.Pin(I2C_SDA), scl=hw.Pin(I2C_SCL), freq=I2C_FREQ_HZ)
-    b.imu = LSM6DSOX(i2c, IMU_ADDR)
-    b.imu_axes = IMU_AXES
-    b.force = HX711(hw.Pin(HX711_DOUT, hw.Pin.IN), hw.Pin(HX711_SCK, hw.Pin.OUT),
-                    HX711_GAIN, HX711_MN_PER_KCOUNT)
-    b.force_max_n = FORCE_MAX_N
-    b.led = RGBLed(hw.PWM(hw.Pin(LED_R)), hw.PWM(hw.Pin(LED_G)), hw.PWM(hw.Pin(LED_B)))
-    b.buzzer = Buzzer(hw.PWM(hw.Pin(BUZZER)))
-    b.timer_id = TIMER_ID
-    b.wdt_timeout_ms = WDT_TIMEOUT_MS
-    b.config_path = config_path
-    b.ble_name = "OpenPuck-" + b.serial[-4:]
-    b.links = [UsbLink()]
-    if ble:
-        add_ble(b)
-    return b
+    """The board's parts wired on hw (default openpuck_fw.hw: the real pins)."""
+    from openpuck_fw.board import wire
+    return wire(sys.modules[__name__], hw, name, config_path, ble)

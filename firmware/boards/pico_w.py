@@ -1,8 +1,13 @@
 # Raspberry Pi Pico W (RP2040 + CYW43439): the reference puck.
 # Wiring table: docs/hardware.md. Pin numbers are GPIO numbers (GPn).
+import sys
+
 from micropython import const
 
 NAME = "pico_w"
+ARCH = "armv6m"              # RP2040 (Cortex-M0+): the .mpy and opdetect.mpy it loads
+PLATFORM = "rp2"             # sys.platform of its MicroPython port
+PARTS = ("lsm6dsox", "fsr", "rgb_led", "buzzer", "usb", "ble")
 
 I2C_ID = const(0)
 I2C_SDA = const(4)           # GP4, pin 6
@@ -39,47 +44,6 @@ CONFIG_PATH = "/openpuck.cfg"
 
 
 def make(hw=None, name=NAME, config_path=CONFIG_PATH, ble=True):
-    if hw is None:
-        from openpuck_fw import hw as hw_real
-        hw = hw_real
-    from openpuck_fw.board import Board, serial_of
-    from openpuck_fw.drivers.buzzer import Buzzer
-    from openpuck_fw.drivers.fsr import FSR
-    from openpuck_fw.drivers.led import RGBLed
-    from openpuck_fw.drivers.lsm6dsox import LSM6DSOX
-    from openpuck_fw.links import UsbLink
-
-    b = Board(name, hw)
-    b.serial = serial_of(hw)
-    i2c = hw.I2C(I2C_ID, sda=hw.Pin(I2C_SDA), scl=hw.Pin(I2C_SCL), freq=I2C_FREQ_HZ)
-    b.imu = LSM6DSOX(i2c, IMU_ADDR)
-    b.imu_axes = IMU_AXES
-    b.force = FSR(hw.ADC(hw.Pin(FSR_ADC_PIN)), FSR_TABLE, FSR_VREF_MV)
-    b.force_max_n = FORCE_MAX_N
-    b.led = RGBLed(hw.PWM(hw.Pin(LED_R)), hw.PWM(hw.Pin(LED_G)), hw.PWM(hw.Pin(LED_B)))
-    b.buzzer = Buzzer(hw.PWM(hw.Pin(BUZZER)))
-    b.timer_id = TIMER_ID
-    b.wdt_timeout_ms = WDT_TIMEOUT_MS
-    b.config_path = config_path
-    b.ble_name = "OpenPuck-" + b.serial[-4:]
-    b.links = [UsbLink()]
-    if ble:
-        add_ble(b)
-    return b
-
-
-def add_ble(b):
-    """Add the BLE link if the firmware has bluetooth and the config allows it."""
-    try:
-        import bluetooth  # noqa: F401
-    except ImportError:
-        return
-    from openpuck_fw import msgtable as mt
-    from openpuck_fw.config import Config
-    if not Config(b.config_path).get(mt.CONFIG_KEY_BLE_ENABLED):
-        return
-    from openpuck_fw.ble import BleLink
-    try:
-        b.links.append(BleLink(b.ble_name))
-    except OSError:
-        pass
+    """The board's parts wired on hw (default openpuck_fw.hw: the real pins)."""
+    from openpuck_fw.board import wire
+    return wire(sys.modules[__name__], hw, name, config_path, ble)

@@ -19,6 +19,9 @@ import sys
 from boards import pico_w, sim_hw, sim_motion
 
 NAME = "sim"
+ARCH = "x64"         # the unix port on the host: OPENPUCK_SIM_NATMOD's opdetect.mpy
+PLATFORM = "linux"   # main.py runs it where no board_config.py names a board
+PARTS = pico_w.PARTS
 
 
 def _env(name, default=""):

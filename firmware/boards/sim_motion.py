@@ -193,12 +193,12 @@ class Patient:
         e = mt.EXERCISES.get(exercise_id)
         if e is None:
             return
-        self.kind = GRIP if e[1] == 0 else BEND
-        self.target = target_milli / 1000 if target_milli else e[2]
+        self.kind = GRIP if e[mt.EX_SIGNAL] == mt.SIGNAL_FORCE else BEND
+        self.target = target_milli / 1000 if target_milli else e[mt.EX_TARGET]
         self.sets += 1
         # what this patient can do: a little over the catalogue's default,
         # and a little more with each set (practice helps)
-        self.capacity = e[2] * 1.3 * (1.0 + 0.03 * self.sets)
+        self.capacity = e[mt.EX_TARGET] * 1.3 * (1.0 + 0.03 * self.sets)
 
     def _next(self, t):
         if int(self.pick.u() * self.PARTIAL_EVERY) == 0:

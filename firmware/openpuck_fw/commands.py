@@ -24,11 +24,11 @@ _FMT = {"u8": "<B", "i8": "<b", "u16": "<H", "i16": "<h", "u32": "<I", "i32": "<
 def parse(type_id, payload):
     """Field values of a command as a tuple, checked; raise Nack if refused."""
     lay = mt.LAYOUT.get(type_id)
-    if lay is None or lay[1] != "down":
+    if lay is None or lay[mt.LAY_DIR] != "down":
         raise Nack(mt.NACK_ERROR_UNKNOWN_TYPE)
-    fmt = lay[2]
+    fmt = lay[mt.LAY_FMT]
     if fmt is None:   # a bytes field (pair.key): field by field
-        values = _parse_var(lay[4], payload)
+        values = _parse_var(lay[mt.LAY_TYPES], payload)
     else:
         size = struct.calcsize(fmt)
         if len(payload) < size:
@@ -65,13 +65,16 @@ def min_size(type_id):
     lay = mt.LAYOUT.get(type_id)
     if lay is None:
         return 0
-    if lay[2] is not None:
-        return struct.calcsize(lay[2])
-    return sum(1 if t in ("str", "bytes") else struct.calcsize(_FMT[t]) for t in lay[4])
+    if lay[mt.LAY_FMT] is not None:
+        return struct.calcsize(lay[mt.LAY_FMT])
+    return sum(1 if t in ("str", "bytes") else struct.calcsize(_FMT[t]) for t in lay[mt.LAY_TYPES])
 
 
 def check(type_id, v):
-    for i, allowed, bounds in mt.CHECKS.get(type_id, ()):
+    for c in mt.CHECKS.get(type_id, ()):
+        i = c[mt.CHK_FIELD]
+        allowed = c[mt.CHK_VALUES]
+        bounds = c[mt.CHK_BOUNDS]
         x = v[i]
         if isinstance(x, bytes):   # a bytes field's bounds are its length
             x = len(x)
@@ -98,4 +101,4 @@ def check(type_id, v):
 def thresholds(exercise_id):
     """Default (on_pct, off_pct) of an exercise."""
     e = mt.EXERCISES[exercise_id]
-    return int(e[3] * 100 + 0.5), int(e[4] * 100 + 0.5)
+    return int(e[mt.EX_ON] * 100 + 0.5), int(e[mt.EX_OFF] * 100 + 0.5)

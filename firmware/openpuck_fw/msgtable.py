@@ -91,9 +91,14 @@ RESET_CAUSE_SOFT = const(0x1)
 RESET_CAUSE_WATCHDOG = const(0x2)
 RESET_CAUSE_BROWN_OUT = const(0x3)
 
-# type id -> (name, direction, struct format or None, field names)
-# a None format means the payload holds a str: see protocol.py
-LAYOUT = {
+# type id -> (name, direction, struct format or None, field names, field types),
+# read by the LAY_* positions (a None format: the payload holds a str or bytes, see protocol.py)
+LAY_NAME = const(0)
+LAY_DIR = const(1)
+LAY_FMT = const(2)
+LAY_FIELDS = const(3)
+LAY_TYPES = const(4)
+LAYOUT = {  # type: dict[int, tuple]
     0x01: ('device_info', 'up', None, ('fw_major', 'fw_minor', 'fw_patch', 'protocol_version', 'capabilities', 'accel_range_g', 'gyro_range_dps', 'force_max_n', 'accel_g_per_lsb', 'gyro_dps_per_lsb', 'force_n_per_lsb', 'max_rate_hz', 'rates_hz', 'board', 'serial'), ('u8', 'u8', 'u8', 'u8', 'u32', 'u8', 'u16', 'u16', 'f32', 'f32', 'f32', 'u16', 'u8', 'str', 'str')),
     0x02: ('samples', 'up', '<IHB', ('t0_us', 'period_us', 'n'), ('u32', 'u16', 'u8')),
     0x03: ('rep', 'up', '<BHIIIiI', ('exercise', 'count', 't_start_us', 't_peak_us', 't_end_us', 'amplitude', 'hold_ms'), ('u8', 'u16', 'u32', 'u32', 'u32', 'i32', 'u32')),
@@ -151,9 +156,12 @@ SIGNED = {
 }
 USB_ONLY = (T_PAIR,)
 
-# type id -> ((field index, values tuple or None, (min, max) or None), ...)
-# (a bytes field's (min, max) bounds its length)
-CHECKS = {
+# type id -> ((field index, values tuple or None, (min, max) or None), ...), read by the
+# CHK_* positions (a bytes field's (min, max) bounds its length)
+CHK_FIELD = const(0)
+CHK_VALUES = const(1)
+CHK_BOUNDS = const(2)
+CHECKS = {  # type: dict[int, tuple[tuple, ...]]
     T_START: ((0, (25, 50, 100, 200), None), (1, None, (1, 7)),),
     T_SET_EXERCISE: ((0, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24), None), (1, None, (0, 10000000)), (2, None, (0, 100)), (3, None, (0, 100)),),
     T_CALIBRATE: ((0, (0, 1, 2), None),),
@@ -200,8 +208,15 @@ CSV_HEADER = 't_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n'
 DETECT_CONFIG_FIELDS = ('signal', 'on_pct', 'off_pct', 'hyst_pct', 'target_milli', 'auto_floor_milli', 'min_rep_ms', 'max_rep_ms', 'accel_lsb_per_g', 'force_mn_per_lsb', 'gyro_lsb_per_dps_x1000', 'fuse_tau_ms', 'track_tau_ms', 'bias_tau_ms', 'still_mdps', 'grip_on_mn', 'grip_off_mn')
 
 SIGNALS = ('force', 'tilt', 'heading', 'rotation')
-# id -> (name, signal index, target, on, off, min_rep_s, max_rep_s)
-EXERCISES = {
+# id -> (name, signal index, target, on, off, min_rep_s, max_rep_s), read by the EX_* positions
+EX_NAME = const(0)
+EX_SIGNAL = const(1)
+EX_TARGET = const(2)
+EX_ON = const(3)
+EX_OFF = const(4)
+EX_MIN_REP_S = const(5)
+EX_MAX_REP_S = const(6)
+EXERCISES = {  # type: dict[int, tuple]
     1: ('grip_squeeze', 0, 30.0, 0.4, 0.2, 0.2, 30.0),
     2: ('foot_press', 0, 150.0, 0.4, 0.2, 0.2, 30.0),
     3: ('wrist_flexion', 3, 40.0, 0.5, 0.25, 0.3, 30.0),

@@ -172,9 +172,9 @@ class Encoder:
     def message(self, type_id, *values):
         """Frame bytes for a fixed-layout message from its field values in table order."""
         lay = mt.LAYOUT[type_id]
-        fmt = lay[2]
+        fmt = lay[mt.LAY_FMT]
         if fmt is None:
-            return self.frame(type_id, pack_var(lay[4], values))
+            return self.frame(type_id, pack_var(lay[mt.LAY_TYPES], values))
         return self.frame(type_id, struct.pack(fmt, *values))
 
     def samples_frame(self, t0_us, period_us, n, data, data_len):

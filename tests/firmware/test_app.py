@@ -98,6 +98,17 @@ check("boot log names the board", b"boot sim" in fs[1][2])
 caps = struct.unpack_from("<I", fs[0][2], 4)[0]
 check("caps: imu force led buzzer usb config watchdog",
       caps & 0x1AF == 0x1AF and not caps & mt.CAPABILITY_BLE, hex(caps))
+# the sample scales device_info reports are the board's (the IMU's units at the config's full scales)
+scales = struct.unpack_from("<ff", fs[0][2], 13)
+check("device_info: accel and gyro scales of 4 g and 500 dps", abs(scales[0] - 0.000122) < 1e-9
+      and abs(scales[1] - 0.0175) < 1e-7, scales)
+lsm_scales = app.board.imu_scales
+app.board.imu_scales = lambda accel_range_g, gyro_range_dps: (accel_range_g * 1000, gyro_range_dps * 1000)
+app.device_info()
+app.board.imu_scales = lsm_scales
+scales = struct.unpack_from("<ff", frames(link)[0][2], 13)
+check("device_info: whatever units the board gives", abs(scales[0] - 4e-6) < 1e-12 and abs(scales[1] - 0.5) < 1e-7,
+      scales)
 
 # ping -> ack then pong with the host time
 s = cmd(link, mt.T_PING, struct.pack("<Q", 123456789012))

@@ -30,6 +30,11 @@ GYRO_FS = {125: (0b001, 4375), 250: (0b000, 8750), 500: (0b010, 17500),
            1000: (0b100, 35000), 2000: (0b110, 70000)}
 
 
+def scales(accel_range_g, gyro_range_dps):
+    """(ng per LSB, micro-dps per LSB) of the samples at these full scales."""
+    return ACCEL_FS[accel_range_g][1], GYRO_FS[gyro_range_dps][1]
+
+
 def odr_for_rate(rate_hz):
     """The smallest ODR at least twice the sampling rate (the sampler reads the latest value)."""
     for hz in (26, 52, 104, 208, 416, 833):

@@ -1,0 +1,96 @@
+# The detector's life: which detector counts (the C one, else the
+# MicroPython twin), building it afresh when what it counts changes, and
+# what it finds (reps, partial reps, grips) sent and fed back.
+from micropython import const
+
+from openpuck_fw import msgtable as mt
+
+FORCE_MN_PER_LSB = const(50)   # samples.force: 0.05 N per count (the detector takes force in these)
+
+
+def detector_factory():
+    """(make_detector, is_c, why) from the C detector (a user C module or
+    opdetect.mpy), else the MicroPython twin, else (None, False, why).
+
+    Any failure to load the C detector (absent, an .mpy for another
+    architecture or ABI, out of memory) falls back to the twin; why says what
+    happened, for the boot log."""
+    why = ""
+    try:
+        import opdetect  # type: ignore[import-not-found]
+        return opdetect.make_detector, True, ""
+    except ImportError:
+        why = "no opdetect module"
+    except Exception as e:  # noqa: BLE001 - e.g. ValueError: incompatible .mpy arch
+        why = "opdetect failed to load: %r" % (e,)
+    try:
+        from openpuck_fw import detect  # type: ignore[attr-defined]
+        return detect.make_twin, False, why
+    except ImportError as e:
+        return None, False, "%s; no twin: %r" % (why, e)
+
+
+def rebuild(app, rate_hz):
+    """(Re)build app.detector when its parameters changed; counts restart.
+    Raises ValueError for thresholds no detector takes."""
+    if app.make_detector is None:
+        app.detector = None
+        return
+    imu = app.imu
+    accel_lsb_per_g = (1000000000 + imu.accel_ng_per_lsb() // 2) // imu.accel_ng_per_lsb() if imu else 8192
+    gyro_lsb_x1000 = (1000000000 + imu.gyro_udps_per_lsb() // 2) // imu.gyro_udps_per_lsb() if imu else 65536
+    key = (app.exercise, app.target_milli, app.on_pct, app.off_pct, rate_hz, accel_lsb_per_g, gyro_lsb_x1000)
+    if key == app.det_key and app.detector is not None:
+        return
+    app.det_key = key
+    args = (app.exercise, app.target_milli, app.on_pct, app.off_pct, rate_hz, accel_lsb_per_g,
+            gyro_lsb_x1000, FORCE_MN_PER_LSB)
+    try:
+        app.detector = app.make_detector(*args)
+    except ValueError as e:
+        if not app.c_detector:
+            raise
+        # an opdetect.mpy older than this firmware's catalogue: count with the
+        # twin (which refuses, in turn, what no detector takes)
+        from openpuck_fw import detect  # type: ignore[attr-defined]
+        app.detector = detect.make_twin(*args)
+        app.log(mt.LOG_LEVEL_WARNING, "exercise %d: the C detector refused it (%r); the twin "
+                "counts it (rebuild opdetect.mpy: make natmod)" % (app.exercise, e))
+    app.reps = 0
+    app.partials = 0
+
+
+def target(app):
+    """The rep target in milli-units: the set one, else what the detector learnt (0: none yet)."""
+    if app.target_milli:
+        return app.target_milli
+    t = getattr(app.detector, "target_milli", 0)
+    if callable(t):
+        t = t()
+    return t if isinstance(t, int) else 0
+
+
+def events(app, det):
+    """Send what the detector found (reps, partial reps, grips) and give its feedback."""
+    app.flush_batch()  # samples up to the event go out first: wire order = time order
+    while True:
+        ev = det.pop()
+        if ev is None:
+            return
+        kind, count, t0, tp, t1, amp, hold = ev
+        if kind == mt.EVENT_KIND_REP:
+            app.reps = count
+            app.send(mt.T_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF, tp & 0xFFFFFFFF,
+                     t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_REP_AMPLITUDE, hold)
+            goal = target(app)
+            app.feedback.rep(goal > 0 and amp >= goal)
+        elif kind == mt.EVENT_KIND_PARTIAL_REP:
+            app.partials = count
+            app.send(mt.T_PARTIAL_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF,
+                     tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_PARTIAL_REP_AMPLITUDE)
+            app.feedback.partial()
+        elif kind == mt.EVENT_KIND_GRIP:
+            peak = amp // mt.SCALE_MILLI_GRIP_PEAK_FORCE  # the detector's mN -> the wire's unit
+            app.send(mt.T_GRIP, t0 & 0xFFFFFFFF, t1 & 0xFFFFFFFF,
+                     0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
+            app.feedback.grip()
