@@ -7,6 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.toolchain import need_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +17,7 @@ UNIT_TESTS = sorted((ROOT / "c_core/tests").glob("test_*.c"))
 REPORT = re.compile(r"^(test_\w+): ok, (\d+) checks$", re.M)
 
 
+@pytest.mark.slow
 def test_c_unit_tests_pass_under_sanitizers(tmp_path):
     need_tool("make", "make")
     need_tool("cc", "gcc")

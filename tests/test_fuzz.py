@@ -44,6 +44,8 @@ def c_fuzzers(tmp_path_factory) -> Path:
     return build / "fuzz"
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 @pytest.mark.parametrize("name", C_HARNESSES)
 def test_c_harness_runs_its_seeds_and_thousands_of_mutations_without_a_finding(c_fuzzers, name, tmp_path):
     exe = c_fuzzers / f"fuzz_{name}"
@@ -62,6 +64,7 @@ def test_the_committed_seeds_are_what_tools_fuzz_seeds_makes():
 
 
 # ---------------------------------------------------------------- Python
+@pytest.mark.slow
 @pytest.mark.parametrize("target", sorted(pyfuzz.TARGETS))
 def test_python_fuzz_target_runs_without_a_finding(target, tmp_path):
     """A short pass through the engine `make fuzz` uses (atheris when installed)."""
@@ -142,6 +145,7 @@ def _micropython() -> None:
         pytest.skip(str(e))
 
 
+@pytest.mark.slow
 def test_command_fuzz_against_the_streaming_virtual_puck_finds_nothing(_micropython):
     import fuzz_puck
     rep = fuzz_puck.run(seconds=8, seed=7, heap_ms=200, log=None)

@@ -282,6 +282,7 @@ def test_a_sim_connections_port_is_never_free_for_another_program(monkeypatch):
     assert free_when_opened == [False, False]
 
 
+@pytest.mark.slow
 def test_a_host_that_stops_reading_a_virtual_puck_costs_samples_never_a_reset():
     """The host stops reading a streaming puck for half a minute (a program
     hung, a laptop asleep with the port open): the port fills and the puck

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.toolchain import need_shared, need_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +23,8 @@ import m3_firmware  # noqa: E402
 import natmod  # noqa: E402
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 def test_the_firmware_on_an_emulated_m3_counts_a_whole_scenario_with_either_detector():
     need_tool("qemu-system-arm", "qemu-system-arm")
     need_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
@@ -37,6 +41,8 @@ def test_the_firmware_on_an_emulated_m3_counts_a_whole_scenario_with_either_dete
     assert by_run["c"]["c_detector"] and not by_run["twin"]["c_detector"]
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 def test_a_short_run_is_not_held_to_the_scenario_counts_but_still_to_parity():
     need_tool("qemu-system-arm", "qemu-system-arm")
     need_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")

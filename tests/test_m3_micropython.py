@@ -13,6 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.toolchain import need_shared, need_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +23,8 @@ import m3_micropython  # noqa: E402
 import natmod  # noqa: E402
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 def test_the_c_module_and_the_twin_on_an_emulated_m3_give_the_c_core_events():
     need_tool("qemu-system-arm", "qemu-system-arm")
     need_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")

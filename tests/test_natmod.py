@@ -53,6 +53,8 @@ def unix_c(tree) -> Path:
     return natmod.build_unix(tree, ROOT / "build" / "unix-opdetect")
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 def test_every_architecture_builds_a_loadable_mpy_header(mpys):
     for arch, path in mpys.items():
         head = path.read_bytes()[:4]
@@ -115,10 +117,14 @@ def _parity(exe: list[str], impl: list[str], tmp_path: Path) -> None:
     print(f"\n{len(results)} runs, {samples} samples, {events} events, 0 mismatches")
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 def test_the_x64_mpy_in_the_pypi_unix_port_gives_the_c_core_events(mpys, tmp_path):
     _parity(micropython(), [str(mpys["x64"].parent)], tmp_path)
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 def test_the_user_c_module_gives_the_c_core_events(unix_c, tmp_path):
     r = subprocess.run([str(unix_c), "-c", "import opdetect; print(opdetect.make_detector(5))"],
                        capture_output=True, text=True, timeout=60)
@@ -126,6 +132,8 @@ def test_the_user_c_module_gives_the_c_core_events(unix_c, tmp_path):
     _parity([str(unix_c)], [], tmp_path)
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 def test_the_virtual_puck_runs_the_c_detector_from_the_mpy(mpys, monkeypatch):
     import openpuck
     monkeypatch.setenv("OPENPUCK_NATMOD_DIR", str(mpys["x64"].parent))
@@ -136,6 +144,8 @@ def test_the_virtual_puck_runs_the_c_detector_from_the_mpy(mpys, monkeypatch):
         assert len(reps) == 10
 
 
+@pytest.mark.slow
+@pytest.mark.toolchain
 def test_an_mpy_for_another_architecture_falls_back_to_the_twin_and_says_why(mpys, tmp_path, monkeypatch):
     if "armv6m" not in mpys:
         pytest.skip("no armv6m .mpy (arm-none-eabi-gcc absent)")

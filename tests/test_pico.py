@@ -21,7 +21,8 @@ import openpuck
 
 from .toolchain import need_shared, required
 
-pytestmark = [pytest.mark.slow, pytest.mark.toolchain]
+# one emulated Pico at a time: xdist keeps the group on one worker (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.toolchain, pytest.mark.xdist_group("pico")]
 
 IMAGE = ("micropython", "micropython-1.28.0-RPI_PICO_W.uf2")
 

@@ -111,6 +111,7 @@ def native_twin(tmp: Path) -> Path:
     return fw
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("build", ["bytecode", "native"])
 def test_twin_gives_the_c_events_on_every_recording(tmp_path, build):
     """The twin as source (bytecode) and as the native-emitter .mpy a board gets."""
@@ -194,6 +195,7 @@ def test_twin_takes_the_c_defaults_of_every_catalogue_exercise():
     assert twin == c
 
 
+@pytest.mark.slow
 def test_twin_matches_c_on_every_catalogue_exercise(tmp_path):
     """The synthetic set of every exercise (tests/test_catalogue.py), with its
     truth target and with auto."""

@@ -42,6 +42,7 @@ def run_installed(site: Path, code: str, cwd: Path) -> subprocess.CompletedProce
                           timeout=300, cwd=cwd, env=env)
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_the_c_core_and_the_firmware(installed, tmp_path):
     r = run_installed(installed, "import openpuck, openpuck._core as c, openpuck.sim as s;"
                                  "print(openpuck.__file__); print(s.firmware_dir()); print(c.crc32(b'123456789'))",
@@ -53,6 +54,7 @@ def test_the_wheel_holds_the_c_core_and_the_firmware(installed, tmp_path):
     assert int(crc) == 0xCBF43926  # the CRC-32 check value
 
 
+@pytest.mark.slow
 def test_the_demo_runs_from_the_installed_wheel(installed, tmp_path):
     r = run_installed(installed, "import sys; from openpuck.cli import main;"
                                  "sys.exit(main(['demo', '--speed', 'max', '--scenario', 'wrist8']))", tmp_path)
@@ -60,6 +62,7 @@ def test_the_demo_runs_from_the_installed_wheel(installed, tmp_path):
     assert "the counts match the scenario" in r.stdout
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_the_c_detector_when_make_natmod_built_it(installed, tmp_path):
     if not (ROOT / "build" / "natmod" / "x64" / "opdetect.mpy").exists():
         from tests.toolchain import need_shared

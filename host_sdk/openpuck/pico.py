@@ -196,7 +196,7 @@ def install(image: str | os.PathLike[str] | None = None, detector: str = "auto",
             "image": str(img), "detector": "c" if natmod is not None else "twin",
             "firmware": getattr(info, "firmware", None), "board": getattr(info, "board", None),
             "flash_tool_s": round(flashed_s, 1)}))
-        part = out.with_suffix(".part")
+        part = out.with_suffix(f".{os.getpid()}.part")     # two installs at once each write their own
         shutil.copyfile(Path(tmp) / "state" / "flash.bin", part)
         os.replace(part, out)
     say(f"flashed filesystem kept in {out}")
