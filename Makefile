@@ -34,20 +34,16 @@ MP_TARBALL := ../shared/micropython/micropython-1.28.0.tar.gz
 PICO_IMAGE ?= ../shared/micropython/micropython-1.28.0-RPI_PICO_W.uf2
 # the flashed filesystem of the emulated Pico, made once per image and firmware (openpuck.pico.install)
 export OPENPUCK_CACHE_DIR ?= $(CURDIR)/build/cache
-# the short HIL run on the emulated Pico: a board booted from the flashed image, its device
-# info, scales, rates and status through the suite's own rig (tests/test_pico.py proves the
-# flash tool, the sensors, a counted scenario, feedback and the watchdog; make hil-rp2040 all)
-RP2040_SHORT := hil_tests/test_handshake.py
-test: $(STAMP) ## all tests, a short HIL run against the virtual puck and one against the emulated Pico W
+# pytest-xdist workers (one per core); the emulated Pico's tests stay on one worker (--dist loadgroup)
+JOBS ?= auto
+PYTEST_PAR := -n $(JOBS) --dist loadgroup
+test: $(STAMP) ## all tests (with the HIL suite's short runs on the virtual puck and the emulated Pico W), in parallel
 	@if [ -f $(MP_TARBALL) ]; then $(PY) tools/natmod.py --unpack $(MP_TARBALL); \
 	else echo "make test: no MicroPython source at $(MP_TARBALL): no opdetect.mpy, the virtual puck runs the twin"; fi
-	$(PY) -m pytest -q tests
-	@if [ -f hil_tests/conftest.py ]; then $(PY) -m pytest -q hil_tests --puck=sim --hil-short; fi
-	@if [ -f $(PICO_IMAGE) ]; then OPENPUCK_PICO_IMAGE=$(PICO_IMAGE) $(PY) -m pytest -q -s $(RP2040_SHORT) \
-		--puck=rp2040 --hil-short --hil-duration 3; \
-	elif [ -n "$$OPENPUCK_REQUIRE_TOOLCHAIN" ] && [ "$$OPENPUCK_REQUIRE_TOOLCHAIN" != 0 ]; then \
-		echo "make test: no Pico W image at $(PICO_IMAGE); OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping"; exit 1; \
-	else echo "make test: no Pico W image at $(PICO_IMAGE): the emulated Pico's HIL run skipped"; fi
+	$(PY) -m pytest -q $(PYTEST_PAR) --durations=15 tests
+
+test-fast: $(STAMP) ## the quick loop while editing: every test not marked slow or toolchain (a few minutes)
+	$(PY) -m pytest -q $(PYTEST_PAR) -m "not slow and not toolchain and not pico_long" tests
 
 bench: $(STAMP) ## speed and memory benchmarks (pytest-benchmark)
 	$(PY) -m pytest -q -s tests/bench --benchmark-only --benchmark-columns=median,ops,rounds
