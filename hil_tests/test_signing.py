@@ -24,7 +24,7 @@ import struct
 import pytest
 
 from openpuck import protocol
-from openpuck.keys import KeyStore
+from openpuck.device.keys import KeyStore
 from openpuck.protocol import signing
 from openpuck.recording import OUT, Recording
 

@@ -13,8 +13,8 @@ import pytest
 import openpuck
 from openpuck import validate
 from openpuck.cli import main
-from openpuck.events import Log
-from openpuck.transports import TransportError
+from openpuck.device.events import Log
+from openpuck.device.transports import TransportError
 from tests.test_sdk_fakepuck import FakePuck
 
 SIM = "sim:?scenario=grip10&speed=max"
@@ -157,7 +157,7 @@ def test_a_dropped_link_is_announced_at_once_and_its_return_too():
 
 
 def test_stream_without_rich_on_a_terminal_falls_back_to_plain_lines(monkeypatch, capsys):
-    from openpuck import live
+    from openpuck.device import live
     from openpuck.errors import OpenPuckError
 
     def no_rich():

@@ -135,7 +135,7 @@ def test_detector_fuzz_inputs_give_the_twin_the_same_events_as_the_c_core():
 # ---------------------------------------------------------------- virtual puck
 @pytest.fixture(scope="module")
 def _micropython() -> None:
-    from openpuck import sim
+    from openpuck.device import sim
     try:
         sim.micropython_command()
     except sim.SimUnavailable as e:

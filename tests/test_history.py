@@ -9,7 +9,7 @@ import pytest
 
 from openpuck import history as history_mod
 from openpuck.errors import OpenPuckError
-from openpuck.events import Gap, Grip, PartialRep, Rep, Status
+from openpuck.device.events import Gap, Grip, PartialRep, Rep, Status
 from openpuck.history import History, HistoryError, data_dir, default_path, recording_path
 from openpuck.progression import SetResult, session_target, ProgressionRule
 from openpuck.validate import InvalidValue

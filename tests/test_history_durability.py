@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSI
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from openpuck.events import Rep, PartialRep
+    from openpuck.device.events import Rep, PartialRep
     from openpuck.history import History
 
     h = History(sys.argv[1])

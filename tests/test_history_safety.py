@@ -17,7 +17,7 @@ import pytest
 import openpuck
 from openpuck import programme, programme_file, recording
 from openpuck.cli import main
-from openpuck.events import Rep
+from openpuck.device.events import Rep
 from openpuck import history
 from openpuck.history import History, HistoryError
 

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from openpuck.cli import main
-from openpuck.events import Rep
+from openpuck.device.events import Rep
 from openpuck.history import History
 from openpuck.report import write_report
 from openpuck.report_data import gather

@@ -11,7 +11,7 @@ import pytest
 import openpuck
 from openpuck import programme, programme_file, progression
 from openpuck.cli import main
-from openpuck.events import Rep
+from openpuck.device.events import Rep
 from openpuck.history import History
 from tests.test_sdk_fakepuck import FakePuck
 
@@ -349,7 +349,7 @@ def _drawn(view) -> str:
 
 
 def _rep(kind: str, amplitude: float):
-    from openpuck.events import PartialRep
+    from openpuck.device.events import PartialRep
     cls = Rep if kind == "rep" else PartialRep
     fields = dict(t=1.0, t_start=0.5, t_peak=0.8, t_end=1.0, amplitude=amplitude, unit="N", count=1,
                   exercise="grip_squeeze")

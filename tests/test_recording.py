@@ -12,7 +12,7 @@ import pytest
 
 import openpuck
 from openpuck import protocol
-from openpuck.events import Gap, Rep
+from openpuck.device.events import Gap, Rep
 from openpuck.recording import IN, NOTE, OUT, Recorder, Recording, RecordingError
 from tests.test_sdk_fakepuck import FakePuck
 
@@ -111,7 +111,7 @@ def test_puck_records_both_directions_and_replay_gives_the_same_events(tmp_path)
     t0 = time.monotonic()
     with openpuck.connect(f"replay:{path}?speed=max") as puck:
         puck.start()       # accepted and ignored on a replay
-        with pytest.raises(openpuck.transports.ReadOnlyError):
+        with pytest.raises(openpuck.device.transports.ReadOnlyError):
             puck.led(1, 2, 3)
         replayed = [e for e in puck.events(timeout=5) if isinstance(e, Rep)]
         assert puck.info.serial == "FAKE0001"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import openpuck
-from openpuck.events import Gap, Grip, Rep
+from openpuck.device.events import Gap, Grip, Rep
 from tests.test_sdk_fakepuck import FakePuck
 
 _n = iter(range(10**6))

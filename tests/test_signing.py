@@ -27,7 +27,7 @@ import openpuck
 from openpuck import CommandError, protocol
 from openpuck.cli import main as cli_main
 from openpuck.errors import OpenPuckError
-from openpuck.keys import KeyStore, KeyStoreError, SigningClock
+from openpuck.device.keys import KeyStore, KeyStoreError, SigningClock
 from openpuck.protocol import signing
 from tests.test_sdk_fakepuck import FakePuck
 from tests.test_sdk_sim import _why as _no_sim
@@ -205,8 +205,8 @@ def test_the_cli_refuses_to_pair_over_ble_naming_the_usb_cable(capsys):
 # ------------------------------------------------------------------ against the virtual puck
 @pytest.fixture
 def vpuck(tmp_path):
-    import openpuck.sim
-    vp = openpuck.sim.start(speed=float("inf"), state_dir=tmp_path / "flash")
+    import openpuck.device.sim
+    vp = openpuck.device.sim.start(speed=float("inf"), state_dir=tmp_path / "flash")
     yield vp
     vp.stop()
 

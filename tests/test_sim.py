@@ -1,4 +1,4 @@
-"""The virtual puck (openpuck.sim): the real firmware on MicroPython's unix
+"""The virtual puck (openpuck.device.sim): the real firmware on MicroPython's unix
 port behind a pseudo-terminal that pyserial opens like a board's port."""
 from __future__ import annotations
 

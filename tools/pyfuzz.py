@@ -45,7 +45,7 @@ if atheris is not None:
         import numpy as np
         from openpuck import protocol
         from openpuck.csvio import HEADER as CSV_HEADER, CsvError, read_csv
-        from openpuck.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
+        from openpuck.device.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
         from openpuck.errors import OpenPuckError
         from openpuck.protocol import ProtocolError
         from openpuck.recording import NOTE, Recording, RecordingError, load_session
@@ -53,7 +53,7 @@ else:
     import numpy as np
     from openpuck import protocol
     from openpuck.csvio import HEADER as CSV_HEADER, CsvError, read_csv
-    from openpuck.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
+    from openpuck.device.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
     from openpuck.errors import OpenPuckError
     from openpuck.protocol import ProtocolError
     from openpuck.recording import NOTE, Recording, RecordingError, load_session

@@ -4,13 +4,13 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import protocol  # noqa: E402
-from .decoder import SampleBlock, StreamDecoder  # noqa: E402
-from .events import (DeviceInfo, Event, Gap, Grip, Log, PartialRep, Rep,  # noqa: E402
+from .device.decoder import SampleBlock, StreamDecoder  # noqa: E402
+from .device.events import (DeviceInfo, Event, Gap, Grip, Log, PartialRep, Rep,  # noqa: E402
                      Status)
-from .puck import CommandError, CommandTimeout, Puck, connect  # noqa: E402
-from .aio import AsyncPuck, connect_async  # noqa: E402
-from .scan import scan  # noqa: E402
-from .transports import ConnectionLost, TransportError, open_transport  # noqa: E402
+from .device.puck import CommandError, CommandTimeout, Puck, connect  # noqa: E402
+from .device.aio import AsyncPuck, connect_async  # noqa: E402
+from .device.scan import scan  # noqa: E402
+from .device.transports import ConnectionLost, TransportError, open_transport  # noqa: E402
 from .detect import Detection, detect  # noqa: E402,F401
 from .errors import OpenPuckError  # noqa: E402,F401
 

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .decoder import SampleBlock
+from .device.decoder import SampleBlock
 from .errors import OpenPuckError
 from .protocol._table import CSV_HEADER
 

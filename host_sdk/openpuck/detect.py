@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _core, csvio
 from .errors import OpenPuckError
-from .events import Event, Grip, PartialRep, Rep
+from .device.events import Event, Grip, PartialRep, Rep
 from .exercises import Exercise, get as get_exercise
 from .protocol import ENUMS, SPECS
 from .summary import summarise
@@ -37,8 +37,8 @@ class DetectError(OpenPuckError, ValueError):
 @dataclass
 class Detection:
     """What :func:`detect` found: the events (the SDK's one event model:
-    :class:`~openpuck.events.Rep`, :class:`~openpuck.events.PartialRep`,
-    :class:`~openpuck.events.Grip`, times on the samples' time base), and the
+    :class:`~openpuck.device.events.Rep`, :class:`~openpuck.device.events.PartialRep`,
+    :class:`~openpuck.device.events.Grip`, times on the samples' time base), and the
     target used (learned, for auto; None if it never settled)."""
 
     exercise: str

@@ -47,7 +47,7 @@ import platformdirs
 
 from . import history_schema, validate
 from .errors import OpenPuckError
-from .events import Event, Grip, PartialRep, Rep
+from .device.events import Event, Grip, PartialRep, Rep
 from .progression import SetResult
 from .summary import summarise
 

@@ -15,7 +15,7 @@ Migration = Union[Sequence[str], Callable[[sqlite3.Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     # 1: the initial schema. Times are Unix seconds (REAL); device times of
-    # events are the puck's seconds, as in openpuck.events.
+    # events are the puck's seconds, as in openpuck.device.events.
     (
         """CREATE TABLE session (
             id          INTEGER PRIMARY KEY,

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import exercises, progression
-from .decoder import DeviceSpan
+from .device.decoder import DeviceSpan
 from .errors import OpenPuckError
-from .events import Event, PartialRep, Rep
+from .device.events import Event, PartialRep, Rep
 from .history import History
 from .recording import RecordingError
 from .programme_file import Programme, ProgrammeExercise

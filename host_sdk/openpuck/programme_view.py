@@ -118,7 +118,7 @@ class ProgrammeView:
             self.lines.append(f"{ev.exercise}: locked ({ev.note})")
 
     def render(self) -> Any:
-        from .live import _rich
+        from .device.live import _rich
         rich = _rich()
         from rich.progress_bar import ProgressBar
         grid = rich.table.Table.grid(padding=(0, 2))

@@ -324,7 +324,7 @@ class Session:
         its samples, and the events that overlap it. It keeps the recording's
         first sample time as ``origin``."""
         import numpy as np
-        from .decoder import SampleBlock
+        from .device.decoder import SampleBlock
         t = self.samples.t
         t0 = float(t[0]) if len(t) else 0.0
         a = t0 + (start if start is not None else -np.inf)
@@ -392,7 +392,7 @@ def open_source(path: str | os.PathLike, *, want: tuple[str, ...] = ("recording"
     - ``want`` names the kinds the caller can use; another kind is refused
       with what to do instead."""
     from . import csvio
-    from .decoder import StreamDecoder
+    from .device.decoder import StreamDecoder
     p = Path(path)
     if not p.exists():
         raise RecordingError(f"{p}: no such file")
@@ -460,8 +460,8 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
     grip_squeeze) and ``target``. ``progress(done, total)`` is called as
     chunks are decoded.
     """
-    from .decoder import SampleBlock
-    from .session_decoder import SessionDecoder
+    from .device.decoder import SampleBlock
+    from .device.session_decoder import SessionDecoder
     src = open_source(path)
     p = src.path
     if src.kind == "csv":
@@ -511,7 +511,7 @@ def _target_sent(data: bytes, target: float | None) -> float | None:
 
 def _load_csv(src: Source, exercise: str, target: Any) -> Session:
     import numpy as np
-    from .decoder import SampleBlock
+    from .device.decoder import SampleBlock
     from .detect import detect
     a = src.samples
     s = SampleBlock(a.t, a.accel.astype(np.float32), a.gyro.astype(np.float32), a.force.astype(np.float32))

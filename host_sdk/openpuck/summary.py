@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .events import Event, Grip, PartialRep, Rep
+from .device.events import Event, Grip, PartialRep, Rep
 
 
 def summarise(events: Iterable[Event], *, exercise: str | None = None, unit: str | None = None,

@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 
 from ..csvio import write_csv
-from ..decoder import SampleBlock, StreamDecoder
+from ..device.decoder import SampleBlock, StreamDecoder
 from ..recording import IN
 
 HELP = "decode a puck byte stream: print its counters, write its samples as CSV"

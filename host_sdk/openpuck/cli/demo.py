@@ -7,8 +7,8 @@ import time
 from typing import Any, TextIO
 
 from .. import exercises, validate
-from ..decoder import DeviceSpan
-from ..events import Grip, Log, PartialRep, Rep
+from ..device.decoder import DeviceSpan
+from ..device.events import Grip, Log, PartialRep, Rep
 from ..summary import summarise
 from ..units import amount
 
@@ -148,7 +148,7 @@ def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
     """One set of a scenario with known counts: counted live, checked against them."""
     import openpuck
 
-    from .. import sim
+    from ..device import sim
     from . import CliError
     catalogue = sim.scenarios()
     if args.scenario not in catalogue:

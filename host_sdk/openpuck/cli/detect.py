@@ -6,7 +6,7 @@ import json
 import sys
 
 from ..detect import detect, explain
-from ..events import Grip, Rep
+from ..device.events import Grip, Rep
 from ..exercises import CATALOGUE, get as get_exercise
 from . import CliError
 

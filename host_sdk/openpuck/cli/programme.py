@@ -131,7 +131,7 @@ def _run(args: argparse.Namespace, plan) -> int:
     live = not (args.plain or args.json) and sys.stdout.isatty()
     if live:
         from ..errors import OpenPuckError
-        from ..live import _rich
+        from ..device.live import _rich
         try:
             _rich()
         except OpenPuckError as e:

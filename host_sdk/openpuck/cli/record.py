@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from ..decoder import DeviceSpan
+from ..device.decoder import DeviceSpan
 from . import CliError
 
 HELP = "record a puck's raw wire bytes to a crash-safe .opr file"

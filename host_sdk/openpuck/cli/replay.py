@@ -33,7 +33,7 @@ def run(args) -> int:
     import sys
 
     import openpuck
-    from ..events import format_event
+    from ..device.events import format_event
     from ..recording import open_source
     for w in open_source(args.file, want=("recording", "wire")).warnings():
         print(f"openpuck replay: warning: {w}", file=sys.stderr)
@@ -44,7 +44,7 @@ def run(args) -> int:
         raise CliError(f"--only {bad}: not an event kind (kinds: {', '.join(kinds)})")
     n = 0
     from urllib.parse import quote
-    from ..transports import TransportError
+    from ..device.transports import TransportError
     try:
         puck = openpuck.connect(f"replay:{quote(args.file)}?speed={quote(args.speed)}")
     except TransportError as e:

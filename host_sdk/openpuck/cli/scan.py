@@ -32,7 +32,7 @@ def run(args) -> int:
     import importlib
     from dataclasses import asdict
     from .. import validate
-    sc = importlib.import_module("openpuck.scan")  # the module (openpuck.scan is the function)
+    sc = importlib.import_module("openpuck.device.scan")  # the module (openpuck.scan is the function)
     args.timeout = validate.seconds("--timeout", args.timeout)
     found = []
     if not args.no_usb:

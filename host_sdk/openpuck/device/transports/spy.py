@@ -24,8 +24,8 @@ import time
 import urllib.parse
 from typing import TextIO
 
-from ..protocol.signing import redact
-from ..recording import IN, OUT, Recorder
+from ...protocol.signing import redact
+from ...recording import IN, OUT, Recorder
 from .base import Transport, TransportError
 
 

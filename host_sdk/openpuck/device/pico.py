@@ -1,7 +1,7 @@
 """The emulated Pico W: the puck firmware on the stock MicroPython image for
 the Pico W, in an RP2040 emulator (rp2040py, openpuck's ``emulator`` extra).
 
-Where the virtual puck (:mod:`openpuck.sim`) runs the firmware on
+Where the virtual puck (:mod:`openpuck.device.sim`) runs the firmware on
 MicroPython's unix port, this runs it on the puck's own chip: the rp2 port's
 ``machine.I2C``, ``ADC``, ``PWM``, ``Timer`` and ``WDT``, its USB serial, its
 littlefs flash and the armv6m C detector (``opdetect.mpy``) on a Cortex-M0+.
@@ -14,7 +14,7 @@ USB serial (mpremote). That takes about two minutes, so the flashed
 filesystem is kept in the cache (one per image, firmware and detector) and
 each puck starts from a copy, like a fresh board from the bench.
 
-    with openpuck.pico.start(image="RPI_PICO_W.uf2", scenario="grip10") as pico:
+    with openpuck.device.pico.start(image="RPI_PICO_W.uf2", scenario="grip10") as pico:
         puck = openpuck.connect("serial:" + pico.port)
 
 The port is a pseudo-terminal this process holds, so it keeps its name when
@@ -40,7 +40,7 @@ import tty
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import OpenPuckError
+from ..errors import OpenPuckError
 from .sim import SimError, _die_with_parent, check_recording, firmware_dir, log_tail
 
 __all__ = ["EmulatedPico", "PicoError", "PicoUnavailable", "start", "install", "find_image",
@@ -360,7 +360,7 @@ class EmulatedPico:
         takes a minute or two of wall time on the emulator, and each try
         waits long for its answer: a host that gives up quickly and asks
         again only queues more commands for the booting puck to answer."""
-        from . import connect
+        from .. import connect
         end = time.monotonic() + deadline_s
         last: Exception | None = None
         while time.monotonic() < end:

@@ -7,7 +7,7 @@ scenario, the force pad's divider on a modelled ADC, timers on a real-time
 or virtual clock. Its USB port is a pseudo-terminal: pyserial opens
 ``puck.port`` exactly as it opens ``/dev/ttyACM0``.
 
-    with openpuck.sim.start(scenario="grip10", speed=float("inf")) as puck:
+    with openpuck.device.sim.start(scenario="grip10", speed=float("inf")) as puck:
         port = serial.Serial(puck.port)
 
 A reboot (the ``reboot`` command or the watchdog) restarts the firmware
@@ -29,8 +29,8 @@ import tty
 from pathlib import Path
 from typing import Any
 
-from . import protocol
-from .errors import OpenPuckError
+from .. import protocol
+from ..errors import OpenPuckError
 
 __all__ = ["VirtualPuck", "SimError", "SimUnavailable", "start", "scenarios",
            "firmware_dir", "micropython_command"]
@@ -167,7 +167,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
 def check_recording(path: str | os.PathLike[str]) -> Path:
     """The recording's path, once the SDK's CSV reader accepts it (the same rules as
     encode and detect); SimError with the reader's message otherwise."""
-    from .recording import open_source
+    from ..recording import open_source
     p = Path(path).expanduser().resolve()
     try:
         open_source(p, want=("csv",))

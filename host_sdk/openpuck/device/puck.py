@@ -1,4 +1,4 @@
-"""The Puck API: one object per puck (asyncio: :mod:`openpuck.aio`).
+"""The Puck API: one object per puck (asyncio: :mod:`openpuck.device.aio`).
 
     import openpuck
     with openpuck.connect("sim:?scenario=grip10") as puck:
@@ -9,25 +9,25 @@
                 print(ev.count, round(ev.amplitude, 1), ev.unit)
 
 How it works: a reader thread per puck pulls bytes from the transport into a
-:class:`~openpuck.session_decoder.SessionDecoder`; events go to the callbacks given to
+:class:`~openpuck.device.session_decoder.SessionDecoder`; events go to the callbacks given to
 :meth:`Puck.on` (called on the reader thread: keep them short) and to a queue
-(:class:`~openpuck.feed.Feed`) that :meth:`Puck.events` drains; sample blocks
+(:class:`~openpuck.device.feed.Feed`) that :meth:`Puck.events` drains; sample blocks
 to :meth:`Puck.samples`. Each command waits for its ack in the table of
-:mod:`openpuck.pending` (a nack raises :class:`CommandError` naming the
+:mod:`openpuck.device.pending` (a nack raises :class:`CommandError` naming the
 command and the error). Pings every ``ping_interval`` s keep the clock sync
 (:attr:`Puck.clock`) fresh. When the link drops, the reader reconnects as
-:mod:`openpuck.reconnect` says (exponential backoff, 0.1 s doubling to 5 s,
+:mod:`openpuck.device.reconnect` says (exponential backoff, 0.1 s doubling to 5 s,
 for at most ``reconnect_timeout`` s), sends set_exercise and start again if
-the puck was streaming, and reports the hole as a :class:`~openpuck.events.Gap`
+the puck was streaming, and reports the hole as a :class:`~openpuck.device.events.Gap`
 event. When the puck restarts but the link stays up (the sim's pty, a puck
 behind a serial adapter), the session decoder sees its seq restart (or its
 uptime go back); the reader then does the same: a Gap ``"puck_reset"``, and
 set_exercise and start again if the puck was streaming.
 
 Signing (protocol/spec.md section 9): when this host holds the owner key of
-the puck (:mod:`openpuck.keys`, by the serial in device_info), every
+the puck (:mod:`openpuck.device.keys`, by the serial in device_info), every
 state-changing command goes out signed, with a timestamp of the host's
-:class:`~openpuck.keys.SigningClock` and this connection's ``link_id``. Before
+:class:`~openpuck.device.keys.SigningClock` and this connection's ``link_id``. Before
 the first signed command on a connection (and after each reconnect) the puck
 must prove that it holds the key (a challenge answered with an HMAC under
 it): a device that only claims the serial gets nothing signed.
@@ -48,16 +48,16 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
-from . import exercises, protocol, validate
+from .. import exercises, protocol, validate
 from .clock import ClockSync
 from .decoder import SampleBlock
-from .errors import OpenPuckError
+from ..errors import OpenPuckError
 from .events import DeviceInfo, Event, Log, Status
 from .feed import EMPTY, END, Feed
 from .keys import KeyStore, SigningClock
 from .pending import CommandError, CommandTimeout, Match, PendingCommands
-from .protocol import signing
-from .recording import IN, OUT, Recorder
+from ..protocol import signing
+from ..recording import IN, OUT, Recorder
 from .reconnect import (ReconnectPolicy, StreamSettings, samples_expected, still_streaming,
                         to_resend)
 from .session_decoder import HOLD_S, SessionDecoder
@@ -134,7 +134,7 @@ class Puck:
         self.reconnects = 0
         self.closed_reason: BaseException | None = None
         self.link_id = _next_link_id()      #: this connection's signing link id
-        self.keys = KeyStore()              #: where the owner keys are (openpuck.keys)
+        self.keys = KeyStore()              #: where the owner keys are (openpuck.device.keys)
         self.signing_clock = SigningClock(self.keys.folder)
         self._owner_key: bytes | None = None
         self._proven = False                 # the puck proved it holds _owner_key on this link

@@ -24,8 +24,8 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from .errors import OpenPuckError
-from .protocol import signing
+from ..errors import OpenPuckError
+from ..protocol import signing
 
 __all__ = ["KeyStoreError", "KeyStore", "SigningClock", "config_dir", "ENV_CONFIG_DIR"]
 

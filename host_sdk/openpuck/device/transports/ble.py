@@ -28,7 +28,7 @@ import re
 import threading
 from typing import Any
 
-from ..errors import needs
+from ...errors import needs
 from .base import ConnectionLost, Transport, TransportError, check_params
 
 NUS_SERVICE = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"

@@ -15,7 +15,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from ..errors import OpenPuckError
+from ...errors import OpenPuckError
 
 
 class TransportError(OpenPuckError):

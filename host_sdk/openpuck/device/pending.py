@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from . import protocol
-from .errors import OpenPuckError
+from .. import protocol
+from ..errors import OpenPuckError
 
 _NACK = {v: k for k, v in protocol.ENUMS["nack_error"].items()}
 

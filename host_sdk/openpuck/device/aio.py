@@ -1,4 +1,4 @@
-"""The asyncio face of a :class:`~openpuck.puck.Puck`: the same commands, awaited.
+"""The asyncio face of a :class:`~openpuck.device.puck.Puck`: the same commands, awaited.
 
     async with openpuck.connect_async("sim:?scenario=grip10&speed=max") as puck:
         await puck.start(exercise="grip_squeeze", target=20.0)
@@ -21,7 +21,7 @@ from .decoder import SampleBlock
 from .events import DeviceInfo, Event, Status
 from .feed import END
 from .puck import Puck
-from .recording import Recorder
+from ..recording import Recorder
 from .session_decoder import SessionDecoder
 from .transports import ConnectionLost, Transport, open_transport
 
@@ -63,7 +63,7 @@ class _Bridge:
 class AsyncPuck:
     """One puck, for asyncio. Make one with :func:`openpuck.connect_async`.
 
-    The commands are coroutines that take what :class:`~openpuck.puck.Puck`'s
+    The commands are coroutines that take what :class:`~openpuck.device.puck.Puck`'s
     take and return what they return; :meth:`events` and :meth:`samples` are
     async iterators. The underlying Puck is :attr:`puck` once open.
     """
@@ -145,12 +145,12 @@ class AsyncPuck:
 
     @property
     def counters(self) -> dict[str, int]:
-        """Link health, as :attr:`Puck.counters <openpuck.puck.Puck.counters>`."""
+        """Link health, as :attr:`Puck.counters <openpuck.device.puck.Puck.counters>`."""
         return self._open_puck("counters").counters
 
     @property
     def clock(self) -> ClockSync:
-        """Device time to host time (see :mod:`openpuck.clock`)."""
+        """Device time to host time (see :mod:`openpuck.device.clock`)."""
         return self._open_puck("clock").clock
 
     @property
@@ -243,7 +243,7 @@ class AsyncPuck:
     # -- consuming ----------------------------------------------------------------------
     def on(self, kind: str, callback: Callable[[Any], None]) -> Callable[[Any], None]:
         """Call ``callback(event)`` for each event of ``kind``, as :meth:`Puck.on
-        <openpuck.puck.Puck.on>` does: on the reader thread, not the event loop."""
+        <openpuck.device.puck.Puck.on>` does: on the reader thread, not the event loop."""
         return self._open_puck("on").on(kind, callback)
 
     def off(self, kind: str, callback: Callable) -> None:
@@ -252,7 +252,7 @@ class AsyncPuck:
 
     async def events(self, timeout: float | None = None) -> AsyncIterator[Event]:
         """Events as they come; ends when the puck closes (or after ``timeout`` s of quiet).
-        Raises :class:`~openpuck.transports.ConnectionLost` if the link is lost for good."""
+        Raises :class:`~openpuck.device.transports.ConnectionLost` if the link is lost for good."""
         puck, bridge = self._opened("events")
         while True:
             try:

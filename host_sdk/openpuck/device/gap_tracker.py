@@ -4,12 +4,12 @@ It keeps the session's time line (the device time of the latest sample, the
 sample period, the unwrapping of u32 device microseconds) and notices what
 breaks it: samples missing between blocks, frames missing by sequence
 number, a disconnect, and a puck that restarted (its seq restarted, its
-uptime went back). Each becomes a :class:`~openpuck.events.Gap`, and the
+uptime went back). Each becomes a :class:`~openpuck.device.events.Gap`, and the
 stretch of device time it covers is remembered so that an event overlapping
 it can be marked uncertain (:meth:`GapTracker.judge`).
 
 All of its state is one :class:`TrackerState`; it needs no stream decoder,
-no clock and no transport: :class:`~openpuck.session_decoder.SessionDecoder`
+no clock and no transport: :class:`~openpuck.device.session_decoder.SessionDecoder`
 feeds it sample blocks and what the decoder counted.
 """
 from __future__ import annotations

@@ -21,9 +21,9 @@ from typing import Union
 
 import numpy as np
 
-from . import protocol
-from .protocol import codec
-from .protocol.framing import _py_cobs_decode
+from .. import protocol
+from ..protocol import codec
+from ..protocol.framing import _py_cobs_decode
 
 #: scales used until the first device_info arrives (the LSM6DSOX at +/-4 g and
 #: +/-500 dps, force 0.05 N/LSB: the quantisation of the shared CSV format)
@@ -322,7 +322,7 @@ class StreamDecoder:
     """
 
     def __init__(self, keep_raw: bool = False) -> None:
-        from . import _core
+        from .. import _core
         self._core = _core.Stream(*DEFAULT_SCALES.values())
         self._space = _core.SAMPLES_MAX_N
         self._stop_info = _core.STOP_DEVICE_INFO

@@ -1,7 +1,7 @@
 """The session decoder: a puck's byte stream in, events and sample blocks out.
 
 What the events mean (times, ``host_time``, ``uncertain``, a puck's restart)
-is said once, in :mod:`openpuck.events`. A live session holds an event back
+is said once, in :mod:`openpuck.device.events`. A live session holds an event back
 until the samples up to its end have arrived (at most :data:`HOLD_S`) so
 that a gap reported just after it still counts.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from . import protocol
+from .. import protocol
 from .decoder import Counters, SampleBlock, StreamDecoder
 from .events import Config, DeviceInfo, Event, Log, Status
 from .gap_tracker import GapTracker
@@ -18,7 +18,7 @@ from .message_events import event_from_message
 
 HOLD_S = 0.3
 
-#: messages a command waits for (see :class:`openpuck.pending.PendingCommands`)
+#: messages a command waits for (see :class:`openpuck.device.pending.PendingCommands`)
 _CONTROL = frozenset({"ack", "nack", "pong", "config", "device_info", "status", "proof"})
 
 
@@ -32,9 +32,9 @@ class SessionDecoder:
     device_info, status, proof). Call :meth:`poll` now and then to release held
     events and :meth:`finish` at the end of a stream.
 
-    The work is shared: a :class:`~openpuck.decoder.StreamDecoder` turns bytes
-    into messages and sample blocks, :func:`~openpuck.message_events.event_from_message`
-    messages into events, and a :class:`~openpuck.gap_tracker.GapTracker`
+    The work is shared: a :class:`~openpuck.device.decoder.StreamDecoder` turns bytes
+    into messages and sample blocks, :func:`~openpuck.device.message_events.event_from_message`
+    messages into events, and a :class:`~openpuck.device.gap_tracker.GapTracker`
     finds the gaps and puck resets. This class holds events back until they
     are certain and stamps them with host time.
     """

@@ -9,7 +9,7 @@ URL grammar::
 times faster, ``max`` as fast as they can be read. The puck's bytes come
 back exactly as recorded; commands cannot be sent (``Puck.start``/``stop``
 are accepted and do nothing, other commands raise
-:class:`~openpuck.transports.ReadOnlyError`). A disconnect noted in the
+:class:`~openpuck.device.transports.ReadOnlyError`). A disconnect noted in the
 recording is played back as one (:class:`ConnectionLost`, then the replay
 resumes), so the gap handling is the same as it was live. At the end,
 :class:`EndOfStream`.
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import time
 
-from ..errors import OpenPuckError
-from ..recording import IN, NOTE, open_source
+from ...errors import OpenPuckError
+from ...recording import IN, NOTE, open_source
 from .base import ConnectionLost, EndOfStream, Transport, TransportError, check_params, parse_speed
 
 

@@ -10,7 +10,7 @@ Two streams per puck, both with ``source_id`` built from the puck's serial
 
 Timestamps are LSL's ``local_clock()`` of the moment the puck measured the
 sample (device time mapped through the ping/pong clock sync, see
-:mod:`openpuck.clock`), not the moment it arrived, so the link's latency
+:mod:`openpuck.device.clock`), not the moment it arrived, so the link's latency
 does not skew them. Before the first pong, arrival time is used.
 
 Needs pylsl and its liblsl binary (``pip install openpuck[lsl]``, or ``pip install ".[lsl]"`` in a checkout: the PyPI
@@ -22,7 +22,7 @@ import json
 import time
 from typing import Any
 
-from .errors import OpenPuckError, needs
+from ..errors import OpenPuckError, needs
 
 CHANNELS = (("ax", "g"), ("ay", "g"), ("az", "g"), ("gx", "dps"), ("gy", "dps"), ("gz", "dps"),
             ("force", "N"))

@@ -1,9 +1,9 @@
 """What a puck tells: events in physical units (the session decoder,
-:mod:`openpuck.session_decoder`, turns a byte stream into them).
+:mod:`openpuck.device.session_decoder`, turns a byte stream into them).
 
 Times ``t``, ``t_start``, ``t_peak``, ``t_end`` are device seconds on the same
 unwrapped time line as :attr:`SampleBlock.t`; ``host_time`` is the Unix time
-of ``t`` when the clock is synced (see :mod:`openpuck.clock`), else None.
+of ``t`` when the clock is synced (see :mod:`openpuck.device.clock`), else None.
 
 An event is ``uncertain`` when a gap (dropped samples, frames lost on the
 link, a disconnect, a puck reset) overlaps it, padded by two sample periods:
@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import protocol
+from .. import protocol
 _EXERCISES = {e["id"]: e for e in protocol.EXERCISES}
 _UNITS = {"force": "N", "tilt": "deg", "heading": "deg", "rotation": "deg"}
 _RATE_BITS = {int(k): bit for k, bit in protocol.ENUMS["rate_hz"].items()}

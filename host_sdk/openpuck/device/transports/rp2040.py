@@ -1,5 +1,5 @@
 """``rp2040:`` the emulated Pico W: the puck firmware on the stock MicroPython
-image for the Pico W, in an RP2040 emulator (:mod:`openpuck.pico`).
+image for the Pico W, in an RP2040 emulator (:mod:`openpuck.device.pico`).
 
 URL grammar::
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import OpenPuckError
+from ...errors import OpenPuckError
 from .base import Transport, TransportError, check_params
 from .serial import SerialTransport
 

@@ -10,7 +10,7 @@ A device registered under NAME is any callable taking the device end of a
 fresh link (a :class:`LoopEnd`); it is called on every open, so a fake puck
 sees each reconnect. :meth:`LoopEnd.break_link` drops the link from either
 side: the other end reads what was already sent, then gets
-:class:`~openpuck.transports.ConnectionLost`.
+:class:`~openpuck.device.transports.ConnectionLost`.
 
     a, b = loop.pair()          # two connected ends, no registry
 """

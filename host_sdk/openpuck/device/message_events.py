@@ -1,5 +1,5 @@
 """One decoded message in, the event it reports out: the pure mapping from the
-wire to :mod:`openpuck.events`.
+wire to :mod:`openpuck.device.events`.
 
 Values are taken in physical units through the message table's scales
 (:func:`openpuck.protocol.physical`), so a scale changed in
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import protocol
+from .. import protocol
 from .events import (Config, Event, Grip, Log, PartialRep, Rep, Status, exercise_name,
                      exercise_unit)
 

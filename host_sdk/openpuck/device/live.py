@@ -13,7 +13,7 @@ import collections
 import time
 from typing import Any
 
-from .errors import OpenPuckError, needs
+from ..errors import OpenPuckError, needs
 
 
 def _rich():

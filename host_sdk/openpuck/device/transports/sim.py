@@ -9,14 +9,14 @@ URL grammar::
     sim:?detector=twin                 detector=auto|c|twin: auto runs the C detector
                                        (build/natmod/x64/opdetect.mpy) when built
 
-Options map one to one onto :func:`openpuck.sim.start` (``recording``,
+Options map one to one onto :func:`openpuck.device.sim.start` (``recording``,
 ``scenario``, ``speed``, ``detector``). The virtual puck runs as a separate process with a
 pseudo-terminal where the USB port would be; this transport starts it, talks
 to it through pyserial exactly as to a board, and stops it on close.
 """
 from __future__ import annotations
 
-from ..errors import OpenPuckError
+from ...errors import OpenPuckError
 from .base import Transport, TransportError, check_params, parse_speed
 from .serial import SerialTransport
 
