@@ -13,7 +13,7 @@ import pytest
 import openpuck
 from openpuck import _core, exercises
 from openpuck.cli import main as cli_main
-from openpuck.detect import DetectError, choose_scales, detect, quantise
+from openpuck.offline.detect import DetectError, choose_scales, detect, quantise
 from openpuck.errors import Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,7 +235,7 @@ def test_calibration_rep_sets_the_target():
 
 
 def test_explain_gives_what_the_counting_rule_saw_at_every_sample():
-    from openpuck.detect import explain
+    from openpuck.offline.detect import explain
     rec = squeezes()
     why = explain(rec, exercise="grip_squeeze", target=20.0)
     n = len(rec["t"])
@@ -249,7 +249,7 @@ def test_explain_gives_what_the_counting_rule_saw_at_every_sample():
 
 
 def test_explain_of_an_auto_target_shows_no_on_level_until_it_settles():
-    from openpuck.detect import explain
+    from openpuck.offline.detect import explain
     why = explain(squeezes(), exercise="grip_squeeze")
     assert np.isnan(why.on[0]) and np.isnan(why.target[0])
     assert np.isfinite(why.target[-1]) and why.target[-1] == why.detection.target

@@ -17,7 +17,7 @@ import openpuck
 from openpuck import protocol, sim
 from openpuck.cli import main
 from openpuck.device.events import Gap, Log, Rep, Status
-from openpuck.recording import Recorder, load_session
+from openpuck.offline.recording import Recorder, load_session
 from openpuck.device.transports import TransportError
 from tests.test_sdk_fakepuck import FakePuck
 

@@ -386,7 +386,7 @@ def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
 def test_a_set_without_a_rep_says_so():
     from openpuck.programme import ProgrammeEvent as E
     from openpuck.programme_view import plain_line
-    from openpuck.summary import summarise
+    from openpuck.offline.summary import summarise
     none = summarise([], exercise="grip_squeeze", unit="N")
     line = plain_line(E("set_end", "grip_squeeze", 0, 0, 2, 15.0, "N", 5, summary=none))
     assert "no attempt made" in line and "best" not in line

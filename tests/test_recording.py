@@ -13,7 +13,7 @@ import pytest
 import openpuck
 from openpuck import protocol
 from openpuck.device.events import Gap, Rep
-from openpuck.recording import IN, NOTE, OUT, Recorder, Recording, RecordingError
+from openpuck.offline.recording import IN, NOTE, OUT, Recorder, Recording, RecordingError
 from tests.test_sdk_fakepuck import FakePuck
 
 
@@ -58,7 +58,7 @@ def test_survives_kill_9_up_to_the_last_flush(tmp_path):
     ready = tmp_path / "ready"
     code = textwrap.dedent(f"""
         import time, pathlib
-        from openpuck.recording import Recorder, IN
+        from openpuck.offline.recording import Recorder, IN
         rec = Recorder({str(p)!r}, url="loop:x")
         i = 0
         t0 = time.monotonic()

@@ -353,7 +353,7 @@ def owner_store(tmp_path, monkeypatch):
 
 def _signed_out(path: Path, type_name: str) -> list[bytes]:
     """Bodies of the ``type_name`` frames a recording's host sent that carry a tag under OWNER."""
-    from openpuck.recording import OUT, Recording
+    from openpuck.offline.recording import OUT, Recording
     data = b"".join(c.data for c in Recording(path).chunks() if c.direction == OUT)
     out = []
     for piece in data.split(b"\x00"):
@@ -484,7 +484,7 @@ def test_pairing_writes_no_key_to_a_recording_or_a_spy_log(vpuck, tmp_path, monk
                           timeout=3.0) as puck:
         puck.pair(os.urandom(32).replace(b"\x00", b"\x01"))     # handed on, signed with `key`
         puck.unpair()
-    from openpuck.recording import OUT, Recording
+    from openpuck.offline.recording import OUT, Recording
     for path in (opr, spy_opr):
         raw = path.read_bytes()
         assert key not in raw, path

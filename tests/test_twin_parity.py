@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from openpuck import _core, exercises
-from openpuck.detect import choose_scales, make_config, quantise, read_csv
+from openpuck.offline.detect import choose_scales, make_config, quantise, read_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"

@@ -11,7 +11,7 @@ from .device.puck import CommandError, CommandTimeout, Puck, connect  # noqa: E4
 from .device.aio import AsyncPuck, connect_async  # noqa: E402
 from .device.scan import scan  # noqa: E402
 from .device.transports import ConnectionLost, TransportError, open_transport  # noqa: E402
-from .detect import Detection, detect  # noqa: E402,F401
+from .offline.detect import Detection, detect  # noqa: E402,F401
 from .errors import OpenPuckError  # noqa: E402,F401
 
 __all__ = ["__version__", "protocol", "SampleBlock", "StreamDecoder", "DeviceInfo", "Event", "Gap", "Grip",

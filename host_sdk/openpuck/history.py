@@ -45,11 +45,12 @@ from typing import Any, Iterator, Sequence
 
 import platformdirs
 
-from . import history_schema, validate
+from . import history_schema
+from .offline import validate
 from .errors import OpenPuckError
 from .device.events import Event, Grip, PartialRep, Rep
 from .progression import SetResult
-from .summary import summarise
+from .offline.summary import summarise
 
 FILE_NAME = "history.sqlite3"
 RECORDINGS = "recordings"
@@ -518,7 +519,7 @@ class History:
     def end_set(self, set_id: int, ended_at: float | dt.datetime | None = None,
                 summary: dict[str, Any] | None = None) -> None:
         """Close a set. ``summary``: its figures as a JSON-ready dict; None: from
-        the stored events (:func:`openpuck.summary.summarise`). A numeric
+        the stored events (:func:`openpuck.offline.summary.summarise`). A numeric
         ``summary["target"]`` fills in a target learned during the set."""
         at = _unix(ended_at)
         if summary is None:

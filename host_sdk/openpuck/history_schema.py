@@ -37,7 +37,7 @@ MIGRATIONS: list[Migration] = [
             recording_path  TEXT,         -- relative to the database's folder when inside it
             started_at      REAL NOT NULL,
             ended_at        REAL,         -- NULL: still running, or the process died
-            summary         TEXT          -- JSON (openpuck.summary.summarise), at end_set
+            summary         TEXT          -- JSON (openpuck.offline.summary.summarise), at end_set
         )""",
         "CREATE INDEX set_by_session ON exercise_set (session_id)",
         "CREATE INDEX set_by_exercise ON exercise_set (exercise, started_at)",

@@ -36,9 +36,9 @@ from .device.decoder import DeviceSpan
 from .errors import OpenPuckError
 from .device.events import Event, PartialRep, Rep
 from .history import History
-from .recording import RecordingError
+from .offline.recording import RecordingError
 from .programme_file import Programme, ProgrammeExercise
-from .summary import summarise
+from .offline.summary import summarise
 
 #: the puck's feedback patterns: (r, g, b, s) flashes and (Hz, s) tones
 SET_DONE = ([(0, 255, 0, 0.25)], [(1800, 0.12), (2400, 0.12)])
@@ -398,8 +398,8 @@ class Runner:
     @staticmethod
     def _learned(exercise: str, path: Path) -> float | None:
         """The target the puck learned (auto): the same detector over the set's recording."""
-        from .detect import detect
-        from .recording import load_session
+        from .offline.detect import detect
+        from .offline.recording import load_session
         try:
             s = load_session(path)
             if len(s.samples) < 2:

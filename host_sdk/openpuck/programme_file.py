@@ -36,7 +36,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
 
-from . import exercises, units, validate
+from . import exercises, units
+from .offline import validate
 from .errors import OpenPuckError
 from .progression import ProgressionRule
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Hashable, Literal, Sequence
 
-from . import validate
+from .offline import validate
 from .errors import OpenPuckError
 
 Decision = Literal["up", "stay", "down", "too_few"]

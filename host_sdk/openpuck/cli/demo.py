@@ -6,10 +6,11 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .. import exercises, validate
+from .. import exercises
+from ..offline import validate
 from ..device.decoder import DeviceSpan
 from ..device.events import Grip, Log, PartialRep, Rep
-from ..summary import summarise
+from ..offline.summary import summarise
 from ..units import amount
 
 HELP = "a short home-programme session on a virtual puck (no hardware needed)"

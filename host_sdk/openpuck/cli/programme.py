@@ -116,7 +116,8 @@ def _target(target: float | str, unit: str) -> str:
 
 def _run(args: argparse.Namespace, plan) -> int:
     import openpuck
-    from .. import programme, validate
+    from .. import programme
+    from ..offline import validate
     from ..history import History, check_patient
     from ..programme import ProgrammeEvent
     from ..programme_view import ProgrammeView, plain_line, printer

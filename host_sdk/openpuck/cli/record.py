@@ -47,7 +47,7 @@ def add_session_arguments(p) -> None:
 
 def check_session_arguments(args) -> None:
     """Check --exercise, --target, --rate and --seconds before anything connects."""
-    from .. import validate
+    from ..offline import validate
     from ..exercises import get, names
     try:
         ex = get(args.exercise)

@@ -34,7 +34,7 @@ def run(args) -> int:
 
     import openpuck
     from ..device.events import format_event
-    from ..recording import open_source
+    from ..offline.recording import open_source
     for w in open_source(args.file, want=("recording", "wire")).warnings():
         print(f"openpuck replay: warning: {w}", file=sys.stderr)
     only = set(k.strip() for k in args.only.split(",")) if args.only else None

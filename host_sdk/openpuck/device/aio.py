@@ -21,7 +21,7 @@ from .decoder import SampleBlock
 from .events import DeviceInfo, Event, Status
 from .feed import END
 from .puck import Puck
-from ..recording import Recorder
+from ..offline.recording import Recorder
 from .session_decoder import SessionDecoder
 from .transports import ConnectionLost, Transport, open_transport
 

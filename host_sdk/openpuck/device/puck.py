@@ -48,7 +48,8 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
-from .. import exercises, protocol, validate
+from .. import exercises, protocol
+from ..offline import validate
 from .clock import ClockSync
 from .decoder import SampleBlock
 from ..errors import OpenPuckError
@@ -57,7 +58,7 @@ from .feed import EMPTY, END, Feed
 from .keys import KeyStore, SigningClock
 from .pending import CommandError, CommandTimeout, Match, PendingCommands
 from ..protocol import signing
-from ..recording import IN, OUT, Recorder
+from ..offline.recording import IN, OUT, Recorder
 from .reconnect import (ReconnectPolicy, StreamSettings, samples_expected, still_streaming,
                         to_resend)
 from .session_decoder import HOLD_S, SessionDecoder
@@ -568,7 +569,7 @@ class Puck:
 
     def set_config(self, key: str, value: int) -> int:
         """Set and persist a configuration value; returns the value now in force.
-        A value the puck would refuse raises :class:`openpuck.validate.InvalidValue`
+        A value the puck would refuse raises :class:`openpuck.offline.validate.InvalidValue`
         before anything is sent."""
         k = self._key(key)
         v = validate.config_value(key, value)

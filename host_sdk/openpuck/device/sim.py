@@ -167,7 +167,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
 def check_recording(path: str | os.PathLike[str]) -> Path:
     """The recording's path, once the SDK's CSV reader accepts it (the same rules as
     encode and detect); SimError with the reader's message otherwise."""
-    from ..recording import open_source
+    from ..offline.recording import open_source
     p = Path(path).expanduser().resolve()
     try:
         open_source(p, want=("csv",))

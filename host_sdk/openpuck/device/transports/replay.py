@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 
 from ...errors import OpenPuckError
-from ...recording import IN, NOTE, open_source
+from ...offline.recording import IN, NOTE, open_source
 from .base import ConnectionLost, EndOfStream, Transport, TransportError, check_params, parse_speed
 
 

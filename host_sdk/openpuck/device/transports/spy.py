@@ -25,7 +25,7 @@ import urllib.parse
 from typing import TextIO
 
 from ...protocol.signing import redact
-from ...recording import IN, OUT, Recorder
+from ...offline.recording import IN, OUT, Recorder
 from .base import Transport, TransportError
 
 

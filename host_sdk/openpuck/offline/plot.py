@@ -1,7 +1,7 @@
 """Plot a session: signals with reps and grips marked, the summary in the title.
 
-    from openpuck.plot import plot_session
-    from openpuck.recording import load_session
+    from openpuck.offline.plot import plot_session
+    from openpuck.offline.recording import load_session
     plot_session(load_session("session.opr"), "session.png")
 
 Panels: accelerometer (g), gyroscope (deg/s), force (N) and the exercise's
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OpenPuckError, needs
-from .exercises import get as get_exercise
+from ..errors import OpenPuckError, needs
+from ..exercises import get as get_exercise
 
 MAX_POINTS = 20_000
 
@@ -106,7 +106,7 @@ def title_of(session: Any, name: str = "") -> str:
 
 def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercise: str | None = None,
                  title: str | None = None, dpi: int = 110):
-    """Draw ``session`` (from :func:`openpuck.recording.load_session`); save to ``path``
+    """Draw ``session`` (from :func:`openpuck.offline.recording.load_session`); save to ``path``
     (PNG, SVG, PDF by extension) when given. Returns the matplotlib Figure."""
     plt = _mpl()
     s = session.samples
@@ -217,7 +217,7 @@ def _trend(ax: Any, session: Any, t0: float) -> None:
 
 
 def plot_explain(ex: Any, path: str | os.PathLike, title: str = "") -> str:
-    """Plot an openpuck.detect.Explanation (:func:`explain_figure`) to ``path``
+    """Plot an openpuck.offline.detect.Explanation (:func:`explain_figure`) to ``path``
     (PNG, SVG, PDF by extension). Returns the path written."""
     plt = _mpl()
     fig = explain_figure(ex, title)
@@ -229,7 +229,7 @@ def plot_explain(ex: Any, path: str | os.PathLike, title: str = "") -> str:
 
 
 def explain_figure(ex: Any, title: str = "") -> Any:
-    """The matplotlib Figure of an openpuck.detect.Explanation: the counted
+    """The matplotlib Figure of an openpuck.offline.detect.Explanation: the counted
     signal, its rest, the ON / OFF / END levels, the target (given, or as the
     detector learned it), the level a partial rep must reach, and every rep
     (numbered above the plot) and partial rep ("p"), so a miscount shows why."""

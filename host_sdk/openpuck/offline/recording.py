@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from . import __version__
-from .errors import OpenPuckError
+from .. import __version__
+from ..errors import OpenPuckError
 
 MAGIC = b"OPUCKREC"
 VERSION = 1
@@ -324,7 +324,7 @@ class Session:
         its samples, and the events that overlap it. It keeps the recording's
         first sample time as ``origin``."""
         import numpy as np
-        from .device.decoder import SampleBlock
+        from ..device.decoder import SampleBlock
         t = self.samples.t
         t0 = float(t[0]) if len(t) else 0.0
         a = t0 + (start if start is not None else -np.inf)
@@ -346,7 +346,7 @@ class Session:
                        self.origin if self.origin is not None else (t0 if len(t) else None))
 
     def summary(self) -> dict:
-        """The set's figures (:func:`openpuck.summary.summarise`), with the
+        """The set's figures (:func:`openpuck.offline.summary.summarise`), with the
         recording's: uncertain events, gaps, duration and samples."""
         from .summary import summarise
         d = summarise(self.events, target=self.target)
@@ -387,12 +387,12 @@ def open_source(path: str | os.PathLike, *, want: tuple[str, ...] = ("recording"
 
     - a recording (OPUCKREC header) must hold at least one puck frame;
     - raw wire bytes must hold at least one puck frame;
-    - a samples CSV must pass :func:`openpuck.csvio.read_csv` and hold two
+    - a samples CSV must pass :func:`openpuck.offline.csvio.read_csv` and hold two
       samples or more;
     - ``want`` names the kinds the caller can use; another kind is refused
       with what to do instead."""
     from . import csvio
-    from .device.decoder import StreamDecoder
+    from ..device.decoder import StreamDecoder
     p = Path(path)
     if not p.exists():
         raise RecordingError(f"{p}: no such file")
@@ -460,8 +460,8 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
     grip_squeeze) and ``target``. ``progress(done, total)`` is called as
     chunks are decoded.
     """
-    from .device.decoder import SampleBlock
-    from .device.session_decoder import SessionDecoder
+    from ..device.decoder import SampleBlock
+    from ..device.session_decoder import SessionDecoder
     src = open_source(path)
     p = src.path
     if src.kind == "csv":
@@ -495,7 +495,7 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
 def _target_sent(data: bytes, target: float | None) -> float | None:
     """The target of the last set_exercise among the host's frames in ``data``
     (None for an auto target), else ``target`` unchanged."""
-    from . import protocol
+    from .. import protocol
     for frame in bytes(data).split(b"\x00"):
         if not frame:
             continue
@@ -511,7 +511,7 @@ def _target_sent(data: bytes, target: float | None) -> float | None:
 
 def _load_csv(src: Source, exercise: str, target: Any) -> Session:
     import numpy as np
-    from .device.decoder import SampleBlock
+    from ..device.decoder import SampleBlock
     from .detect import detect
     a = src.samples
     s = SampleBlock(a.t, a.accel.astype(np.float32), a.gyro.astype(np.float32), a.force.astype(np.float32))

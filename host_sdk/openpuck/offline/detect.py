@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, csvio
-from .errors import OpenPuckError
-from .device.events import Event, Grip, PartialRep, Rep
-from .exercises import Exercise, get as get_exercise
-from .protocol import ENUMS, SPECS
+from .. import _core
+from . import csvio
+from ..errors import OpenPuckError
+from ..device.events import Event, Grip, PartialRep, Rep
+from ..exercises import Exercise, get as get_exercise
+from ..protocol import ENUMS, SPECS
 from .summary import summarise
 
 KINDS = {v: k for k, v in ENUMS["event_kind"].items()}   # 1: "rep", 2: "partial_rep", 3: "grip"
@@ -66,7 +67,7 @@ class Detection:
         return len(self.reps)
 
     def summary(self) -> dict[str, Any]:
-        """The set's figures (:func:`openpuck.summary.summarise`)."""
+        """The set's figures (:func:`openpuck.offline.summary.summarise`)."""
         return summarise(self.events, exercise=self.exercise, unit=self.unit, target=self.target)
 
     def as_json(self) -> dict[str, Any]:
@@ -89,7 +90,7 @@ class Detection:
 
 def read_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """A samples CSV (../shared/formats/samples-csv.md) as t, accel, gyro, force
-    arrays, read by :func:`openpuck.csvio.read_csv` (errors name file and line)."""
+    arrays, read by :func:`openpuck.offline.csvio.read_csv` (errors name file and line)."""
     return _as_arrays(csvio.read_csv(path))
 
 

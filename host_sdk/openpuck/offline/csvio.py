@@ -14,9 +14,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from .device.decoder import SampleBlock
-from .errors import OpenPuckError
-from .protocol._table import CSV_HEADER
+from ..device.decoder import SampleBlock
+from ..errors import OpenPuckError
+from ..protocol._table import CSV_HEADER
 
 HEADER = CSV_HEADER
 COLUMNS = tuple(HEADER.split(","))

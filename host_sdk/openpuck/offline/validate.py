@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import OpenPuckError
+from ..errors import OpenPuckError
 
 #: what a target may be, by unit: 1 N to the force pad's 500 N; 1 to 360 degrees
 TARGET_RANGE = {"N": (1.0, 500.0), "deg": (1.0, 360.0)}
@@ -114,7 +114,7 @@ def choice(what: str, value: Any, allowed: tuple, unit: str = "") -> int:
 
 def rate_hz(value: Any, what: str = "rate") -> int:
     """A sample rate the puck streams at (the start command's values in the message table)."""
-    from .protocol import SPECS
+    from ..protocol import SPECS
     allowed = tuple(SPECS["start"].field("rate_hz")["values"])
     return choice(what, value, allowed, "Hz")
 
@@ -129,7 +129,7 @@ def config_value(key: str, value: Any) -> int:
     """A value ``set_config`` may send for ``key``, checked by the puck's rule
     (the message table's limits, the exercise table, the ranges the IMU has),
     so a value the puck would refuse never leaves the host."""
-    from .protocol import ENUMS, SPECS
+    from ..protocol import ENUMS, SPECS
     what = f"set_config {key}"
     if key not in ENUMS["config_key"]:
         raise InvalidValue(f"{what}: unknown config key (one of {', '.join(ENUMS['config_key'])})")
@@ -141,7 +141,7 @@ def config_value(key: str, value: Any) -> int:
         allowed, unit = CONFIG_CHOICES[key]
         return choice(what, value, allowed, unit)
     if key == "exercise":
-        from .exercises import CATALOGUE
+        from ..exercises import CATALOGUE
         ids = sorted(e.id for e in CATALOGUE)
         v = whole(what, value, min(ids), max(ids))
         if v not in ids:

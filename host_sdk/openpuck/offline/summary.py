@@ -1,14 +1,14 @@
 """The figures of a set of reps (../shared/exercises.md), from its events.
 
 One function for every place that sums a set up: :func:`openpuck.detect`'s
-:class:`~openpuck.detect.Detection`, a decoded recording
-(:class:`~openpuck.recording.Session`), the demo and the command line.
+:class:`~openpuck.offline.detect.Detection`, a decoded recording
+(:class:`~openpuck.offline.recording.Session`), the demo and the command line.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .device.events import Event, Grip, PartialRep, Rep
+from ..device.events import Event, Grip, PartialRep, Rep
 
 
 def summarise(events: Iterable[Event], *, exercise: str | None = None, unit: str | None = None,

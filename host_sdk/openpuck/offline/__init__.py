@@ -1,0 +1,1 @@
+"""offline layer of the SDK."""
