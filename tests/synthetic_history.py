@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpuck.device.events import PartialRep, Rep
-from openpuck.history import History
+from openpuck.clinic.history import History
 
 FIRST_DAY = dt.date(2025, 3, 3)           # a Monday
 LAST_DAY = dt.date(2025, 3, 16)           # a Sunday

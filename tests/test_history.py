@@ -7,11 +7,11 @@ import sqlite3
 
 import pytest
 
-from openpuck import history as history_mod
+from openpuck.clinic import history as history_mod
 from openpuck.errors import OpenPuckError
 from openpuck.device.events import Gap, Grip, PartialRep, Rep, Status
-from openpuck.history import History, HistoryError, data_dir, default_path, recording_path
-from openpuck.progression import SetResult, session_target, ProgressionRule
+from openpuck.clinic.history import History, HistoryError, data_dir, default_path, recording_path
+from openpuck.clinic.progression import SetResult, session_target, ProgressionRule
 from openpuck.offline.validate import InvalidValue
 
 MONDAY = dt.datetime(2025, 3, 3, 10, 0).timestamp()      # local time: days are local dates

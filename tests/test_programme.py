@@ -9,10 +9,10 @@ import json
 import pytest
 
 import openpuck
-from openpuck import programme, programme_file, progression
+from openpuck.clinic import programme, programme_file, progression
 from openpuck.cli import main
 from openpuck.device.events import Rep
-from openpuck.history import History
+from openpuck.clinic.history import History
 from tests.test_sdk_fakepuck import FakePuck
 
 PATIENT = "sim:?scenario=patient&speed=max"
@@ -251,11 +251,11 @@ def test_the_rest_names_the_next_exercise_and_bests_are_one_per_exercise(tmp_pat
 
 
 def test_openpuck_programme_run_works_after_a_plain_import():
-    """The README: `openpuck.programme.run(plan, {...}, "anna", History())` after `import openpuck`."""
+    """The README: `openpuck.clinic.programme.run(plan, {...}, "anna", History())` after `import openpuck`."""
     import subprocess
     import sys
-    code = ("import openpuck; openpuck.programme.run; openpuck.programme_file.load; "
-            "openpuck.history.History; openpuck.report.write_report")
+    code = ("import openpuck; openpuck.clinic.programme.run; openpuck.clinic.programme_file.load; "
+            "openpuck.clinic.history.History; openpuck.clinic.report.write_report")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
 
@@ -359,8 +359,8 @@ def _rep(kind: str, amplitude: float):
 
 def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
     pytest.importorskip("rich")
-    from openpuck.programme import ProgrammeEvent as E
-    from openpuck.programme_view import ProgrammeView
+    from openpuck.clinic.programme import ProgrammeEvent as E
+    from openpuck.clinic.programme_view import ProgrammeView
     v = ProgrammeView("Grip and wrist: anna")
     v.update(E("session_start", programme="Grip and wrist", session=1, note="Stop and rest if anything hurts."))
     v.update(E("exercise", "grip_squeeze", sets=2, unit="N", placement="in the hand"))
@@ -384,8 +384,8 @@ def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
 
 
 def test_a_set_without_a_rep_says_so():
-    from openpuck.programme import ProgrammeEvent as E
-    from openpuck.programme_view import plain_line
+    from openpuck.clinic.programme import ProgrammeEvent as E
+    from openpuck.clinic.programme_view import plain_line
     from openpuck.offline.summary import summarise
     none = summarise([], exercise="grip_squeeze", unit="N")
     line = plain_line(E("set_end", "grip_squeeze", 0, 0, 2, 15.0, "N", 5, summary=none))
@@ -396,8 +396,8 @@ def test_a_set_without_a_rep_says_so():
 
 
 def test_the_plain_rest_line_names_the_next_exercise():
-    from openpuck.programme import ProgrammeEvent as E
-    from openpuck.programme_view import plain_line
+    from openpuck.clinic.programme import ProgrammeEvent as E
+    from openpuck.clinic.programme_view import plain_line
     assert plain_line(E("rest", "grip_squeeze", seconds_left=3, next_exercise="wrist_flexion")) == \
         "   rest 3 s, then wrist_flexion"
     assert plain_line(E("rest", "grip_squeeze", seconds_left=3)) == "   rest 3 s, then the next set"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from openpuck.progression import (NoHistory, ProgressionRule, SetResult, decide, good_sessions,
+from openpuck.clinic.progression import (NoHistory, ProgressionRule, SetResult, decide, good_sessions,
                                   next_target, session_target, sessions, success_rate, unlocked)
 from openpuck.offline.validate import InvalidValue
 

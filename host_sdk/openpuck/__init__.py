@@ -19,7 +19,7 @@ __all__ = ["__version__", "protocol", "SampleBlock", "StreamDecoder", "DeviceInf
            "connect", "connect_async", "scan", "ConnectionLost", "TransportError", "open_transport",
            "Detection", "detect", "OpenPuckError"]
 
-#: the home-programme modules, imported on first use (``openpuck.programme.run(...)``
+#: the home-programme modules, imported on first use (``openpuck.clinic.programme.run(...)``
 #: after a plain ``import openpuck``, as the README shows) so that importing the
 #: SDK stays light
 _LAZY = ("programme", "programme_file", "progression", "history", "report", "report_data", "exercises")

@@ -11,7 +11,7 @@ from ..offline import validate
 from ..device.decoder import DeviceSpan
 from ..device.events import Grip, Log, PartialRep, Rep
 from ..offline.summary import summarise
-from ..units import amount
+from ..clinic.units import amount
 
 HELP = "a short home-programme session on a virtual puck (no hardware needed)"
 DESCRIPTION = """\
@@ -114,9 +114,9 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
 
     import openpuck
 
-    from .. import programme, programme_file
-    from ..history import History
-    from ..programme_view import printer
+    from ..clinic import programme, programme_file
+    from ..clinic.history import History
+    from ..clinic.programme_view import printer
     from . import CliError
     if args.target is not None:
         raise CliError("--target goes with --scenario; the programme sets its own targets")
@@ -139,7 +139,7 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
 def _report(history, db, out: TextIO):
     """The therapist's report of the demo patient, beside the database (None if reports are not available)."""
     try:
-        from ..report import write_report
+        from ..clinic.report import write_report
     except ImportError:
         return None
     return write_report(history, "demo", db.with_name("report.html"))

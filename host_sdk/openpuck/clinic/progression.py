@@ -35,8 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Hashable, Literal, Sequence
 
-from .offline import validate
-from .errors import OpenPuckError
+from ..offline import validate
+from ..errors import OpenPuckError
 
 Decision = Literal["up", "stay", "down", "too_few"]
 
@@ -87,7 +87,7 @@ class ProgressionRule:
 
 @dataclass(frozen=True)
 class SetResult:
-    """One set as progression sees it (what :meth:`openpuck.history.History.set_history` returns)."""
+    """One set as progression sees it (what :meth:`openpuck.clinic.history.History.set_history` returns)."""
 
     session: Hashable             #: the session it belongs to (its id)
     target: float | None          #: the target it ran at; None: an auto target never learned

@@ -1,14 +1,14 @@
 """Run a home programme on one or two pucks, set by set, through the Puck API.
 
-    from openpuck import programme, programme_file
-    from openpuck.history import History
+    from openpuck.clinic import programme, programme_file
+    from openpuck.clinic.history import History
 
     plan = programme_file.load("programmes/hand_arm.toml")
     with openpuck.connect("serial:/dev/ttyACM0") as puck, History() as history:
         report = programme.run(plan, {"right_hand": puck}, "anna", history,
                                on_event=print)
 
-For each exercise (skipped while it is locked, :func:`openpuck.progression.unlocked`)
+For each exercise (skipped while it is locked, :func:`openpuck.clinic.progression.unlocked`)
 and each set: choose the target (the programme's, the last session's moved
 by the progression rule, or learned: ``auto``), record the set's raw bytes
 beside the history, send set_exercise and start to every puck of the set,
@@ -19,7 +19,7 @@ the puck's time (the rep the end cuts off counts), or after ``give_up_s``
 with no attempt. Then stop, sum up, give
 feedback on the puck (a short flash and beep for a set done; the "woo hoo" of
 a personal best: the LED through green, blue and white with a rising
-arpeggio), move the next set's target (:func:`openpuck.progression.next_target`)
+arpeggio), move the next set's target (:func:`openpuck.clinic.progression.next_target`)
 and rest. An app sees all of it through ``on_event`` (:class:`ProgrammeEvent`).
 """
 from __future__ import annotations
@@ -31,14 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import exercises, progression
-from .device.decoder import DeviceSpan
-from .errors import OpenPuckError
-from .device.events import Event, PartialRep, Rep
+from .. import exercises
+from . import progression
+from ..device.decoder import DeviceSpan
+from ..errors import OpenPuckError
+from ..device.events import Event, PartialRep, Rep
 from .history import History
-from .offline.recording import RecordingError
+from ..offline.recording import RecordingError
 from .programme_file import Programme, ProgrammeExercise
-from .offline.summary import summarise
+from ..offline.summary import summarise
 
 #: the puck's feedback patterns: (r, g, b, s) flashes and (Hz, s) tones
 SET_DONE = ([(0, 255, 0, 0.25)], [(1800, 0.12), (2400, 0.12)])
@@ -398,8 +399,8 @@ class Runner:
     @staticmethod
     def _learned(exercise: str, path: Path) -> float | None:
         """The target the puck learned (auto): the same detector over the set's recording."""
-        from .offline.detect import detect
-        from .offline.recording import load_session
+        from ..offline.detect import detect
+        from ..offline.recording import load_session
         try:
             s = load_session(path)
             if len(s.samples) < 2:

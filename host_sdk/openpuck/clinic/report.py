@@ -1,7 +1,7 @@
 """The therapist's report: one self-contained HTML page from a patient's history.
 
-    from openpuck.history import History
-    from openpuck.report import write_report
+    from openpuck.clinic.history import History
+    from openpuck.clinic.report import write_report
     with History() as h:
         write_report(h, "anna", "anna.html", pdf=True)   # and anna.pdf, through headless Chromium
 
@@ -13,8 +13,8 @@ a summary table per exercise, days practised (a calendar), reps per day,
 range of motion and force per exercise over time, success rate per day
 against the progression rule's band, the target set by set, the last
 sessions, and how to read it all. A patient with no session gets a page
-that says so. The numbers come from :mod:`openpuck.report_data`, the
-figures from :mod:`openpuck.report_plots`.
+that says so. The numbers come from :mod:`openpuck.clinic.report_data`, the
+figures from :mod:`openpuck.clinic.report_plots`.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 
 from . import browser, report_plots, units
-from .errors import OpenPuckError
+from ..errors import OpenPuckError
 from .history import History
 from .progression import ProgressionRule
 from .report_data import ExerciseSummary, ReportData, SessionLine, gather
@@ -265,7 +265,7 @@ def _empty(data: ReportData) -> str:
 def render(data: ReportData, *, title: str | None = None, now: dt.datetime | None = None) -> str:
     """The report page for ``data`` as HTML text (``now``: the time it says it
     was made). The page names no file of this computer: it is shared."""
-    from . import __version__
+    from .. import __version__
     now = now or dt.datetime.now()
     title = title or f"Home programme report: {data.patient}"
     if data.empty:
@@ -309,8 +309,8 @@ def write_report(history: History, patient: str, path: str | os.PathLike, *, tit
 
     ``title``: the page's heading (default "Home programme report: <patient>").
     ``pdf``: True to print it to ``path`` with ``.pdf``, or a PDF path, through
-    headless Chromium (:func:`openpuck.browser.print_pdf`; raises
-    :class:`openpuck.browser.BrowserError` when Chromium is missing, after
+    headless Chromium (:func:`openpuck.clinic.browser.print_pdf`; raises
+    :class:`openpuck.clinic.browser.BrowserError` when Chromium is missing, after
     the HTML is written). ``rule``: the progression rule whose success band
     is drawn (default 70-90%). A patient with no session gets a page saying so.
     The HTML and the PDF are readable by the user only (0600, as the history

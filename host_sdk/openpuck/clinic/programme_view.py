@@ -1,6 +1,6 @@
 """What a patient sees while a programme runs: the live terminal view (rich)
 and the plain one-line-per-event form, both fed by the runner's events
-(:class:`openpuck.programme.ProgrammeEvent`).
+(:class:`openpuck.clinic.programme.ProgrammeEvent`).
 
 The live view shows the programme's note to the patient (its safety line,
 from before the first set to the end), the exercise and where the puck
@@ -118,7 +118,7 @@ class ProgrammeView:
             self.lines.append(f"{ev.exercise}: locked ({ev.note})")
 
     def render(self) -> Any:
-        from .device.live import _rich
+        from ..device.live import _rich
         rich = _rich()
         from rich.progress_bar import ProgressBar
         grid = rich.table.Table.grid(padding=(0, 2))

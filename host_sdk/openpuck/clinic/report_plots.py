@@ -1,6 +1,6 @@
 """The report's figures, each an inline SVG with a title and a description.
 
-Every function takes a :class:`~openpuck.report_data.ReportData` and gives
+Every function takes a :class:`~openpuck.clinic.report_data.ReportData` and gives
 a :class:`Figure` (or None when there is nothing to draw, e.g. no force
 exercise). The SVG is inlined in the page: no file beside it, no network,
 sharp at any zoom and on paper, and its text stays text (searchable, read
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
 from . import units
-from .errors import OpenPuckError, needs
+from ..errors import OpenPuckError, needs
 from .report_data import ReportData
 
 #: Okabe-Ito: told apart with the common colour-vision deficiencies, and in grey on paper

@@ -18,7 +18,7 @@ each write is committed to the disk when its call returns, and a process
 killed mid-set (even with SIGKILL) leaves every rep it had written readable;
 only ``ended_at`` stays empty. A write that fails raises :class:`HistoryError`
 naming the file; nothing fails silently. The schema is versioned
-(:mod:`openpuck.history_schema`); an older file is migrated when opened.
+(:mod:`openpuck.clinic.history_schema`); an older file is migrated when opened.
 A file that fails SQLite's quick_check is refused before anything is
 written to it (:class:`DamagedHistory`; :func:`set_aside` moves it out of
 the way). Patient data is private: the data folder 0700, its files 0600.
@@ -26,7 +26,7 @@ the way). Patient data is private: the data folder 0700, its files 0600.
 Readers give what a report and the progression need: :meth:`History.daily`
 (per exercise and day: reps, partial reps, mean and best amplitude, reps per
 minute, time under tension, success rate), :meth:`History.set_history` (for
-:mod:`openpuck.progression`), :meth:`History.last_target`,
+:mod:`openpuck.clinic.progression`), :meth:`History.last_target`,
 :meth:`History.personal_best`.
 """
 from __future__ import annotations
@@ -46,11 +46,11 @@ from typing import Any, Iterator, Sequence
 import platformdirs
 
 from . import history_schema
-from .offline import validate
-from .errors import OpenPuckError
-from .device.events import Event, Grip, PartialRep, Rep
+from ..offline import validate
+from ..errors import OpenPuckError
+from ..device.events import Event, Grip, PartialRep, Rep
 from .progression import SetResult
-from .offline.summary import summarise
+from ..offline.summary import summarise
 
 FILE_NAME = "history.sqlite3"
 RECORDINGS = "recordings"
@@ -629,7 +629,7 @@ class History:
     def set_history(self, patient: str, exercise: str, *, pucks: Sequence[str] | str | None = None,
                     mode: str | None = None) -> list[SetResult]:
         """Every set of ``exercise`` the patient did, oldest first, as
-        :mod:`openpuck.progression` takes them. Give a programme entry's
+        :mod:`openpuck.clinic.progression` takes them. Give a programme entry's
         ``pucks`` and ``mode`` to keep, say, the left hand's grip apart from
         the right's and from a bilateral squeeze."""
         which, args = self._which(pucks, mode)

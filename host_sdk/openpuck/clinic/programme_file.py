@@ -6,7 +6,7 @@ root has examples. In short::
     name = "Hand and arm, week 1"
     patient_note = "Sit at a table, forearm resting."
 
-    [progression]              # optional: the defaults of openpuck.progression
+    [progression]              # optional: the defaults of openpuck.clinic.progression
     success_low = 0.7
     success_high = 0.9
 
@@ -36,9 +36,10 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
 
-from . import exercises, units
-from .offline import validate
-from .errors import OpenPuckError
+from .. import exercises
+from . import units
+from ..offline import validate
+from ..errors import OpenPuckError
 from .progression import ProgressionRule
 
 #: where a puck is: the patient's side and limb (a foot puck may also be strapped to that leg)
@@ -138,7 +139,7 @@ class Programme:
     def rule_for(self, exercise: ProgrammeExercise | int) -> ProgressionRule:
         """The programme's rule with this exercise's limits (its min/max_target,
         else the unit's whole range) and its unlock_after, for
-        :mod:`openpuck.progression`."""
+        :mod:`openpuck.clinic.progression`."""
         ex = self.exercises[exercise] if isinstance(exercise, int) else exercise
         lo, hi = validate.TARGET_RANGE[ex.unit]
         return dataclasses.replace(

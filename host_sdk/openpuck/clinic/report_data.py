@@ -1,9 +1,9 @@
 """What the therapist's report shows, read from the history in one place.
 
-:func:`gather` turns a patient's :class:`~openpuck.history.History` into a
+:func:`gather` turns a patient's :class:`~openpuck.clinic.history.History` into a
 :class:`ReportData`: plain numbers, no HTML and no plotting, so the
-report's figures (:mod:`openpuck.report_plots`), its page
-(:mod:`openpuck.report`) and the ``openpuck history`` command all count the
+report's figures (:mod:`openpuck.clinic.report_plots`), its page
+(:mod:`openpuck.clinic.report`) and the ``openpuck history`` command all count the
 same way. Every count comes from the stored reps (as
 :meth:`History.daily`), so a session cut short still counts.
 

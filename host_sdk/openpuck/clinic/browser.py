@@ -1,6 +1,6 @@
 """Headless Chromium from Python: find it, and print an HTML file to PDF.
 
-The report (:mod:`openpuck.report`) prints through it: Chromium lays out
+The report (:mod:`openpuck.clinic.report`) prints through it: Chromium lays out
 the page exactly as a browser shows it, with the report's print styles, so
 the PDF needs no second layout engine. Nothing here is required: without
 Chromium, :func:`find_chromium` returns None and :func:`print_pdf` raises
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .errors import OpenPuckError
+from ..errors import OpenPuckError
 
 #: the environment variable naming a Chromium (or Chrome) binary to use
 ENV_CHROMIUM = "OPENPUCK_CHROMIUM"

@@ -1,0 +1,1 @@
+"""clinic layer of the SDK."""
