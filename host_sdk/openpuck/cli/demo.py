@@ -112,7 +112,7 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
     import tempfile
     from pathlib import Path
 
-    import openpuck
+    from ..device.puck import connect
 
     from ..clinic import programme, programme_file
     from ..clinic.history import History
@@ -126,7 +126,7 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
     print(f"OpenPuck demo: {plan.name}, on a virtual puck (the puck firmware on MicroPython) whose "
           f"patient does what it is set to; {'max speed' if speed == 'max' else speed + 'x real time'}.\n",
           file=out, flush=True)
-    with openpuck.connect(f"sim:?scenario=patient&speed={speed}") as puck, History(db) as history:
+    with connect(f"sim:?scenario=patient&speed={speed}") as puck, History(db) as history:
         report = programme.run(plan, {"right_hand": puck}, "demo", history, on_event=printer(out),
                                rest_scale=1.0 if speed != "max" else 0.0)
         bests = ", ".join(f"{ex} {amount(a, u)}" for ex, a, u in report.personal_bests)
@@ -147,7 +147,7 @@ def _report(history, db, out: TextIO):
 
 def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
     """One set of a scenario with known counts: counted live, checked against them."""
-    import openpuck
+    from ..device.puck import connect
 
     from ..device import sim
     from . import CliError
@@ -169,7 +169,7 @@ def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
     speed = "max" if args.speed == float("inf") else f"{args.speed:g}"
     clock = DeviceSpan()
     events: list = []
-    with openpuck.connect(f"sim:?scenario={args.scenario}&speed={speed}") as puck:
+    with connect(f"sim:?scenario={args.scenario}&speed={speed}") as puck:
         puck.on("samples", clock)
         puck.start(exercise=ex.name, target=target, rate_hz=RATE_HZ)
         print(f"  {'t (s)':>6s}  {'event':12s} {'amplitude':>9s}", file=out, flush=True)

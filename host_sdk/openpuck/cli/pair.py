@@ -38,9 +38,9 @@ def refuse_ble(url: str, what: str) -> None:
 
 
 def run(args) -> int:
-    import openpuck
+    from ..device.puck import connect
     refuse_ble(args.url, "pair")
-    with openpuck.connect(args.url, reconnect=False) as puck:
+    with connect(args.url, reconnect=False) as puck:
         puck.pair()
         info = puck.info
         print(f"paired puck {info.serial} ({info.board}, firmware {info.firmware}); "

@@ -115,7 +115,7 @@ def _target(target: float | str, unit: str) -> str:
 
 
 def _run(args: argparse.Namespace, plan) -> int:
-    import openpuck
+    from ..device.puck import connect
     from ..clinic import programme
     from ..offline import validate
     from ..clinic.history import History, check_patient
@@ -142,7 +142,7 @@ def _run(args: argparse.Namespace, plan) -> int:
     shown = printer(sys.stdout, as_json=args.json)
     try:
         for role in roles:
-            pucks[role] = openpuck.connect(urls[role])
+            pucks[role] = connect(urls[role])
         with History(args.db) as history:
             if live:
                 report = _live(plan, pucks, args, history, rest_scale, ProgrammeView)

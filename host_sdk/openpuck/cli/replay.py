@@ -32,7 +32,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import sys
 
-    import openpuck
+    from ..device.puck import connect
     from ..device.events import format_event
     from ..offline.recording import open_source
     for w in open_source(args.file, want=("recording", "wire")).warnings():
@@ -46,7 +46,7 @@ def run(args) -> int:
     from urllib.parse import quote
     from ..device.transports import TransportError
     try:
-        puck = openpuck.connect(f"replay:{quote(args.file)}?speed={quote(args.speed)}")
+        puck = connect(f"replay:{quote(args.file)}?speed={quote(args.speed)}")
     except TransportError as e:
         raise CliError(str(e)) from None
     with puck:

@@ -51,7 +51,7 @@ def _idle_limit(device: _DeviceTime, seconds: float, t0: float) -> None:
 
 
 def run(args) -> int:
-    import openpuck
+    from ..device.puck import connect
     from ..device.events import format_event
     check_session_arguments(args)
     if args.lsl:
@@ -66,7 +66,7 @@ def run(args) -> int:
         except OpenPuckError as e:   # no rich: one line per event instead of the live view
             print(f"openpuck stream: {e}; showing one line per event", file=sys.stderr)
             live = False
-    with openpuck.connect(args.url, record=args.record) as puck:
+    with connect(args.url, record=args.record) as puck:
         if args.lsl:
             from ..device.lsl import LslOutlets
             outlets = LslOutlets.for_puck(puck, rate_hz=args.rate)

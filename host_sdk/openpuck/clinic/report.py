@@ -265,7 +265,7 @@ def _empty(data: ReportData) -> str:
 def render(data: ReportData, *, title: str | None = None, now: dt.datetime | None = None) -> str:
     """The report page for ``data`` as HTML text (``now``: the time it says it
     was made). The page names no file of this computer: it is shared."""
-    from .. import __version__
+    from .._version import __version__
     now = now or dt.datetime.now()
     title = title or f"Home programme report: {data.patient}"
     if data.empty:

@@ -360,7 +360,7 @@ class EmulatedPico:
         takes a minute or two of wall time on the emulator, and each try
         waits long for its answer: a host that gives up quickly and asks
         again only queues more commands for the booting puck to answer."""
-        from .. import connect
+        from .puck import connect
         end = time.monotonic() + deadline_s
         last: Exception | None = None
         while time.monotonic() < end:

@@ -65,7 +65,7 @@ from .session_decoder import HOLD_S, SessionDecoder
 from .transports import (ConnectionLost, EndOfStream, ReadOnlyError, Transport, TransportError,
                          open_transport)
 
-__all__ = ["AsyncPuck", "CommandError", "CommandTimeout", "Puck", "connect", "connect_async"]
+__all__ = ["CommandError", "CommandTimeout", "Puck", "connect"]
 
 log = logging.getLogger("openpuck")
 
@@ -835,7 +835,3 @@ def connect(url: str, **options: Any) -> Puck:
     t = open_transport(url, _open=False)
     return Puck(t, **options).open()
 
-
-# AsyncPuck lives in aio.py; importable from here as it always was (aio.py
-# imports Puck, so this import comes after it)
-from .aio import AsyncPuck, connect_async  # noqa: E402

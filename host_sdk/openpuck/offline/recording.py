@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from .. import __version__
+from .._version import __version__
 from ..errors import OpenPuckError
 
 MAGIC = b"OPUCKREC"
