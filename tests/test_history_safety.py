@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import openpuck
-from openpuck.clinic import programme, programme_file, recording
+from openpuck.clinic import programme, programme_file
+from openpuck.offline import recording
 from openpuck.cli import main
 from openpuck.device.events import Rep
 from openpuck.clinic import history

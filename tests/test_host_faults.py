@@ -14,7 +14,8 @@ import time
 import pytest
 
 import openpuck
-from openpuck import protocol, sim
+from openpuck import protocol
+from openpuck.device import sim
 from openpuck.cli import main
 from openpuck.device.events import Gap, Log, Rep, Status
 from openpuck.offline.recording import Recorder, load_session

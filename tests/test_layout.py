@@ -178,3 +178,24 @@ def test_layers_exist_and_hold_their_modules() -> None:
                            "clinic": ("programme", "history", "report")}.items():
         for member in members:
             assert f"openpuck.{layer}.{member}" in MODULES
+
+
+def _fresh_python(code: str) -> str:
+    import subprocess
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_import_openpuck_loads_none_of_the_layers() -> None:
+    loaded = _fresh_python("import sys, openpuck; print(sorted(m for m in sys.modules if m.startswith('openpuck')))")
+    assert loaded == "['openpuck', 'openpuck._version']"
+
+
+def test_every_public_name_resolves_after_a_plain_import() -> None:
+    # the names of README.md and docs/sdk.md, and the modules the README reaches through the root
+    out = _fresh_python("import openpuck\n"
+                        "for name in openpuck.__all__ + ['errors', 'exercises', 'programme', 'history', 'report']:\n"
+                        "    getattr(openpuck, name)\n"
+                        "print(openpuck.Puck.__module__, openpuck.scan.__module__, openpuck.detect.__module__)")
+    assert out == "openpuck.device.puck openpuck.device.scan openpuck.offline.detect"

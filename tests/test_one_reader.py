@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from openpuck import protocol, sim
+from openpuck import protocol
+from openpuck.device import sim
 from openpuck.cli import main
 from openpuck.offline.recording import Recorder, open_source
 

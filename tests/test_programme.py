@@ -251,11 +251,12 @@ def test_the_rest_names_the_next_exercise_and_bests_are_one_per_exercise(tmp_pat
 
 
 def test_openpuck_programme_run_works_after_a_plain_import():
-    """The README: `openpuck.clinic.programme.run(plan, {...}, "anna", History())` after `import openpuck`."""
+    """The README: `openpuck.programme.run(plan, {...}, "anna", History())` after `import openpuck`
+    (the modules live in openpuck.clinic; the root re-exports them lazily)."""
     import subprocess
     import sys
-    code = ("import openpuck; openpuck.clinic.programme.run; openpuck.clinic.programme_file.load; "
-            "openpuck.clinic.history.History; openpuck.clinic.report.write_report")
+    code = ("import openpuck; openpuck.programme.run; openpuck.programme_file.load; "
+            "openpuck.history.History; openpuck.report.write_report")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
 

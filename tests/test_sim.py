@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from openpuck import StreamDecoder, protocol, sim
+from openpuck import StreamDecoder, protocol
+from openpuck.device import sim
 from openpuck.protocol import Message
 
 INF = float("inf")

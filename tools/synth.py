@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "host_sdk"))
-from openpuck.offline import csvio, exercises as catalogue  # noqa: E402
+from openpuck import exercises as catalogue  # noqa: E402
+from openpuck.offline import csvio  # noqa: E402
 
 G = 9.80665
 # name: what moves (force, or the joint axis: tilt = horizontal, heading =
