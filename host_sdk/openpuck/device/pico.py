@@ -63,7 +63,7 @@ class PicoUnavailable(PicoError):
 
 def _repo() -> Path | None:
     """The repository checkout this SDK runs from (tools/flash.py is there), or None."""
-    root = Path(__file__).resolve().parent.parent.parent
+    root = Path(__file__).resolve().parents[3]   # openpuck/device/pico.py in host_sdk/
     return root if (root / "tools" / "flash.py").is_file() else None
 
 

@@ -50,6 +50,9 @@ _HEAP_LINE = re.compile(r"^sim: heap alloc=(\d+) free=(\d+)$", re.M)   # boards/
 HEAP = "1M"
 
 
+#: the openpuck package folder (this module is in openpuck/device/)
+_PACKAGE = Path(__file__).resolve().parent.parent
+
 def log_tail(path: Path, n: int = 30) -> str:
     """The last ``n`` lines of a puck's log file ("" when there is none)."""
     try:
@@ -86,7 +89,7 @@ def firmware_dir() -> Path:
     env = os.environ.get("OPENPUCK_FIRMWARE_DIR")
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parent.parent.parent / "firmware"
+    repo = _PACKAGE.parent.parent / "firmware"
     if (repo / "main.py").is_file() and (repo / "openpuck_fw").is_dir():
         return repo
     candidates = []
@@ -98,7 +101,7 @@ def firmware_dir() -> Path:
                 candidates.append(Path(str(dist.locate_file(f))).parent)
     except PackageNotFoundError:
         pass
-    here = Path(__file__).resolve().parent.parent          # site-packages, or a --target dir
+    here = _PACKAGE.parent                                 # site-packages, or a --target dir
     candidates.append(here / "share" / "openpuck" / "firmware")
     for base in (sys.prefix, sys.exec_prefix, getattr(sys, "base_prefix", sys.prefix)):
         candidates.append(Path(base) / "share" / "openpuck" / "firmware")
@@ -118,7 +121,7 @@ def natmod_dir() -> Path | None:
     None when there is none (the virtual puck then runs the twin)."""
     env = os.environ.get("OPENPUCK_NATMOD_DIR")
     cands = [Path(env)] if env else []
-    cands.append(Path(__file__).resolve().parent.parent.parent / "build" / "natmod" / "x64")
+    cands.append(_PACKAGE.parent.parent / "build" / "natmod" / "x64")
     try:
         fw = firmware_dir()
         cands.append(fw.parent / "natmod" / "x64")   # share/openpuck/natmod/x64 beside the firmware
