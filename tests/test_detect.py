@@ -104,11 +104,12 @@ def test_with_an_auto_target_the_hold_of_reps_counted_before_it_was_learned_is_u
 
 def test_the_wire_says_unknown_hold_and_the_sdk_says_none():
     from openpuck import protocol
+    from openpuck.device.events import format_event
     from openpuck.device.message_events import event_from_message
     m = protocol.decode(protocol.encode("rep", 1, exercise=1, count=1, t_start_us=0, t_peak_us=1000,
                                         t_end_us=2000, amplitude=20000, hold_ms=0xFFFFFFFF))
     ev = event_from_message(m, lambda us: us * 1e-6, None)
-    assert ev.hold_s is None and "hold unknown" in __import__("openpuck").events.format_event(ev)
+    assert ev.hold_s is None and "hold unknown" in format_event(ev)
 
 
 def test_small_excursions_are_partial_reps_not_reps():
