@@ -1,1 +1,2 @@
-"""clinic layer of the SDK."""
+"""The therapist's side: home programmes, progression, the history database and
+reports."""

@@ -48,10 +48,8 @@ READY_MARK = "sim: ready"
 PATIENT = "patient"
 _HEAP_LINE = re.compile(r"^sim: heap alloc=(\d+) free=(\d+)$", re.M)   # boards/sim_hw.py
 HEAP = "1M"
+_PACKAGE = Path(__file__).resolve().parent.parent   # the openpuck folder (this module is in openpuck/device/)
 
-
-#: the openpuck package folder (this module is in openpuck/device/)
-_PACKAGE = Path(__file__).resolve().parent.parent
 
 def log_tail(path: Path, n: int = 30) -> str:
     """The last ``n`` lines of a puck's log file ("" when there is none)."""

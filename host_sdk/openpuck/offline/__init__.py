@@ -1,1 +1,2 @@
-"""offline layer of the SDK."""
+"""Work without a puck: recordings, CSV, the detector run on samples, value
+checks, the figures of a set, plots."""
