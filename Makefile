@@ -32,7 +32,7 @@ demo: $(STAMP) ## the main job: virtual puck, live reps, session summary
 MP_TARBALL := ../shared/micropython/micropython-1.28.0.tar.gz
 # the stock MicroPython image of the emulated Pico W (a user's own: make hil-rp2040 PICO_IMAGE=...)
 PICO_IMAGE ?= ../shared/micropython/micropython-1.28.0-RPI_PICO_W.uf2
-# the flashed filesystem of the emulated Pico, made once per image and firmware (openpuck.pico.install)
+# the flashed filesystem of the emulated Pico, made once per image and firmware (openpuck.device.pico.install)
 export OPENPUCK_CACHE_DIR ?= $(CURDIR)/build/cache
 # pytest-xdist workers (one per core); the emulated Pico's tests stay on one worker (--dist loadgroup)
 JOBS ?= auto

@@ -1,7 +1,7 @@
 """Opening the puck under test, and watching what it streams.
 
 Every test gets its puck from :meth:`Rig.open`, which hides only *where* the
-puck is: the virtual puck is started with :func:`openpuck.sim.start` (so a
+puck is: the virtual puck is started with :func:`openpuck.device.sim.start` (so a
 test can pull its plug or starve its watchdog), a board is opened by its URL,
 and with ``proxy=True`` the fault relay (faultproxy.py) is put between the
 puck's port and the SDK. From then on the test uses nothing but the SDK's
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import openpuck
-import openpuck.sim
+import openpuck.device.sim
 
 from .faultproxy import FaultProxy
 from .targets import Target
@@ -37,28 +37,28 @@ def _toolchain_required() -> bool:
 
 
 def start_sim(**kw):
-    """openpuck.sim.start(); on a platform without the MicroPython unix port the
+    """openpuck.device.sim.start(); on a platform without the MicroPython unix port the
     test skips (the target is not there), unless CI requires it
     (OPENPUCK_REQUIRE_TOOLCHAIN=1, as for the other toolchain tests)."""
     try:
-        return openpuck.sim.start(**kw)
-    except openpuck.sim.SimUnavailable as e:
+        return openpuck.device.sim.start(**kw)
+    except openpuck.device.sim.SimUnavailable as e:
         if _toolchain_required():
             pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
         pytest.skip(str(e))
 
 
 def start_pico(**kw):
-    """openpuck.pico.start(); without the emulator (rp2040py) or a Pico W image
+    """openpuck.device.pico.start(); without the emulator (rp2040py) or a Pico W image
     the test skips with the reason, unless CI requires it."""
-    import openpuck.pico
+    import openpuck.device.pico
     try:
-        return openpuck.pico.start(progress=lambda m: print(f"rp2040: {m}", flush=True), **kw)
-    except openpuck.pico.PicoUnavailable as e:
+        return openpuck.device.pico.start(progress=lambda m: print(f"rp2040: {m}", flush=True), **kw)
+    except openpuck.device.pico.PicoUnavailable as e:
         if _toolchain_required():
             pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
         pytest.skip(str(e))
-    except openpuck.pico.PicoError as e:
+    except openpuck.device.pico.PicoError as e:
         if "image" in str(e) and not _toolchain_required():
             pytest.skip(str(e))
         raise
@@ -70,9 +70,9 @@ class Session:
 
     target: Target
     puck: "openpuck.Puck"
-    vpuck: object | None = None       # openpuck.sim.VirtualPuck on the sim
+    vpuck: object | None = None       # openpuck.device.sim.VirtualPuck on the sim
     proxy: FaultProxy | None = None
-    pico: object | None = None        # openpuck.pico.EmulatedPico on the emulated Pico
+    pico: object | None = None        # openpuck.device.pico.EmulatedPico on the emulated Pico
     scenario: str | None = None
     speed: float = 1.0
 

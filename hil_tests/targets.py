@@ -5,7 +5,7 @@ from a ``--puck`` spec::
 
     sim                       the virtual puck (its default scenario)
     sim:RECORDING.csv         the virtual puck replaying a recording
-    rp2040                    the emulated Pico W (openpuck.pico: the stock MicroPython
+    rp2040                    the emulated Pico W (openpuck.device.pico: the stock MicroPython
                               image in an RP2040 emulator, the firmware flashed with
                               tools/flash.py; the image from $OPENPUCK_PICO_IMAGE)
     rp2040:RECORDING.csv      the emulated Pico W, its sensors playing a recording
@@ -256,9 +256,9 @@ def _sim_firmware() -> str | None:
     """The version of the firmware the virtual puck runs (its VERSION tuple in
     openpuck_fw/__init__.py), so the handshake proves the sim runs this tree."""
     try:
-        import openpuck.sim
+        import openpuck.device.sim
 
-        src = (openpuck.sim.firmware_dir() / "openpuck_fw" / "__init__.py").read_text()
+        src = (openpuck.device.sim.firmware_dir() / "openpuck_fw" / "__init__.py").read_text()
     except Exception:  # noqa: BLE001 - no sim here: nothing to expect
         return None
     m = re.search(r"^VERSION\s*=\s*\((\d+),\s*(\d+),\s*(\d+)\)", src, re.M)

@@ -15,7 +15,7 @@ import pytest
 
 import openpuck
 from openpuck import CommandError, protocol
-from openpuck.recording import Recording
+from openpuck.offline.recording import Recording
 
 from .rig import Probe
 

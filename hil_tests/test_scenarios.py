@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-import openpuck.sim
+import openpuck.device.sim
 
 from .rig import MAX_SPEED, Probe
 
@@ -39,7 +39,7 @@ def test_scenario_gives_exact_counts(hil, hil_target, hil_figures, scenario):
         probe = Probe().attach(puck)
         puck.start(exercise=exercise, target=target, rate_hz=200)
         if s.vpuck is not None or s.pico is not None:   # the scenario plays as the puck streams
-            duration = openpuck.sim.scenarios()[scenario]["duration_s"]
+            duration = openpuck.device.sim.scenarios()[scenario]["duration_s"]
             assert probe.wait_span(duration + TAIL_S, timeout=120), "the scenario did not play out"
         else:
             proc = s.play()

@@ -24,9 +24,9 @@ import struct
 import pytest
 
 from openpuck import protocol
-from openpuck.keys import KeyStore
+from openpuck.device.keys import KeyStore
 from openpuck.protocol import signing
-from openpuck.recording import OUT, Recording
+from openpuck.offline.recording import OUT, Recording
 
 from .rig import Probe
 from .test_commands import _answers

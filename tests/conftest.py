@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(autouse=True, scope="session")
 def _own_config_dir(tmp_path_factory):
-    """Owner keys and the signing clock (openpuck.keys) go to a folder of the
+    """Owner keys and the signing clock (openpuck.device.keys) go to a folder of the
     test run, never the user's config folder: a developer's own keys change
     nothing here, and the tests leave none behind."""
     import os
@@ -33,7 +33,7 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="module")
 def need_micropython() -> None:
     """Skip a module's tests where the MicroPython unix port (the virtual puck) is absent."""
-    from openpuck import sim
+    from openpuck.device import sim
     try:
         sim.micropython_command()
     except sim.SimUnavailable as e:

@@ -20,8 +20,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpuck.events import PartialRep, Rep
-from openpuck.history import History
+from openpuck.device.events import PartialRep, Rep
+from openpuck.clinic.history import History
 
 FIRST_DAY = dt.date(2025, 3, 3)           # a Monday
 LAST_DAY = dt.date(2025, 3, 16)           # a Sunday

@@ -9,9 +9,9 @@ import inspect
 import pytest
 
 import openpuck
-from openpuck.aio import AsyncPuck
-from openpuck.puck import Puck
-from openpuck.recording import Recording
+from openpuck.device.aio import AsyncPuck
+from openpuck.device.puck import Puck
+from openpuck.offline.recording import Recording
 from tests.test_sdk_fakepuck import FakePuck
 from tests.test_sdk_sim import _why as _no_sim
 

@@ -16,9 +16,9 @@ import types
 import pytest
 
 import openpuck
-from openpuck.events import Gap, Rep
-from openpuck.transports import ble as ble_mod, loop
-from openpuck.transports.base import ConnectionLost
+from openpuck.device.events import Gap, Rep
+from openpuck.device.transports import ble as ble_mod, loop
+from openpuck.device.transports.base import ConnectionLost
 from tests.test_sdk_fakepuck import FakePuck
 
 NUS_TX = ble_mod.NUS_TX
@@ -180,7 +180,7 @@ def test_an_absent_puck_is_a_clear_error(fake_ble):
 
 def test_scan_finds_ble_pucks_by_service_uuid(fake_ble, monkeypatch):
     import importlib
-    scan_mod = importlib.import_module("openpuck.scan")
+    scan_mod = importlib.import_module("openpuck.device.scan")
     monkeypatch.setattr(scan_mod, "scan_serial", lambda: [])
     found = openpuck.scan()
     assert [(f.url, f.name, f.rssi) for f in found] == [("ble:D4:3A:2C:11:22:33", "OpenPuck-1A2B", -60)]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from openpuck import exercises
-from openpuck.detect import DetectError, detect
+from openpuck.offline.detect import DetectError, detect
 from tests.toolchain import SHARED, need_shared
 
 ROOT = Path(__file__).resolve().parent.parent

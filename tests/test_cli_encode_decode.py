@@ -13,7 +13,7 @@ import pytest
 
 from openpuck import protocol
 from openpuck.cli import main
-from openpuck.csvio import read_csv
+from openpuck.offline.csvio import read_csv
 
 DATA = Path(__file__).resolve().parent / "data"
 RECORDINGS = sorted(DATA.glob("*.csv"))

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import pytest
 
-from openpuck import browser
+from openpuck.clinic import browser
 from openpuck.cli import build_parser, main
 from tests import synthetic_history as synth
 from tests.toolchain import need_tool

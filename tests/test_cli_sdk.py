@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from openpuck.cli import main
-from openpuck.recording import Recording
+from openpuck.offline.recording import Recording
 from tests.test_sdk_fakepuck import FakePuck
 
 

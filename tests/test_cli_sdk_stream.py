@@ -37,7 +37,7 @@ def test_stream_plain_lines(fake, capsys):
 
 def test_live_view_renders_values_reps_rate_and_loss(fake):
     from rich.console import Console
-    from openpuck.live import LiveView
+    from openpuck.device.live import LiveView
     with openpuck.connect(fake.url) as puck:
         view = LiveView(puck)
         puck.start()
@@ -52,7 +52,7 @@ def test_live_view_renders_values_reps_rate_and_loss(fake):
 
 
 class FakeLsl:
-    """Just what openpuck.lsl uses of pylsl."""
+    """Just what openpuck.device.lsl uses of pylsl."""
 
     def __init__(self):
         self.outlets = []
@@ -82,7 +82,7 @@ class FakeLsl:
 
 
 def test_lsl_outlets_push_samples_and_events_with_device_timestamps(fake):
-    from openpuck.lsl import LslOutlets
+    from openpuck.device.lsl import LslOutlets
     lsl = FakeLsl()
     with openpuck.connect(fake.url) as puck:
         outs = LslOutlets.for_puck(puck, rate_hz=200, pylsl=lsl)
@@ -107,7 +107,7 @@ def test_lsl_outlets_push_samples_and_events_with_device_timestamps(fake):
 
 def test_stream_lsl_uses_the_outlets(fake, monkeypatch, capsys):
     lsl = FakeLsl()
-    import openpuck.lsl as lslmod
+    import openpuck.device.lsl as lslmod
     monkeypatch.setattr(lslmod, "_pylsl", lambda: lsl)
     assert main(["stream", fake.url, "--lsl", "--plain", "--seconds", "1.0"]) == 0
     assert "LSL: streams 'OpenPuck FAKE0001 samples'" in capsys.readouterr().err
@@ -134,7 +134,7 @@ def test_real_pylsl_outlet_is_seen_by_an_inlet(fake):
         pylsl.local_clock()
     except Exception as e:  # noqa: BLE001
         pytest.skip(f"liblsl not loadable: {e}")
-    from openpuck.lsl import LslOutlets
+    from openpuck.device.lsl import LslOutlets
     with openpuck.connect(fake.url) as puck:
         LslOutlets.for_puck(puck, rate_hz=200)
         found = pylsl.resolve_byprop("source_id", "openpuck-FAKE0001-samples", timeout=5)
@@ -153,7 +153,7 @@ def test_real_pylsl_outlet_is_seen_by_an_inlet(fake):
 
 def test_scan_lists_usb_pucks_by_vendor_id(monkeypatch, capsys):
     from serial.tools import list_ports_common
-    sc = importlib.import_module("openpuck.scan")
+    sc = importlib.import_module("openpuck.device.scan")
 
     def port(dev, vid, pid):
         p = list_ports_common.ListPortInfo(dev, skip_link_detection=True)
@@ -170,7 +170,7 @@ def test_scan_lists_usb_pucks_by_vendor_id(monkeypatch, capsys):
 
 
 def test_scan_without_bluetooth_still_lists_usb_and_says_why(monkeypatch, capsys):
-    sc = importlib.import_module("openpuck.scan")
+    sc = importlib.import_module("openpuck.device.scan")
     monkeypatch.setattr(sc, "scan_serial", lambda: [])
 
     def no_ble(timeout):
@@ -193,8 +193,8 @@ def test_live_view_shows_the_pucks_rate_not_the_speed_its_samples_arrive_at():
     """A virtual puck at speed 2 (or max) sends its 200 Hz faster than real
     time: the view says 200 Hz, by the puck's clock, whatever the arrival."""
     import numpy as np
-    from openpuck.decoder import SampleBlock
-    from openpuck.live import LiveView
+    from openpuck.device.decoder import SampleBlock
+    from openpuck.device.live import LiveView
     handlers = {}
     stub = types.SimpleNamespace(on=lambda kind, cb: handlers.setdefault(kind, cb), url="sim:")
     view = LiveView(stub)
@@ -208,7 +208,7 @@ def test_live_view_shows_the_pucks_rate_not_the_speed_its_samples_arrive_at():
 def test_stream_seconds_counts_the_pucks_time_as_record_does(capsys):
     """At speed=max the whole 33 s grip10 scenario plays in a few seconds here:
     --seconds 10 must stop after 10 s of the puck's time, a few reps in."""
-    from openpuck import sim
+    from openpuck.device import sim
     try:
         sim.micropython_command()
     except sim.SimUnavailable as e:

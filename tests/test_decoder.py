@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from openpuck import StreamDecoder, protocol
-from openpuck.decoder import DeviceSpan, PyStreamDecoder, SampleBlock
+from openpuck.device.decoder import DeviceSpan, PyStreamDecoder, SampleBlock
 
 DECODERS = [StreamDecoder, PyStreamDecoder]
 INFO = dict(fw_major=1, fw_minor=0, fw_patch=0, protocol_version=1, capabilities=3,

@@ -62,7 +62,7 @@ def test_make_demo_entry_point_runs_as_a_command(tmp_path) -> None:
     assert f"history: {db}" in out
     report = db.with_name("report.html")
     assert f"report: {report}" in out and report.read_text().count("<svg") >= 3
-    from openpuck.history import History
+    from openpuck.clinic.history import History
     with History(db) as h:
         (session,) = h.sessions("demo")
         sets = h.sets(session.id)

@@ -13,7 +13,7 @@ import pytest
 import openpuck
 from openpuck import _core, exercises
 from openpuck.cli import main as cli_main
-from openpuck.detect import DetectError, choose_scales, detect, quantise
+from openpuck.offline.detect import DetectError, choose_scales, detect, quantise
 from openpuck.errors import Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,11 +104,12 @@ def test_with_an_auto_target_the_hold_of_reps_counted_before_it_was_learned_is_u
 
 def test_the_wire_says_unknown_hold_and_the_sdk_says_none():
     from openpuck import protocol
-    from openpuck.message_events import event_from_message
+    from openpuck.device.events import format_event
+    from openpuck.device.message_events import event_from_message
     m = protocol.decode(protocol.encode("rep", 1, exercise=1, count=1, t_start_us=0, t_peak_us=1000,
                                         t_end_us=2000, amplitude=20000, hold_ms=0xFFFFFFFF))
     ev = event_from_message(m, lambda us: us * 1e-6, None)
-    assert ev.hold_s is None and "hold unknown" in __import__("openpuck").events.format_event(ev)
+    assert ev.hold_s is None and "hold unknown" in format_event(ev)
 
 
 def test_small_excursions_are_partial_reps_not_reps():
@@ -235,7 +236,7 @@ def test_calibration_rep_sets_the_target():
 
 
 def test_explain_gives_what_the_counting_rule_saw_at_every_sample():
-    from openpuck.detect import explain
+    from openpuck.offline.detect import explain
     rec = squeezes()
     why = explain(rec, exercise="grip_squeeze", target=20.0)
     n = len(rec["t"])
@@ -249,7 +250,7 @@ def test_explain_gives_what_the_counting_rule_saw_at_every_sample():
 
 
 def test_explain_of_an_auto_target_shows_no_on_level_until_it_settles():
-    from openpuck.detect import explain
+    from openpuck.offline.detect import explain
     why = explain(squeezes(), exercise="grip_squeeze")
     assert np.isnan(why.on[0]) and np.isnan(why.target[0])
     assert np.isfinite(why.target[-1]) and why.target[-1] == why.detection.target

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from openpuck.feed import EMPTY, END, Feed
-from openpuck.transports import ConnectionLost
+from openpuck.device.feed import EMPTY, END, Feed
+from openpuck.device.transports import ConnectionLost
 
 
 def test_items_come_out_in_order_and_empty_on_timeout():

@@ -99,7 +99,7 @@ def test_flash_reboot_frame_is_a_valid_command() -> None:
 
 
 def test_the_compiled_build_runs_as_the_virtual_puck(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from openpuck import sim
+    from openpuck.device import sim
     try:
         sim.micropython_command()
     except sim.SimUnavailable as e:

@@ -16,7 +16,7 @@ SCRIPTS = sorted(FW_TESTS.glob("test_*.py"))
 
 
 def micropython() -> list[str]:
-    from openpuck.sim import SimUnavailable, micropython_command
+    from openpuck.device.sim import SimUnavailable, micropython_command
     try:
         return micropython_command()
     except SimUnavailable as e:

@@ -138,7 +138,7 @@ def test_detector_fuzz_inputs_give_the_twin_the_same_events_as_the_c_core():
 # ---------------------------------------------------------------- virtual puck
 @pytest.fixture(scope="module")
 def _micropython() -> None:
-    from openpuck import sim
+    from openpuck.device import sim
     try:
         sim.micropython_command()
     except sim.SimUnavailable as e:
@@ -163,7 +163,8 @@ def test_a_set_exercise_the_detector_refuses_is_nacked_and_changes_nothing(_micr
     puck's thresholds already changed; the next start then failed too and the
     puck stopped streaming."""
     import fuzz_puck
-    from openpuck import protocol, sim
+    from openpuck import protocol
+    from openpuck.device import sim
     with sim.start(scenario="still", speed=1.0) as vp:
         link = fuzz_puck.Link(vp.port)
         link.s.write(protocol.encode("start", 1, rate_hz=200, channels=7))

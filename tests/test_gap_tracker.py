@@ -7,9 +7,9 @@ from collections import deque
 import numpy as np
 import pytest
 
-from openpuck.decoder import SampleBlock
-from openpuck.events import Gap, Rep
-from openpuck.gap_tracker import GapCounters, GapTracker, OpenGap, TrackerState
+from openpuck.device.decoder import SampleBlock
+from openpuck.device.events import Gap, Rep
+from openpuck.device.gap_tracker import GapCounters, GapTracker, OpenGap, TrackerState
 
 PERIOD = 0.005
 U32_S = (1 << 32) * 1e-6

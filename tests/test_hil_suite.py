@@ -40,10 +40,10 @@ def test_the_hil_short_run_passes_against_the_virtual_puck():
 @pytest.mark.xdist_group("pico")
 def test_the_hil_handshake_passes_on_the_emulated_pico_w():
     image = need_shared("micropython", "micropython-1.28.0-RPI_PICO_W.uf2")
-    import openpuck.pico
+    import openpuck.device.pico
     try:
-        openpuck.pico.check_emulator()
-    except openpuck.pico.PicoUnavailable as e:
+        openpuck.device.pico.check_emulator()
+    except openpuck.device.pico.PicoUnavailable as e:
         if required():
             pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
         pytest.skip(str(e))

@@ -7,12 +7,12 @@ import sqlite3
 
 import pytest
 
-from openpuck import history as history_mod
+from openpuck.clinic import history as history_mod
 from openpuck.errors import OpenPuckError
-from openpuck.events import Gap, Grip, PartialRep, Rep, Status
-from openpuck.history import History, HistoryError, data_dir, default_path, recording_path
-from openpuck.progression import SetResult, session_target, ProgressionRule
-from openpuck.validate import InvalidValue
+from openpuck.device.events import Gap, Grip, PartialRep, Rep, Status
+from openpuck.clinic.history import History, HistoryError, data_dir, default_path, recording_path
+from openpuck.clinic.progression import SetResult, session_target, ProgressionRule
+from openpuck.offline.validate import InvalidValue
 
 MONDAY = dt.datetime(2025, 3, 3, 10, 0).timestamp()      # local time: days are local dates
 TUESDAY = dt.datetime(2025, 3, 4, 9, 30).timestamp()

@@ -13,14 +13,14 @@ import time
 
 import pytest
 
-from openpuck.history import History
+from openpuck.clinic.history import History
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from openpuck.events import Rep, PartialRep
-    from openpuck.history import History
+    from openpuck.device.events import Rep, PartialRep
+    from openpuck.clinic.history import History
 
     h = History(sys.argv[1])
     session = h.start_session("anna", "Hand and arm", 1_741_000_000.0)

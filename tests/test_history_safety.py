@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 import openpuck
-from openpuck import programme, programme_file, recording
+from openpuck.clinic import programme, programme_file
+from openpuck.offline import recording
 from openpuck.cli import main
-from openpuck.events import Rep
-from openpuck import history
-from openpuck.history import History, HistoryError
+from openpuck.device.events import Rep
+from openpuck.clinic import history
+from openpuck.clinic.history import History, HistoryError
 
 PATIENT = "sim:?scenario=patient&speed=max"
 

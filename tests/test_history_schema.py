@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from openpuck import history_schema
-from openpuck.events import Rep
-from openpuck.history import History, HistoryError
+from openpuck.clinic import history_schema
+from openpuck.device.events import Rep
+from openpuck.clinic.history import History, HistoryError
 
 #: schema 1, table by table: what readers outside the SDK (a report, a clinic's export) may rely on
 SCHEMA_1 = {

@@ -14,11 +14,12 @@ import time
 import pytest
 
 import openpuck
-from openpuck import protocol, sim
+from openpuck import protocol
+from openpuck.device import sim
 from openpuck.cli import main
-from openpuck.events import Gap, Log, Rep, Status
-from openpuck.recording import Recorder, load_session
-from openpuck.transports import TransportError
+from openpuck.device.events import Gap, Log, Rep, Status
+from openpuck.offline.recording import Recorder, load_session
+from openpuck.device.transports import TransportError
 from tests.test_sdk_fakepuck import FakePuck
 
 
@@ -49,7 +50,7 @@ def _recorder_on_a_disk_with(room: int):
 
 
 def test_a_full_disk_stops_the_recording_says_so_and_the_stream_goes_on(tmp_path, monkeypatch):
-    monkeypatch.setattr(openpuck.puck, "Recorder", _recorder_on_a_disk_with(4_000))
+    monkeypatch.setattr(openpuck.device.puck, "Recorder", _recorder_on_a_disk_with(4_000))
     fake = FakePuck("disk-full")
     out = tmp_path / "s.opr"
     try:
@@ -69,7 +70,7 @@ def test_a_full_disk_stops_the_recording_says_so_and_the_stream_goes_on(tmp_path
 
 
 def test_record_on_a_full_disk_exits_with_the_reason_and_keeps_the_file(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(openpuck.puck, "Recorder", _recorder_on_a_disk_with(30_000))
+    monkeypatch.setattr(openpuck.device.puck, "Recorder", _recorder_on_a_disk_with(30_000))
     out = tmp_path / "s.opr"
     assert main(["record", "sim:?scenario=grip10&speed=max", "-o", str(out), "--seconds", "30"]) == 2
     err = capsys.readouterr().err
@@ -140,8 +141,8 @@ def test_a_vanished_pseudo_terminal_whose_name_another_one_takes_is_not_reconnec
     not take that stranger's port for the puck come back: it would talk to the
     wrong device and lock its owner out ("in use"). The kernel's reuse cannot be
     timed in a test, so the node's identity is made to change under its name."""
-    from openpuck.transports import open_transport
-    from openpuck.transports import serial as serial_transport
+    from openpuck.device.transports import open_transport
+    from openpuck.device.transports import serial as serial_transport
     master, slave = pty.openpty()
     name = os.ttyname(slave)
     real_identity = serial_transport._pty_identity
@@ -260,7 +261,7 @@ def test_a_sim_connections_port_is_never_free_for_another_program(monkeypatch):
         sim.micropython_command()
     except sim.SimUnavailable as e:
         pytest.skip(str(e))
-    from openpuck.transports.serial import SerialTransport
+    from openpuck.device.transports.serial import SerialTransport
     free_when_opened = []
     opening = SerialTransport._open
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from openpuck import protocol
-from openpuck.events import Config, Grip, Log, PartialRep, Rep, Status
-from openpuck.message_events import S_PER_MS, V_PER_MV, event_from_message
-from openpuck.session_decoder import SessionDecoder
+from openpuck.device.events import Config, Grip, Log, PartialRep, Rep, Status
+from openpuck.device.message_events import S_PER_MS, V_PER_MV, event_from_message
+from openpuck.device.session_decoder import SessionDecoder
 
 
 def _msg(name: str, **fields) -> protocol.Message:

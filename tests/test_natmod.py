@@ -150,7 +150,7 @@ def test_an_mpy_for_another_architecture_falls_back_to_the_twin_and_says_why(mpy
     if "armv6m" not in mpys:
         pytest.skip("no armv6m .mpy (arm-none-eabi-gcc absent)")
     import openpuck
-    from openpuck import sim
+    from openpuck.device import sim
     wrong = tmp_path / "wrong"
     wrong.mkdir()
     (wrong / "opdetect.mpy").write_bytes(mpys["armv6m"].read_bytes())

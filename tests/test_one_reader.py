@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from openpuck import protocol, sim
+from openpuck import protocol
+from openpuck.device import sim
 from openpuck.cli import main
-from openpuck.recording import Recorder, open_source
+from openpuck.offline.recording import Recorder, open_source
 
 HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n\n"
 ROW = "{t},0,0,1,0,0,0,0\n"

@@ -6,8 +6,8 @@ import pytest
 
 from openpuck import protocol
 from openpuck.errors import OpenPuckError
-from openpuck.pending import CommandError, CommandTimeout, PendingCommands
-from openpuck.transports import ConnectionLost
+from openpuck.device.pending import CommandError, CommandTimeout, PendingCommands
+from openpuck.device.transports import ConnectionLost
 
 TYPE = {name: spec.id for name, spec in protocol.SPECS.items()}
 

@@ -1,4 +1,4 @@
-"""The firmware on the puck's own chip: the emulated Pico W (openpuck.pico).
+"""The firmware on the puck's own chip: the emulated Pico W (openpuck.device.pico).
 
 The stock MicroPython v1.28.0 image for the Pico W boots in an RP2040
 emulator; the firmware goes on it with tools/flash.py over the emulated USB
@@ -30,10 +30,10 @@ IMAGE = ("micropython", "micropython-1.28.0-RPI_PICO_W.uf2")
 @pytest.fixture(scope="module")
 def image():
     path = need_shared(*IMAGE)
-    import openpuck.pico
+    import openpuck.device.pico
     try:
-        openpuck.pico.check_emulator()
-    except openpuck.pico.PicoUnavailable as e:
+        openpuck.device.pico.check_emulator()
+    except openpuck.device.pico.PicoUnavailable as e:
         if required():
             pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
         pytest.skip(str(e))
@@ -44,15 +44,15 @@ def image():
 def flashed(image):
     """The puck's filesystem after tools/flash.py ran against a blank emulated
     Pico W: flashed anew for this module, whatever the cache held."""
-    import openpuck.pico
+    import openpuck.device.pico
     # OPENPUCK_PICO_REFLASH=0 (while iterating on these tests) keeps a cached install
-    return openpuck.pico.install(image, force=os.environ.get("OPENPUCK_PICO_REFLASH", "1") != "0")
+    return openpuck.device.pico.install(image, force=os.environ.get("OPENPUCK_PICO_REFLASH", "1") != "0")
 
 
 @pytest.fixture(scope="module")
 def pico(image, flashed, tmp_path_factory):
-    import openpuck.pico
-    p = openpuck.pico.EmulatedPico(image, scenario="grip3", state_dir=tmp_path_factory.mktemp("pico"),
+    import openpuck.device.pico
+    p = openpuck.device.pico.EmulatedPico(image, scenario="grip3", state_dir=tmp_path_factory.mktemp("pico"),
                                    flash=flashed)
     yield p
     p.stop()
@@ -168,8 +168,8 @@ def test_a_power_cut_while_the_config_is_written_loses_nothing(image, flashed, t
     metadata commit). The power goes right after the Nth flash operation of
     that write; the puck boots with the old value or the new one, never a torn
     or default config."""
-    import openpuck.pico
-    with openpuck.pico.EmulatedPico(image, state_dir=tmp_path, flash=flashed) as p:
+    import openpuck.device.pico
+    with openpuck.device.pico.EmulatedPico(image, state_dir=tmp_path, flash=flashed) as p:
         pk = p.connect()
         old = pk.get_config("rate_hz")
         new = 100 if old != 100 else 50
@@ -192,7 +192,7 @@ def test_a_power_cut_while_the_config_is_written_loses_nothing(image, flashed, t
 
 
 def test_an_rp2040_url_names_what_it_starts():
-    from openpuck.transports import open_transport
+    from openpuck.device.transports import open_transport
     t = open_transport("rp2040:?scenario=grip3&detector=twin", _open=False)
     assert (t.scenario, t.detector, t.recording) == ("grip3", "twin", None)
     with pytest.raises(openpuck.errors.OpenPuckError, match="detector must be auto, c or twin"):

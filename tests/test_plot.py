@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from openpuck.cli import main
-from openpuck.recording import load_session
+from openpuck.offline.recording import load_session
 from tests.toolchain import need_shared
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "synthetic-dev"
@@ -33,7 +33,7 @@ def recording(tmp_path_factory):
 
 
 def test_plot_of_a_recording_is_a_png_with_the_summary_in_the_title(recording, tmp_path, capsys):
-    from openpuck.plot import plot_session
+    from openpuck.offline.plot import plot_session
     out = tmp_path / "s.png"
     assert main(["plot", str(recording), "-o", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
@@ -135,7 +135,7 @@ def test_detect_explain_keeps_title_legend_and_rep_numbers_apart(target, saved, 
 
 @pytest.mark.parametrize("target", [None, "15"])
 def test_detect_explain_draws_the_target_and_the_partial_rep_level(target, saved, tmp_path, capsys):
-    from openpuck.detect import explain
+    from openpuck.offline.detect import explain
     argv = ["detect", str(ANKLE), "-e", "ankle_dorsiflexion", "--explain", str(tmp_path / "why.png")]
     assert main(argv + (["--target", target] if target else [])) == 0
     why = explain(str(ANKLE), exercise="ankle_dorsiflexion", target=float(target) if target else None)
@@ -182,7 +182,7 @@ def test_plot_from_keeps_the_recordings_own_time(saved, tmp_path, capsys):
 
 def test_plot_per_rep_panel_shows_noise_as_noise_and_no_axis_uses_an_offset():
     import dataclasses
-    from openpuck.plot import plot_session
+    from openpuck.offline.plot import plot_session
     s = load_session(ANKLE, exercise="ankle_dorsiflexion")
     noise = iter([0.0, 0.007, 0.003, 0.005, 0.001])
     # five reps within 0.007 deg of each other: the same movement five times

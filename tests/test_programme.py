@@ -9,10 +9,10 @@ import json
 import pytest
 
 import openpuck
-from openpuck import programme, programme_file, progression
+from openpuck.clinic import programme, programme_file, progression
 from openpuck.cli import main
-from openpuck.events import Rep
-from openpuck.history import History
+from openpuck.device.events import Rep
+from openpuck.clinic.history import History
 from tests.test_sdk_fakepuck import FakePuck
 
 PATIENT = "sim:?scenario=patient&speed=max"
@@ -251,7 +251,8 @@ def test_the_rest_names_the_next_exercise_and_bests_are_one_per_exercise(tmp_pat
 
 
 def test_openpuck_programme_run_works_after_a_plain_import():
-    """The README: `openpuck.programme.run(plan, {...}, "anna", History())` after `import openpuck`."""
+    """The README: `openpuck.programme.run(plan, {...}, "anna", History())` after `import openpuck`
+    (the modules live in openpuck.clinic; the root re-exports them lazily)."""
     import subprocess
     import sys
     code = ("import openpuck; openpuck.programme.run; openpuck.programme_file.load; "
@@ -349,7 +350,7 @@ def _drawn(view) -> str:
 
 
 def _rep(kind: str, amplitude: float):
-    from openpuck.events import PartialRep
+    from openpuck.device.events import PartialRep
     cls = Rep if kind == "rep" else PartialRep
     fields = dict(t=1.0, t_start=0.5, t_peak=0.8, t_end=1.0, amplitude=amplitude, unit="N", count=1,
                   exercise="grip_squeeze")
@@ -359,8 +360,8 @@ def _rep(kind: str, amplitude: float):
 
 def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
     pytest.importorskip("rich")
-    from openpuck.programme import ProgrammeEvent as E
-    from openpuck.programme_view import ProgrammeView
+    from openpuck.clinic.programme import ProgrammeEvent as E
+    from openpuck.clinic.programme_view import ProgrammeView
     v = ProgrammeView("Grip and wrist: anna")
     v.update(E("session_start", programme="Grip and wrist", session=1, note="Stop and rest if anything hurts."))
     v.update(E("exercise", "grip_squeeze", sets=2, unit="N", placement="in the hand"))
@@ -384,9 +385,9 @@ def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
 
 
 def test_a_set_without_a_rep_says_so():
-    from openpuck.programme import ProgrammeEvent as E
-    from openpuck.programme_view import plain_line
-    from openpuck.summary import summarise
+    from openpuck.clinic.programme import ProgrammeEvent as E
+    from openpuck.clinic.programme_view import plain_line
+    from openpuck.offline.summary import summarise
     none = summarise([], exercise="grip_squeeze", unit="N")
     line = plain_line(E("set_end", "grip_squeeze", 0, 0, 2, 15.0, "N", 5, summary=none))
     assert "no attempt made" in line and "best" not in line
@@ -396,8 +397,8 @@ def test_a_set_without_a_rep_says_so():
 
 
 def test_the_plain_rest_line_names_the_next_exercise():
-    from openpuck.programme import ProgrammeEvent as E
-    from openpuck.programme_view import plain_line
+    from openpuck.clinic.programme import ProgrammeEvent as E
+    from openpuck.clinic.programme_view import plain_line
     assert plain_line(E("rest", "grip_squeeze", seconds_left=3, next_exercise="wrist_flexion")) == \
         "   rest 3 s, then wrist_flexion"
     assert plain_line(E("rest", "grip_squeeze", seconds_left=3)) == "   rest 3 s, then the next set"

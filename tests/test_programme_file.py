@@ -8,8 +8,8 @@ import pytest
 
 from openpuck import exercises
 from openpuck.errors import OpenPuckError
-from openpuck.programme_file import (Programme, ProgrammeError, ProgrammeExercise, load, loads)
-from openpuck.progression import ProgressionRule
+from openpuck.clinic.programme_file import (Programme, ProgrammeError, ProgrammeExercise, load, loads)
+from openpuck.clinic.progression import ProgressionRule
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "programmes").glob("*.toml"))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from openpuck.progression import (NoHistory, ProgressionRule, SetResult, decide, good_sessions,
+from openpuck.clinic.progression import (NoHistory, ProgressionRule, SetResult, decide, good_sessions,
                                   next_target, session_target, sessions, success_rate, unlocked)
-from openpuck.validate import InvalidValue
+from openpuck.offline.validate import InvalidValue
 
 GRIP = ProgressionRule(min_target=5.0, max_target=40.0)
 

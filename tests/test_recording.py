@@ -12,8 +12,8 @@ import pytest
 
 import openpuck
 from openpuck import protocol
-from openpuck.events import Gap, Rep
-from openpuck.recording import IN, NOTE, OUT, Recorder, Recording, RecordingError
+from openpuck.device.events import Gap, Rep
+from openpuck.offline.recording import IN, NOTE, OUT, Recorder, Recording, RecordingError
 from tests.test_sdk_fakepuck import FakePuck
 
 
@@ -59,7 +59,7 @@ def test_survives_kill_9_up_to_the_last_flush(tmp_path):
     ready = tmp_path / "ready"
     code = textwrap.dedent(f"""
         import time, pathlib
-        from openpuck.recording import Recorder, IN
+        from openpuck.offline.recording import Recorder, IN
         rec = Recorder({str(p)!r}, url="loop:x")
         i = 0
         t0 = time.monotonic()
@@ -110,7 +110,7 @@ class ReplayClock:
 
 
 def replay_clock(monkeypatch) -> ReplayClock:
-    import openpuck.transports.replay as replay
+    import openpuck.device.transports.replay as replay
     clock = ReplayClock()
     monkeypatch.setattr(replay, "time", clock)
     return clock
@@ -134,7 +134,7 @@ def test_puck_records_both_directions_and_replay_gives_the_same_events(tmp_path,
     clock = replay_clock(monkeypatch)
     with openpuck.connect(f"replay:{path}?speed=max") as puck:
         puck.start()       # accepted and ignored on a replay
-        with pytest.raises(openpuck.transports.ReadOnlyError):
+        with pytest.raises(openpuck.device.transports.ReadOnlyError):
             puck.led(1, 2, 3)
         replayed = [e for e in puck.events(timeout=5) if isinstance(e, Rep)]
         assert puck.info.serial == "FAKE0001"

@@ -12,10 +12,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from openpuck import browser, units
-from openpuck.history import History
-from openpuck.progression import ProgressionRule
-from openpuck.report import write_report
+from openpuck.clinic import browser, units
+from openpuck.clinic.history import History
+from openpuck.clinic.progression import ProgressionRule
+from openpuck.clinic.report import write_report
 from tests import synthetic_history as synth
 from tests.toolchain import need_tool
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from openpuck.clock import ClockSync
+from openpuck.device.clock import ClockSync
 
 
 def test_the_smallest_round_trip_wins_and_bounds_the_error():

@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 from openpuck import protocol
-from openpuck.transports import loop
-from openpuck.transports.base import ConnectionLost
+from openpuck.device.transports import loop
+from openpuck.device.transports.base import ConnectionLost
 
 U32 = 1 << 32
 
@@ -205,7 +205,7 @@ class FakePuck:
 def test_fake_puck_answers_ping_with_pong_over_the_loop():
     fake = FakePuck("selftest")
     try:
-        from openpuck.transports import open_transport
+        from openpuck.device.transports import open_transport
         t = open_transport(fake.url)
         t.write(protocol.encode("ping", seq=5, host_time_us=42))
         got = bytearray()

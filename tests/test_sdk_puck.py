@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import openpuck
-from openpuck.events import Gap, Grip, Rep
+from openpuck.device.events import Gap, Grip, Rep
 from tests.test_sdk_fakepuck import FakePuck
 
 _n = iter(range(10**6))
@@ -96,7 +96,7 @@ def test_config_round_trip(fake):
 ])
 def test_set_config_refuses_what_the_puck_would_before_sending_it(fake, key, value, says):
     with openpuck.connect(fake.url) as puck:
-        with pytest.raises(openpuck.validate.InvalidValue, match=re.escape(says)):
+        with pytest.raises(openpuck.offline.validate.InvalidValue, match=re.escape(says)):
             puck.set_config(key, value)
     assert not [m for m in fake.received if m.type == "set_config"]
 
@@ -123,9 +123,9 @@ def test_set_configs_rule_is_the_pucks(tmp_path):
 
     def sdk(k, v):
         try:
-            openpuck.validate.config_value(k, v)
+            openpuck.offline.validate.config_value(k, v)
             return True
-        except openpuck.validate.InvalidValue:
+        except openpuck.offline.validate.InvalidValue:
             return False
     assert {k: [sdk(k, v) for v in values] for k in keys} == fw
 

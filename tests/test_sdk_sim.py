@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _sim_available() -> str | None:
     try:
-        from openpuck import sim
+        from openpuck.device import sim
         sim.micropython_command()
     except Exception as e:  # noqa: BLE001
         return str(e)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from openpuck import protocol
-from openpuck.decoder import SampleBlock
-from openpuck.events import Gap, Rep
-from openpuck.session_decoder import SessionDecoder
+from openpuck.device.decoder import SampleBlock
+from openpuck.device.events import Gap, Rep
+from openpuck.device.session_decoder import SessionDecoder
 
 
 def _samples(seq, t0_us, n=20):

@@ -27,7 +27,7 @@ import openpuck
 from openpuck import CommandError, protocol
 from openpuck.cli import main as cli_main
 from openpuck.errors import OpenPuckError
-from openpuck.keys import KeyStore, KeyStoreError, SigningClock
+from openpuck.device.keys import KeyStore, KeyStoreError, SigningClock
 from openpuck.protocol import signing
 from tests.test_sdk_fakepuck import FakePuck
 from tests.test_sdk_sim import _why as _no_sim
@@ -205,8 +205,8 @@ def test_the_cli_refuses_to_pair_over_ble_naming_the_usb_cable(capsys):
 # ------------------------------------------------------------------ against the virtual puck
 @pytest.fixture
 def vpuck(tmp_path):
-    import openpuck.sim
-    vp = openpuck.sim.start(speed=float("inf"), state_dir=tmp_path / "flash")
+    import openpuck.device.sim
+    vp = openpuck.device.sim.start(speed=float("inf"), state_dir=tmp_path / "flash")
     yield vp
     vp.stop()
 
@@ -353,7 +353,7 @@ def owner_store(tmp_path, monkeypatch):
 
 def _signed_out(path: Path, type_name: str) -> list[bytes]:
     """Bodies of the ``type_name`` frames a recording's host sent that carry a tag under OWNER."""
-    from openpuck.recording import OUT, Recording
+    from openpuck.offline.recording import OUT, Recording
     data = b"".join(c.data for c in Recording(path).chunks() if c.direction == OUT)
     out = []
     for piece in data.split(b"\x00"):
@@ -482,7 +482,7 @@ def test_pairing_writes_no_key_to_a_recording_or_a_spy_log(vpuck, tmp_path, monk
                           timeout=3.0) as puck:
         puck.pair(os.urandom(32).replace(b"\x00", b"\x01"))     # handed on, signed with `key`
         puck.unpair()
-    from openpuck.recording import OUT, Recording
+    from openpuck.offline.recording import OUT, Recording
     for path in (opr, spy_opr):
         raw = path.read_bytes()
         assert key not in raw, path

@@ -1,4 +1,4 @@
-"""The virtual puck (openpuck.sim): the real firmware on MicroPython's unix
+"""The virtual puck (openpuck.device.sim): the real firmware on MicroPython's unix
 port behind a pseudo-terminal that pyserial opens like a board's port."""
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from openpuck import StreamDecoder, protocol, sim
+from openpuck import StreamDecoder, protocol
+from openpuck.device import sim
 from openpuck.protocol import Message
 
 INF = float("inf")

@@ -8,14 +8,14 @@ import tty
 import pytest
 
 from openpuck import protocol
-from openpuck.transports import (ConnectionLost, TransportError, loop, normalise_url,
+from openpuck.device.transports import (ConnectionLost, TransportError, loop, normalise_url,
                                  open_transport)
-from openpuck.transports.base import split_url
-from openpuck.transports.replay import ReplayTransport
-from openpuck.transports.serial import SerialTransport
-from openpuck.transports.sim import SimTransport
-from openpuck.transports.spy import SpyTransport
-from openpuck.transports.ble import BleTransport
+from openpuck.device.transports.base import split_url
+from openpuck.device.transports.replay import ReplayTransport
+from openpuck.device.transports.serial import SerialTransport
+from openpuck.device.transports.sim import SimTransport
+from openpuck.device.transports.spy import SpyTransport
+from openpuck.device.transports.ble import BleTransport
 
 
 @pytest.mark.parametrize("url, want", [
@@ -135,7 +135,7 @@ def test_spy_to_stderr_by_default(capsys):
 
 
 def test_a_speed_that_is_not_a_number_or_max_is_refused():
-    from openpuck.transports.base import TransportError, parse_speed
+    from openpuck.device.transports.base import TransportError, parse_speed
     with pytest.raises(TransportError, match="not a number or 'max'"):
         parse_speed("sim:?speed=fast", "fast")
     assert parse_speed("sim:?speed=max", "max") == float("inf")

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from openpuck import _core, exercises
-from openpuck.detect import DetectError, choose_scales, make_config, quantise, read_csv
+from openpuck.offline.detect import DetectError, choose_scales, make_config, quantise, read_csv
 
 from tests.toolchain import micropython_command
 
@@ -369,7 +369,7 @@ def test_the_twin_has_the_c_functions_in_the_c_order():
 def _no_sim_lookup(monkeypatch, tmp_path: Path, env: str | None) -> Path:
     """No micropython through openpuck.sim, none in the project; the
     interpreter lives in tmp_path/bin."""
-    from openpuck import sim
+    from openpuck.device import sim
 
     from tests import toolchain
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from openpuck import StreamDecoder, _core, protocol
-from openpuck.decoder import PyStreamDecoder, SampleBlock
+from openpuck.device.decoder import PyStreamDecoder, SampleBlock
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = [json.loads(line) for line in (ROOT / "protocol/vectors/valid.jsonl").read_text("utf-8").splitlines()]

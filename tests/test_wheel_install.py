@@ -44,7 +44,7 @@ def run_installed(site: Path, code: str, cwd: Path) -> subprocess.CompletedProce
 
 @pytest.mark.slow
 def test_the_wheel_holds_the_c_core_and_the_firmware(installed, tmp_path):
-    r = run_installed(installed, "import openpuck, openpuck._core as c, openpuck.sim as s;"
+    r = run_installed(installed, "import openpuck, openpuck._core as c, openpuck.device.sim as s;"
                                  "print(openpuck.__file__); print(s.firmware_dir()); print(c.crc32(b'123456789'))",
                       tmp_path)
     assert r.returncode == 0, r.stderr
@@ -68,7 +68,7 @@ def test_the_wheel_carries_the_c_detector_when_make_natmod_built_it(installed, t
         from tests.toolchain import need_shared
         need_shared("micropython", "micropython-1.28.0.tar.gz")   # make test builds it from there
         pytest.skip("build/natmod/x64/opdetect.mpy was not built before the wheel (make natmod)")
-    r = run_installed(installed, "import openpuck.sim as s; print(s.natmod_dir())", tmp_path)
+    r = run_installed(installed, "import openpuck.device.sim as s; print(s.natmod_dir())", tmp_path)
     assert r.returncode == 0, r.stderr
     found = Path(r.stdout.strip())
     assert found.is_relative_to(installed) and (found / "opdetect.mpy").exists(), found

@@ -50,7 +50,7 @@ def micropython_command() -> list[str]:
     `micropython` beside sys.executable or in the project's .venv. Skips the
     test when there is none (fails under OPENPUCK_REQUIRE_TOOLCHAIN=1)."""
     try:
-        from openpuck import sim
+        from openpuck.device import sim
         return sim.micropython_command()
     except Exception:  # noqa: BLE001 - SimUnavailable, or an SDK without sim: look further
         pass

@@ -36,7 +36,7 @@ DATA = ROOT.parent / "shared" / "data"
 FALSE_TOL_S = 0.5
 
 sys.path.insert(0, str(ROOT / "host_sdk"))
-from openpuck.detect import detect, read_csv  # noqa: E402
+from openpuck.offline.detect import detect, read_csv  # noqa: E402
 
 
 def recordings(data: Path = DATA, only: str = "") -> list[tuple[Path, dict]]:

@@ -40,7 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from openpuck import StreamDecoder, protocol, sim  # noqa: E402
+from openpuck import StreamDecoder, protocol  # noqa: E402
+from openpuck.device import sim  # noqa: E402
 from openpuck.protocol import Message  # noqa: E402
 
 NACK = {v: k for k, v in protocol.ENUMS["nack_error"].items()}

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import accuracy  # noqa: E402
-from openpuck.detect import detect, read_csv  # noqa: E402
+from openpuck.offline.detect import detect, read_csv  # noqa: E402
 
 GRID = {"still_mdps": (3000, 4000, 5000), "hyst_pct": (3, 5, 8)}
 DEFAULT = {"still_mdps": 4000, "hyst_pct": 5}

@@ -95,9 +95,9 @@ _CATALOGUE: dict = {}
 
 def scenario_truth(name: str) -> dict:
     """exercise, target, duration and true counts of a built-in scenario
-    (boards/sim_motion.py, read through the MicroPython unix port: openpuck.sim)."""
+    (boards/sim_motion.py, read through the MicroPython unix port: openpuck.device.sim)."""
     if not _CATALOGUE:
-        from openpuck import sim
+        from openpuck.device import sim
         _CATALOGUE.update(sim.scenarios())
     cat = _CATALOGUE
     if name not in cat:
@@ -107,7 +107,7 @@ def scenario_truth(name: str) -> dict:
 
 def decode(stream: bytes) -> dict:
     """Events, raw samples and damage counters of the firmware's UART output."""
-    from openpuck.decoder import SampleBlock, StreamDecoder
+    from openpuck.device.decoder import SampleBlock, StreamDecoder
     dec = StreamDecoder(keep_raw=True)
     events: dict[str, list] = {"rep": [], "partial_rep": [], "grip": []}
     samples = []

@@ -59,7 +59,7 @@ def check_tools() -> None:
 
 def host_events(csv: Path, exercise: str, target, max_samples: int | None = MAX_SAMPLES) -> tuple[dict, np.ndarray, list]:
     from openpuck import _core, exercises
-    from openpuck.detect import choose_scales, make_config, quantise, read_csv
+    from openpuck.offline.detect import choose_scales, make_config, quantise, read_csv
     arrays = read_csv(csv)
     arrays = {k: v[:max_samples] for k, v in arrays.items()}
     scales = choose_scales(arrays["accel"], arrays["gyro"])

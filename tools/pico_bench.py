@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import openpuck
-import openpuck.pico
+import openpuck.device.pico
 
 CLOCK_HZ = 125_000_000
 
@@ -31,8 +31,8 @@ def measure(image: Path, detector: str, seconds: float = 30.0, scenario: str = "
             progress=print) -> dict:
     """Stream ``seconds`` device-seconds at 200 Hz of ``scenario`` on a fresh
     emulated Pico W with the ``detector`` (c or twin) installed."""
-    flash = openpuck.pico.install(image, detector, progress)
-    with openpuck.pico.EmulatedPico(image, scenario=scenario, flash=flash, detector=detector) as pico:
+    flash = openpuck.device.pico.install(image, detector, progress)
+    with openpuck.device.pico.EmulatedPico(image, scenario=scenario, flash=flash, detector=detector) as pico:
         t_wall = time.monotonic()
         puck = pico.connect()
         boot_wall = time.monotonic() - t_wall
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=30.0, help="device seconds streamed (default 30)")
     ap.add_argument("--detector", nargs="+", default=["c", "twin"], choices=["c", "twin"])
     args = ap.parse_args(argv)
-    image = openpuck.pico.find_image(args.image)
+    image = openpuck.device.pico.find_image(args.image)
     for d in args.detector:
         r = measure(image, d, args.seconds)
         print(r, flush=True)

@@ -44,19 +44,19 @@ if atheris is not None:
     with atheris.instrument_imports(include=["openpuck"]):
         import numpy as np
         from openpuck import protocol
-        from openpuck.csvio import HEADER as CSV_HEADER, CsvError, read_csv
-        from openpuck.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
+        from openpuck.offline.csvio import HEADER as CSV_HEADER, CsvError, read_csv
+        from openpuck.device.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
         from openpuck.errors import OpenPuckError
         from openpuck.protocol import ProtocolError
-        from openpuck.recording import NOTE, Recording, RecordingError, load_session
+        from openpuck.offline.recording import NOTE, Recording, RecordingError, load_session
 else:
     import numpy as np
     from openpuck import protocol
-    from openpuck.csvio import HEADER as CSV_HEADER, CsvError, read_csv
-    from openpuck.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
+    from openpuck.offline.csvio import HEADER as CSV_HEADER, CsvError, read_csv
+    from openpuck.device.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
     from openpuck.errors import OpenPuckError
     from openpuck.protocol import ProtocolError
-    from openpuck.recording import NOTE, Recording, RecordingError, load_session
+    from openpuck.offline.recording import NOTE, Recording, RecordingError, load_session
 
 import fuzz_seeds  # noqa: E402  (tools/)
 

@@ -30,7 +30,7 @@ Modes: normal (200 Hz, mild tremor, small bias); hard (100 or 200 Hz, drops,
 (hard plus other lever arms, 0.5-6 s reps, long holds, partial reps near OFF,
 targets far from the catalogue default).
 ``generate(seed, exercise=None, mode="normal", duration=None)`` returns
-(arrays, truth) in memory (arrays as openpuck.detect.read_csv gives them).
+(arrays, truth) in memory (arrays as openpuck.offline.detect.read_csv gives them).
 """
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "host_sdk"))
-from openpuck import csvio, exercises as catalogue  # noqa: E402
+from openpuck import exercises as catalogue  # noqa: E402
+from openpuck.offline import csvio  # noqa: E402
 
 G = 9.80665
 # name: what moves (force, or the joint axis: tilt = horizontal, heading =
@@ -360,7 +361,7 @@ def uci_variant(csv: Path, seed: int):
     """A real recording resampled to 50 or 100 Hz, turned to a random sensor
     orientation, with an added gyro bias and dropped samples."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "host_sdk"))
-    from openpuck.detect import read_csv
+    from openpuck.offline.detect import read_csv
     rng = np.random.default_rng(seed)
     a = read_csv(csv)
     truth = json.loads(csv.with_name(csv.stem + ".truth.json").read_text())

@@ -1,6 +1,6 @@
 # The virtual puck: a Pico W puck (boards/pico_w.py, unchanged) wired on the
 # models of boards/sim_hw.py, run by MicroPython's unix port. The launcher
-# (openpuck.sim on the host) hands the pseudo-terminal over as stdin/stdout
+# (openpuck.device.sim on the host) hands the pseudo-terminal over as stdin/stdout
 # and sets, in the environment:
 #   OPENPUCK_SIM_SPEED        1.0 (default), any factor, or "inf"/"max"
 #   OPENPUCK_SIM_RECORDING    a samples CSV to play, or

@@ -9,7 +9,7 @@
 # made afterwards are wired to that Sim.
 #
 # reset() exits with code 75, an expired watchdog with 76; the launcher
-# (openpuck.sim) restarts the firmware on the same pseudo-terminal.
+# (openpuck.device.sim) restarts the firmware on the same pseudo-terminal.
 import sys
 import time
 

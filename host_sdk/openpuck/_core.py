@@ -11,7 +11,6 @@ from typing import Any
 
 from ._openpuck_core import ffi, lib  # noqa: F401  (the one import of lib)
 from .errors import check  # noqa: F401
-from .protocol._table import DETECT_CONFIG_FIELDS
 
 # ---------------------------------------------------------------- framing
 
@@ -123,7 +122,11 @@ class Stream:
 
 # ---------------------------------------------------------------- detection
 
-CONFIG_FIELDS = DETECT_CONFIG_FIELDS   # op_detect_config_t's, in order
+# op_detect_config_t's fields, in order, from the struct itself (the same as
+# protocol._table.DETECT_CONFIG_FIELDS, which tools/gen_tables.py reads from the
+# header; importing the protocol package here would be an import cycle:
+# protocol.framing imports this module)
+CONFIG_FIELDS: tuple[str, ...] = tuple(name for name, _ in ffi.typeof("op_detect_config_t").fields)
 DETECT_QUEUE = lib.OP_DETECT_QUEUE
 
 

@@ -8,11 +8,27 @@ tools/gen_tables.py reads from the header.
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING, Any
 
-from .protocol._table import STATUS
+if TYPE_CHECKING:
+    #: Status codes returned by every c_core function.
+    Status: Any
 
-#: Status codes returned by every c_core function.
-Status = enum.IntEnum("Status", STATUS)  # type: ignore[misc]
+
+def _status_enum() -> Any:
+    # made on first use: its table lives in the protocol package, which
+    # imports this module for OpenPuckError, so a top-level import here would
+    # be an import cycle
+    if "Status" not in globals():
+        from .protocol._table import STATUS
+        globals()["Status"] = enum.IntEnum("Status", STATUS)  # type: ignore[misc]
+    return globals()["Status"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Status":
+        return _status_enum()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class OpenPuckError(Exception):
@@ -23,7 +39,7 @@ class CoreError(OpenPuckError):
     """A c_core function returned a status other than OK."""
 
     def __init__(self, status: int, what: str = "") -> None:
-        self.status = Status(status)
+        self.status = _status_enum()(status)
         super().__init__(f"{what}: {self.status.name}" if what else self.status.name)
 
 

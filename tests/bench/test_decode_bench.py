@@ -26,7 +26,7 @@ import pytest
 from cobs import cobs
 
 from openpuck import StreamDecoder, protocol
-from openpuck.decoder import SampleBlock
+from openpuck.device.decoder import SampleBlock
 
 RATE_HZ = 200
 N = 3600 * RATE_HZ

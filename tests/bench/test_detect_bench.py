@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from openpuck import _core, exercises
-from openpuck.detect import choose_scales, make_config, quantise
+from openpuck.offline.detect import choose_scales, make_config, quantise
 
 N = 720_000
 RATE = 200.0

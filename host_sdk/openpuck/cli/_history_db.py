@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from . import CliError
-from ..history import ENV_DATA_DIR, FILE_NAME, History, check_patient, default_path
+from ..clinic.history import ENV_DATA_DIR, FILE_NAME, History, check_patient, default_path
 
 #: at most this many names in an error message; `openpuck history` lists them all
 LIST_AT_MOST = 20

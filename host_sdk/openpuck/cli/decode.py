@@ -6,9 +6,9 @@ import json
 import sys
 from collections import Counter
 
-from ..csvio import write_csv
-from ..decoder import SampleBlock, StreamDecoder
-from ..recording import IN
+from ..offline.csvio import write_csv
+from ..device.decoder import SampleBlock, StreamDecoder
+from ..offline.recording import IN
 
 HELP = "decode a puck byte stream: print its counters, write its samples as CSV"
 DESCRIPTION = """\
@@ -39,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..recording import open_source
+    from ..offline.recording import open_source
     source = open_source(args.bin, want=("recording", "wire"))
     for w in source.warnings():
         print(f"openpuck decode: warning: {w}", file=sys.stderr)

@@ -6,11 +6,12 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .. import exercises, validate
-from ..decoder import DeviceSpan
-from ..events import Grip, Log, PartialRep, Rep
-from ..summary import summarise
-from ..units import amount
+from .. import exercises
+from ..offline import validate
+from ..device.decoder import DeviceSpan
+from ..device.events import Grip, Log, PartialRep, Rep
+from ..offline.summary import summarise
+from ..clinic.units import amount
 
 HELP = "a short home-programme session on a virtual puck (no hardware needed)"
 DESCRIPTION = """\
@@ -111,11 +112,11 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
     import tempfile
     from pathlib import Path
 
-    import openpuck
+    from ..device.puck import connect
 
-    from .. import programme, programme_file
-    from ..history import History
-    from ..programme_view import printer
+    from ..clinic import programme, programme_file
+    from ..clinic.history import History
+    from ..clinic.programme_view import printer
     from . import CliError
     if args.target is not None:
         raise CliError("--target goes with --scenario; the programme sets its own targets")
@@ -125,7 +126,7 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
     print(f"OpenPuck demo: {plan.name}, on a virtual puck (the puck firmware on MicroPython) whose "
           f"patient does what it is set to; {'max speed' if speed == 'max' else speed + 'x real time'}.\n",
           file=out, flush=True)
-    with openpuck.connect(f"sim:?scenario=patient&speed={speed}") as puck, History(db) as history:
+    with connect(f"sim:?scenario=patient&speed={speed}") as puck, History(db) as history:
         report = programme.run(plan, {"right_hand": puck}, "demo", history, on_event=printer(out),
                                rest_scale=1.0 if speed != "max" else 0.0)
         bests = ", ".join(f"{ex} {amount(a, u)}" for ex, a, u in report.personal_bests)
@@ -138,7 +139,7 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
 def _report(history, db, out: TextIO):
     """The therapist's report of the demo patient, beside the database (None if reports are not available)."""
     try:
-        from ..report import write_report
+        from ..clinic.report import write_report
     except ImportError:
         return None
     return write_report(history, "demo", db.with_name("report.html"))
@@ -146,9 +147,9 @@ def _report(history, db, out: TextIO):
 
 def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
     """One set of a scenario with known counts: counted live, checked against them."""
-    import openpuck
+    from ..device.puck import connect
 
-    from .. import sim
+    from ..device import sim
     from . import CliError
     catalogue = sim.scenarios()
     if args.scenario not in catalogue:
@@ -168,7 +169,7 @@ def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
     speed = "max" if args.speed == float("inf") else f"{args.speed:g}"
     clock = DeviceSpan()
     events: list = []
-    with openpuck.connect(f"sim:?scenario={args.scenario}&speed={speed}") as puck:
+    with connect(f"sim:?scenario={args.scenario}&speed={speed}") as puck:
         puck.on("samples", clock)
         puck.start(exercise=ex.name, target=target, rate_hz=RATE_HZ)
         print(f"  {'t (s)':>6s}  {'event':12s} {'amplitude':>9s}", file=out, flush=True)

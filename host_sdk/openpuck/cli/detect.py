@@ -5,8 +5,8 @@ import argparse
 import json
 import sys
 
-from ..detect import detect, explain
-from ..events import Grip, Rep
+from ..offline.detect import detect, explain
+from ..device.events import Grip, Rep
 from ..exercises import CATALOGUE, get as get_exercise
 from . import CliError
 
@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
         ex = get_exercise(args.exercise)
     except KeyError as e:
         raise CliError(str(e)) from None
-    from .. import validate
-    from ..recording import load_session, open_source
+    from ..offline import validate
+    from ..offline.recording import load_session, open_source
     target = validate.target(args.target, ex.unit, "--target")
     src = open_source(args.csv)
     samples = src.samples if src.kind == "csv" else load_session(args.csv).samples
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.explain:
             from ..errors import OpenPuckError
-            from ..plot import plot_explain
+            from ..offline.plot import plot_explain
             why = explain(samples, exercise=ex, target=target)
             det = why.detection
             try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import protocol
-from ..recording import open_source
+from ..offline.recording import open_source
 from . import CliError
 
 HELP = "turn a CSV recording into the byte stream a puck would send"

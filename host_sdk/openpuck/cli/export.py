@@ -41,8 +41,8 @@ def progress_bar(what: str):
 
 
 def run(args) -> int:
-    from ..csvio import write_samples
-    from ..recording import RecordingError, load_session
+    from ..offline.csvio import write_samples
+    from ..offline.recording import RecordingError, load_session
     if not args.csv and not args.events:
         raise CliError("nothing to do: give --csv OUT.csv and/or --events OUT.json")
     prog, cb = progress_bar(f"decoding {args.file}")

@@ -125,7 +125,7 @@ def _table(head: list[str], rows: list[list[str]], align: str) -> None:
 
 
 def _text(data: Any, database: str) -> None:
-    from ..units import amount, percent
+    from ..clinic.units import amount, percent
     from ._history_db import plural
     first, last = data.first_day, data.last_day
     print(f"{data.patient}: {plural(len(data.sessions), 'session')} from {first} to {last}, practised on "
@@ -155,7 +155,7 @@ def _text(data: Any, database: str) -> None:
 
 def _repair(db: str | None) -> int:
     """Move a damaged database aside and start a new one; a sound one is left alone."""
-    from ..history import DamagedHistory, History, set_aside
+    from ..clinic.history import DamagedHistory, History, set_aside
     from . import CliError
     from ._history_db import database_path
     path = database_path(db)
@@ -175,7 +175,7 @@ def _repair(db: str | None) -> int:
 
 
 def run(args) -> int:
-    from ..report_data import gather
+    from ..clinic.report_data import gather
     from ._history_db import known_patient, open_history
     if args.repair:
         if args.patient is not None or args.json:

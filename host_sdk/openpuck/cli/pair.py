@@ -28,8 +28,8 @@ def add_arguments(p) -> None:
 
 def refuse_ble(url: str, what: str) -> None:
     """Fail before connecting when ``url`` reaches the puck over BLE."""
-    from ..puck import link_kind
-    from ..transports import open_transport
+    from ..device.puck import link_kind
+    from ..device.transports import open_transport
     t = open_transport(url, _open=False)
     if link_kind(t) == "ble":
         raise CliError(f"{url} is a BLE link; {what} is accepted over the puck's USB cable only "
@@ -38,9 +38,9 @@ def refuse_ble(url: str, what: str) -> None:
 
 
 def run(args) -> int:
-    import openpuck
+    from ..device.puck import connect
     refuse_ble(args.url, "pair")
-    with openpuck.connect(args.url, reconnect=False) as puck:
+    with connect(args.url, reconnect=False) as puck:
         puck.pair()
         info = puck.info
         print(f"paired puck {info.serial} ({info.board}, firmware {info.firmware}); "

@@ -33,7 +33,7 @@ def add_arguments(p) -> None:
 
 
 def _window(args, duration: float) -> tuple[float, float]:
-    from .. import validate
+    from ..offline import validate
     a = validate.number("--from", args.t_from, 0.0, duration, "s") if args.t_from is not None else 0.0
     z = validate.number("--to", args.t_to, 0.0, None, "s", above=True) if args.t_to is not None else duration
     if z <= a:
@@ -44,8 +44,8 @@ def _window(args, duration: float) -> tuple[float, float]:
 def run(args) -> int:
     import os
     from ..exercises import names
-    from ..plot import plot_session
-    from ..recording import RecordingError, load_session
+    from ..offline.plot import plot_session
+    from ..offline.recording import RecordingError, load_session
     if args.exercise and args.exercise not in names():
         raise CliError(f"--exercise {args.exercise!r}: one of {', '.join(names())}")
     ext = os.path.splitext(args.output)[1].lower()

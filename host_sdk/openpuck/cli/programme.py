@@ -57,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def assign_pucks(specs: list[str], roles: list[str]) -> dict[str, str]:
     """--puck values to {role: url}: ROLE=URL as given, plain URLs in role order."""
-    from ..programme_file import ROLES
+    from ..clinic.programme_file import ROLES
     given: dict[str, str] = {}
     plain: list[str] = []
     for spec in specs:
@@ -84,7 +84,7 @@ def assign_pucks(specs: list[str], roles: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import programme_file
+    from ..clinic import programme_file
     plan = programme_file.load(args.file)
     if args.action == "check":
         return _check(plan)
@@ -106,7 +106,7 @@ def _check(plan) -> int:
 
 def _target(target: float | str, unit: str) -> str:
     """How a programme's target reads: a number with its unit, or where it comes from."""
-    from ..units import amount
+    from ..clinic.units import amount
     if target == "auto":
         return "target: learned from the first reps"
     if target == "last":
@@ -115,11 +115,12 @@ def _target(target: float | str, unit: str) -> str:
 
 
 def _run(args: argparse.Namespace, plan) -> int:
-    import openpuck
-    from .. import programme, validate
-    from ..history import History, check_patient
-    from ..programme import ProgrammeEvent
-    from ..programme_view import ProgrammeView, plain_line, printer
+    from ..device.puck import connect
+    from ..clinic import programme
+    from ..offline import validate
+    from ..clinic.history import History, check_patient
+    from ..clinic.programme import ProgrammeEvent
+    from ..clinic.programme_view import ProgrammeView, plain_line, printer
     args.patient = check_patient(args.patient)
     rest_scale = validate.number("--rest-scale", args.rest_scale, 0.0, 10.0)
     roles = list(dict.fromkeys(r for ex in plan.exercises for r in ex.pucks))
@@ -131,7 +132,7 @@ def _run(args: argparse.Namespace, plan) -> int:
     live = not (args.plain or args.json) and sys.stdout.isatty()
     if live:
         from ..errors import OpenPuckError
-        from ..live import _rich
+        from ..device.live import _rich
         try:
             _rich()
         except OpenPuckError as e:
@@ -141,7 +142,7 @@ def _run(args: argparse.Namespace, plan) -> int:
     shown = printer(sys.stdout, as_json=args.json)
     try:
         for role in roles:
-            pucks[role] = openpuck.connect(urls[role])
+            pucks[role] = connect(urls[role])
         with History(args.db) as history:
             if live:
                 report = _live(plan, pucks, args, history, rest_scale, ProgrammeView)
@@ -164,7 +165,7 @@ def _live(plan, pucks, args, history, rest_scale, view_cls):
     from rich.console import Console
     from rich.live import Live
 
-    from .. import programme
+    from ..clinic import programme
     view = view_cls(f"{plan.name}: {args.patient}")
     with Live(view.render(), console=Console(), refresh_per_second=8, transient=False) as live:
         def show(ev):

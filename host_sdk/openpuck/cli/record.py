@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from ..decoder import DeviceSpan
+from ..device.decoder import DeviceSpan
 from . import CliError
 
 HELP = "record a puck's raw wire bytes to a crash-safe .opr file"
@@ -47,7 +47,7 @@ def add_session_arguments(p) -> None:
 
 def check_session_arguments(args) -> None:
     """Check --exercise, --target, --rate and --seconds before anything connects."""
-    from .. import validate
+    from ..offline import validate
     from ..exercises import get, names
     try:
         ex = get(args.exercise)
@@ -82,7 +82,7 @@ class _DeviceTime(DeviceSpan):
 
 
 def run(args) -> int:
-    import openpuck
+    from ..device.puck import connect
     check_session_arguments(args)
     t0 = time.monotonic()
     reps = [0]
@@ -90,7 +90,7 @@ def run(args) -> int:
     device = _DeviceTime(args.seconds)
     # --seconds counts the puck's time: a virtual puck at speed=max runs far ahead of this clock
     host_limit = None if args.seconds is None else args.seconds * 10 + 30
-    puck = openpuck.connect(args.url, record=args.output, fsync=args.fsync, overwrite=args.force)
+    puck = connect(args.url, record=args.output, fsync=args.fsync, overwrite=args.force)
     recorder = puck.recorder
     with puck:
         puck.on("rep", lambda ev: reps.__setitem__(0, reps[0] + 1))

@@ -32,9 +32,9 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import sys
 
-    import openpuck
-    from ..events import format_event
-    from ..recording import open_source
+    from ..device.puck import connect
+    from ..device.events import format_event
+    from ..offline.recording import open_source
     for w in open_source(args.file, want=("recording", "wire")).warnings():
         print(f"openpuck replay: warning: {w}", file=sys.stderr)
     only = set(k.strip() for k in args.only.split(",")) if args.only else None
@@ -44,9 +44,9 @@ def run(args) -> int:
         raise CliError(f"--only {bad}: not an event kind (kinds: {', '.join(kinds)})")
     n = 0
     from urllib.parse import quote
-    from ..transports import TransportError
+    from ..device.transports import TransportError
     try:
-        puck = openpuck.connect(f"replay:{quote(args.file)}?speed={quote(args.speed)}")
+        puck = connect(f"replay:{quote(args.file)}?speed={quote(args.speed)}")
     except TransportError as e:
         raise CliError(str(e)) from None
     with puck:

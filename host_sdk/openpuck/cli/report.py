@@ -42,10 +42,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from .. import browser
-    from ..report import write_report
-    from ..units import percent
-    from ..report_data import gather
+    from ..clinic import browser
+    from ..clinic.report import write_report
+    from ..clinic.units import percent
+    from ..clinic.report_data import gather
     from ._history_db import known_patient, open_history, plural
     out = Path(args.output) if args.output else None
     if out is not None and out.suffix.lower() not in (".html", ".htm"):

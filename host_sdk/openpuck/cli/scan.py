@@ -31,8 +31,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import importlib
     from dataclasses import asdict
-    from .. import validate
-    sc = importlib.import_module("openpuck.scan")  # the module (openpuck.scan is the function)
+    from ..offline import validate
+    sc = importlib.import_module("openpuck.device.scan")  # the module (openpuck.scan is the function)
     args.timeout = validate.seconds("--timeout", args.timeout)
     found = []
     if not args.no_usb:

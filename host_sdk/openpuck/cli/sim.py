@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-PATIENT_NAME = "patient"   # openpuck.sim.PATIENT (not imported here: --help stays fast)
+PATIENT_NAME = "patient"   # openpuck.device.sim.PATIENT (not imported here: --help stays fast)
 HELP = "start a virtual puck (the real firmware on MicroPython) and print its port"
 DESCRIPTION = """\
 Start a virtual puck: the puck firmware, unchanged, on MicroPython's unix
@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import sim
+    from ..device import sim
     from . import CliError
 
     if args.list_scenarios:

@@ -51,24 +51,24 @@ def _idle_limit(device: _DeviceTime, seconds: float, t0: float) -> None:
 
 
 def run(args) -> int:
-    import openpuck
-    from ..events import format_event
+    from ..device.puck import connect
+    from ..device.events import format_event
     check_session_arguments(args)
     if args.lsl:
-        from ..lsl import _pylsl
+        from ..device.lsl import _pylsl
         _pylsl()  # fail before connecting, with the reason
     live = not (args.json or args.plain) and sys.stdout.isatty()
     if live:
         from ..errors import OpenPuckError
-        from ..live import _rich
+        from ..device.live import _rich
         try:
             _rich()
         except OpenPuckError as e:   # no rich: one line per event instead of the live view
             print(f"openpuck stream: {e}; showing one line per event", file=sys.stderr)
             live = False
-    with openpuck.connect(args.url, record=args.record) as puck:
+    with connect(args.url, record=args.record) as puck:
         if args.lsl:
-            from ..lsl import LslOutlets
+            from ..device.lsl import LslOutlets
             outlets = LslOutlets.for_puck(puck, rate_hz=args.rate)
             print(f"LSL: streams '{outlets.samples_outlet.get_info().name()}' and "
                   f"'{outlets.events_outlet.get_info().name()}'", file=sys.stderr)
@@ -79,7 +79,7 @@ def run(args) -> int:
         if args.seconds is not None:
             threading.Thread(target=_idle_limit, args=(device, args.seconds, t0), daemon=True).start()
         if live:
-            from ..live import LiveView
+            from ..device.live import LiveView
             LiveView(puck).run(until=device.reached)
         else:
             try:

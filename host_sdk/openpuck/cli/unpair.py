@@ -20,8 +20,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import openpuck
-    with openpuck.connect(args.url, reconnect=False) as puck:
+    from ..device.puck import connect
+    with connect(args.url, reconnect=False) as puck:
         was = puck.owned
         puck.unpair()
         info = puck.info

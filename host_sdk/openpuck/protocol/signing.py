@@ -71,7 +71,7 @@ def timestamp_of(unix_s: float) -> int:
 
 
 def now() -> int:
-    """The signing timestamp of the wall clock now (not monotonic: see openpuck.keys.SigningClock)."""
+    """The signing timestamp of the wall clock now (not monotonic: see openpuck.device.keys.SigningClock)."""
     return timestamp_of(time.time())
 
 

@@ -1,0 +1,2 @@
+"""The therapist's side: home programmes, progression, the history database and
+reports."""

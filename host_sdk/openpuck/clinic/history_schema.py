@@ -1,0 +1,105 @@
+"""The history database's schema: an ordered list of migrations.
+
+Migration N takes a database from schema version N-1 to N; the version is
+SQLite's ``PRAGMA user_version`` (0 in a new file). Each migration runs in
+one transaction together with the version bump, so a database is always at
+a whole version. Never edit a migration that has shipped: add the next one.
+"""
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable, Sequence, Union
+
+#: SQL statements run in order, or a function given the connection (for data changes SQL cannot say)
+Migration = Union[Sequence[str], Callable[[sqlite3.Connection], None]]
+
+MIGRATIONS: list[Migration] = [
+    # 1: the initial schema. Times are Unix seconds (REAL); device times of
+    # events are the puck's seconds, as in openpuck.device.events.
+    (
+        """CREATE TABLE session (
+            id          INTEGER PRIMARY KEY,
+            patient     TEXT NOT NULL,
+            programme   TEXT NOT NULL,
+            started_at  REAL NOT NULL,
+            ended_at    REAL              -- NULL: still running, or the process died
+        )""",
+        "CREATE INDEX session_by_patient ON session (patient, started_at)",
+        """CREATE TABLE exercise_set (
+            id              INTEGER PRIMARY KEY,
+            session_id      INTEGER NOT NULL REFERENCES session (id),
+            exercise        TEXT NOT NULL,
+            set_index       INTEGER NOT NULL,
+            target          REAL,         -- NULL: an auto target not learned (yet)
+            unit            TEXT NOT NULL,
+            pucks           TEXT NOT NULL,  -- JSON list of puck roles
+            mode            TEXT,         -- two pucks: bilateral or alternate
+            recording_path  TEXT,         -- relative to the database's folder when inside it
+            started_at      REAL NOT NULL,
+            ended_at        REAL,         -- NULL: still running, or the process died
+            summary         TEXT          -- JSON (openpuck.offline.summary.summarise), at end_set
+        )""",
+        "CREATE INDEX set_by_session ON exercise_set (session_id)",
+        "CREATE INDEX set_by_exercise ON exercise_set (exercise, started_at)",
+        """CREATE TABLE event (
+            id          INTEGER PRIMARY KEY,
+            set_id      INTEGER NOT NULL REFERENCES exercise_set (id),
+            kind        TEXT NOT NULL CHECK (kind IN ('rep', 'partial_rep', 'grip')),
+            puck        TEXT NOT NULL,    -- the role of the puck it came from
+            count       INTEGER,          -- grip: NULL
+            t           REAL NOT NULL,
+            t_start     REAL,
+            t_peak      REAL,             -- grip: NULL
+            t_end       REAL,
+            amplitude   REAL,             -- rep, partial_rep: peak excursion; grip: peak force
+            unit        TEXT,
+            hold_s      REAL,
+            uncertain   INTEGER NOT NULL,
+            host_time   REAL
+        )""",
+        "CREATE INDEX event_by_set ON event (set_id)",
+    ),
+]
+
+
+class SchemaError(Exception):
+    """A database this code cannot bring to its schema (History wraps it with the file's name)."""
+
+
+def version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] | None = None) -> int:
+    """Bring ``conn`` (autocommit mode) to the last migration's version; returns it.
+
+    Each step re-reads the version inside its write transaction, so two
+    processes opening a new file at once do not both run a migration."""
+    steps = MIGRATIONS if migrations is None else migrations
+    latest = len(steps)
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            have = version(conn)
+            if have > latest:
+                raise SchemaError(f"it has schema version {have}, written by a newer OpenPuck; this one "
+                                  f"knows up to {latest}: upgrade openpuck to read it")
+            if have == latest:
+                conn.execute("COMMIT")
+                return latest
+            step = steps[have]
+            try:
+                if callable(step):
+                    step(conn)
+                else:
+                    for statement in step:
+                        conn.execute(statement)
+            except sqlite3.Error as e:
+                raise SchemaError(f"migration {have + 1} (schema {have} to {have + 1}) failed: {e}; "
+                                  f"the file is left at schema {have}") from e
+            conn.execute(f"PRAGMA user_version = {have + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
