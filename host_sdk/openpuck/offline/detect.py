@@ -23,12 +23,13 @@ from . import csvio
 from ..errors import OpenPuckError
 from ..device.events import Event, Grip, PartialRep, Rep
 from ..exercises import Exercise, get as get_exercise
-from ..protocol import ENUMS, SPECS
+from ..protocol import TYPES, EventKind
 from .summary import summarise
 
-KINDS = {v: k for k, v in ENUMS["event_kind"].items()}   # 1: "rep", 2: "partial_rep", 3: "grip"
-_HOLD_UNKNOWN = SPECS["rep"].field("hold_ms")["unknown"]
-_TARGET_MAX = SPECS["set_exercise"].field("target")["max"] / 1000
+#: op_detect's event kinds by wire value: 1: "rep", 2: "partial_rep", 3: "grip"
+KINDS: dict[int, str] = {int(k): k.label for k in EventKind}
+_HOLD_UNKNOWN = TYPES["rep"].field("hold_ms").unknown
+_TARGET_MAX = (TYPES["set_exercise"].field("target").max or 0) / 1000
 
 
 class DetectError(OpenPuckError, ValueError):
