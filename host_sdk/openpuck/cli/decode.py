@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from typing import Any
 
 from ..offline.csvio import write_csv
 from ..device.decoder import SampleBlock, StreamDecoder
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         s = SampleBlock.concat(blocks)
         write_csv(args.csv, s.t, s.accel, s.gyro, s.force)
     if args.json:
-        out = c.as_dict()
+        out: dict[str, Any] = dict(c.as_dict())
         out["messages"] = dict(sorted(types.items()))
         print(json.dumps(out))
     else:

@@ -163,7 +163,7 @@ def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
                                                       else f"{args.speed:g}x")
     print(f"OpenPuck demo: a virtual puck (the puck firmware on MicroPython) plays "
           f"'{args.scenario}': {sc['description']}.", file=out)
-    shown = "learned from the first reps" if target == "auto" else amount(target, ex.unit)
+    shown = "learned from the first reps" if target == "auto" else amount(float(target), ex.unit)
     print(f"exercise {ex.name} ({ex.motion}), target {shown}, {RATE_HZ} Hz, "
           f"{sc['duration_s']:.0f} s at {speed_txt}.\n", file=out, flush=True)
     speed = "max" if args.speed == float("inf") else f"{args.speed:g}"

@@ -115,7 +115,7 @@ def _target(target: float | str, unit: str) -> str:
 
 
 def _run(args: argparse.Namespace, plan) -> int:
-    from ..device.puck import connect
+    from ..device.puck import Puck, connect
     from ..clinic import programme
     from ..offline import validate
     from ..clinic.history import History, check_patient
@@ -138,7 +138,7 @@ def _run(args: argparse.Namespace, plan) -> int:
         except OpenPuckError as e:
             print(f"openpuck programme: {e}; showing one line per event", file=sys.stderr)
             live = False
-    pucks: dict[str, object] = {}
+    pucks: dict[str, Puck] = {}
     shown = printer(sys.stdout, as_json=args.json)
     try:
         for role in roles:

@@ -9,6 +9,7 @@ N. The header comes from the message table (protocol/messages.toml [csv]).
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +34,7 @@ class CsvError(OpenPuckError):
     """A CSV file that is not a recording in the OpenPuck format."""
 
 
-def read_csv(path: str | Path) -> SampleBlock:
+def read_csv(path: str | os.PathLike[str]) -> SampleBlock:
     """The samples of a CSV file (float64: ``t`` (n,) s, ``accel`` (n, 3) g,
     ``gyro`` (n, 3) dps, ``force`` (n,) N); :class:`CsvError` names the file
     and line of a problem."""

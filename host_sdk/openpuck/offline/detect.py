@@ -89,7 +89,7 @@ class Detection:
         return d
 
 
-def read_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def read_csv(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """A samples CSV (../shared/formats/samples-csv.md) as t, accel, gyro, force
     arrays, read by :func:`openpuck.offline.csvio.read_csv` (errors name file and line)."""
     return _as_arrays(csvio.read_csv(path))
@@ -227,7 +227,9 @@ def _event(kind: str, ex: Exercise, count: int, t_start: float, t_peak: float, t
         return PartialRep(t=t_end, exercise=ex.name, count=count, t_start=t_start, t_peak=t_peak,
                           t_end=t_end, amplitude=amplitude, unit=ex.unit)
     if kind == "grip":
-        return Grip(t=t_end, t_start=t_start, t_end=t_end, peak_force=amplitude, hold_s=hold_s)
+        # "hold unknown" is a rep's only (counted as an auto target was learned): a grip's is measured
+        return Grip(t=t_end, t_start=t_start, t_end=t_end, peak_force=amplitude,
+                    hold_s=0.0 if hold_s is None else hold_s)
     raise DetectError(f"the detector reported an unknown event kind {kind!r}")
 
 

@@ -467,8 +467,9 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
     if src.kind == "csv":
         return _load_csv(src, exercise or "grip_squeeze", target)
     sd = SessionDecoder(hold_s=0.0)
-    blocks, events = [], []
-    target: float | None = None
+    blocks: list[SampleBlock] = []
+    events: list[Any] = []
+    sent: float | None = None   # the target of the host's last set_exercise
 
     def take(items: list) -> None:
         for it in items:
@@ -478,7 +479,7 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
         if c.direction == IN:
             take(sd.feed(c.data, c.t)[0])
         elif c.direction == OUT:
-            target = _target_sent(c.data, target)
+            sent = _target_sent(c.data, sent)
         elif c.direction == NOTE:
             kind = c.note().get("kind")
             if kind == "disconnect":
@@ -489,7 +490,7 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
             progress(i, len(src.chunks))
     take(sd.finish())
     return Session(str(p), SampleBlock.concat(blocks), events, sd.info, sd.counters, src.header,
-                   src.truncated, src.kind, src.warnings(), target)
+                   src.truncated, src.kind, src.warnings(), sent)
 
 
 def _target_sent(data: bytes, target: float | None) -> float | None:
