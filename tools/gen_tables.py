@@ -197,9 +197,11 @@ def validate(msgs: dict, ex: list[dict]) -> None:
     for k in ("window", "boot_step"):
         if not 0 < sig[k] < 2**30:   # a MicroPython small int on every port
             raise SystemExit(f"messages.toml: signing.{k} must be 1..2^30-1 timestamp units")
-    if not (isinstance(sig["proof_label"], str) and sig["proof_label"].isascii()
-            and sig["proof_label"].isprintable() and sig["proof_label"][:1].encode() != bytes([msgs["protocol"]["version"]])):
-        raise SystemExit("messages.toml: signing.proof_label must be printable ASCII, not starting with the version byte")
+    label = sig["proof_label"]
+    if not (isinstance(label, str) and label.isascii() and label.isprintable()
+            and label[:1].encode() != bytes([msgs["protocol"]["version"]])):
+        raise SystemExit("messages.toml: signing.proof_label must be printable ASCII, "
+                         "not starting with the version byte")
     for e in ("unauthenticated", "replayed", "usb_only"):
         if e not in msgs["enums"]["nack_error"]:
             raise SystemExit(f"messages.toml: enums.nack_error needs {e} (signing)")
@@ -404,7 +406,8 @@ def host_typed(msgs: dict, ex: list[dict]) -> str:
         out.append("    Exercise(" + ", ".join(args) + "),\n")
     out.append(")\n")
     status = "".join(f"    {k} = {v}\n" for k, v in msgs["status"].items())
-    out.append(f"\n\nclass Status(IntEnum):\n    \"\"\"op_status_t of c_core/op_status.h: what every c_core function returns.\"\"\"\n\n{status}")
+    out.append("\n\nclass Status(IntEnum):\n"
+               f"    \"\"\"op_status_t of c_core/op_status.h: what every c_core function returns.\"\"\"\n\n{status}")
     return "".join(out)
 
 
@@ -592,7 +595,8 @@ def c_header(msgs: dict, ex: list[dict]) -> str:
     out.append("\n// wire values that mean \"not known\"\n")
     for name, value in unknown_values(msgs):
         out.append(f"#define OP_{name}_UNKNOWN ({value:#x}u)\n")
-    out.append(f'\n// the samples CSV header (tools/rec2c.py reads it)\n#define OP_CSV_HEADER "{",".join(msgs["csv"]["columns"])}"\n')
+    header = ",".join(msgs["csv"]["columns"])
+    out.append(f'\n// the samples CSV header (tools/rec2c.py reads it)\n#define OP_CSV_HEADER "{header}"\n')
     out.append("\n// the exercise catalogue (protocol/exercises.toml)\n")
     out.append(f"#define OP_EXERCISE_COUNT ({len(ex)})\n")
     for e in ex:

@@ -7,8 +7,8 @@ import sys
 from collections import Counter
 from typing import Any
 
-from ..offline.csvio import write_csv
 from ..device.decoder import SampleBlock, StreamDecoder
+from ..offline.csvio import write_csv
 from ..offline.recording import IN
 
 HELP = "decode a puck byte stream: print its counters, write its samples as CSV"

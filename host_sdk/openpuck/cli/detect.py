@@ -5,9 +5,10 @@ import argparse
 import json
 import sys
 
-from ..offline.detect import detect, explain
 from ..device.events import Grip, PartialRep, Rep
-from ..exercises import CATALOGUE, get as get_exercise
+from ..exercises import CATALOGUE
+from ..exercises import get as get_exercise
+from ..offline.detect import detect, explain
 from . import CliError
 
 HELP = "count reps in a recording (CSV) with the puck's own detector"

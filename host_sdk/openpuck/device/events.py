@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import protocol
-from ..exercises import name_of as exercise_name, unit_of as exercise_unit
+from ..exercises import name_of as exercise_name
+from ..exercises import unit_of as exercise_unit
 from ..protocol import Capability, RateHz
 
 __all__ = ["Config", "DeviceInfo", "Event", "Gap", "Grip", "Log", "PartialRep", "Rep", "Status",
@@ -182,7 +183,7 @@ class DeviceInfo:
     serial: str
 
     @classmethod
-    def from_message(cls, m: protocol.Message) -> "DeviceInfo":
+    def from_message(cls, m: protocol.Message) -> DeviceInfo:
         f = m.fields
         caps = frozenset(Capability.labels(f["capabilities"]))
         return cls(firmware=f"{f['fw_major']}.{f['fw_minor']}.{f['fw_patch']}",

@@ -12,12 +12,11 @@ the session's time line by the ``unwrap`` the caller gives.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .. import protocol
 from ..protocol import ConfigKey, LogLevel, ResetCause, label
-from .events import (Config, Event, Grip, Log, PartialRep, Rep, Status, exercise_name,
-                     exercise_unit)
+from .events import Config, Event, Grip, Log, PartialRep, Rep, Status, exercise_name, exercise_unit
 
 #: the rep.hold_ms that means "not known" (an auto-target rep: its hold came before ON was known)
 _HOLD_UNKNOWN = protocol.TYPES["rep"].field("hold_ms").unknown

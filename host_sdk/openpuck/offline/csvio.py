@@ -39,7 +39,7 @@ def read_csv(path: str | os.PathLike[str]) -> SampleBlock:
     ``gyro`` (n, 3) dps, ``force`` (n,) N); :class:`CsvError` names the file
     and line of a problem."""
     path = Path(path)
-    with open(path, "r", encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         try:
             header = f.readline()
         except UnicodeDecodeError:

@@ -15,12 +15,49 @@ The table is generated from protocol/*.toml (tools/gen_tables.py): typed as
 """
 from __future__ import annotations
 
-from ._table import (ENUMS, EXERCISES, MESSAGE_TYPES, MESSAGES, PROTOCOL, SIGNAL_UNITS, CalibrateWhat,
-                     Capability, Channel, ConfigKey, EventKind, Field, LogLevel, MessageType, NackError,
-                     RateHz, RebootMode, Repeat, ResetCause, Signal, label)
-from .codec import (BY_ID, CRC_SIZE, HEADER_SIZE, MAX_BODY, NAMES, SPECS, VERSION, Message,
-                    ProtocolError, UnknownType, VersionError, decode, decode_body,
-                    decode_payload, encode, encode_body, encode_payload, physical)
+from ._table import (
+    ENUMS,
+    EXERCISES,
+    MESSAGE_TYPES,
+    MESSAGES,
+    PROTOCOL,
+    SIGNAL_UNITS,
+    CalibrateWhat,
+    Capability,
+    Channel,
+    ConfigKey,
+    EventKind,
+    Field,
+    LogLevel,
+    MessageType,
+    NackError,
+    RateHz,
+    RebootMode,
+    Repeat,
+    ResetCause,
+    Signal,
+    label,
+)
+from .codec import (
+    BY_ID,
+    CRC_SIZE,
+    HEADER_SIZE,
+    MAX_BODY,
+    NAMES,
+    SPECS,
+    VERSION,
+    Message,
+    ProtocolError,
+    UnknownType,
+    VersionError,
+    decode,
+    decode_body,
+    decode_payload,
+    encode,
+    encode_body,
+    encode_payload,
+    physical,
+)
 from .framing import cobs_decode, cobs_encode, crc32
 
 #: every message type by name

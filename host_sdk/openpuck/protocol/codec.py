@@ -185,7 +185,7 @@ def encode_payload(name: str, *, checked: bool = True, **fields: Any) -> bytes:
 
 
 def _pack_records(spec: _Spec, records: Any) -> bytes:
-    import numpy as np   # a dependency; imported late: most messages have no records
+    import numpy as np  # a dependency; imported late: most messages have no records
     if spec.repeat is None:
         raise ProtocolError(f"{spec.name}: has no records")
     rname = spec.repeat["name"]
