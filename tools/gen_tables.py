@@ -269,10 +269,14 @@ class _Flag(IntFlag):
         return tuple(_LABELS[cls.__name__][m.value] for m in cls if bits & m.value)
 
 
-def label(kind: type[_Enum] | type[_Flag], value: int) -> str:
+def label(kind: type[_Enum] | type[_Flag], value: int, unknown: str | None = None) -> str:
     """messages.toml's name of ``value`` in ``kind`` (e.g. ``label(ResetCause, 2)``
-    is ``"watchdog"``), or the number as text when the table has none."""
-    return _LABELS[kind.__name__].get(value, str(value))
+    is ``"watchdog"``); for a value the table does not name (a newer puck's),
+    ``unknown``, or else the number as text."""
+    name = _LABELS[kind.__name__].get(value)
+    if name is not None:
+        return name
+    return str(value) if unknown is None else unknown
 
 
 @dataclass(frozen=True)
