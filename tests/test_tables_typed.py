@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from openpuck import exercises, protocol
 from openpuck.device.events import DeviceInfo, exercise_name, exercise_unit
 from openpuck.device.message_events import event_from_message
