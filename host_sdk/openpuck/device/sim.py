@@ -42,8 +42,7 @@ DETECTORS = ("auto", "c", "twin")   # auto: the C detector (opdetect.mpy) when b
 EXIT_SOFT_RESET = 75     # firmware/boards/sim_hw.py: machine.reset()
 EXIT_WATCHDOG = 76       # the watchdog model expired
 #: status.reset_cause values the sim sets (plain ints: they go into the environment as text)
-RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = (int(c) for c in (ResetCause.POWER_ON, ResetCause.SOFT,
-                                                               ResetCause.WATCHDOG))
+RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = int(ResetCause.POWER_ON), int(ResetCause.SOFT), int(ResetCause.WATCHDOG)
 READY_MARK = "sim: ready"
 #: the scenario with no script: a patient who does whatever exercise the host sets (home programmes)
 PATIENT = "patient"
