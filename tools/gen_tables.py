@@ -197,14 +197,23 @@ def validate(msgs: dict, ex: list[dict]) -> None:
     for k in ("window", "boot_step"):
         if not 0 < sig[k] < 2**30:   # a MicroPython small int on every port
             raise SystemExit(f"messages.toml: signing.{k} must be 1..2^30-1 timestamp units")
-    if not (isinstance(sig["proof_label"], str) and sig["proof_label"].isascii()
-            and sig["proof_label"].isprintable() and sig["proof_label"][:1].encode() != bytes([msgs["protocol"]["version"]])):
-        raise SystemExit("messages.toml: signing.proof_label must be printable ASCII, not starting with the version byte")
+    label = sig["proof_label"]
+    if not (isinstance(label, str) and label.isascii() and label.isprintable()
+            and label[:1].encode() != bytes([msgs["protocol"]["version"]])):
+        raise SystemExit("messages.toml: signing.proof_label must be printable ASCII, "
+                         "not starting with the version byte")
     for e in ("unauthenticated", "replayed", "usb_only"):
         if e not in msgs["enums"]["nack_error"]:
             raise SystemExit(f"messages.toml: enums.nack_error needs {e} (signing)")
     if tuple(msgs["enums"]["signal"]) != SIGNALS:
         raise SystemExit(f"messages.toml: enums.signal must list {SIGNALS} in order")
+    units = msgs.get("signal_unit", {})
+    if set(units) != set(SIGNALS) or not all(isinstance(u, str) and u for u in units.values()):
+        raise SystemExit(f"messages.toml: [signal_unit] must give a unit (a string) for each of {SIGNALS}")
+    for ename, values in msgs["enums"].items():
+        for k in values:
+            if not _member_name(ename, k).isidentifier():
+                raise SystemExit(f"messages.toml: enums.{ename}.{k}: not a name a Python enum can hold")
     for e in ex:
         if e["signal"] not in SIGNALS:
             raise SystemExit(f"exercises.toml: {e['name']}: unknown signal {e['signal']}")
@@ -219,6 +228,191 @@ def validate(msgs: dict, ex: list[dict]) -> None:
     want = ["t_s"] + [f"{f['name']}_{f['unit'].lower()}" for f in samples["repeat"]["fields"]]
     if msgs["csv"]["columns"] != want:
         raise SystemExit(f"messages.toml: csv.columns must be the samples record's fields as name_unit: {want}")
+
+
+def _member_name(enum: str, key: str) -> str:
+    """The Python enum member of a messages.toml enum value: upper case; a
+    value named by a number takes the enum's last word first (rate_hz "25": HZ_25)."""
+    return (f"{enum.rsplit('_', 1)[-1]}_{key}" if key[:1].isdigit() else key).upper()
+
+
+def _class_name(enum: str) -> str:
+    return "".join(w.capitalize() for w in enum.split("_"))
+
+
+# bit sets of messages.toml's enums: IntFlag (a value may hold several), the others IntEnum
+FLAG_ENUMS = ("capability", "channel", "rate_hz")
+FIELD_KEYS = ("unit", "scale", "unknown", "min", "max", "values", "enum", "size", "doc")
+
+HOST_TYPES = '''
+
+class _Enum(IntEnum):
+    """An enum of messages.toml; ``label`` is its name there."""
+
+    @property
+    def label(self) -> str:
+        """The value's name in messages.toml (``"brown_out"``, ``"25"``)."""
+        return _LABELS[type(self).__name__][self.value]
+
+
+class _Flag(IntFlag):
+    """A bit set of messages.toml; ``label`` is a single bit's name there."""
+
+    @property
+    def label(self) -> str:
+        """The bit's name in messages.toml (``"imu"``, ``"25"``)."""
+        return _LABELS[type(self).__name__][self.value]
+
+    @classmethod
+    def labels(cls, bits: int) -> tuple[str, ...]:
+        """The names of the bits set in ``bits`` that this set knows, in table order."""
+        return tuple(_LABELS[cls.__name__][m.value] for m in cls if bits & m.value)
+
+
+def label(kind: type[_Enum] | type[_Flag], value: int, unknown: str | None = None) -> str:
+    """messages.toml's name of ``value`` in ``kind`` (e.g. ``label(ResetCause, 2)``
+    is ``"watchdog"``); for a value the table does not name (a newer puck's),
+    ``unknown``, or else the number as text."""
+    name = _LABELS[kind.__name__].get(value)
+    if name is not None:
+        return name
+    return str(value) if unknown is None else unknown
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a message: its wire type and what messages.toml says of it."""
+
+    name: str
+    type: str                          #: u8 ... u64, f32, str or bytes
+    unit: str | None = None
+    scale: float | str | None = None   #: a number, or the device_info field that gives it
+    unknown: int | None = None         #: the wire value that means "not known"
+    min: int | None = None             #: command checks, in wire units
+    max: int | None = None
+    values: tuple[int, ...] | None = None
+    enum: str | None = None            #: an enum of the table, or "exercise"
+    size: int | None = None            #: a bytes field's exact length
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """The records that follow a message's fields (samples): ``count`` names the field that counts them."""
+
+    name: str
+    count: str
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class MessageType:
+    """One message of the table."""
+
+    id: int
+    name: str
+    dir: str                           #: "up" (puck to host) or "down"
+    fields: tuple[Field, ...]
+    repeat: Repeat | None = None
+    signed: bool | str | None = None   #: True, "reader" or "off_usb": what an owned puck asks
+    usb_only: bool = False
+    doc: str = ""
+
+    def field(self, name: str) -> Field:
+        """Field ``name``; KeyError names the message's fields."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r} (it has {', '.join(f.name for f in self.fields)})")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of the catalogue (protocol/exercises.toml)."""
+
+    id: int
+    name: str
+    signal: str        #: force, tilt, heading or rotation
+    target: float      #: default target, in ``unit``
+    on: float          #: ON fraction of the target
+    off: float         #: OFF fraction of the target
+    min_rep_s: float
+    max_rep_s: float
+    placement: str
+    motion: str
+    joint_axis: str | None = None   #: angle exercises: horizontal, vertical or tilted
+    lever_arm_m: tuple[float, float] = (0.0, 0.0)   #: the puck's distance from the joint axis
+
+    @property
+    def unit(self) -> str:
+        """The unit of the exercise's signal (N for force, deg for the angles)."""
+        return SIGNAL_UNITS[self.signal]
+
+    @property
+    def signal_id(self) -> int:
+        """The signal's wire value (enums.signal)."""
+        return int(Signal[self.signal.upper()])
+'''
+
+
+def _field_expr(f: dict) -> str:
+    args = [f"{f['name']!r}", f"{f['type']!r}"]
+    for k in FIELD_KEYS:
+        if k in f:
+            v = tuple(f[k]) if k == "values" else f[k]
+            args.append(f"{k}={v!r}")
+    return f"Field({', '.join(args)})"
+
+
+def _fields_expr(fields: list[dict], indent: str) -> str:
+    if not fields:
+        return "()"
+    return "(\n" + "".join(f"{indent}    {_field_expr(f)},\n" for f in fields) + f"{indent})"
+
+
+def host_typed(msgs: dict, ex: list[dict]) -> str:
+    """The typed half of _table.py: enums, the message types and the catalogue as frozen dataclasses."""
+    out = [HOST_TYPES]
+    labels = {}
+    for ename, values in msgs["enums"].items():
+        cls = _class_name(ename)
+        base = "_Flag" if ename in FLAG_ENUMS else "_Enum"
+        out.append(f"\n\nclass {cls}({base}):\n    \"\"\"enums.{ename} of messages.toml.\"\"\"\n\n")
+        for k, v in values.items():
+            out.append(f"    {_member_name(ename, k)} = {v:#x}\n" if base == "_Flag" else
+                       f"    {_member_name(ename, k)} = {v}\n")
+        labels[cls] = {v: k for k, v in values.items()}
+    out.append("\n\n_LABELS: dict[str, dict[int, str]] = " + pprint.pformat(labels, sort_dicts=False, width=100) + "\n")
+    out.append("\n#: the unit of each signal's values (messages.toml [signal_unit])\n")
+    out.append(f"SIGNAL_UNITS: dict[str, str] = {msgs['signal_unit']!r}\n")
+    out.append("\n#: every message of messages.toml, in table order\n")
+    out.append("MESSAGE_TYPES: tuple[MessageType, ...] = (\n")
+    for m in msgs["message"]:
+        args = [f"id={m['id']}", f"name={m['name']!r}", f"dir={m['dir']!r}",
+                f"fields={_fields_expr(m.get('fields', []), '        ')}"]
+        if "repeat" in m:
+            r = m["repeat"]
+            args.append(f"repeat=Repeat({r['name']!r}, {r['count']!r}, {_fields_expr(r['fields'], '        ')})")
+        for k in ("signed", "usb_only", "doc"):
+            if k in m:
+                args.append(f"{k}={m[k]!r}")
+        out.append("    MessageType(\n" + "".join(f"        {a},\n" for a in args) + "    ),\n")
+    out.append(")\n")
+    out.append("\n#: the exercise catalogue (protocol/exercises.toml), in id order\n")
+    out.append("CATALOGUE: tuple[Exercise, ...] = (\n")
+    for e in ex:
+        args = [f"id={e['id']}", f"name={e['name']!r}", f"signal={e['signal']!r}"]
+        args += [f"{k}={float(e[k])!r}" for k in ("target", "on", "off", "min_rep_s", "max_rep_s")]
+        args += [f"placement={e.get('placement', '')!r}", f"motion={e.get('motion', '')!r}"]
+        if "joint_axis" in e:
+            args.append(f"joint_axis={e['joint_axis']!r}")
+        args.append(f"lever_arm_m={tuple(float(v) for v in e['lever_arm_m'])!r}")
+        out.append("    Exercise(" + ", ".join(args) + "),\n")
+    out.append(")\n")
+    status = "".join(f"    {k} = {v}\n" for k, v in msgs["status"].items())
+    out.append("\n\nclass Status(IntEnum):\n"
+               f"    \"\"\"op_status_t of c_core/op_status.h: what every c_core function returns.\"\"\"\n\n{status}")
+    return "".join(out)
 
 
 def fixed_format(fields: list[dict]) -> str | None:
@@ -242,18 +436,25 @@ def host_table(msgs: dict, ex: list[dict]) -> str:
             entry["repeat"] = dict(m["repeat"])
             entry["repeat"]["fields"] = [dict(f) for f in m["repeat"]["fields"]]
         messages.append(entry)
-    out = [HEADER, '"""The message and exercise tables (see protocol/messages.toml)."""\n\n']
-    out.append(f"PROTOCOL = {pprint.pformat(msgs['protocol'], sort_dicts=False)}\n\n")
-    out.append(f"ENUMS = {pprint.pformat(msgs['enums'], sort_dicts=False)}\n\n")
+    out = [HEADER, '"""The message and exercise tables (see protocol/messages.toml).\n\n'
+           'Typed: the enums (IntEnum, IntFlag for bit sets), MESSAGE_TYPES and CATALOGUE (frozen\n'
+           'dataclasses), SIGNAL_UNITS. The plain dicts (ENUMS, MESSAGES, EXERCISES...) hold the same\n'
+           'facts as the TOML files spell them, for code that reads them as data."""\n',
+           "from __future__ import annotations\n\n",
+           "from dataclasses import dataclass\nfrom enum import IntEnum, IntFlag\nfrom typing import Any\n\n",
+           ]
+    out.append(f"PROTOCOL: dict[str, Any] = {pprint.pformat(msgs['protocol'], sort_dicts=False)}\n\n")
+    out.append(f"ENUMS: dict[str, dict[str, int]] = {pprint.pformat(msgs['enums'], sort_dicts=False)}\n\n")
     out.append("# the signature trailer of state-changing commands (spec.md section 9)\n")
-    out.append(f"SIGNING = {pprint.pformat(msgs['signing'], sort_dicts=False)}\n\n")
-    out.append(f"MESSAGES = {pprint.pformat(messages, sort_dicts=False, width=100)}\n\n")
-    out.append(f"EXERCISES = {pprint.pformat(ex, sort_dicts=False, width=100)}\n\n")
+    out.append(f"SIGNING: dict[str, Any] = {pprint.pformat(msgs['signing'], sort_dicts=False)}\n\n")
+    out.append(f"MESSAGES: list[dict[str, Any]] = {pprint.pformat(messages, sort_dicts=False, width=100)}\n\n")
+    out.append(f"EXERCISES: list[dict[str, Any]] = {pprint.pformat(ex, sort_dicts=False, width=100)}\n\n")
     out.append(f"CSV_HEADER = {','.join(msgs['csv']['columns'])!r}\n\n")
     out.append("# op_status_t of c_core/op_status.h (openpuck.errors.Status)\n")
-    out.append(f"STATUS = {pprint.pformat(msgs['status'], sort_dicts=False, width=100)}\n\n")
+    out.append(f"STATUS: dict[str, int] = {pprint.pformat(msgs['status'], sort_dicts=False, width=100)}\n\n")
     out.append("# op_detect_config_t's fields, in order (c_core/op_detect.h)\n")
-    out.append(f"DETECT_CONFIG_FIELDS = {pprint.pformat(msgs['detect_config_fields'], width=100)}\n")
+    out.append(f"DETECT_CONFIG_FIELDS: tuple[str, ...] = {pprint.pformat(msgs['detect_config_fields'], width=100)}\n")
+    out.append(host_typed(msgs, ex))
     return "".join(out)
 
 
@@ -398,7 +599,8 @@ def c_header(msgs: dict, ex: list[dict]) -> str:
     out.append("\n// wire values that mean \"not known\"\n")
     for name, value in unknown_values(msgs):
         out.append(f"#define OP_{name}_UNKNOWN ({value:#x}u)\n")
-    out.append(f'\n// the samples CSV header (tools/rec2c.py reads it)\n#define OP_CSV_HEADER "{",".join(msgs["csv"]["columns"])}"\n')
+    header = ",".join(msgs["csv"]["columns"])
+    out.append(f'\n// the samples CSV header (tools/rec2c.py reads it)\n#define OP_CSV_HEADER "{header}"\n')
     out.append("\n// the exercise catalogue (protocol/exercises.toml)\n")
     out.append(f"#define OP_EXERCISE_COUNT ({len(ex)})\n")
     for e in ex:

@@ -156,16 +156,16 @@ class Detector:
         check(lib.op_detect_init(self._d, cfg), "detect_init")
         self._ev = ffi.new("op_detect_event_t *")
         self._cap = 0
-        self._out = None
+        self._out: Any = None   # op_detect_event_t[_cap], made by run()
 
     @staticmethod
-    def _tuple(e) -> tuple:
+    def _tuple(e: Any) -> tuple:
         return (e.kind, e.count, e.t_start_us, e.t_peak_us, e.t_end_us, e.amplitude_milli, e.hold_ms)
 
     def push(self, t_us: int, ax: int, ay: int, az: int, gx: int, gy: int, gz: int, force: int) -> int:
         return lib.op_detect_push(self._d, t_us & 0xFFFFFFFF, ax, ay, az, gx, gy, gz, force)
 
-    def pop(self):
+    def pop(self) -> tuple | None:
         return self._tuple(self._ev) if lib.op_detect_pop(self._d, self._ev) else None
 
     def run(self, t_us, imu, force) -> list[tuple]:
@@ -179,7 +179,8 @@ class Detector:
         pt = ffi.from_buffer("uint32_t[]", t_us)
         pi = ffi.from_buffer("int16_t[]", imu)
         pf = ffi.from_buffer("int32_t[]", force)
-        events, i = [], 0
+        events: list[tuple] = []
+        i = 0
         while i < n:
             done = lib.op_detect_run(self._d, pt + i, pi + 6 * i, pf + i, n - i, self._out, self._cap, n_out)
             events.extend(self._tuple(self._out[j]) for j in range(n_out[0]))
@@ -194,9 +195,10 @@ class Detector:
         n = len(t_us)
         rows = np.zeros((n, 8), dtype=np.int64)
         p = ffi.new("op_detect_probe_t *")
-        events = []
+        events: list[tuple] = []
         for i in range(n):
-            if self.push(int(t_us[i]), *(int(v) for v in imu[i]), int(force[i])):
+            ax, ay, az, gx, gy, gz = (int(v) for v in imu[i])
+            if self.push(int(t_us[i]), ax, ay, az, gx, gy, gz, int(force[i])):
                 while (e := self.pop()) is not None:
                     events.append(e)
             lib.op_detect_probe(self._d, p)

@@ -7,22 +7,19 @@ tools/gen_tables.py reads from the header.
 """
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     #: Status codes returned by every c_core function.
-    Status: Any
+    from .protocol._table import Status
 
 
-def _status_enum() -> Any:
-    # made on first use: its table lives in the protocol package, which
-    # imports this module for OpenPuckError, so a top-level import here would
-    # be an import cycle
-    if "Status" not in globals():
-        from .protocol._table import STATUS
-        globals()["Status"] = enum.IntEnum("Status", STATUS)  # type: ignore[misc]
-    return globals()["Status"]
+def _status_enum() -> type[Status]:
+    # imported on first use: the generated table lives in the protocol package,
+    # which imports this module for OpenPuckError, so a top-level import here
+    # would be an import cycle
+    from .protocol._table import Status
+    return Status
 
 
 def __getattr__(name: str) -> Any:

@@ -1,59 +1,35 @@
-"""The exercise catalogue (protocol/exercises.toml), for the SDK.
+"""The exercise catalogue (protocol/exercises.toml) and the signals it counts
+with, for the whole SDK: every module that needs an exercise, a signal, their
+names or units asks here.
 
 >>> from openpuck import exercises
 >>> exercises.get("grip_squeeze").target, exercises.get("grip_squeeze").unit
 (30.0, 'N')
+>>> exercises.name_of(5), exercises.unit_of(5)
+('arm_raise', 'deg')
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .errors import OpenPuckError
-from .protocol._table import EXERCISES as _TABLE
+from .protocol._table import CATALOGUE, SIGNAL_UNITS, Exercise, Signal
 
-SIGNALS = ("force", "tilt", "heading", "rotation")
-UNITS = {"force": "N", "tilt": "deg", "heading": "deg", "rotation": "deg"}
+__all__ = ["CATALOGUE", "SIGNALS", "UNITS", "Exercise", "Signal", "UnknownExercise", "get", "name_of",
+           "names", "unit_of"]
+
+#: the signals' names in wire order (enums.signal of protocol/messages.toml)
+SIGNALS: tuple[str, ...] = tuple(s.label for s in Signal)
+#: signal name -> the unit of its values (N, deg)
+UNITS: dict[str, str] = dict(SIGNAL_UNITS)
+
+_BY_NAME = {e.name: e for e in CATALOGUE}
+_BY_ID = {e.id: e for e in CATALOGUE}
 
 
 class UnknownExercise(OpenPuckError, KeyError):
     """An exercise name or id that is not in the catalogue."""
 
     def __str__(self) -> str:  # KeyError would quote the message
-        return self.args[0] if self.args else ""
-
-
-@dataclass(frozen=True)
-class Exercise:
-    id: int
-    name: str
-    signal: str        # force, tilt, heading or rotation
-    target: float      # default target, in unit
-    on: float          # ON fraction of the target
-    off: float         # OFF fraction of the target
-    min_rep_s: float
-    max_rep_s: float
-    placement: str
-    motion: str
-    joint_axis: str | None = None   #: angle exercises: horizontal, vertical or tilted
-    lever_arm_m: tuple[float, float] = (0.0, 0.0)   #: the puck's distance from the joint axis
-
-    @property
-    def unit(self) -> str:
-        """N for force, deg for the angle signals."""
-        return UNITS[self.signal]
-
-    @property
-    def signal_id(self) -> int:
-        return SIGNALS.index(self.signal)
-
-
-CATALOGUE: tuple[Exercise, ...] = tuple(
-    Exercise(e["id"], e["name"], e["signal"], float(e["target"]), float(e["on"]), float(e["off"]),
-             float(e["min_rep_s"]), float(e["max_rep_s"]), e.get("placement", ""), e.get("motion", ""),
-             e.get("joint_axis"), tuple(float(v) for v in e.get("lever_arm_m", (0.0, 0.0))))
-    for e in _TABLE)
-_BY_NAME = {e.name: e for e in CATALOGUE}
-_BY_ID = {e.id: e for e in CATALOGUE}
+        return str(self.args[0]) if self.args else ""
 
 
 def names() -> list[str]:
@@ -69,3 +45,16 @@ def get(exercise: str | int | Exercise) -> Exercise:
     if found is None:
         raise UnknownExercise(f"unknown exercise {exercise!r}; choose one of: {', '.join(names())}")
     return found
+
+
+def name_of(exercise_id: int) -> str:
+    """The name of a wire exercise id; ``exercise_<id>`` for an id this SDK does
+    not know (a newer puck's), so that its events still read."""
+    e = _BY_ID.get(exercise_id)
+    return e.name if e is not None else f"exercise_{exercise_id}"
+
+
+def unit_of(exercise_id: int) -> str:
+    """The unit (N, deg) of a wire exercise id's values; ``""`` for an unknown id."""
+    e = _BY_ID.get(exercise_id)
+    return e.unit if e is not None else ""

@@ -5,9 +5,10 @@ import argparse
 import json
 import sys
 from collections import Counter
+from typing import Any
 
-from ..offline.csvio import write_csv
 from ..device.decoder import SampleBlock, StreamDecoder
+from ..offline.csvio import write_csv
 from ..offline.recording import IN
 
 HELP = "decode a puck byte stream: print its counters, write its samples as CSV"
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         s = SampleBlock.concat(blocks)
         write_csv(args.csv, s.t, s.accel, s.gyro, s.force)
     if args.json:
-        out = c.as_dict()
+        out: dict[str, Any] = dict(c.as_dict())
         out["messages"] = dict(sorted(types.items()))
         print(json.dumps(out))
     else:

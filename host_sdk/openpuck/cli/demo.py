@@ -7,11 +7,11 @@ import time
 from typing import Any, TextIO
 
 from .. import exercises
-from ..offline import validate
+from ..clinic.units import amount
 from ..device.decoder import DeviceSpan
 from ..device.events import Grip, Log, PartialRep, Rep
+from ..offline import validate
 from ..offline.summary import summarise
-from ..clinic.units import amount
 
 HELP = "a short home-programme session on a virtual puck (no hardware needed)"
 DESCRIPTION = """\
@@ -112,11 +112,10 @@ def run_programme(args: argparse.Namespace, out: TextIO) -> int:
     import tempfile
     from pathlib import Path
 
-    from ..device.puck import connect
-
     from ..clinic import programme, programme_file
     from ..clinic.history import History
     from ..clinic.programme_view import printer
+    from ..device.puck import connect
     from . import CliError
     if args.target is not None:
         raise CliError("--target goes with --scenario; the programme sets its own targets")
@@ -147,9 +146,8 @@ def _report(history, db, out: TextIO):
 
 def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
     """One set of a scenario with known counts: counted live, checked against them."""
-    from ..device.puck import connect
-
     from ..device import sim
+    from ..device.puck import connect
     from . import CliError
     catalogue = sim.scenarios()
     if args.scenario not in catalogue:
@@ -163,7 +161,7 @@ def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
                                                       else f"{args.speed:g}x")
     print(f"OpenPuck demo: a virtual puck (the puck firmware on MicroPython) plays "
           f"'{args.scenario}': {sc['description']}.", file=out)
-    shown = "learned from the first reps" if target == "auto" else amount(target, ex.unit)
+    shown = "learned from the first reps" if target == "auto" else amount(float(target), ex.unit)
     print(f"exercise {ex.name} ({ex.motion}), target {shown}, {RATE_HZ} Hz, "
           f"{sc['duration_s']:.0f} s at {speed_txt}.\n", file=out, flush=True)
     speed = "max" if args.speed == float("inf") else f"{args.speed:g}"

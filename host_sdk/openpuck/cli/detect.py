@@ -5,9 +5,10 @@ import argparse
 import json
 import sys
 
+from ..device.events import Grip, PartialRep, Rep
+from ..exercises import CATALOGUE
+from ..exercises import get as get_exercise
 from ..offline.detect import detect, explain
-from ..device.events import Grip, Rep
-from ..exercises import CATALOGUE, get as get_exercise
 from . import CliError
 
 HELP = "count reps in a recording (CSV) with the puck's own detector"
@@ -81,16 +82,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"{ex.name}: {s['reps']} reps, {s['partial_reps']} partial, {s['grips']} grips"
           f" (target {tgt}{', auto' if det.auto else ''})")
     grips = 0
-    for e in det.events:
-        hold = f"  hold {e.hold_s:.2f} s" if getattr(e, "hold_s", 0.0) else ""
-        if isinstance(e, Grip):
+    for ev in det.events:
+        hold_s = getattr(ev, "hold_s", 0.0)
+        hold = f"  hold {hold_s:.2f} s" if hold_s else ""
+        if isinstance(ev, Grip):
             grips += 1
-            print(f"  grip    {grips:>3}  {e.t_start:8.2f} .. {e.t_end:8.2f} s"
-                  f"  {'':>15}  {e.peak_force:7.1f} N{hold}")
-        else:
-            kind = "rep" if isinstance(e, Rep) else "partial"
-            print(f"  {kind:<7} {e.count:>3}  {e.t_start:8.2f} .. {e.t_end:8.2f} s"
-                  f"  peak {e.t_peak:8.2f} s  {e.amplitude:7.1f} {unit}{hold}")
+            print(f"  grip    {grips:>3}  {ev.t_start:8.2f} .. {ev.t_end:8.2f} s"
+                  f"  {'':>15}  {ev.peak_force:7.1f} N{hold}")
+        elif isinstance(ev, (Rep, PartialRep)):
+            kind = "rep" if isinstance(ev, Rep) else "partial"
+            print(f"  {kind:<7} {ev.count:>3}  {ev.t_start:8.2f} .. {ev.t_end:8.2f} s"
+                  f"  peak {ev.t_peak:8.2f} s  {ev.amplitude:7.1f} {unit}{hold}")
     if s["reps"]:
         print(f"mean amplitude {s['mean_amplitude']:.1f} {unit}, best {s['best_amplitude']:.1f} {unit},"
               f" mean rep {s['mean_rep_duration_s']:.2f} s, time under tension"

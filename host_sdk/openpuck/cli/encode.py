@@ -67,7 +67,7 @@ def encode_recording(rec, batch: int = 35) -> tuple[bytes, int]:
     seq = 0
     frames = [protocol.encode(
         "device_info", seq, fw_major=0, fw_minor=1, fw_patch=0, protocol_version=protocol.VERSION,
-        capabilities=protocol.ENUMS["capability"]["imu"] | protocol.ENUMS["capability"]["force"],
+        capabilities=int(protocol.Capability.IMU | protocol.Capability.FORCE),
         accel_range_g=accel_range, gyro_range_dps=gyro_range,
         force_max_n=int(65535 * FORCE_N_PER_LSB), accel_g_per_lsb=1 / accel_lsb,
         gyro_dps_per_lsb=1 / gyro_lsb, force_n_per_lsb=FORCE_N_PER_LSB, max_rate_hz=400,

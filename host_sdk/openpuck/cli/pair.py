@@ -43,6 +43,7 @@ def run(args) -> int:
     with connect(args.url, reconnect=False) as puck:
         puck.pair()
         info = puck.info
+        assert info is not None   # connect() returns once the puck has said who it is
         print(f"paired puck {info.serial} ({info.board}, firmware {info.firmware}); "
               f"its key: {puck.keys.path_of(info.serial)}")
         print("only this computer can now change the puck; anyone may still read its stream")

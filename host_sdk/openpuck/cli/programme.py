@@ -115,30 +115,30 @@ def _target(target: float | str, unit: str) -> str:
 
 
 def _run(args: argparse.Namespace, plan) -> int:
-    from ..device.puck import connect
     from ..clinic import programme
-    from ..offline import validate
     from ..clinic.history import History, check_patient
     from ..clinic.programme import ProgrammeEvent
     from ..clinic.programme_view import ProgrammeView, plain_line, printer
+    from ..device.puck import Puck, connect
+    from ..offline import validate
     args.patient = check_patient(args.patient)
     rest_scale = validate.number("--rest-scale", args.rest_scale, 0.0, 10.0)
     roles = list(dict.fromkeys(r for ex in plan.exercises for r in ex.pucks))
     urls = assign_pucks(args.puck, roles)
-    for role, url in urls.items():
+    for url in urls.values():
         if url.strip().lower().startswith("replay:"):
             raise CliError(f"--puck {url}: a recording plays back, it cannot be set an exercise; "
                            f"a programme needs a live puck (sim:, serial:, ble:)")
     live = not (args.plain or args.json) and sys.stdout.isatty()
     if live:
-        from ..errors import OpenPuckError
         from ..device.live import _rich
+        from ..errors import OpenPuckError
         try:
             _rich()
         except OpenPuckError as e:
             print(f"openpuck programme: {e}; showing one line per event", file=sys.stderr)
             live = False
-    pucks: dict[str, object] = {}
+    pucks: dict[str, Puck] = {}
     shown = printer(sys.stdout, as_json=args.json)
     try:
         for role in roles:

@@ -25,6 +25,7 @@ def run(args) -> int:
         was = puck.owned
         puck.unpair()
         info = puck.info
+        assert info is not None   # connect() returns once the puck has said who it is
         print(f"puck {info.serial} is open: every host may command it"
               + ("" if was else " (it was not paired)"))
     return 0

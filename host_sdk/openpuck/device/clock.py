@@ -113,8 +113,8 @@ class ClockSync:
         return h + self._wall_minus_mono, e
 
     def __repr__(self) -> str:
-        if not self._ex:
-            return "<ClockSync not synced>"
         b = self.best
+        if b is None:
+            return "<ClockSync not synced>"
         return (f"<ClockSync offset={b.offset:+.6f}s rtt={b.rtt * 1e3:.2f}ms "
                 f"skew={self.skew * 1e6:+.1f}ppm n={len(self._ex)}>")

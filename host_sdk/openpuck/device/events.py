@@ -22,19 +22,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import protocol
-_EXERCISES = {e["id"]: e for e in protocol.EXERCISES}
-_UNITS = {"force": "N", "tilt": "deg", "heading": "deg", "rotation": "deg"}
-_RATE_BITS = {int(k): bit for k, bit in protocol.ENUMS["rate_hz"].items()}
+from ..exercises import name_of as exercise_name
+from ..exercises import unit_of as exercise_unit
+from ..protocol import Capability, RateHz
 
-
-def exercise_name(ex_id: int) -> str:
-    e = _EXERCISES.get(ex_id)
-    return e["name"] if e else f"exercise_{ex_id}"
-
-
-def exercise_unit(ex_id: int) -> str:
-    e = _EXERCISES.get(ex_id)
-    return _UNITS.get(e["signal"], "") if e else ""
+__all__ = ["Config", "DeviceInfo", "Event", "Gap", "Grip", "Log", "PartialRep", "Rep", "Status",
+           "exercise_name", "exercise_unit", "format_event"]
 
 
 @dataclass(kw_only=True)
@@ -177,7 +170,7 @@ class DeviceInfo:
 
     firmware: str
     protocol_version: int
-    capabilities: frozenset
+    capabilities: frozenset[str]    #: enums.capability names: "imu", "force"...
     accel_range_g: int
     gyro_range_dps: int
     force_max_n: int
@@ -185,21 +178,21 @@ class DeviceInfo:
     gyro_dps_per_lsb: float
     force_n_per_lsb: float
     max_rate_hz: int
-    rates_hz: tuple
+    rates_hz: tuple[int, ...]       #: the rates it can stream, Hz
     board: str
     serial: str
 
     @classmethod
-    def from_message(cls, m: protocol.Message) -> "DeviceInfo":
+    def from_message(cls, m: protocol.Message) -> DeviceInfo:
         f = m.fields
-        caps = frozenset(k for k, bit in protocol.ENUMS["capability"].items() if f["capabilities"] & bit)
+        caps = frozenset(Capability.labels(f["capabilities"]))
         return cls(firmware=f"{f['fw_major']}.{f['fw_minor']}.{f['fw_patch']}",
                    protocol_version=f["protocol_version"], capabilities=caps,
                    accel_range_g=f["accel_range_g"], gyro_range_dps=f["gyro_range_dps"],
                    force_max_n=f["force_max_n"], accel_g_per_lsb=f["accel_g_per_lsb"],
                    gyro_dps_per_lsb=f["gyro_dps_per_lsb"], force_n_per_lsb=f["force_n_per_lsb"],
                    max_rate_hz=f["max_rate_hz"],
-                   rates_hz=tuple(r for r, bit in _RATE_BITS.items() if f["rates_hz"] & bit),
+                   rates_hz=tuple(int(r) for r in RateHz.labels(f["rates_hz"])),
                    board=f["board"], serial=f["serial"])
 
     def as_dict(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from ..errors import OpenPuckError, needs
+from .decoder import SampleBlock
 
 
 def _rich():
@@ -34,7 +35,8 @@ class LiveView:
     def __init__(self, puck: Any, title: str | None = None) -> None:
         self.puck = puck
         self.title = title or puck.url
-        self.last = None                 # (t, accel, gyro, force) of the newest sample
+        #: (t, accel, gyro, force) of the newest sample
+        self.last: tuple[float, list[float], list[float], float] | None = None
         self.reps: list = []
         self.partials = 0
         self.grips: list = []
@@ -47,7 +49,7 @@ class LiveView:
         puck.on("*", self._event)
 
     # -- callbacks (reader thread) ----------------------------------------------
-    def _samples(self, b: Any) -> None:
+    def _samples(self, b: SampleBlock) -> None:
         if len(b):
             self.last = (float(b.t[-1]), b.accel[-1].tolist(), b.gyro[-1].tolist(), float(b.force[-1]))
             now = time.monotonic()

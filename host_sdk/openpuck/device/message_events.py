@@ -12,15 +12,15 @@ the session's time line by the ``unwrap`` the caller gives.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .. import protocol
-from .events import (Config, Event, Grip, Log, PartialRep, Rep, Status, exercise_name,
-                     exercise_unit)
+from ..protocol import ConfigKey, LogLevel, ResetCause, label
+from .events import Config, Event, Grip, Log, PartialRep, Rep, Status, exercise_name, exercise_unit
 
 #: the rep.hold_ms that means "not known" (an auto-target rep: its hold came before ON was known)
-_HOLD_UNKNOWN = protocol.SPECS["rep"].field("hold_ms")["unknown"]
-_LOAD_UNKNOWN = protocol.SPECS["status"].field("cpu_load")["unknown"]
+_HOLD_UNKNOWN = protocol.TYPES["rep"].field("hold_ms").unknown
+_LOAD_UNKNOWN = protocol.TYPES["status"].field("cpu_load").unknown
 #: ms -> s (hold_ms, uptime_ms)
 S_PER_MS = 1e-3
 #: mV -> V (battery_mv)
@@ -29,9 +29,6 @@ V_PER_MV = 1e-3
 #: device u32 microseconds -> seconds on the session's time line
 Unwrap = Callable[[int], float]
 
-_CONFIG_KEYS = {v: k for k, v in protocol.ENUMS["config_key"].items()}
-_LOG_LEVELS = {v: k for k, v in protocol.ENUMS["log_level"].items()}
-_RESET_CAUSES = {v: k for k, v in protocol.ENUMS["reset_cause"].items()}
 
 
 def event_from_message(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Event | None:
@@ -81,20 +78,20 @@ def _status(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Stat
                   dropped_samples=f["dropped_samples"], uptime_s=uptime_s,
                   streaming=bool(f["streaming"]), exercise=exercise_name(f["exercise"]),
                   reps=f["reps"], partial_reps=f["partial_reps"], rx_errors=f["rx_errors"],
-                  reset_cause=_RESET_CAUSES.get(f["reset_cause"], str(f["reset_cause"])),
+                  reset_cause=label(ResetCause, f["reset_cause"]),
                   cpu_load=None if m.fields["cpu_load"] == _LOAD_UNKNOWN else f["cpu_load"],
                   link_dropped_samples=f["link_dropped_samples"],
                   link_dropped_frames=f["link_dropped_frames"])
 
 
 def _log(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Log:
-    return Log(t=latest_t or 0.0, level=_LOG_LEVELS.get(m["level"], str(m["level"])),
+    return Log(t=latest_t or 0.0, level=label(LogLevel, m["level"]),
                text=m["text"])
 
 
 def _config(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Config:
     f = protocol.physical(m)
-    return Config(t=latest_t or 0.0, key=_CONFIG_KEYS.get(f["key"], str(f["key"])),
+    return Config(t=latest_t or 0.0, key=label(ConfigKey, f["key"]),
                   value=f["value"])
 
 

@@ -11,12 +11,11 @@ still waiting fails at once (:meth:`~PendingCommands.fail_all`).
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from .. import protocol
 from ..errors import OpenPuckError
-
-_NACK = {v: k for k, v in protocol.ENUMS["nack_error"].items()}
+from ..protocol import NackError, label
 
 #: a test a reply must pass to answer a command (e.g. the pong of this ping)
 Match = Callable[[protocol.Message], bool]
@@ -27,7 +26,7 @@ class CommandError(OpenPuckError):
 
     def __init__(self, command: str, code: int, detail: int = 0, hint: str = "") -> None:
         self.command, self.code, self.detail, self.hint = command, code, detail, hint
-        self.error = _NACK.get(code, f"error {code}")
+        self.error = label(NackError, code, f"error {code}")
         extra = f", field {detail}" if detail else ""
         super().__init__(f"{command}: refused by the puck: {self.error} (code {code}{extra})"
                          + (f": {hint}" if hint else ""))

@@ -29,8 +29,8 @@ import tty
 from pathlib import Path
 from typing import Any
 
-from .. import protocol
 from ..errors import OpenPuckError
+from ..protocol import ResetCause
 
 __all__ = ["VirtualPuck", "SimError", "SimUnavailable", "start", "scenarios",
            "firmware_dir", "micropython_command"]
@@ -41,8 +41,8 @@ UNAVAILABLE = ("the virtual puck needs the MicroPython unix port (PyPI jonnor-mi
 DETECTORS = ("auto", "c", "twin")   # auto: the C detector (opdetect.mpy) when built, else the twin
 EXIT_SOFT_RESET = 75     # firmware/boards/sim_hw.py: machine.reset()
 EXIT_WATCHDOG = 76       # the watchdog model expired
-_RESET = protocol.ENUMS["reset_cause"]
-RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = _RESET["power_on"], _RESET["soft"], _RESET["watchdog"]
+#: status.reset_cause values the sim sets (plain ints: they go into the environment as text)
+RESET_POWER_ON, RESET_SOFT, RESET_WATCHDOG = int(ResetCause.POWER_ON), int(ResetCause.SOFT), int(ResetCause.WATCHDOG)
 READY_MARK = "sim: ready"
 #: the scenario with no script: a patient who does whatever exercise the host sets (home programmes)
 PATIENT = "patient"
@@ -156,8 +156,8 @@ def _speed_arg(speed: float) -> str:
 
 def scenarios() -> dict[str, dict[str, Any]]:
     """The built-in motion scenarios with their true counts, read from the firmware."""
-    code = ("import sys; sys.path.insert(0, %r); from boards import sim_motion; "
-            "sim_motion.print_catalogue()" % str(firmware_dir()))
+    code = (f"import sys; sys.path.insert(0, {str(firmware_dir())!r}); from boards import sim_motion; "
+            "sim_motion.print_catalogue()")
     out = subprocess.run(micropython_command() + ["-c", code], capture_output=True,
                          text=True, timeout=30)
     if out.returncode != 0:

@@ -9,6 +9,7 @@ N. The header comes from the message table (protocol/messages.toml [csv]).
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,12 +34,12 @@ class CsvError(OpenPuckError):
     """A CSV file that is not a recording in the OpenPuck format."""
 
 
-def read_csv(path: str | Path) -> SampleBlock:
+def read_csv(path: str | os.PathLike[str]) -> SampleBlock:
     """The samples of a CSV file (float64: ``t`` (n,) s, ``accel`` (n, 3) g,
     ``gyro`` (n, 3) dps, ``force`` (n,) N); :class:`CsvError` names the file
     and line of a problem."""
     path = Path(path)
-    with open(path, "r", encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         try:
             header = f.readline()
         except UnicodeDecodeError:

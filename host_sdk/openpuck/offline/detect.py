@@ -19,16 +19,18 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from . import csvio
-from ..errors import OpenPuckError
 from ..device.events import Event, Grip, PartialRep, Rep
-from ..exercises import Exercise, get as get_exercise
-from ..protocol import ENUMS, SPECS
+from ..errors import OpenPuckError
+from ..exercises import Exercise
+from ..exercises import get as get_exercise
+from ..protocol import TYPES, EventKind
+from . import csvio
 from .summary import summarise
 
-KINDS = {v: k for k, v in ENUMS["event_kind"].items()}   # 1: "rep", 2: "partial_rep", 3: "grip"
-_HOLD_UNKNOWN = SPECS["rep"].field("hold_ms")["unknown"]
-_TARGET_MAX = SPECS["set_exercise"].field("target")["max"] / 1000
+#: op_detect's event kinds by wire value: 1: "rep", 2: "partial_rep", 3: "grip"
+KINDS: dict[int, str] = {int(k): k.label for k in EventKind}
+_HOLD_UNKNOWN = TYPES["rep"].field("hold_ms").unknown
+_TARGET_MAX = (TYPES["set_exercise"].field("target").max or 0) / 1000
 
 
 class DetectError(OpenPuckError, ValueError):
@@ -88,7 +90,7 @@ class Detection:
         return d
 
 
-def read_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def read_csv(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """A samples CSV (../shared/formats/samples-csv.md) as t, accel, gyro, force
     arrays, read by :func:`openpuck.offline.csvio.read_csv` (errors name file and line)."""
     return _as_arrays(csvio.read_csv(path))
@@ -205,15 +207,19 @@ def detect(samples: Any, exercise: str | int | Exercise = "grip_squeeze", target
         else:  # events come out nearly in time order (auto-target candidates settle late)
             last = max(last, te)
         base = t0 + wraps * 4294.967296
-
-        def sec(x: int) -> float:
-            return base + x * 1e-6 - (4294.967296 if x > te else 0.0)
-        events.append(_event(KINDS.get(kind, ""), ex, count, sec(ts), sec(tp), base + te * 1e-6,
+        t_start, t_peak = (_seconds(x, te, base) for x in (ts, tp))
+        events.append(_event(KINDS.get(kind, ""), ex, count, t_start, t_peak, base + te * 1e-6,
                              amp * 1e-3, None if hold == _HOLD_UNKNOWN else hold * 1e-3))
     events.sort(key=lambda e: (e.t, e.kind != "rep"))  # candidates settle late
     settled = det.target_milli
     return Detection(ex.name, ex.signal, ex.unit, settled / 1000.0 if settled else None,
                      cfg["target_milli"] == 0, events, scales)
+
+
+def _seconds(x_us: int, t_end_us: int, base: float) -> float:
+    """Device time ``x_us`` of an event ending at ``t_end_us`` in seconds from ``base``: a time
+    after the end is from before the u32 clock wrapped."""
+    return base + x_us * 1e-6 - (4294.967296 if x_us > t_end_us else 0.0)
 
 
 def _event(kind: str, ex: Exercise, count: int, t_start: float, t_peak: float, t_end: float,
@@ -226,7 +232,9 @@ def _event(kind: str, ex: Exercise, count: int, t_start: float, t_peak: float, t
         return PartialRep(t=t_end, exercise=ex.name, count=count, t_start=t_start, t_peak=t_peak,
                           t_end=t_end, amplitude=amplitude, unit=ex.unit)
     if kind == "grip":
-        return Grip(t=t_end, t_start=t_start, t_end=t_end, peak_force=amplitude, hold_s=hold_s)
+        # "hold unknown" is a rep's only (counted as an auto target was learned): a grip's is measured
+        return Grip(t=t_end, t_start=t_start, t_end=t_end, peak_force=amplitude,
+                    hold_s=0.0 if hold_s is None else hold_s)
     raise DetectError(f"the detector reported an unknown event kind {kind!r}")
 
 

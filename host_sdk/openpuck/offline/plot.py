@@ -120,7 +120,8 @@ def plot_session(session: Any, path: str | os.PathLike | None = None, *, exercis
     # break the lines over gaps instead of drawing a straight line across them
     idx = np.arange(0, len(s), step)
     tt = s.t[idx]
-    cut = np.nonzero(np.diff(tt) > 1.5 * np.median(np.diff(tt)))[0] + 1 if len(tt) > 2 else []
+    cut = (np.nonzero(np.diff(tt) > 1.5 * np.median(np.diff(tt)))[0] + 1 if len(tt) > 2
+           else np.zeros(0, dtype=np.intp))
 
     def brk(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)

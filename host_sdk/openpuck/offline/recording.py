@@ -36,9 +36,10 @@ import os
 import struct
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 from .._version import __version__
 from ..errors import OpenPuckError
@@ -203,7 +204,7 @@ class Recorder:
         except OSError as e:   # the last bytes could not reach the disk
             self.error = self.error or e
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -319,11 +320,12 @@ class Session:
         t = self.samples.t
         return float(t[-1] - t[0]) if len(t) > 1 else 0.0
 
-    def window(self, start: float | None = None, end: float | None = None) -> "Session":
+    def window(self, start: float | None = None, end: float | None = None) -> Session:
         """The part from ``start`` to ``end`` seconds after the first sample:
         its samples, and the events that overlap it. It keeps the recording's
         first sample time as ``origin``."""
         import numpy as np
+
         from ..device.decoder import SampleBlock
         t = self.samples.t
         t0 = float(t[0]) if len(t) else 0.0
@@ -391,8 +393,8 @@ def open_source(path: str | os.PathLike, *, want: tuple[str, ...] = ("recording"
       samples or more;
     - ``want`` names the kinds the caller can use; another kind is refused
       with what to do instead."""
-    from . import csvio
     from ..device.decoder import StreamDecoder
+    from . import csvio
     p = Path(path)
     if not p.exists():
         raise RecordingError(f"{p}: no such file")
@@ -467,8 +469,9 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
     if src.kind == "csv":
         return _load_csv(src, exercise or "grip_squeeze", target)
     sd = SessionDecoder(hold_s=0.0)
-    blocks, events = [], []
-    target: float | None = None
+    blocks: list[SampleBlock] = []
+    events: list[Any] = []
+    sent: float | None = None   # the target of the host's last set_exercise
 
     def take(items: list) -> None:
         for it in items:
@@ -478,7 +481,7 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
         if c.direction == IN:
             take(sd.feed(c.data, c.t)[0])
         elif c.direction == OUT:
-            target = _target_sent(c.data, target)
+            sent = _target_sent(c.data, sent)
         elif c.direction == NOTE:
             kind = c.note().get("kind")
             if kind == "disconnect":
@@ -489,7 +492,7 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
             progress(i, len(src.chunks))
     take(sd.finish())
     return Session(str(p), SampleBlock.concat(blocks), events, sd.info, sd.counters, src.header,
-                   src.truncated, src.kind, src.warnings(), target)
+                   src.truncated, src.kind, src.warnings(), sent)
 
 
 def _target_sent(data: bytes, target: float | None) -> float | None:
@@ -511,6 +514,7 @@ def _target_sent(data: bytes, target: float | None) -> float | None:
 
 def _load_csv(src: Source, exercise: str, target: Any) -> Session:
     import numpy as np
+
     from ..device.decoder import SampleBlock
     from .detect import detect
     a = src.samples

@@ -129,10 +129,11 @@ def config_value(key: str, value: Any) -> int:
     """A value ``set_config`` may send for ``key``, checked by the puck's rule
     (the message table's limits, the exercise table, the ranges the IMU has),
     so a value the puck would refuse never leaves the host."""
-    from ..protocol import ENUMS, SPECS
+    from ..protocol import SPECS, ConfigKey
     what = f"set_config {key}"
-    if key not in ENUMS["config_key"]:
-        raise InvalidValue(f"{what}: unknown config key (one of {', '.join(ENUMS['config_key'])})")
+    keys = [k.label for k in ConfigKey]
+    if key not in keys:
+        raise InvalidValue(f"{what}: unknown config key (one of {', '.join(keys)})")
     if key == "device_name":
         raise InvalidValue(f"{what}: the puck's name is not a number and cannot be set this way")
     if key == "rate_hz":

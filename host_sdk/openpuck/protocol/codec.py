@@ -185,12 +185,11 @@ def encode_payload(name: str, *, checked: bool = True, **fields: Any) -> bytes:
 
 
 def _pack_records(spec: _Spec, records: Any) -> bytes:
+    import numpy as np  # a dependency; imported late: most messages have no records
+    if spec.repeat is None:
+        raise ProtocolError(f"{spec.name}: has no records")
     rname = spec.repeat["name"]
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover
-        np = None
-    if np is not None and isinstance(records, np.ndarray):
+    if isinstance(records, np.ndarray):
         width = len(spec.rec_names)
         if records.ndim != 2 or records.shape[1] != width:
             raise ProtocolError(f"{spec.name}.{rname}: expected shape (n, {width}), got {records.shape}")

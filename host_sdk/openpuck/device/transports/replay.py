@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 
 from ...errors import OpenPuckError
-from ...offline.recording import IN, NOTE, open_source
+from ...offline.recording import IN, NOTE, Source, open_source
 from .base import ConnectionLost, EndOfStream, Transport, TransportError, check_params, parse_speed
 
 
@@ -31,12 +31,13 @@ class ReplayTransport(Transport):
         super().__init__(url)
         self.path = path
         self.speed = speed
-        self._items: list[tuple[float, object]] = []
+        #: (recording s, bytes the puck sent or the disconnect to raise there)
+        self._items: list[tuple[float, bytes | ConnectionLost]] = []
         self._i = 0
         self._t_wall0: float | None = None
         self._t_rec0 = 0.0
         self.header: dict = {}
-        self.source = None          #: the recording.Source, once open
+        self.source: Source | None = None   #: the recording, once open
 
     def _open(self) -> None:
         if self._items or self._i:

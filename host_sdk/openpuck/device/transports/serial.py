@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 from .base import ConnectionLost, Transport, TransportError, check_params
 
@@ -32,7 +33,7 @@ class SerialTransport(Transport):
         super().__init__(url)
         self.port = port
         self.baud = baud
-        self._ser = None
+        self._ser: Any = None   # a serial.Serial (or a URL handler's port) while open
         self._pty: tuple[int, int] | None = None   # the pseudo-terminal first opened, see _pty_identity
         #: lock the port (flock) while open; None when its owner holds the lock already (sim:)
         self.exclusive: bool | None = True

@@ -16,9 +16,14 @@ to it through pyserial exactly as to a board, and stops it on close.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...errors import OpenPuckError
 from .base import Transport, TransportError, check_params, parse_speed
 from .serial import SerialTransport
+
+if TYPE_CHECKING:   # the virtual puck is imported when first opened: it needs MicroPython
+    from ..sim import VirtualPuck
 
 
 class SimTransport(SerialTransport):
@@ -29,7 +34,7 @@ class SimTransport(SerialTransport):
         super().__init__(url, port="", baud=115200)
         self.recording, self.scenario, self.speed = recording, scenario, speed
         self.detector = detector
-        self.vpuck = None
+        self.vpuck: VirtualPuck | None = None
         # the virtual puck holds its port's lock from creation to stop (lock_port): nobody
         # else can take the port while the firmware starts or between a close and a reopen
         self.exclusive = None
