@@ -21,7 +21,6 @@ GENERATED = {"openpuck.protocol._table"}
 KNOWN_OVERSIZED = {
     "openpuck.device.decoder",
     "openpuck.device.pico",
-    "openpuck.device.puck",
     "openpuck.offline.recording",
     "openpuck.clinic.history",
     "openpuck.clinic.programme",
