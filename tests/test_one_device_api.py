@@ -149,3 +149,36 @@ def test_events_refuse_the_same_bad_window_on_both_faces(bad):
         assert str(awaited.value) == str(blocking.value)
     finally:
         fake.close()
+
+
+def test_a_link_lost_for_good_ends_the_events_with_the_same_error_on_both_faces():
+    def blocking(fake: FakePuck) -> list:
+        with openpuck.connect(fake.url, reconnect=False) as puck:
+            puck.start(exercise="grip_squeeze", target=20.0)
+            seen = []
+            for ev in puck.events():
+                seen.append(ev)
+                if ev.kind == "rep":
+                    fake.close()
+            return seen
+
+    async def awaited(fake: FakePuck) -> list:
+        async with openpuck.connect_async(fake.url, reconnect=False) as puck:
+            await puck.start(exercise="grip_squeeze", target=20.0)
+            seen = []
+            async for ev in puck.events():
+                seen.append(ev)
+                if ev.kind == "rep":
+                    fake.close()
+            return seen
+
+    said = []
+    for face, run in [("blocking", blocking), ("async", lambda f: asyncio.run(awaited(f)))]:
+        fake = FakePuck(f"one-api-lost-{face}")
+        try:
+            with pytest.raises(openpuck.ConnectionLost) as e:
+                run(fake)
+        finally:
+            fake.close()
+        said.append(str(e.value).replace(fake.url, "URL"))
+    assert said[0] == said[1] and "link lost" in said[0]
