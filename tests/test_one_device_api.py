@@ -182,3 +182,33 @@ def test_a_link_lost_for_good_ends_the_events_with_the_same_error_on_both_faces(
             fake.close()
         said.append(str(e.value).replace(fake.url, "URL"))
     assert said[0] == said[1] and "link lost" in said[0]
+
+
+@pytest.fixture(scope="module")
+def grip10_recording(tmp_path_factory):
+    if _no_sim is not None:
+        pytest.skip(f"no virtual puck: {_no_sim}")
+    path = tmp_path_factory.mktemp("one-api") / "grip10.opr"
+    with openpuck.connect(GRIP10, record=str(path)) as puck:
+        puck.start(exercise="grip_squeeze", target=20.0)
+        assert sum(ev.kind == "rep" for ev in puck.events(timeout=2.0)) == 10
+    return path
+
+
+def test_a_consumer_that_reads_late_gets_the_newest_events_and_the_same_drops_on_both_faces(
+        grip10_recording):
+    url = f"replay:{grip10_recording}?speed=max"
+    with openpuck.connect(url, max_queue=3) as puck:
+        assert puck.wait_closed(timeout=120), "the replay ended"
+        blocking = (list(puck.events()), puck.counters)
+
+    async def run():
+        async with openpuck.connect_async(url, max_queue=3) as puck:
+            assert await asyncio.to_thread(puck.puck.wait_closed, 120), "the replay ended"
+            return [ev async for ev in puck.events()], puck.counters
+    awaited = asyncio.run(run())
+    for evs, counters in (blocking, awaited):
+        assert len(evs) == 3 and counters["events_dropped"] > 0
+    assert [type(e) for e in awaited[0]] == [type(e) for e in blocking[0]]
+    for name in ("events_dropped", "sample_blocks_dropped"):
+        assert awaited[1][name] == blocking[1][name]

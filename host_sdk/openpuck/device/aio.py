@@ -29,9 +29,6 @@ from .transports import ConnectionLost, Transport, open_transport
 
 __all__ = ["AsyncPuck", "connect_async"]
 
-#: sample blocks kept for a consumer that does not read them (the oldest go first)
-_MAX_SAMPLE_BLOCKS = 4096
-
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -51,20 +48,30 @@ def _awaited(command: Callable[Concatenate[Puck, P], R]
 
 class _Bridge:
     """From the Puck's reader thread to one event loop: events, sample blocks
-    and the end of the stream, put on the loop's queues."""
+    and the end of the stream, put on the loop's queues. Bounded as the Puck's
+    own queues are: when full, the oldest goes, and is counted; the end of the
+    stream always fits."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_events: int, max_samples: int) -> None:
         self.loop = loop
         self.events: asyncio.Queue[Any] = asyncio.Queue()
-        self.samples: asyncio.Queue[Any] = asyncio.Queue(maxsize=_MAX_SAMPLE_BLOCKS)
+        self.samples: asyncio.Queue[Any] = asyncio.Queue()
+        self._max_events, self._max_samples = max_events, max_samples
+        self.events_dropped = self.samples_dropped = 0
 
     def put_event(self, ev: Event) -> None:
-        self.loop.call_soon_threadsafe(self.events.put_nowait, ev)
+        def put() -> None:
+            if self.events.qsize() >= self._max_events:
+                self.events.get_nowait()
+                self.events_dropped += 1
+            self.events.put_nowait(ev)
+        self.loop.call_soon_threadsafe(put)
 
     def put_samples(self, b: SampleBlock) -> None:
         def put() -> None:
-            if self.samples.full():
+            if self.samples.qsize() >= self._max_samples:
                 self.samples.get_nowait()
+                self.samples_dropped += 1
             self.samples.put_nowait(b)
         self.loop.call_soon_threadsafe(put)
 
@@ -72,8 +79,6 @@ class _Bridge:
         """Put END on both queues: the Puck's reader stopped (called on its thread)."""
         def put() -> None:
             self.events.put_nowait(END)
-            if self.samples.full():
-                self.samples.get_nowait()
             self.samples.put_nowait(END)
         try:
             self.loop.call_soon_threadsafe(put)
@@ -99,10 +104,10 @@ class AsyncPuck:
         """Connect (as :func:`openpuck.connect` does, in a worker thread)."""
         if self.puck is not None:
             return self
-        bridge = _Bridge(asyncio.get_running_loop())
         t = open_transport(self._url, _open=False)
         puck = Puck(t, **self._options)
-        puck._queue_events = False   # events reach the loop through the bridge instead
+        bridge = _Bridge(asyncio.get_running_loop(), puck._events.maxlen, puck._samples.maxlen)
+        puck._queue_events = False   # events and samples reach the loop through the bridge instead
         puck.on("*", bridge.put_event)
         puck.on("samples", bridge.put_samples)
         puck._closed_hooks.append(bridge.end)
@@ -165,8 +170,12 @@ class AsyncPuck:
 
     @property
     def counters(self) -> dict[str, int]:
-        """Link health, as :attr:`Puck.counters <openpuck.device.puck.Puck.counters>`."""
-        return self._open_puck("counters").counters
+        """Link health, as :attr:`Puck.counters <openpuck.device.puck.Puck.counters>`
+        (events_dropped and sample_blocks_dropped: from this face's queues)."""
+        puck, bridge = self._opened("counters")
+        c = puck.counters
+        c.update(events_dropped=bridge.events_dropped, sample_blocks_dropped=bridge.samples_dropped)
+        return c
 
     @property
     def clock(self) -> ClockSync:
@@ -237,7 +246,8 @@ class AsyncPuck:
             yield item
 
     async def samples(self, timeout: float | None = None) -> AsyncIterator[SampleBlock]:
-        """Sample blocks as they come (the last 4096 are kept); ends like :meth:`events`."""
+        """Sample blocks as they come (the last 4096 are kept, as a Puck keeps
+        them); ends like :meth:`events`."""
         bridge = self._opened("samples")[1]
         while True:
             try:

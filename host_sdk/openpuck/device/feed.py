@@ -21,7 +21,7 @@ class Feed:
 
     def __init__(self, maxlen: int) -> None:
         self._q: collections.deque = collections.deque()
-        self._maxlen = maxlen
+        self._maxlen = self.maxlen = maxlen
         self._cond = threading.Condition()
         self._closed: BaseException | bool = False
         self.dropped = 0

@@ -72,7 +72,7 @@ class Link:
         self.session = SessionDecoder(hold_s=hold_s, clock=self.clock)
         self._events = Feed(max_queue)
         self._samples = Feed(4096)
-        self._queue_events = True
+        self._queue_events = True    # False: another face queues them (the asyncio one)
         self._callbacks: dict[str, list[Callable]] = collections.defaultdict(list)
         self._seq = itertools.count(1)
         self._pending = PendingCommands()
@@ -271,7 +271,8 @@ class Link:
     # -- events out ------------------------------------------------------------
     def _dispatch(self, item: Any) -> None:
         if isinstance(item, SampleBlock):
-            self._samples.put(item)
+            if self._queue_events:
+                self._samples.put(item)
             cbs = self._callbacks.get("samples", ())
         else:
             if self._queue_events:
