@@ -68,6 +68,8 @@ class Puck(Reader):
 
     # -- lifecycle ------------------------------------------------------------
     def open(self) -> "Puck":
+        """Open the link, start the reader thread and (unless a replay) ask the
+        puck who it is, load this host's key for it and sync the clock."""
         if self._thread is not None:
             return self
         if self._record_path:
