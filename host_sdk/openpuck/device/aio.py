@@ -5,57 +5,83 @@
         async for ev in puck.events(timeout=10):
             ...
 
-Each command runs the Puck's blocking command in a worker thread
-(:func:`asyncio.to_thread`), so the event loop never waits on the link.
-Events and sample blocks cross from the Puck's reader thread to the loop
-through asyncio queues.
+The commands are not written here: each is made from the one in
+:mod:`openpuck.device.commands` (:func:`_awaited`), with its parameters, result
+and docstring, and runs it in a worker thread (:func:`asyncio.to_thread`), so
+the event loop never waits on the link. Events and sample blocks cross from the
+Puck's reader thread to the loop through asyncio queues; :meth:`AsyncPuck.events`
+ends as :meth:`Puck.events <openpuck.device.puck.Puck.events>` does
+(:class:`~openpuck.device.feed.EventWindow`).
 """
 from __future__ import annotations
 
 import asyncio
-import threading
-from typing import Any, AsyncIterator, Callable, Generator
+import functools
+from typing import Any, AsyncIterator, Callable, Concatenate, Coroutine, Generator, ParamSpec, TypeVar
 
 from .clock import ClockSync
 from .decoder import SampleBlock
 from .events import DeviceInfo, Event, Status
-from .feed import END
+from .feed import END, EventWindow
 from .puck import Puck
-from ..offline.recording import Recorder
 from .session_decoder import SessionDecoder
 from .transports import ConnectionLost, Transport, open_transport
 
 __all__ = ["AsyncPuck", "connect_async"]
 
-#: sample blocks kept for a consumer that does not read them (the oldest go first)
-_MAX_SAMPLE_BLOCKS = 4096
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _awaited(command: Callable[Concatenate[Puck, P], R]
+             ) -> Callable[Concatenate[AsyncPuck, P], Coroutine[Any, Any, R]]:
+    """The coroutine face of one of :class:`Puck`'s commands: the same
+    parameters, result and docstring (:func:`functools.wraps`), run in a worker
+    thread on the open Puck."""
+    name = command.__name__
+
+    @functools.wraps(command)
+    async def method(self: AsyncPuck, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.to_thread(command, self._open_puck(name), *args, **kwargs)
+    return method
 
 
 class _Bridge:
     """From the Puck's reader thread to one event loop: events, sample blocks
-    and the end of the stream, put on the loop's queues."""
+    and the end of the stream, put on the loop's queues. Bounded as the Puck's
+    own queues are: when full, the oldest goes, and is counted; the end of the
+    stream always fits."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_events: int, max_samples: int) -> None:
         self.loop = loop
         self.events: asyncio.Queue[Any] = asyncio.Queue()
-        self.samples: asyncio.Queue[Any] = asyncio.Queue(maxsize=_MAX_SAMPLE_BLOCKS)
+        self.samples: asyncio.Queue[Any] = asyncio.Queue()
+        self._max_events, self._max_samples = max_events, max_samples
+        self.events_dropped = self.samples_dropped = 0
 
     def put_event(self, ev: Event) -> None:
-        self.loop.call_soon_threadsafe(self.events.put_nowait, ev)
+        def put() -> None:
+            if self.events.qsize() >= self._max_events:
+                self.events.get_nowait()
+                self.events_dropped += 1
+            self.events.put_nowait(ev)
+        self.loop.call_soon_threadsafe(put)
 
     def put_samples(self, b: SampleBlock) -> None:
         def put() -> None:
-            if self.samples.full():
+            if self.samples.qsize() >= self._max_samples:
                 self.samples.get_nowait()
+                self.samples_dropped += 1
             self.samples.put_nowait(b)
         self.loop.call_soon_threadsafe(put)
 
-    def end_when_closed(self, puck: Puck) -> None:
-        """Put END on both queues once ``puck``'s reader stops (run on a thread)."""
-        puck.wait_closed()
+    def end(self) -> None:
+        """Put END on both queues: the Puck's reader stopped (called on its thread)."""
+        def put() -> None:
+            self.events.put_nowait(END)
+            self.samples.put_nowait(END)
         try:
-            self.loop.call_soon_threadsafe(self.events.put_nowait, END)
-            self.loop.call_soon_threadsafe(self.samples.put_nowait, END)
+            self.loop.call_soon_threadsafe(put)
         except RuntimeError:  # the loop is closed: nobody is listening
             pass
 
@@ -78,16 +104,15 @@ class AsyncPuck:
         """Connect (as :func:`openpuck.connect` does, in a worker thread)."""
         if self.puck is not None:
             return self
-        bridge = _Bridge(asyncio.get_running_loop())
         t = open_transport(self._url, _open=False)
         puck = Puck(t, **self._options)
-        puck._queue_events = False   # events reach the loop through the bridge instead
+        bridge = _Bridge(asyncio.get_running_loop(), puck._events.maxlen, puck._samples.maxlen)
+        puck._queue_events = False   # events and samples reach the loop through the bridge instead
         puck.on("*", bridge.put_event)
         puck.on("samples", bridge.put_samples)
+        puck._closed_hooks.append(bridge.end)
         await asyncio.to_thread(puck.open)
         self.puck, self._bridge = puck, bridge
-        threading.Thread(target=bridge.end_when_closed, args=(puck,), daemon=True,
-                         name=f"openpuck-async-watch-{puck.url}").start()
         return self
 
     async def close(self) -> None:
@@ -145,8 +170,12 @@ class AsyncPuck:
 
     @property
     def counters(self) -> dict[str, int]:
-        """Link health, as :attr:`Puck.counters <openpuck.device.puck.Puck.counters>`."""
-        return self._open_puck("counters").counters
+        """Link health, as :attr:`Puck.counters <openpuck.device.puck.Puck.counters>`
+        (events_dropped and sample_blocks_dropped: from this face's queues)."""
+        puck, bridge = self._opened("counters")
+        c = puck.counters
+        c.update(events_dropped=bridge.events_dropped, sample_blocks_dropped=bridge.samples_dropped)
+        return c
 
     @property
     def clock(self) -> ClockSync:
@@ -163,82 +192,23 @@ class AsyncPuck:
         """The link."""
         return self._open_puck("transport").transport
 
-    # -- commands -----------------------------------------------------------------
-    async def start(self, exercise: str = "grip_squeeze", target: float | str | None = None, *,
-                    rate_hz: int = 200, channels: tuple[str, ...] = ("accel", "gyro", "force"),
-                    on_pct: int = 0, off_pct: int = 0) -> None:
-        """Choose the exercise and start streaming samples and events.
-
-        ``target`` in the exercise's unit (N or degrees); None takes the
-        catalogue default; ``"auto"`` lets the puck learn it from the first reps.
-        """
-        await asyncio.to_thread(self._open_puck("start").start, exercise, target,
-                                rate_hz=rate_hz, channels=channels, on_pct=on_pct,
-                                off_pct=off_pct)
-
-    async def stop(self) -> None:
-        """Stop streaming."""
-        await asyncio.to_thread(self._open_puck("stop").stop)
-
-    async def ping(self) -> float:
-        """Round trip to the puck and back, in seconds (also feeds the clock sync)."""
-        return await asyncio.to_thread(self._open_puck("ping").ping)
-
-    async def led(self, r: int, g: int, b: int, duration: float = 0.0) -> None:
-        """Light the LED (0..255 each) for ``duration`` s (0 = until changed)."""
-        await asyncio.to_thread(self._open_puck("led").led, r, g, b, duration)
-
-    async def buzzer(self, freq_hz: int = 2000, duration: float = 0.1) -> None:
-        """Beep at ``freq_hz`` (100..8000) for ``duration`` s (0.001..5)."""
-        await asyncio.to_thread(self._open_puck("buzzer").buzzer, freq_hz, duration)
-
-    async def calibrate(self, what: str = "rest") -> None:
-        """``"rest"`` (hold still), ``"force_zero"`` (tare) or ``"target_rep"``."""
-        await asyncio.to_thread(self._open_puck("calibrate").calibrate, what)
-
-    async def get_config(self, key: str) -> int:
-        """A configuration value (keys: rate_hz, accel_range_g, exercise, target...)."""
-        return await asyncio.to_thread(self._open_puck("get_config").get_config, key)
-
-    async def set_config(self, key: str, value: int) -> int:
-        """Set and persist a configuration value; returns the value now in force."""
-        return await asyncio.to_thread(self._open_puck("set_config").set_config, key, value)
-
-    async def watch(self, *, channels: tuple[str, ...] = ("accel", "gyro", "force")) -> None:
-        """Stream with the puck's own settings (what a host without the owner key can do)."""
-        await asyncio.to_thread(self._open_puck("watch").watch, channels=channels)
-
-    async def pair(self, key: bytes | None = None) -> None:
-        """Make this host the puck's owner (over USB only; see Puck.pair)."""
-        await asyncio.to_thread(self._open_puck("pair").pair, key)
-
-    async def unpair(self) -> None:
-        """Open the puck again and forget this host's key for it (see Puck.unpair)."""
-        await asyncio.to_thread(self._open_puck("unpair").unpair)
-
-    async def reboot(self, mode: str = "normal") -> None:
-        """Reboot the puck (``"bootloader"`` for flashing). The link will drop."""
-        await asyncio.to_thread(self._open_puck("reboot").reboot, mode)
-
-    async def get_info(self) -> DeviceInfo:
-        """Ask the puck who it is (also kept in :attr:`info`)."""
-        return await asyncio.to_thread(self._open_puck("get_info").get_info)
-
-    async def get_status(self) -> Status | None:
-        """Ask for a status message now; returns the Status event."""
-        return await asyncio.to_thread(self._open_puck("get_status").get_status)
-
-    async def record(self, path: str, *, fsync: bool = False,
-                     flush_interval: float = 0.5, overwrite: bool = False, private: bool = False) -> Recorder:
-        """Append every byte of the link (both directions) to ``path`` from now on.
-        An existing file is kept (RecordingError) unless ``overwrite``;
-        ``private``: readable by the user only (mode 0600)."""
-        return await asyncio.to_thread(self._open_puck("record").record, path, fsync=fsync,
-                                       flush_interval=flush_interval, overwrite=overwrite, private=private)
-
-    async def stop_recording(self) -> None:
-        """Stop recording (and close the file); nothing when not recording."""
-        await asyncio.to_thread(self._open_puck("stop_recording").stop_recording)
+    # -- commands: made from Puck's (openpuck.device.commands), never written here --
+    start = _awaited(Puck.start)
+    stop = _awaited(Puck.stop)
+    ping = _awaited(Puck.ping)
+    led = _awaited(Puck.led)
+    buzzer = _awaited(Puck.buzzer)
+    calibrate = _awaited(Puck.calibrate)
+    get_config = _awaited(Puck.get_config)
+    set_config = _awaited(Puck.set_config)
+    reboot = _awaited(Puck.reboot)
+    get_info = _awaited(Puck.get_info)
+    get_status = _awaited(Puck.get_status)
+    record = _awaited(Puck.record)
+    stop_recording = _awaited(Puck.stop_recording)
+    watch = _awaited(Puck.watch)
+    pair = _awaited(Puck.pair)
+    unpair = _awaited(Puck.unpair)
 
     # -- consuming ----------------------------------------------------------------------
     def on(self, kind: str, callback: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -250,24 +220,34 @@ class AsyncPuck:
         """Stop calling ``callback`` for ``kind``."""
         self._open_puck("off").off(kind, callback)
 
-    async def events(self, timeout: float | None = None) -> AsyncIterator[Event]:
-        """Events as they come; ends when the puck closes (or after ``timeout`` s of quiet).
-        Raises :class:`~openpuck.device.transports.ConnectionLost` if the link is lost for good."""
+    async def events(self, timeout: float | None = None,
+                     duration: float | None = None) -> AsyncIterator[Event]:
+        """Events as they come. Ends as :meth:`Puck.events
+        <openpuck.device.puck.Puck.events>` does: when the puck closes,
+        ``timeout`` s pass with nothing new (status and config events are
+        yielded but are not news), or ``duration`` s have passed. Raises
+        :class:`~openpuck.device.transports.ConnectionLost` if the link is lost for good."""
         puck, bridge = self._opened("events")
+        window = EventWindow(timeout, duration)
         while True:
-            try:
-                item = await asyncio.wait_for(bridge.events.get(), timeout)
-            except asyncio.TimeoutError:
+            wait = window.wait()
+            if wait is not None and wait <= 0:
                 return
+            try:
+                item = await asyncio.wait_for(bridge.events.get(), wait)
+            except asyncio.TimeoutError:
+                continue   # the window says whether that was the end
             if item is END:
                 bridge.events.put_nowait(END)   # for the next iterator
                 if puck.closed_reason is not None:
                     raise puck.closed_reason
                 return
+            window.saw(item)
             yield item
 
     async def samples(self, timeout: float | None = None) -> AsyncIterator[SampleBlock]:
-        """Sample blocks as they come (the last 4096 are kept); ends like :meth:`events`."""
+        """Sample blocks as they come (the last 4096 are kept, as a Puck keeps
+        them); ends like :meth:`events`."""
         bridge = self._opened("samples")[1]
         while True:
             try:

@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Any
 
+from ..offline import validate
+
 #: returned by :meth:`Feed.get` once the feed is closed and drained
 END = object()
 #: returned by :meth:`Feed.get` when nothing came within the timeout
@@ -19,7 +21,7 @@ class Feed:
 
     def __init__(self, maxlen: int) -> None:
         self._q: collections.deque = collections.deque()
-        self._maxlen = maxlen
+        self._maxlen = self.maxlen = maxlen
         self._cond = threading.Condition()
         self._closed: BaseException | bool = False
         self.dropped = 0
@@ -53,3 +55,33 @@ class Feed:
                     return EMPTY
                 self._cond.wait(left if left is not None else 0.5)
             return self._q.popleft()
+
+
+#: events that a streaming puck sends every second whatever happens: they do
+#: not count as news for ``events(timeout=...)``
+HEARTBEATS = frozenset({"status", "config"})
+
+
+class EventWindow:
+    """When an iteration of ``events(timeout, duration)`` ends, the same for
+    :class:`~openpuck.device.puck.Puck` and :class:`~openpuck.device.aio.AsyncPuck`:
+    once ``duration`` s have passed, or ``timeout`` s without an event other
+    than a status or config (:data:`HEARTBEATS`)."""
+
+    def __init__(self, timeout: float | None, duration: float | None) -> None:
+        self.timeout = validate.timeout("events: timeout", timeout)
+        duration = validate.timeout("events: duration", duration)
+        now = time.monotonic()
+        self._end = None if duration is None else now + duration
+        self._quiet_end = None if self.timeout is None else now + self.timeout
+
+    def wait(self) -> float | None:
+        """How long to wait for the next event: None = no limit, 0 or less = the
+        iteration is over."""
+        deadlines = [d for d in (self._end, self._quiet_end) if d is not None]
+        return None if not deadlines else min(deadlines) - time.monotonic()
+
+    def saw(self, event: Any) -> None:
+        """``event`` came: news (anything but a heartbeat) restarts the quiet timeout."""
+        if self.timeout is not None and event.kind not in HEARTBEATS:
+            self._quiet_end = time.monotonic() + self.timeout
