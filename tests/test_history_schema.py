@@ -137,3 +137,50 @@ def test_writers_opening_a_new_file_at_once_all_open_it_and_migrate_it_once(tmp_
             t.join()
         assert version_of(path) == LATEST
     assert errors == []
+
+
+def a_schema_1_file(path) -> tuple[int, int]:
+    """A database as OpenPuck wrote it at schema 1 (its migration, its rows, the
+    summary JSON of that time): an ended set of 3 reps and a partial rep, and a
+    set cut short (no end) of 2 reps. Returns the two sets' ids."""
+    db = sqlite3.connect(path, isolation_level=None)
+    assert history_schema.migrate(db, history_schema.MIGRATIONS[:1]) == 1
+    db.execute("INSERT INTO session (id, patient, programme, started_at) VALUES (1, 'anna', 'Hand', 1741000000)")
+    old_summary = ('{"exercise": "grip_squeeze", "unit": "N", "target": 20.0, "reps": 3, "partial_reps": 1, '
+                   '"grips": 0, "mean_amplitude": 24.0, "best_amplitude": 28.0, "mean_rep_duration_s": 1.5, '
+                   '"time_under_tension_s": 4.5, "reps_per_minute": 18.0, "success_rate": 0.75}')
+    for set_id, ended, summary in ((1, 1741000060.0, old_summary), (2, None, None)):
+        db.execute("INSERT INTO exercise_set (id, session_id, exercise, set_index, target, unit, pucks, started_at, "
+                   "ended_at, summary) VALUES (?, 1, 'grip_squeeze', ?, 20.0, 'N', '[\"right_hand\"]', ?, ?, ?)",
+                   (set_id, set_id, 1741000000.0 + set_id, ended, summary))
+    events = [(1, "rep", 1, 0.0, 1.0, 20.0), (1, "rep", 2, 3.0, 5.0, 24.0), (1, "partial_rep", 3, 6.0, 7.0, 9.0),
+              (1, "rep", 4, 8.5, 10.0, 28.0), (2, "rep", 1, 0.0, 2.0, 30.0), (2, "rep", 2, 4.0, 6.0, 10.0)]
+    for set_id, kind, count, t0, t1, amp in events:
+        db.execute("INSERT INTO event (set_id, kind, puck, count, t, t_start, t_peak, t_end, amplitude, unit, "
+                   "uncertain) VALUES (?, ?, 'right_hand', ?, ?, ?, ?, ?, ?, 'N', 0)",
+                   (set_id, kind, count, t1, t0, (t0 + t1) / 2, t1, amp))
+    db.close()
+    return 1, 2
+
+
+def test_a_schema_1_file_gets_its_sets_figures_in_typed_columns(tmp_path):
+    from openpuck.offline.summary import SetSummary
+    path = tmp_path / "h.sqlite3"
+    ended, cut_short = a_schema_1_file(path)
+    with History(path) as h:
+        assert h.schema_version == LATEST
+        rows = {s.id: s for s in h.sets(1)}
+        stored = {s: h.events(s) for s in (ended, cut_short)}
+    row = sqlite3.connect(path).execute(
+        "SELECT reps, partial_reps, grips, mean_amplitude, best_amplitude, time_under_tension_s, active_s "
+        "FROM exercise_set WHERE id = ?", (ended,)).fetchone()
+    assert row == (3, 1, 0, 24.0, 28.0, 4.5, 10.0), "back-filled from the set's stored events"
+    figures = SetSummary.of([e.event for e in stored[ended]], exercise="grip_squeeze", unit="N", target=20.0)
+    assert rows[ended].figures == figures
+    assert (figures.success_rate, figures.reps_per_minute, figures.time_under_tension_s) == (0.75, 18.0, 4.5)
+    assert rows[ended].summary["success_rate"] == figures.success_rate, "the old JSON says the same"
+    # a set never ended keeps empty columns (it had no end to store them at) and counts from its events
+    assert sqlite3.connect(path).execute("SELECT reps FROM exercise_set WHERE id = ?", (cut_short,)).fetchone() \
+        == (None,)
+    assert (rows[cut_short].reps, rows[cut_short].figures.best_amplitude, rows[cut_short].figures.active_s) \
+        == (2, 30.0, 6.0)
