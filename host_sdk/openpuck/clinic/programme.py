@@ -39,7 +39,7 @@ from ..device.events import Event, PartialRep, Rep
 from .history import History
 from ..offline.recording import RecordingError
 from .programme_file import Programme, ProgrammeExercise
-from ..offline.summary import summarise
+from ..offline.summary import SetSummary
 
 #: the puck's feedback patterns: (r, g, b, s) flashes and (Hz, s) tones
 SET_DONE = ([(0, 255, 0, 0.25)], [(1800, 0.12), (2400, 0.12)])
@@ -63,7 +63,8 @@ class ProgrammeEvent:
     - ``"set_start"``: a set begins (``target`` or None for a learned one,
       ``reps_goal`` or ``seconds_goal``);
     - ``"attempt"``: a rep or partial rep (``event``, ``puck``, ``reps_done``);
-    - ``"set_end"``: the set's ``summary`` (and ``personal_best``);
+    - ``"set_end"``: the set's ``summary`` (a :class:`~openpuck.offline.summary.SetSummary`;
+      ``summary.to_dict()`` for JSON);
     - ``"personal_best"``: a rep larger than any before (``event``; ``pucks``
       and ``mode`` say which best: one per exercise, pucks and mode);
     - ``"rest"``: ``seconds_left`` of a rest, once a second (``next_exercise``:
@@ -85,7 +86,7 @@ class ProgrammeEvent:
     seconds_left: float = 0.0
     puck: str = ""
     event: Event | None = None
-    summary: dict | None = None
+    summary: SetSummary | None = None
     placement: str = ""
     note: str = ""
     report: Any = None
@@ -103,7 +104,7 @@ class SetOutcome:
     exercise: str
     set_index: int
     target: float | None          #: the target it ran at (learned, for auto), None if never learned
-    summary: dict
+    summary: SetSummary           #: its figures, as the history stores them
     recordings: list[Path]
     personal_best: bool = False
 
@@ -123,7 +124,7 @@ class SessionReport:
 
     @property
     def reps(self) -> int:
-        return sum(s.summary["reps"] for s in self.sets)
+        return sum(s.summary.reps for s in self.sets)
 
 
 class _SetCounter:
@@ -258,8 +259,7 @@ class Runner:
             out = self._set(i, ex, k, target)
             self.report.sets.append(out)
             if out.target is not None:
-                target = progression.next_target(out.target, out.summary["reps"],
-                                                 out.summary["partial_reps"], rule)
+                target = progression.next_target(out.target, out.summary.reps, out.summary.partial_reps, rule)
             following = "" if k + 1 < ex.sets else self._next_open(i + 1)
             if k + 1 < ex.sets or following:
                 self._rest(ex, i, k, following)
@@ -311,13 +311,13 @@ class Runner:
             for puck, kind, fn in hooks:
                 puck.off(kind, fn)
         learned = target if target is not None else self._learned(ex.exercise, paths[0])
-        summary = summarise(events, exercise=ex.exercise, unit=cat.unit, target=learned)
+        summary = SetSummary.of(events, exercise=ex.exercise, unit=cat.unit, target=learned)
         best = max((e.amplitude for e in events if isinstance(e, Rep)), default=None)
         new_best = best is not None and (best_before is None or best > best_before.amplitude)
-        self.history.end_set(set_id, summary=summary)
+        self.history.end_set(set_id, summary=summary.to_dict())
         out = SetOutcome(ex.exercise, k + 1, learned, summary, paths, new_best)
         self.on_event(ProgrammeEvent("set_end", ex.exercise, i, k, ex.sets, learned, cat.unit, ex.reps,
-                                     ex.seconds, summary["reps"], summary["partial_reps"], summary=summary,
+                                     ex.seconds, summary.reps, summary.partial_reps, summary=summary,
                                      pucks=ex.pucks, mode=ex.mode or ""))
         if new_best:
             rep = max((e for e in events if isinstance(e, Rep)), key=lambda e: e.amplitude)

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from . import units
 from .programme import ProgrammeEvent
+from ..offline.summary import SetSummary
 
 
 LEARNING = "learned from the first reps"
@@ -39,12 +40,12 @@ def best_key(ev: ProgrammeEvent) -> str:
 
 def set_result(ev: ProgrammeEvent) -> str:
     """A set_end's counts: ``10 reps, 2 partial, success 83%, best 21.4 N``."""
-    s = ev.summary or {}
-    rate = f", success {s['success_rate']:.0%}" if s.get("success_rate") is not None else ""
-    if not s.get("reps"):
-        made = "no rep made" if s.get("partial_reps") else "no attempt made"
-        return f"0 reps, {s.get('partial_reps', 0)} partial{rate}: {made}"
-    return f"{s['reps']} reps, {s['partial_reps']} partial{rate}, best {amount(s['best_amplitude'], ev.unit)}"
+    s = ev.summary or SetSummary()
+    rate = f", success {s.success_rate:.0%}" if s.success_rate is not None else ""
+    if not s.reps:
+        made = "no rep made" if s.partial_reps else "no attempt made"
+        return f"0 reps, {s.partial_reps} partial{rate}: {made}"
+    return f"{s.reps} reps, {s.partial_reps} partial{rate}, best {amount(s.best_amplitude, ev.unit)}"
 
 
 def rest_text(ev: ProgrammeEvent) -> str:
@@ -180,8 +181,9 @@ def plain_line(ev: ProgrammeEvent) -> str | None:
 
 def json_line(ev: ProgrammeEvent) -> str:
     """The event as one JSON object (for scripts): every field, a missing one as null."""
-    d = {k: v for k, v in vars(ev).items() if k not in ("event", "report")}
+    d = {k: v for k, v in vars(ev).items() if k not in ("event", "report", "summary")}
     d["event"] = ev.event.as_dict() if ev.event is not None else None
+    d["summary"] = ev.summary.to_dict() if ev.summary is not None else None
     d["report"] = None
     if ev.report is not None:
         d["report"] = {"session_id": ev.report.session_id, "session": ev.report.number, "reps": ev.report.reps,
