@@ -51,16 +51,14 @@ from ..device.events import Event, Grip, PartialRep, Rep
 from .progression import SetResult
 from ..offline.summary import SetSummary
 from .history_files import (ENV_DATA_DIR, FILE_NAME, RECORDINGS, DamagedHistory, HistoryError,  # noqa: F401
-                            SessionRunning, _private_dirs, _private_file, _try_lock, check_patient,
-                            data_dir, default_path, recording_path, set_aside)
-from .history_rows import DailyRow, PersonalBest, SessionRow, SetRow, StoredEvent, daily_rows  # noqa: F401
+                            SessionRunning, _private_dirs, _private_file, check_patient, data_dir,
+                            default_path, journal_mode_wal, quick_check, recording_path, session_lock,
+                            set_aside)
+from .history_rows import (FIGURES, DailyRow, PersonalBest, SessionRow, SetRow, StoredEvent,  # noqa: F401
+                           daily_rows, stored_event, stored_figures, which_sets)
 
 _STORED = (Rep, PartialRep, Grip)
 _recording_path = recording_path    # start_set's parameter of the same name hides it
-#: the typed columns a set's figures are stored in (history_schema migration 2)
-_FIGURES = ("reps", "partial_reps", "grips", "mean_amplitude", "best_amplitude", "time_under_tension_s",
-            "active_s")
-_SHOWN_PROBLEMS = 20     # quick_check stops there: the first one is what the message shows
 
 
 def _unix(value: float | dt.datetime | None) -> float:
@@ -106,10 +104,10 @@ class History:
         except sqlite3.Error as e:
             raise HistoryError(f"{self.path}: cannot open it: {e}") from None
         try:
-            self._check()
+            quick_check(self._db, self.path)
             # WAL: readers (a report) never block the writer; FULL: each commit is
             # on the disk when it returns, so a power cut loses nothing written either
-            mode = self._journal_mode_wal(timeout_s)
+            mode = journal_mode_wal(self._db, timeout_s)
             if mode != "wal":
                 raise HistoryError(f"{self.path}: cannot use write-ahead logging there (journal mode "
                                    f"{mode}): keep the history on a local disk")
@@ -130,77 +128,13 @@ class History:
             self._db.close()
             raise
 
-    def _check(self) -> None:
-        """SQLite's quick_check before anything is written: a damaged file is
-        refused whole, not written into until a write fails."""
-        repair = (f"`openpuck history --repair --db {self.path}` moves it aside, keeping it, and starts "
-                  f"a new history")
-        try:
-            # quick_check gives "ok", or problems a row each (some rows hold several lines)
-            problems = [line for r in self._db.execute(f"PRAGMA quick_check({_SHOWN_PROBLEMS})").fetchall()
-                        for line in str(r[0]).splitlines() if line and not line.startswith("*** ")]
-        except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e):
-                raise
-            problems = [str(e)]
-        except sqlite3.DatabaseError as e:
-            if "not a database" in str(e):    # a wrong --db as likely as a damaged history
-                raise DamagedHistory(f"{self.path}: cannot use it as the history database: {e}; if it is "
-                                     f"the history, it is damaged: {repair}", str(e)) from None
-            problems = [str(e)]
-        if problems != ["ok"]:
-            more = len(problems) - 1
-            at_least = "at least " if len(problems) >= _SHOWN_PROBLEMS else ""
-            problem = problems[0] + (f", and {at_least}{more} more problem{'s' if more > 1 else ''}"
-                                     if more else "")
-            raise DamagedHistory(f"{self.path}: damaged ({problem}); nothing was written to it. {repair}",
-                                 problem)
-
-    def _journal_mode_wal(self, timeout_s: float) -> str:
-        """Switch to WAL; returns the journal mode now in force. The switch needs the
-        file to itself and SQLite answers "locked" at once, without waiting
-        out the busy timeout, while another connection opens it: so retry."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                return str(self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.01)
-
     @contextlib.contextmanager
     def session_lock(self, patient: str, what: str = "a session") -> Iterator[None]:
         """Hold while a session of ``patient`` runs: one at a time per patient and
-        data folder, so that two runs do not count each other's sessions (and
-        open a locked exercise on the first day). The lock is
-        ``locks/<patient>.lock`` in the data folder; the system releases it when
-        the process ends, however it ends. Raises :class:`SessionRunning`
-        naming the other program's pid."""
-        patient = check_patient(patient)
-        path = self.data_dir / "locks" / f"{patient}.lock"
-        try:
-            _private_dirs(path.parent)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as e:
-            raise HistoryError(f"{path}: cannot make the lock of {patient}'s sessions: {e.strerror or e}") from None
-        with os.fdopen(fd, "r+", encoding="utf-8") as f:
-            if not _try_lock(f):
-                other = f.read().strip() or "another program"
-                raise SessionRunning(f"{patient} has a session running already ({other}; lock {path}): one "
-                                     f"session per patient at a time; wait for it to end, or stop it")
-            f.seek(0)
-            f.truncate()
-            f.write(f"pid {os.getpid()}, {what}, since {time.strftime('%Y-%m-%d %H:%M')}\n")
-            f.flush()
-            try:
-                yield
-            finally:
-                with contextlib.suppress(OSError):
-                    f.seek(0)
-                    f.truncate()
-                    f.flush()
-                # closing the file releases the lock
+        data folder (:func:`~openpuck.clinic.history_files.session_lock`). Raises
+        :class:`SessionRunning` naming the other program's pid."""
+        with session_lock(self.data_dir, patient, what):
+            yield
 
     @property
     def data_dir(self) -> Path:
@@ -344,8 +278,8 @@ class History:
             raise validate.InvalidValue(f"the summary of set {set_id} cannot be stored as JSON: {e}") from None
         with self._write(f"end set {set_id}") as db:
             cur = db.execute("UPDATE exercise_set SET ended_at = ?, summary = ?, target = COALESCE(target, ?), "
-                             + ", ".join(f"{c} = ?" for c in _FIGURES) + " WHERE id = ?",
-                             (at, text, learned, *(getattr(figures, c) for c in _FIGURES), set_id))
+                             + ", ".join(f"{c} = ?" for c in FIGURES) + " WHERE id = ?",
+                             (at, text, learned, *(getattr(figures, c) for c in FIGURES), set_id))
             if cur.rowcount == 0:
                 raise sqlite3.IntegrityError(f"there is no set {set_id}")
 
@@ -381,10 +315,8 @@ class History:
 
     def _set(self, r: sqlite3.Row) -> SetRow:
         rec = r["recording_path"]
-        if r["reps"] is not None:
-            figures = SetSummary(**{c: r[c] for c in _FIGURES}, exercise=r["exercise"], unit=r["unit"],
-                                 target=r["target"])
-        else:               # never ended (still running, or cut short): its stored events still count
+        figures = stored_figures(r)
+        if figures is None:     # never ended (still running, or cut short): its stored events still count
             figures = SetSummary.of([e.event for e in self.events(r["id"])], exercise=r["exercise"],
                                     unit=r["unit"], target=r["target"])
         return SetRow(r["id"], r["session_id"], r["exercise"], r["set_index"], r["target"], r["unit"],
@@ -412,33 +344,7 @@ class History:
         """A set's reps, partial reps and grips as they were added, each with its puck."""
         rows = self._read("SELECT e.*, s.exercise FROM event e JOIN exercise_set s ON s.id = e.set_id "
                           "WHERE e.set_id = ? ORDER BY e.id", (set_id,))
-        out = []
-        for r in rows:
-            common = dict(t=r["t"], uncertain=bool(r["uncertain"]), host_time=r["host_time"],
-                          t_start=r["t_start"], t_end=r["t_end"])
-            ev: Event
-            if r["kind"] == "grip":
-                ev = Grip(**common, peak_force=r["amplitude"], hold_s=r["hold_s"])
-            elif r["kind"] == "rep":
-                ev = Rep(**common, exercise=r["exercise"], count=r["count"], t_peak=r["t_peak"],
-                         amplitude=r["amplitude"], unit=r["unit"], hold_s=r["hold_s"])
-            else:
-                ev = PartialRep(**common, exercise=r["exercise"], count=r["count"], t_peak=r["t_peak"],
-                                amplitude=r["amplitude"], unit=r["unit"])
-            out.append(StoredEvent(r["id"], r["set_id"], r["puck"], ev))
-        return out
-
-    @staticmethod
-    def _which(pucks: Sequence[str] | str | None, mode: str | None) -> tuple[str, list[Any]]:
-        """SQL that narrows sets to these pucks and this mode (each only when given)."""
-        sql, args = "", []
-        if pucks is not None:
-            sql += " AND s.pucks = ?"
-            args.append(json.dumps([pucks] if isinstance(pucks, str) else list(pucks)))
-        if mode is not None:
-            sql += " AND s.mode = ?"
-            args.append(mode)
-        return sql, args
+        return [stored_event(r) for r in rows]
 
     def set_history(self, patient: str, exercise: str, *, pucks: Sequence[str] | str | None = None,
                     mode: str | None = None) -> list[SetResult]:
@@ -446,7 +352,7 @@ class History:
         :mod:`openpuck.clinic.progression` takes them. Give a programme entry's
         ``pucks`` and ``mode`` to keep, say, the left hand's grip apart from
         the right's and from a bilateral squeeze."""
-        which, args = self._which(pucks, mode)
+        which, args = which_sets(pucks, mode)
         rows = self._read(self._SETS + "JOIN session ss ON ss.id = s.session_id "
                           f"WHERE ss.patient = ? AND s.exercise = ?{which} "
                           "ORDER BY ss.started_at, ss.id, s.started_at, s.id",
@@ -457,7 +363,7 @@ class History:
     def last_target(self, patient: str, exercise: str, *, pucks: Sequence[str] | str | None = None,
                     mode: str | None = None) -> float | None:
         """The target of the patient's latest set of ``exercise`` that had one."""
-        which, args = self._which(pucks, mode)
+        which, args = which_sets(pucks, mode)
         rows = self._read("SELECT s.target FROM exercise_set s JOIN session ss ON ss.id = s.session_id "
                           f"WHERE ss.patient = ? AND s.exercise = ? AND s.target IS NOT NULL{which} "
                           "ORDER BY s.started_at DESC, s.id DESC LIMIT 1",
@@ -467,7 +373,7 @@ class History:
     def personal_best(self, patient: str, exercise: str, *, pucks: Sequence[str] | str | None = None,
                       mode: str | None = None) -> PersonalBest | None:
         """The patient's largest rep of ``exercise`` (range of motion or force), and when."""
-        which, args = self._which(pucks, mode)
+        which, args = which_sets(pucks, mode)
         rows = self._read("SELECT e.amplitude, e.unit, s.started_at, s.session_id, s.id "
                           "FROM event e JOIN exercise_set s ON s.id = e.set_id "
                           "JOIN session ss ON ss.id = s.session_id "

@@ -2,17 +2,19 @@
 
 The data folder (:func:`data_dir`), the database's default path, each set's
 recording path, the patient's name as it may name a folder, the privacy of
-the files (0700 folders, 0600 files: patient data), moving a damaged file
-aside and the per-patient session lock's file lock. :mod:`openpuck.clinic.history`
+the files (0700 folders, 0600 files: patient data), the check a file passes
+before it is written to, moving a damaged file aside, and the per-patient
+session lock. :mod:`openpuck.clinic.history`
 re-exports the public names.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import platformdirs
 
@@ -23,6 +25,7 @@ FILE_NAME = "history.sqlite3"
 RECORDINGS = "recordings"
 #: the environment variable that moves the data folder (tests, a clinic's shared drive)
 ENV_DATA_DIR = "OPENPUCK_DATA_DIR"
+_SHOWN_PROBLEMS = 20     # quick_check stops there: the first one is what the message shows
 
 
 class HistoryError(OpenPuckError):
@@ -145,3 +148,78 @@ def _try_lock(f: Any) -> bool:
         return True
     except BlockingIOError:
         return False
+
+
+@contextlib.contextmanager
+def session_lock(folder: Path, patient: str, what: str = "a session") -> Iterator[None]:
+    """Hold while a session of ``patient`` runs: one at a time per patient and
+    data folder, so that two runs do not count each other's sessions (and
+    open a locked exercise on the first day). The lock is
+    ``locks/<patient>.lock`` in ``folder``; the system releases it when
+    the process ends, however it ends. Raises :class:`SessionRunning`
+    naming the other program's pid."""
+    patient = check_patient(patient)
+    path = folder / "locks" / f"{patient}.lock"
+    try:
+        _private_dirs(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as e:
+        raise HistoryError(f"{path}: cannot make the lock of {patient}'s sessions: {e.strerror or e}") from None
+    with os.fdopen(fd, "r+", encoding="utf-8") as f:
+        if not _try_lock(f):
+            other = f.read().strip() or "another program"
+            raise SessionRunning(f"{patient} has a session running already ({other}; lock {path}): one "
+                                 f"session per patient at a time; wait for it to end, or stop it")
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}, {what}, since {time.strftime('%Y-%m-%d %H:%M')}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                f.seek(0)
+                f.truncate()
+                f.flush()
+            # closing the file releases the lock
+
+
+def quick_check(db: sqlite3.Connection, path: Path) -> None:
+    """SQLite's quick_check of the database at ``path`` before anything is
+    written: a damaged file is refused whole (:class:`DamagedHistory`), not
+    written into until a write fails."""
+    repair = (f"`openpuck history --repair --db {path}` moves it aside, keeping it, and starts "
+              f"a new history")
+    try:
+        # quick_check gives "ok", or problems a row each (some rows hold several lines)
+        problems = [line for r in db.execute(f"PRAGMA quick_check({_SHOWN_PROBLEMS})").fetchall()
+                    for line in str(r[0]).splitlines() if line and not line.startswith("*** ")]
+    except sqlite3.OperationalError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            raise
+        problems = [str(e)]
+    except sqlite3.DatabaseError as e:
+        if "not a database" in str(e):    # a wrong --db as likely as a damaged history
+            raise DamagedHistory(f"{path}: cannot use it as the history database: {e}; if it is "
+                                 f"the history, it is damaged: {repair}", str(e)) from None
+        problems = [str(e)]
+    if problems != ["ok"]:
+        more = len(problems) - 1
+        at_least = "at least " if len(problems) >= _SHOWN_PROBLEMS else ""
+        problem = problems[0] + (f", and {at_least}{more} more problem{'s' if more > 1 else ''}"
+                                 if more else "")
+        raise DamagedHistory(f"{path}: damaged ({problem}); nothing was written to it. {repair}", problem)
+
+
+def journal_mode_wal(db: sqlite3.Connection, timeout_s: float) -> str:
+    """Switch ``db`` to WAL; returns the journal mode now in force. The switch needs
+    the file to itself and SQLite answers "locked" at once, without waiting
+    out the busy timeout, while another connection opens it: so retry."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)

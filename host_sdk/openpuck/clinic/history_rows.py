@@ -9,12 +9,37 @@ definition in :mod:`openpuck.offline.summary`.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
-from ..device.events import Event
+from ..device.events import Event, Grip, PartialRep, Rep
 from ..offline.summary import SetSummary
+
+#: the typed columns a set's figures are stored in (history_schema migration 2)
+FIGURES = ("reps", "partial_reps", "grips", "mean_amplitude", "best_amplitude", "time_under_tension_s",
+           "active_s")
+
+
+def stored_figures(r: sqlite3.Row) -> SetSummary | None:
+    """A set row's figures from its typed columns; None when it never ended (no figures stored)."""
+    if r["reps"] is None:
+        return None
+    return SetSummary(**{c: r[c] for c in FIGURES}, exercise=r["exercise"], unit=r["unit"], target=r["target"])
+
+
+def which_sets(pucks: Sequence[str] | str | None, mode: str | None) -> tuple[str, list[Any]]:
+    """SQL that narrows sets (``s``) to these pucks and this mode (each only when given)."""
+    sql, args = "", []
+    if pucks is not None:
+        sql += " AND s.pucks = ?"
+        args.append(json.dumps([pucks] if isinstance(pucks, str) else list(pucks)))
+    if mode is not None:
+        sql += " AND s.mode = ?"
+        args.append(mode)
+    return sql, args
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,22 @@ class StoredEvent:
     set_id: int
     puck: str                     #: the role of the puck it came from
     event: Event                  #: a Rep, PartialRep or Grip, as given to add_event
+
+
+def stored_event(r: sqlite3.Row) -> StoredEvent:
+    """An event row (with its set's ``exercise``) as the Rep, PartialRep or Grip it was."""
+    common = dict(t=r["t"], uncertain=bool(r["uncertain"]), host_time=r["host_time"],
+                  t_start=r["t_start"], t_end=r["t_end"])
+    ev: Event
+    if r["kind"] == "grip":
+        ev = Grip(**common, peak_force=r["amplitude"], hold_s=r["hold_s"])
+    elif r["kind"] == "rep":
+        ev = Rep(**common, exercise=r["exercise"], count=r["count"], t_peak=r["t_peak"],
+                 amplitude=r["amplitude"], unit=r["unit"], hold_s=r["hold_s"])
+    else:
+        ev = PartialRep(**common, exercise=r["exercise"], count=r["count"], t_peak=r["t_peak"],
+                        amplitude=r["amplitude"], unit=r["unit"])
+    return StoredEvent(r["id"], r["set_id"], r["puck"], ev)
 
 
 @dataclass(frozen=True)
