@@ -23,9 +23,6 @@ KNOWN_OVERSIZED = {
     "openpuck.device.pico",
     "openpuck.device.puck",
     "openpuck.offline.recording",
-    "openpuck.clinic.programme",
-    "openpuck.clinic.programme_file",
-    "openpuck.clinic.report_plots",
 }
 
 
