@@ -96,6 +96,11 @@ class Runner:
         self.on_event(ProgrammeEvent("session_end", report=self.report))
         return self.report
 
+    def _running(self) -> SessionReport:
+        """The session's report, there once run() has started the session."""
+        assert self.report is not None, "a set runs inside a session: call run()"
+        return self.report
+
     def _stop_pucks(self) -> None:
         for puck in self.pucks.values():
             if puck.streaming:
@@ -138,7 +143,7 @@ class Runner:
         target = self._first_target(i, ex)
         for k in range(ex.sets):
             out = self._set(i, ex, k, target)
-            self.report.sets.append(out)
+            self._running().sets.append(out)
             if out.target is not None:
                 target = progression.next_target(out.target, out.summary.reps, out.summary.partial_reps, rule)
             following = "" if k + 1 < ex.sets else self._next_open(i + 1)
@@ -149,7 +154,7 @@ class Runner:
     def _set(self, i: int, ex: ProgrammeExercise, k: int, target: float | None) -> SetOutcome:
         cat = exercises.get(ex.exercise)
         roles = list(ex.pucks)
-        sid = self.report.session_id
+        sid = self._running().session_id
         best_before = self.history.personal_best(self.patient, ex.exercise, pucks=ex.pucks, mode=ex.mode)
         set_id = self.history.start_set(sid, ex.exercise, k + 1, target, cat.unit, roles, mode=ex.mode)
         first_path = self.history.recording_of(set_id)
@@ -204,7 +209,7 @@ class Runner:
             rep = max((e for e in events if isinstance(e, Rep)), key=lambda e: e.amplitude)
             # one best per exercise, pucks and mode: a later best of the session replaces an earlier one
             self._bests[(ex.exercise, ex.pucks, ex.mode)] = (ex.exercise, rep.amplitude, cat.unit)
-            self.report.personal_bests = list(self._bests.values())
+            self._running().personal_bests = list(self._bests.values())
             self.on_event(ProgrammeEvent("personal_best", ex.exercise, i, k, ex.sets, learned, cat.unit,
                                          event=rep, pucks=ex.pucks, mode=ex.mode or ""))
         self._feedback(roles, WOO_HOO if new_best else SET_DONE)

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from . import units
 from .programme import ProgrammeEvent
+from ..device.events import PartialRep, Rep
 from ..offline.summary import SetSummary
 
 
@@ -31,6 +32,13 @@ def amount(value: float | None, unit: str) -> str:
 def target_text(value: float | None, unit: str) -> str:
     """``target 21.4 N``, or ``target: learned from the first reps``."""
     return f"target: {LEARNING}" if value is None else f"target {amount(value, unit)}"
+
+
+def _attempt(ev: ProgrammeEvent) -> Rep | PartialRep:
+    """The rep or partial rep an "attempt" or "personal_best" event carries."""
+    if not isinstance(ev.event, (Rep, PartialRep)):
+        raise TypeError(f"a {ev.kind} event carries a rep or a partial rep, not {ev.event!r}")
+    return ev.event
 
 
 def best_key(ev: ProgrammeEvent) -> str:
@@ -98,12 +106,12 @@ class ProgrammeView:
         elif k == "attempt":
             self.partials, self.reps = ev.partials_done, ev.reps_done
             self.done = ev.reps_done if ev.reps_goal is not None else int(ev.seconds_done)
-            amp = units.amount(ev.event.amplitude, ev.unit)
+            amp = units.amount(_attempt(ev).amplitude, ev.unit)
             if ev.target is None:
-                what = "a rep" if ev.event.kind == "rep" else "a partial rep"
+                what = "a rep" if _attempt(ev).kind == "rep" else "a partial rep"
                 self.last_rep = f"{amp}: {what} (the target is being learned from the first reps)"
             else:
-                verdict = "reached the target" if ev.event.kind == "rep" else "short of the target"
+                verdict = "reached the target" if _attempt(ev).kind == "rep" else "short of the target"
                 self.last_rep = f"{amp} against {amount(ev.target, ev.unit)}: {verdict}"
         elif k == "set_end":
             self.lines.append(f"{ev.exercise} set {ev.set_index + 1}: {set_result(ev)}")
@@ -112,7 +120,7 @@ class ProgrammeView:
         elif k == "personal_best":
             key = best_key(ev)
             self.bests.pop(key, None)       # the latest best last
-            self.bests[key] = f"{key}: {amount(ev.event.amplitude, ev.unit)}"
+            self.bests[key] = f"{key}: {amount(_attempt(ev).amplitude, ev.unit)}"
         elif k == "rest":
             self.resting, self.next_exercise = ev.seconds_left, ev.next_exercise
         elif k == "locked":
@@ -162,12 +170,12 @@ def plain_line(ev: ProgrammeEvent) -> str | None:
         goal = f"{ev.reps_goal} reps" if ev.reps_goal is not None else f"{ev.seconds_goal:g} s"
         return f"   set {ev.set_index + 1} of {ev.sets}: {goal}, {target_text(ev.target, ev.unit)}"
     if k == "attempt":
-        what = "rep" if ev.event.kind == "rep" else "partial"
-        return f"     {what:<7} {amount(ev.event.amplitude, ev.unit):>8}  ({ev.reps_done} done)"
+        what = "rep" if _attempt(ev).kind == "rep" else "partial"
+        return f"     {what:<7} {amount(_attempt(ev).amplitude, ev.unit):>8}  ({ev.reps_done} done)"
     if k == "set_end":
         return f"   set {ev.set_index + 1} done: {set_result(ev)}"
     if k == "personal_best":
-        return f"   personal best! {best_key(ev)} {amount(ev.event.amplitude, ev.unit)}: woo hoo!"
+        return f"   personal best! {best_key(ev)} {amount(_attempt(ev).amplitude, ev.unit)}: woo hoo!"
     if k == "rest":
         return (f"   rest {ev.seconds_left:.0f} s, {rest_text(ev)}" if ev.seconds_left == int(ev.seconds_left)
                 else None)
