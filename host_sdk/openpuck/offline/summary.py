@@ -50,7 +50,7 @@ class SetSummary:
     mean_amplitude: float | None = None   #: of the reps, in unit; None with no rep
     best_amplitude: float | None = None
     time_under_tension_s: float = 0.0  #: the reps' durations summed
-    active_s: float = 0.0             #: first rep's start to last rep's end (summed over pooled sets)
+    active_s: float = 0.0             #: earliest rep start to latest rep end (summed over pooled sets)
     exercise: str | None = None
     unit: str | None = None
     target: float | None = None
@@ -67,7 +67,7 @@ class SetSummary:
             grips=sum(1 for e in evs if isinstance(e, Grip)),
             mean_amplitude=sum(amps) / len(amps) if amps else None, best_amplitude=max(amps) if amps else None,
             time_under_tension_s=float(sum(r.duration for r in reps)),
-            active_s=float(reps[-1].t_end - reps[0].t_start) if reps else 0.0,
+            active_s=float(max(r.t_end for r in reps) - min(r.t_start for r in reps)) if reps else 0.0,
             exercise=exercise if exercise is not None else (reps[0].exercise if reps else None),
             unit=unit if unit is not None else (reps[0].unit if reps else None), target=target)
 
