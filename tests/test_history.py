@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from openpuck.clinic import history as history_mod
+from openpuck.clinic import history_schema
 from openpuck.errors import OpenPuckError
 from openpuck.device.events import Gap, Grip, PartialRep, Rep, Status
 from openpuck.clinic.history import History, HistoryError, data_dir, default_path, recording_path
@@ -65,7 +66,7 @@ def test_the_data_folder_is_the_platforms_unless_the_environment_moves_it(monkey
 def test_it_is_in_wal_mode(h):
     db = sqlite3.connect(h.path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert h.schema_version == 1
+    assert h.schema_version == len(history_schema.MIGRATIONS)
 
 
 def test_recordings_go_beside_the_database(h):

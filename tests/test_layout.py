@@ -22,10 +22,6 @@ KNOWN_OVERSIZED = {
     "openpuck.device.decoder",
     "openpuck.device.pico",
     "openpuck.offline.recording",
-    "openpuck.clinic.history",
-    "openpuck.clinic.programme",
-    "openpuck.clinic.programme_file",
-    "openpuck.clinic.report_plots",
 }
 
 

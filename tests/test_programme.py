@@ -57,6 +57,7 @@ def test_a_session_goes_set_by_set_and_the_history_holds_every_attempt(tmp_path)
     assert [(s.exercise, s.set_index) for s in sets] == [("grip_squeeze", 1), ("grip_squeeze", 2),
                                                         ("wrist_flexion", 1), ("wrist_flexion", 2)]
     assert [s.summary["reps"] for s in sets] == [5, 5, 4, 4], "a set of reps ends at its goal"
+    assert [s.reps for s in sets] == [o.summary.reps for o in report.sets], "the history's figures are the runner's"
     attempts = [ev for ev in seen if ev.kind == "attempt"]
     assert sum(len(e) for e in stored) >= len(attempts)
     assert all(e.puck == "right_hand" for es in stored for e in es)
@@ -67,8 +68,8 @@ def test_a_session_goes_set_by_set_and_the_history_holds_every_attempt(tmp_path)
     grip1 = report.sets[0]
     rule = progression.ProgressionRule()
     assert grip1.target == 15.0
-    assert report.sets[1].target == progression.next_target(15.0, grip1.summary["reps"],
-                                                            grip1.summary["partial_reps"], rule)
+    assert report.sets[1].target == progression.next_target(15.0, grip1.summary.reps,
+                                                            grip1.summary.partial_reps, rule)
     # auto: learned by the same detector as the puck's, then moved
     wrist1 = report.sets[2]
     assert wrist1.target is not None and 20 < wrist1.target < 90
@@ -186,6 +187,9 @@ def test_the_patient_note_comes_before_the_first_set_in_plain_and_json(tmp_path,
     assert starts[0]["set_index"] == 0 and starts[0]["reps_done"] == 0
     assert "target" in starts[2] and starts[2]["target"] is None
     assert set(lines[0]) == set(starts[0])
+    # a set's summary is its figures' JSON object, as the history stores it
+    ends = [x for x in lines if x["kind"] == "set_end"]
+    assert ends[0]["summary"]["reps"] == ends[0]["reps_done"] and "success_rate" in ends[0]["summary"]
 
 
 def test_sessions_are_numbered_per_patient_and_the_end_line_is_printed_once(tmp_path, capsys):
@@ -312,9 +316,9 @@ def test_a_timed_set_tells_every_rep_the_summary_and_history_count(tmp_path, puc
     attempts = [ev for ev in seen if ev.kind == "attempt"]
     (end,) = [ev for ev in seen if ev.kind == "set_end"]
     sent = sum(f.reps_before_ack for f in fakes.values())
-    assert end.summary["reps"] == sent == s.reps, "every rep a puck sent before it stopped is the set's"
+    assert end.summary.reps == sent == s.reps, "every rep a puck sent before it stopped is the set's"
     assert attempts[-1].reps_done == end.reps_done == sent, "the live count ends at the set's count"
-    assert len(attempts) == end.summary["reps"] + end.summary["partial_reps"]
+    assert len(attempts) == end.summary.reps + end.summary.partial_reps
 
 
 def test_stop_returns_after_the_events_sent_before_its_answer_went_to_the_callbacks():
@@ -387,11 +391,11 @@ def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
 def test_a_set_without_a_rep_says_so():
     from openpuck.clinic.programme import ProgrammeEvent as E
     from openpuck.clinic.programme_view import plain_line
-    from openpuck.offline.summary import summarise
-    none = summarise([], exercise="grip_squeeze", unit="N")
+    from openpuck.offline.summary import SetSummary
+    none = SetSummary.of([], exercise="grip_squeeze", unit="N")
     line = plain_line(E("set_end", "grip_squeeze", 0, 0, 2, 15.0, "N", 5, summary=none))
     assert "no attempt made" in line and "best" not in line
-    short = summarise([_rep("partial_rep", 9.0)], exercise="grip_squeeze", unit="N")
+    short = SetSummary.of([_rep("partial_rep", 9.0)], exercise="grip_squeeze", unit="N")
     line = plain_line(E("set_end", "grip_squeeze", 0, 0, 2, 15.0, "N", 5, summary=short))
     assert "0 reps, 1 partial" in line and "no rep made" in line and "0.0 N" not in line
 

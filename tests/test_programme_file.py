@@ -281,3 +281,16 @@ def test_check_says_where_a_target_comes_from(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "target: learned from the first reps" in out and "target 12.5 N" in out
     assert "target: the last session's" in out and "target auto" not in out and "target last" not in out
+
+
+def test_a_file_nested_too_deep_is_refused_whatever_the_recursion_limit():
+    # another part of a program (here: the layout test's cycle search) may raise the limit
+    # so far that tomllib reads the nesting: the file is refused all the same
+    import sys
+    was = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)
+    try:
+        with pytest.raises(ProgrammeError, match=r"^deep\.toml: not a programme: arrays or tables nested too deep"):
+            loads('name = "x"\nnote = ' + "[" * 1000 + "]" * 1000 + "\n", source="deep.toml")
+    finally:
+        sys.setrecursionlimit(was)

@@ -23,9 +23,12 @@ A file that fails SQLite's quick_check is refused before anything is
 written to it (:class:`DamagedHistory`; :func:`set_aside` moves it out of
 the way). Patient data is private: the data folder 0700, its files 0600.
 
-Readers give what a report and the progression need: :meth:`History.daily`
-(per exercise and day: reps, partial reps, mean and best amplitude, reps per
-minute, time under tension, success rate), :meth:`History.set_history` (for
+Each set's figures (:class:`openpuck.offline.summary.SetSummary`: reps,
+partial reps, grips, mean and best amplitude, time under tension, active
+time) are stored in typed columns when it ends; success rate and reps per
+minute follow from them by the one definition. Readers give what a report
+and the progression need: :meth:`History.daily` (per exercise and day, the
+sets' figures pooled), :meth:`History.set_history` (for
 :mod:`openpuck.clinic.progression`), :meth:`History.last_target`,
 :meth:`History.personal_best`.
 """
@@ -39,199 +42,23 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-import platformdirs
-
 from . import history_schema
 from ..offline import validate
-from ..errors import OpenPuckError
 from ..device.events import Event, Grip, PartialRep, Rep
 from .progression import SetResult
-from ..offline.summary import summarise
+from ..offline.summary import SetSummary
+from .history_files import (ENV_DATA_DIR, FILE_NAME, RECORDINGS, DamagedHistory, HistoryError,  # noqa: F401
+                            SessionRunning, _private_dirs, _private_file, check_patient, data_dir,
+                            default_path, journal_mode_wal, quick_check, recording_path, session_lock,
+                            set_aside)
+from .history_rows import (FIGURES, DailyRow, PersonalBest, SessionRow, SetRow, StoredEvent,  # noqa: F401
+                           daily_rows, stored_event, stored_figures, which_sets)
 
-FILE_NAME = "history.sqlite3"
-RECORDINGS = "recordings"
-#: the environment variable that moves the data folder (tests, a clinic's shared drive)
-ENV_DATA_DIR = "OPENPUCK_DATA_DIR"
 _STORED = (Rep, PartialRep, Grip)
-_SHOWN_PROBLEMS = 20     # quick_check stops there: the first one is what the message shows
-
-
-class HistoryError(OpenPuckError):
-    """The history database could not be opened, read or written; the message names the file."""
-
-
-class DamagedHistory(HistoryError):
-    """The database failed SQLite's check when opened; nothing was written to it.
-    :func:`set_aside` (``openpuck history --repair``) moves it out of the way."""
-
-    def __init__(self, message: str, problem: str) -> None:
-        super().__init__(message)
-        self.problem = problem        #: what SQLite found, in its words
-
-
-class SessionRunning(OpenPuckError):
-    """Another program runs a session for the same patient in the same data folder."""
-
-
-def data_dir() -> Path:
-    """The user's OpenPuck data folder: ``$OPENPUCK_DATA_DIR`` if set, else the
-    platform's (``~/.local/share/openpuck`` on Linux, ``%LOCALAPPDATA%\\openpuck``
-    on Windows, ``~/Library/Application Support/openpuck`` on macOS)."""
-    env = os.environ.get(ENV_DATA_DIR)
-    return Path(env) if env else Path(platformdirs.user_data_dir("openpuck", appauthor=False))
-
-
-def _private_dirs(folder: Path, *, tighten: bool = False) -> None:
-    """Make ``folder`` and its missing parents readable by the user only
-    (0700: patient data); ``tighten``: an existing ``folder`` too."""
-    missing = []
-    p = folder
-    while not p.exists() and p.parent != p:
-        missing.append(p)
-        p = p.parent
-    for d in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            d.mkdir(mode=0o700)
-    for d in missing + ([folder] if tighten and folder not in missing else []):
-        with contextlib.suppress(OSError):    # mkdir's mode goes through the umask; a folder not ours stays
-            os.chmod(d, 0o700)
-
-
-def _private_file(path: Path) -> None:
-    """Create ``path`` readable by the user only (0600) if it is not there, and
-    tighten it (and SQLite's -wal and -shm beside it) if it is: SQLite gives
-    those the database's mode."""
-    with contextlib.suppress(OSError):
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        with contextlib.suppress(OSError):    # missing, or another user's file read through a group
-            if p.stat().st_mode & 0o077:
-                os.chmod(p, 0o600)
-
-
-def set_aside(path: str | os.PathLike) -> Path:
-    """Move a damaged history database (with its -wal and -shm, which hold
-    committed writes) to ``<name>.damaged-<date>-<time>`` beside it; returns
-    that path. Nothing is deleted: ``sqlite3 <it> .recover`` may save most of it."""
-    src = Path(path)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside = src.with_name(f"{src.name}.damaged-{stamp}")
-    n = 1
-    while aside.exists():
-        n += 1
-        aside = src.with_name(f"{src.name}.damaged-{stamp}-{n}")
-    try:
-        os.replace(src, aside)
-        for suffix in ("-wal", "-shm"):
-            side = src.with_name(src.name + suffix)
-            if side.exists():
-                os.replace(side, aside.with_name(aside.name + suffix))
-    except OSError as e:
-        raise HistoryError(f"{src}: cannot move it aside to {aside}: {e.strerror or e}") from None
-    return aside
-
-
-def default_path() -> Path:
-    """Where :class:`History` keeps its database when given no path."""
-    return data_dir() / FILE_NAME
-
-
-def check_patient(patient: str) -> str:
-    """A patient's name or id as it may be stored and used in a folder name:
-    letters, digits, spaces, ``-``, ``_`` and ``.``, not starting with a dot."""
-    if not isinstance(patient, str) or not patient.strip():
-        raise validate.InvalidValue(f"patient must be a name or an id, got {patient!r}")
-    p = patient.strip()
-    bad = sorted({c for c in p if not (c.isalnum() or c in " -_.")})
-    if bad or p.startswith(".") or len(p) > 100:
-        raise validate.InvalidValue(f"patient {patient!r} cannot name a folder: use letters, digits, spaces, "
-                                    f"'-', '_' and '.' (not first), at most 100 characters"
-                                    + (f"; not {' '.join(bad)}" if bad else ""))
-    return p
-
-
-def recording_path(patient: str, session_id: int, set_id: int, folder: str | os.PathLike | None = None) -> Path:
-    """``<folder>/recordings/<patient>/<session>/<set>.opr``: where a set's raw
-    recording goes (``folder``: the database's, default :func:`data_dir`)."""
-    root = Path(folder) if folder is not None else data_dir()
-    return root / RECORDINGS / check_patient(patient) / str(int(session_id)) / f"{int(set_id)}.opr"
-
-
 _recording_path = recording_path    # start_set's parameter of the same name hides it
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    id: int
-    patient: str
-    programme: str
-    started_at: float             #: Unix s
-    ended_at: float | None        #: None: still running, or the process died
-
-
-@dataclass(frozen=True)
-class SetRow:
-    id: int
-    session_id: int
-    exercise: str
-    set_index: int
-    target: float | None          #: None: an auto target not learned
-    unit: str
-    pucks: tuple[str, ...]
-    mode: str | None
-    recording_path: Path | None
-    started_at: float
-    ended_at: float | None
-    summary: dict[str, Any] | None   #: what end_set stored
-    reps: int                     #: counted from the stored events (there even when end_set never came)
-    partial_reps: int
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    id: int
-    set_id: int
-    puck: str                     #: the role of the puck it came from
-    event: Event                  #: a Rep, PartialRep or Grip, as given to add_event
-
-
-@dataclass(frozen=True)
-class DailyRow:
-    """One exercise, done with these pucks in this mode, on one day (local
-    date of the sets' start), from the stored reps: a one-foot press and
-    alternate foot taps are two rows, as the progression keeps them apart."""
-
-    day: dt.date
-    exercise: str
-    reps: int
-    partial_reps: int
-    mean_amplitude: float | None  #: of the reps, in unit (range of motion or force); None with no rep
-    best_amplitude: float | None
-    reps_per_minute: float | None  #: reps over the time from each set's first rep start to last rep end
-    time_under_tension_s: float   #: the reps' durations summed
-    success_rate: float | None    #: reps / (reps + partial reps)
-    unit: str
-    sets: int
-    pucks: tuple[str, ...] = ()   #: the roles of the pucks, as the sets stored them
-    mode: str | None = None       #: two pucks: "bilateral" or "alternate"
-
-    @property
-    def key(self) -> tuple[str, tuple[str, ...], str | None]:
-        """(exercise, pucks, mode): what the runner's progression and personal bests go by."""
-        return (self.exercise, self.pucks, self.mode)
-
-
-@dataclass(frozen=True)
-class PersonalBest:
-    amplitude: float
-    unit: str
-    at: float                     #: Unix s: the start of the set it was in
-    session_id: int
-    set_id: int
 
 
 def _unix(value: float | dt.datetime | None) -> float:
@@ -250,26 +77,6 @@ def _json(value: Any) -> Any:
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
-
-def _try_lock(f: Any) -> bool:
-    """Take ``f``'s exclusive lock without waiting; False when another holds it."""
-    try:
-        import fcntl
-    except ImportError:       # Windows: lock a byte past the text, so the pid stays readable
-        import msvcrt
-        try:
-            f.seek(1 << 16)
-            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-            return True
-        except OSError:
-            return False
-        finally:
-            f.seek(0)
-    try:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
 
 
 class History:
@@ -297,10 +104,10 @@ class History:
         except sqlite3.Error as e:
             raise HistoryError(f"{self.path}: cannot open it: {e}") from None
         try:
-            self._check()
+            quick_check(self._db, self.path)
             # WAL: readers (a report) never block the writer; FULL: each commit is
             # on the disk when it returns, so a power cut loses nothing written either
-            mode = self._journal_mode_wal(timeout_s)
+            mode = journal_mode_wal(self._db, timeout_s)
             if mode != "wal":
                 raise HistoryError(f"{self.path}: cannot use write-ahead logging there (journal mode "
                                    f"{mode}): keep the history on a local disk")
@@ -321,77 +128,13 @@ class History:
             self._db.close()
             raise
 
-    def _check(self) -> None:
-        """SQLite's quick_check before anything is written: a damaged file is
-        refused whole, not written into until a write fails."""
-        repair = (f"`openpuck history --repair --db {self.path}` moves it aside, keeping it, and starts "
-                  f"a new history")
-        try:
-            # quick_check gives "ok", or problems a row each (some rows hold several lines)
-            problems = [line for r in self._db.execute(f"PRAGMA quick_check({_SHOWN_PROBLEMS})").fetchall()
-                        for line in str(r[0]).splitlines() if line and not line.startswith("*** ")]
-        except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e):
-                raise
-            problems = [str(e)]
-        except sqlite3.DatabaseError as e:
-            if "not a database" in str(e):    # a wrong --db as likely as a damaged history
-                raise DamagedHistory(f"{self.path}: cannot use it as the history database: {e}; if it is "
-                                     f"the history, it is damaged: {repair}", str(e)) from None
-            problems = [str(e)]
-        if problems != ["ok"]:
-            more = len(problems) - 1
-            at_least = "at least " if len(problems) >= _SHOWN_PROBLEMS else ""
-            problem = problems[0] + (f", and {at_least}{more} more problem{'s' if more > 1 else ''}"
-                                     if more else "")
-            raise DamagedHistory(f"{self.path}: damaged ({problem}); nothing was written to it. {repair}",
-                                 problem)
-
-    def _journal_mode_wal(self, timeout_s: float) -> str:
-        """Switch to WAL; returns the journal mode now in force. The switch needs the
-        file to itself and SQLite answers "locked" at once, without waiting
-        out the busy timeout, while another connection opens it: so retry."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                return str(self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.01)
-
     @contextlib.contextmanager
     def session_lock(self, patient: str, what: str = "a session") -> Iterator[None]:
         """Hold while a session of ``patient`` runs: one at a time per patient and
-        data folder, so that two runs do not count each other's sessions (and
-        open a locked exercise on the first day). The lock is
-        ``locks/<patient>.lock`` in the data folder; the system releases it when
-        the process ends, however it ends. Raises :class:`SessionRunning`
-        naming the other program's pid."""
-        patient = check_patient(patient)
-        path = self.data_dir / "locks" / f"{patient}.lock"
-        try:
-            _private_dirs(path.parent)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as e:
-            raise HistoryError(f"{path}: cannot make the lock of {patient}'s sessions: {e.strerror or e}") from None
-        with os.fdopen(fd, "r+", encoding="utf-8") as f:
-            if not _try_lock(f):
-                other = f.read().strip() or "another program"
-                raise SessionRunning(f"{patient} has a session running already ({other}; lock {path}): one "
-                                     f"session per patient at a time; wait for it to end, or stop it")
-            f.seek(0)
-            f.truncate()
-            f.write(f"pid {os.getpid()}, {what}, since {time.strftime('%Y-%m-%d %H:%M')}\n")
-            f.flush()
-            try:
-                yield
-            finally:
-                with contextlib.suppress(OSError):
-                    f.seek(0)
-                    f.truncate()
-                    f.flush()
-                # closing the file releases the lock
+        data folder (:func:`~openpuck.clinic.history_files.session_lock`). Raises
+        :class:`SessionRunning` naming the other program's pid."""
+        with session_lock(self.data_dir, patient, what):
+            yield
 
     @property
     def data_dir(self) -> Path:
@@ -518,23 +261,25 @@ class History:
 
     def end_set(self, set_id: int, ended_at: float | dt.datetime | None = None,
                 summary: dict[str, Any] | None = None) -> None:
-        """Close a set. ``summary``: its figures as a JSON-ready dict; None: from
-        the stored events (:func:`openpuck.offline.summary.summarise`). A numeric
-        ``summary["target"]`` fills in a target learned during the set."""
+        """Close a set, storing its figures (:class:`~openpuck.offline.summary.SetSummary`
+        of its stored events) in the set's typed columns. ``summary``: the JSON
+        kept beside them, a JSON-ready dict; None: the figures' own
+        (:meth:`SetSummary.to_dict`). A numeric ``summary["target"]`` fills in
+        a target learned during the set."""
         at = _unix(ended_at)
-        if summary is None:
-            row = self._set_row(set_id)
-            summary = summarise([e.event for e in self.events(set_id)], exercise=row.exercise, unit=row.unit,
-                                target=row.target)
+        row = self._set_row(set_id)
+        learned = summary.get("target") if summary is not None else None
+        learned = learned if isinstance(learned, (int, float)) else None
+        figures = SetSummary.of([e.event for e in self.events(set_id)], exercise=row.exercise, unit=row.unit,
+                                target=row.target if row.target is not None else learned)
         try:
-            text = json.dumps(summary, default=_json, allow_nan=False)
+            text = json.dumps(figures.to_dict() if summary is None else summary, default=_json, allow_nan=False)
         except (TypeError, ValueError) as e:
             raise validate.InvalidValue(f"the summary of set {set_id} cannot be stored as JSON: {e}") from None
-        learned = summary.get("target")
         with self._write(f"end set {set_id}") as db:
-            cur = db.execute("UPDATE exercise_set SET ended_at = ?, summary = ?, "
-                             "target = COALESCE(target, ?) WHERE id = ?",
-                             (at, text, learned if isinstance(learned, (int, float)) else None, set_id))
+            cur = db.execute("UPDATE exercise_set SET ended_at = ?, summary = ?, target = COALESCE(target, ?), "
+                             + ", ".join(f"{c} = ?" for c in FIGURES) + " WHERE id = ?",
+                             (at, text, learned, *(getattr(figures, c) for c in FIGURES), set_id))
             if cur.rowcount == 0:
                 raise sqlite3.IntegrityError(f"there is no set {set_id}")
 
@@ -566,26 +311,27 @@ class History:
                 for r in self._read("SELECT * FROM session WHERE patient = ? ORDER BY started_at, id",
                                     (check_patient(patient),))]
 
-    _SETS = ("SELECT s.*, COALESCE(SUM(e.kind = 'rep'), 0) AS reps, "
-             "COALESCE(SUM(e.kind = 'partial_rep'), 0) AS partial_reps "
-             "FROM exercise_set s LEFT JOIN event e ON e.set_id = s.id ")
+    _SETS = "SELECT s.* FROM exercise_set s "
 
     def _set(self, r: sqlite3.Row) -> SetRow:
         rec = r["recording_path"]
+        figures = stored_figures(r)
+        if figures is None:     # never ended (still running, or cut short): its stored events still count
+            figures = SetSummary.of([e.event for e in self.events(r["id"])], exercise=r["exercise"],
+                                    unit=r["unit"], target=r["target"])
         return SetRow(r["id"], r["session_id"], r["exercise"], r["set_index"], r["target"], r["unit"],
                       tuple(json.loads(r["pucks"])), r["mode"],
                       (self.data_dir / rec) if rec is not None else None,   # an absolute one stays as it is
                       r["started_at"], r["ended_at"],
-                      json.loads(r["summary"]) if r["summary"] is not None else None,
-                      int(r["reps"]), int(r["partial_reps"]))
+                      json.loads(r["summary"]) if r["summary"] is not None else None, figures)
 
     def sets(self, session_id: int) -> list[SetRow]:
         """A session's sets in the order they started."""
-        return [self._set(r) for r in self._read(self._SETS + "WHERE s.session_id = ? GROUP BY s.id "
+        return [self._set(r) for r in self._read(self._SETS + "WHERE s.session_id = ? "
                                                  "ORDER BY s.started_at, s.id", (session_id,))]
 
     def _set_row(self, set_id: int) -> SetRow:
-        rows = self._read(self._SETS + "WHERE s.id = ? GROUP BY s.id", (set_id,))
+        rows = self._read(self._SETS + "WHERE s.id = ?", (set_id,))
         if not rows:
             raise HistoryError(f"{self.path}: there is no set {set_id}")
         return self._set(rows[0])
@@ -598,33 +344,7 @@ class History:
         """A set's reps, partial reps and grips as they were added, each with its puck."""
         rows = self._read("SELECT e.*, s.exercise FROM event e JOIN exercise_set s ON s.id = e.set_id "
                           "WHERE e.set_id = ? ORDER BY e.id", (set_id,))
-        out = []
-        for r in rows:
-            common = dict(t=r["t"], uncertain=bool(r["uncertain"]), host_time=r["host_time"],
-                          t_start=r["t_start"], t_end=r["t_end"])
-            ev: Event
-            if r["kind"] == "grip":
-                ev = Grip(**common, peak_force=r["amplitude"], hold_s=r["hold_s"])
-            elif r["kind"] == "rep":
-                ev = Rep(**common, exercise=r["exercise"], count=r["count"], t_peak=r["t_peak"],
-                         amplitude=r["amplitude"], unit=r["unit"], hold_s=r["hold_s"])
-            else:
-                ev = PartialRep(**common, exercise=r["exercise"], count=r["count"], t_peak=r["t_peak"],
-                                amplitude=r["amplitude"], unit=r["unit"])
-            out.append(StoredEvent(r["id"], r["set_id"], r["puck"], ev))
-        return out
-
-    @staticmethod
-    def _which(pucks: Sequence[str] | str | None, mode: str | None) -> tuple[str, list[Any]]:
-        """SQL that narrows sets to these pucks and this mode (each only when given)."""
-        sql, args = "", []
-        if pucks is not None:
-            sql += " AND s.pucks = ?"
-            args.append(json.dumps([pucks] if isinstance(pucks, str) else list(pucks)))
-        if mode is not None:
-            sql += " AND s.mode = ?"
-            args.append(mode)
-        return sql, args
+        return [stored_event(r) for r in rows]
 
     def set_history(self, patient: str, exercise: str, *, pucks: Sequence[str] | str | None = None,
                     mode: str | None = None) -> list[SetResult]:
@@ -632,18 +352,18 @@ class History:
         :mod:`openpuck.clinic.progression` takes them. Give a programme entry's
         ``pucks`` and ``mode`` to keep, say, the left hand's grip apart from
         the right's and from a bilateral squeeze."""
-        which, args = self._which(pucks, mode)
+        which, args = which_sets(pucks, mode)
         rows = self._read(self._SETS + "JOIN session ss ON ss.id = s.session_id "
-                          f"WHERE ss.patient = ? AND s.exercise = ?{which} GROUP BY s.id "
+                          f"WHERE ss.patient = ? AND s.exercise = ?{which} "
                           "ORDER BY ss.started_at, ss.id, s.started_at, s.id",
                           (check_patient(patient), exercise, *args))
-        return [SetResult(r["session_id"], r["target"], int(r["reps"]), int(r["partial_reps"]), r["started_at"])
-                for r in rows]
+        return [SetResult(s.session_id, s.target, s.reps, s.partial_reps, s.started_at)
+                for s in map(self._set, rows)]
 
     def last_target(self, patient: str, exercise: str, *, pucks: Sequence[str] | str | None = None,
                     mode: str | None = None) -> float | None:
         """The target of the patient's latest set of ``exercise`` that had one."""
-        which, args = self._which(pucks, mode)
+        which, args = which_sets(pucks, mode)
         rows = self._read("SELECT s.target FROM exercise_set s JOIN session ss ON ss.id = s.session_id "
                           f"WHERE ss.patient = ? AND s.exercise = ? AND s.target IS NOT NULL{which} "
                           "ORDER BY s.started_at DESC, s.id DESC LIMIT 1",
@@ -653,7 +373,7 @@ class History:
     def personal_best(self, patient: str, exercise: str, *, pucks: Sequence[str] | str | None = None,
                       mode: str | None = None) -> PersonalBest | None:
         """The patient's largest rep of ``exercise`` (range of motion or force), and when."""
-        which, args = self._which(pucks, mode)
+        which, args = which_sets(pucks, mode)
         rows = self._read("SELECT e.amplitude, e.unit, s.started_at, s.session_id, s.id "
                           "FROM event e JOIN exercise_set s ON s.id = e.set_id "
                           "JOIN session ss ON ss.id = s.session_id "
@@ -662,45 +382,9 @@ class History:
         return PersonalBest(*rows[0]) if rows else None
 
     def daily(self, patient: str) -> list[DailyRow]:
-        """Per day (local date) and exercise with its pucks and mode, from the
-        stored reps: sessions cut short still count. Sorted by day, then
-        exercise, pucks and mode."""
-        rows = self._read(
-            "SELECT s.id, s.exercise, s.pucks, s.mode, s.unit, s.started_at, "
-            "COALESCE(SUM(e.kind = 'rep'), 0) AS reps, COALESCE(SUM(e.kind = 'partial_rep'), 0) AS partials, "
-            "SUM(CASE WHEN e.kind = 'rep' THEN e.amplitude END) AS amp_sum, "
-            "MAX(CASE WHEN e.kind = 'rep' THEN e.amplitude END) AS amp_best, "
-            "MIN(CASE WHEN e.kind = 'rep' THEN e.t_start END) AS first_start, "
-            "MAX(CASE WHEN e.kind = 'rep' THEN e.t_end END) AS last_end, "
-            "COALESCE(SUM(CASE WHEN e.kind = 'rep' THEN e.t_end - e.t_start END), 0) AS tut "
-            "FROM exercise_set s JOIN session ss ON ss.id = s.session_id "
-            "LEFT JOIN event e ON e.set_id = s.id WHERE ss.patient = ? GROUP BY s.id",
-            (check_patient(patient),))
-        days: dict[tuple[dt.date, str, tuple[str, ...], str], dict[str, Any]] = {}
-        for r in rows:
-            # mode "" for none: the key sorts; a foot press and foot taps never share a mean
-            key = (dt.date.fromtimestamp(r["started_at"]), r["exercise"], tuple(json.loads(r["pucks"])),
-                   r["mode"] or "")
-            d = days.setdefault(key, dict(unit=r["unit"], sets=0, reps=0, partials=0, amp_sum=0.0, best=None,
-                                          timed_reps=0, span=0.0, tut=0.0))
-            d["sets"] += 1
-            d["reps"] += r["reps"]
-            d["partials"] += r["partials"]
-            d["tut"] += r["tut"]
-            if r["reps"]:
-                d["amp_sum"] += r["amp_sum"]
-                d["best"] = r["amp_best"] if d["best"] is None else max(d["best"], r["amp_best"])
-                span = r["last_end"] - r["first_start"]
-                if span > 0:        # as summarise: a set's rate over its first rep's start to its last's end
-                    d["timed_reps"] += r["reps"]
-                    d["span"] += span
-        out = []
-        for (day, exercise, pucks, mode), d in sorted(days.items()):
-            attempts = d["reps"] + d["partials"]
-            out.append(DailyRow(
-                day=day, exercise=exercise, reps=d["reps"], partial_reps=d["partials"],
-                mean_amplitude=d["amp_sum"] / d["reps"] if d["reps"] else None, best_amplitude=d["best"],
-                reps_per_minute=60.0 * d["timed_reps"] / d["span"] if d["span"] > 0 else None,
-                time_under_tension_s=d["tut"], success_rate=d["reps"] / attempts if attempts else None,
-                unit=d["unit"], sets=d["sets"], pucks=pucks, mode=mode or None))
-        return out
+        """Per day (local date) and exercise with its pucks and mode, each
+        day's sets' stored figures pooled (:func:`~openpuck.clinic.history_rows.daily_rows`):
+        sessions cut short still count. Sorted by day, then exercise, pucks and mode."""
+        rows = self._read(self._SETS + "JOIN session ss ON ss.id = s.session_id WHERE ss.patient = ? "
+                          "ORDER BY s.started_at, s.id", (check_patient(patient),))
+        return daily_rows(map(self._set, rows))

@@ -59,6 +59,35 @@ MIGRATIONS: list[Migration] = [
         )""",
         "CREATE INDEX event_by_set ON event (set_id)",
     ),
+    # 2: a set's figures (openpuck.offline.summary.SetSummary's stored fields) in typed
+    # columns, written at end_set from the set's stored events; NULL in a set never
+    # ended (readers sum its events up). Rates are not stored: they follow from these
+    # by the one definition (success = reps / (reps + partial_reps), reps per minute =
+    # 60 x reps / active_s). Ended sets are back-filled from their events, as the
+    # readers before this version counted them.
+    (
+        "ALTER TABLE exercise_set ADD COLUMN reps INTEGER",
+        "ALTER TABLE exercise_set ADD COLUMN partial_reps INTEGER",
+        "ALTER TABLE exercise_set ADD COLUMN grips INTEGER",
+        "ALTER TABLE exercise_set ADD COLUMN mean_amplitude REAL",        # NULL: no rep
+        "ALTER TABLE exercise_set ADD COLUMN best_amplitude REAL",
+        "ALTER TABLE exercise_set ADD COLUMN time_under_tension_s REAL",  # the reps' durations summed
+        "ALTER TABLE exercise_set ADD COLUMN active_s REAL",              # first rep's start to last rep's end
+        """UPDATE exercise_set SET
+            reps = (SELECT COUNT(*) FROM event e WHERE e.set_id = exercise_set.id AND e.kind = 'rep'),
+            partial_reps = (SELECT COUNT(*) FROM event e
+                            WHERE e.set_id = exercise_set.id AND e.kind = 'partial_rep'),
+            grips = (SELECT COUNT(*) FROM event e WHERE e.set_id = exercise_set.id AND e.kind = 'grip'),
+            mean_amplitude = (SELECT AVG(e.amplitude) FROM event e
+                              WHERE e.set_id = exercise_set.id AND e.kind = 'rep'),
+            best_amplitude = (SELECT MAX(e.amplitude) FROM event e
+                              WHERE e.set_id = exercise_set.id AND e.kind = 'rep'),
+            time_under_tension_s = (SELECT COALESCE(SUM(e.t_end - e.t_start), 0.0) FROM event e
+                                    WHERE e.set_id = exercise_set.id AND e.kind = 'rep'),
+            active_s = (SELECT COALESCE(MAX(e.t_end) - MIN(e.t_start), 0.0) FROM event e
+                        WHERE e.set_id = exercise_set.id AND e.kind = 'rep')
+        WHERE ended_at IS NOT NULL""",
+    ),
 ]
 
 

@@ -24,139 +24,21 @@ and rest. An app sees all of it through ``on_event`` (:class:`ProgrammeEvent`).
 """
 from __future__ import annotations
 
-import dataclasses
 import queue
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import exercises
 from . import progression
-from ..device.decoder import DeviceSpan
 from ..errors import OpenPuckError
 from ..device.events import Event, PartialRep, Rep
 from .history import History
 from ..offline.recording import RecordingError
 from .programme_file import Programme, ProgrammeExercise
-from ..offline.summary import summarise
-
-#: the puck's feedback patterns: (r, g, b, s) flashes and (Hz, s) tones
-SET_DONE = ([(0, 255, 0, 0.25)], [(1800, 0.12), (2400, 0.12)])
-WOO_HOO = ([(0, 255, 0, 0.15), (0, 80, 255, 0.15), (255, 255, 255, 0.3)],
-           [(1568, 0.1), (1976, 0.1), (2349, 0.1), (3136, 0.25)])
-
-
-class ProgrammeError(OpenPuckError):
-    """A programme cannot run as given (a puck missing for a role, ...)."""
-
-
-@dataclass
-class ProgrammeEvent:
-    """What the runner tells an app, in order. ``kind``:
-
-    - ``"session_start"``: the session begins (``programme``, ``session``: the
-      patient's session number of this programme, ``note``: the programme's
-      patient_note, the safety line shown before the first set);
-    - ``"exercise"``: the next exercise (``exercise``, ``placement``, ``note``);
-    - ``"locked"``: an exercise skipped until the one before it goes well;
-    - ``"set_start"``: a set begins (``target`` or None for a learned one,
-      ``reps_goal`` or ``seconds_goal``);
-    - ``"attempt"``: a rep or partial rep (``event``, ``puck``, ``reps_done``);
-    - ``"set_end"``: the set's ``summary`` (and ``personal_best``);
-    - ``"personal_best"``: a rep larger than any before (``event``; ``pucks``
-      and ``mode`` say which best: one per exercise, pucks and mode);
-    - ``"rest"``: ``seconds_left`` of a rest, once a second (``next_exercise``:
-      the exercise after the rest when it is another one);
-    - ``"session_end"``: the session's ``report``."""
-
-    kind: str
-    exercise: str = ""
-    exercise_index: int = 0
-    set_index: int = 0
-    sets: int = 0
-    target: float | None = None
-    unit: str = ""
-    reps_goal: int | None = None
-    seconds_goal: float | None = None
-    reps_done: int = 0
-    partials_done: int = 0
-    seconds_done: float = 0.0
-    seconds_left: float = 0.0
-    puck: str = ""
-    event: Event | None = None
-    summary: dict | None = None
-    placement: str = ""
-    note: str = ""
-    report: Any = None
-    programme: str = ""
-    session: int = 0
-    pucks: tuple[str, ...] = ()
-    mode: str = ""
-    next_exercise: str = ""
-
-
-@dataclass
-class SetOutcome:
-    """One set done: what it asked and what came of it."""
-
-    exercise: str
-    set_index: int
-    target: float | None          #: the target it ran at (learned, for auto), None if never learned
-    summary: dict
-    recordings: list[Path]
-    personal_best: bool = False
-
-
-@dataclass
-class SessionReport:
-    """A session done: its history id, its number and every set."""
-
-    session_id: int                 #: the history database's id
-    patient: str
-    programme: str
-    sets: list[SetOutcome] = field(default_factory=list)
-    locked: list[str] = field(default_factory=list)
-    #: (exercise, amplitude, unit): the session's latest best of each exercise (and pucks and mode)
-    personal_bests: list[tuple[str, float, str]] = field(default_factory=list)
-    number: int = 0                 #: the patient's session of this programme: 1 for the first
-
-    @property
-    def reps(self) -> int:
-        return sum(s.summary["reps"] for s in self.sets)
-
-
-class _SetCounter:
-    """A set's events from its pucks' reader threads, in arrival order, and
-    each puck's device time (for timed sets)."""
-
-    def __init__(self, roles: list[str]) -> None:
-        self.q: queue.Queue = queue.Queue()
-        self.reps = {r: 0 for r in roles}
-        self.spans = {r: DeviceSpan() for r in roles}
-
-    def event(self, role: str) -> Callable[[Any], None]:
-        return lambda ev: self.q.put((role, ev))
-
-    def samples(self, role: str) -> Callable[[Any], None]:
-        return self.spans[role]
-
-    def aligned(self, role: str, ev: Event) -> Event:
-        """With two pucks, one time line: each puck's device time (two clocks
-        that know nothing of each other) becomes seconds since that puck's
-        first sample of the set; both were started at the same moment."""
-        t0 = self.spans[role].first
-        if len(self.reps) < 2 or t0 is None:
-            return ev
-        shift = {f: getattr(ev, f) - t0 for f in ("t", "t_start", "t_peak", "t_end")
-                 if getattr(ev, f, None) is not None}
-        return dataclasses.replace(ev, **shift)
-
-    def seconds(self) -> float:
-        """The puck's time since the set started (the first puck's, for two)."""
-        spans = [s.span for s in self.spans.values() if s.first is not None]
-        return min(spans) if spans else 0.0
-
+from ..offline.summary import SetSummary
+from .programme_events import (SET_DONE, WOO_HOO, ProgrammeError, ProgrammeEvent,  # noqa: F401
+                               SessionReport, SetOutcome, _SetCounter, _text, _then)
 
 class Runner:
     """One session of ``plan`` for ``patient`` on ``pucks`` (role -> an open
@@ -214,6 +96,11 @@ class Runner:
         self.on_event(ProgrammeEvent("session_end", report=self.report))
         return self.report
 
+    def _running(self) -> SessionReport:
+        """The session's report, there once run() has started the session."""
+        assert self.report is not None, "a set runs inside a session: call run()"
+        return self.report
+
     def _stop_pucks(self) -> None:
         for puck in self.pucks.values():
             if puck.streaming:
@@ -256,10 +143,9 @@ class Runner:
         target = self._first_target(i, ex)
         for k in range(ex.sets):
             out = self._set(i, ex, k, target)
-            self.report.sets.append(out)
+            self._running().sets.append(out)
             if out.target is not None:
-                target = progression.next_target(out.target, out.summary["reps"],
-                                                 out.summary["partial_reps"], rule)
+                target = progression.next_target(out.target, out.summary.reps, out.summary.partial_reps, rule)
             following = "" if k + 1 < ex.sets else self._next_open(i + 1)
             if k + 1 < ex.sets or following:
                 self._rest(ex, i, k, following)
@@ -268,7 +154,7 @@ class Runner:
     def _set(self, i: int, ex: ProgrammeExercise, k: int, target: float | None) -> SetOutcome:
         cat = exercises.get(ex.exercise)
         roles = list(ex.pucks)
-        sid = self.report.session_id
+        sid = self._running().session_id
         best_before = self.history.personal_best(self.patient, ex.exercise, pucks=ex.pucks, mode=ex.mode)
         set_id = self.history.start_set(sid, ex.exercise, k + 1, target, cat.unit, roles, mode=ex.mode)
         first_path = self.history.recording_of(set_id)
@@ -311,19 +197,19 @@ class Runner:
             for puck, kind, fn in hooks:
                 puck.off(kind, fn)
         learned = target if target is not None else self._learned(ex.exercise, paths[0])
-        summary = summarise(events, exercise=ex.exercise, unit=cat.unit, target=learned)
+        summary = SetSummary.of(events, exercise=ex.exercise, unit=cat.unit, target=learned)
         best = max((e.amplitude for e in events if isinstance(e, Rep)), default=None)
         new_best = best is not None and (best_before is None or best > best_before.amplitude)
-        self.history.end_set(set_id, summary=summary)
+        self.history.end_set(set_id, summary=summary.to_dict())
         out = SetOutcome(ex.exercise, k + 1, learned, summary, paths, new_best)
         self.on_event(ProgrammeEvent("set_end", ex.exercise, i, k, ex.sets, learned, cat.unit, ex.reps,
-                                     ex.seconds, summary["reps"], summary["partial_reps"], summary=summary,
+                                     ex.seconds, summary.reps, summary.partial_reps, summary=summary,
                                      pucks=ex.pucks, mode=ex.mode or ""))
         if new_best:
             rep = max((e for e in events if isinstance(e, Rep)), key=lambda e: e.amplitude)
             # one best per exercise, pucks and mode: a later best of the session replaces an earlier one
             self._bests[(ex.exercise, ex.pucks, ex.mode)] = (ex.exercise, rep.amplitude, cat.unit)
-            self.report.personal_bests = list(self._bests.values())
+            self._running().personal_bests = list(self._bests.values())
             self.on_event(ProgrammeEvent("personal_best", ex.exercise, i, k, ex.sets, learned, cat.unit,
                                          event=rep, pucks=ex.pucks, mode=ex.mode or ""))
         self._feedback(roles, WOO_HOO if new_best else SET_DONE)
@@ -442,26 +328,6 @@ class Runner:
                     self.sleep(ts)
             except OpenPuckError:
                 pass   # feedback is a courtesy: a refused flash never stops the programme
-
-
-def _text(e: BaseException) -> str:
-    """An error as one line that names its file."""
-    if isinstance(e, OSError) and e.filename and e.strerror:
-        return f"{e.filename}: {e.strerror}"
-    return str(e)
-
-
-def _then(first: BaseException, cleanup: Callable[[], None]) -> None:
-    """Run ``cleanup`` while ``first`` is on its way up; a failure of the
-    cleanup is noted on ``first`` (shown after it) instead of hiding it."""
-    try:
-        cleanup()
-    except Exception as second:   # noqa: BLE001 - any of it is the second error, not the first
-        note = f"then, cleaning up: {_text(second)}"
-        if hasattr(first, "add_note"):
-            first.add_note(note)
-        else:   # Python 3.10
-            first.__notes__ = [*getattr(first, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 def run(plan: Programme, pucks: dict[str, Any], patient: str, history: History, **options: Any) -> SessionReport:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from . import units
 from ..offline import validate
 from ..errors import OpenPuckError
 from .progression import ProgressionRule
+from .programme_toml import _is_number, _Lines, _not_a_number, toml_text  # noqa: F401
 
 #: where a puck is: the patient's side and limb (a foot puck may also be strapped to that leg)
 ROLES = ("left_hand", "right_hand", "left_foot", "right_foot")
@@ -57,41 +57,8 @@ _PROGRESSION_KEYS = ("success_low", "success_high", "step_up", "step_down", "unl
 DEFAULT_REST_S = 60.0
 _TOO_DEEP = ("not a programme: arrays or tables nested too deep to read (a programme nests "
              "two levels at most); check the file is the one you meant")
+_MAX_DEPTH = 8       # the document, [[exercise]], its table and a pucks array are 4
 MAX_SETS, MAX_REPS, MAX_SECONDS, MAX_REST_S, MAX_UNLOCK = 50, 500, 3600.0, 1800.0, 100
-
-
-def toml_text(value: Any) -> str:
-    """A value as it is written in the file (TOML): ``true``, ``"3"``, ``["a", "b"]``,
-    so an error quotes what the therapist wrote, not Python's spelling of it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {toml_text(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _not_a_number(reason: str, value: Any) -> str:
-    """``reason`` (validate's message for a value that is no number) with the
-    value as written, and for a number in quotes how to write it."""
-    head = reason.rsplit(", got ", 1)[0]
-    hint = " (a number is written without quotes)" if isinstance(value, str) and _numeric(value) else ""
-    return f"{head}, got {toml_text(value)}{hint}"
 
 
 class ProgrammeError(OpenPuckError):
@@ -165,6 +132,20 @@ def load(path: str | os.PathLike) -> Programme:
     return loads(text, source=source)
 
 
+def _too_deep(data: Any, limit: int) -> bool:
+    """Whether arrays and tables nest more than ``limit`` levels (walked without recursion)."""
+    todo = [(data, 0)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            todo.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            todo.extend((v, depth + 1) for v in value)
+    return False
+
+
 def loads(text: str, source: str = "<string>") -> Programme:
     """Check a programme given as TOML text; ``source`` names it in errors."""
     try:
@@ -177,57 +158,14 @@ def loads(text: str, source: str = "<string>") -> Programme:
         line = getattr(e, "lineno", None) or (int(m.group(1)) if m else None)
         reason = re.sub(r"\s*\(at line \d+, column (\d+)\)", r" (column \1)", msg)
         raise ProgrammeError(source, line, f"not valid TOML: {reason}") from None
+    # checked here, not left to a RecursionError: how deep tomllib gets depends on the
+    # process's recursion limit, which a program (or a test run) may have raised
+    if _too_deep(data, _MAX_DEPTH):
+        raise ProgrammeError(source, None, _TOO_DEEP)
     try:
         return _Reader(data, _Lines(text), source).programme()
     except RecursionError:    # a value nested just short of tomllib's limit, shown in an error message
         raise ProgrammeError(source, None, _TOO_DEEP) from None
-
-
-class _Lines:
-    """Where each key and table header of a TOML text is, by line.
-
-    tomllib gives values without positions, so this scans the text: a table
-    header (``[name]``, ``[[name]]``) opens a table, and ``key =`` at the start
-    of a line is a key in it. Multi-line strings are skipped. Good enough for
-    the files people write; a key it cannot place falls back to its table's
-    header."""
-
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_-]+)\s*\]\]?\s*(#.*)?$")
-    _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
-
-    def __init__(self, text: str) -> None:
-        self.keys: dict[tuple[str | None, int], dict[str, int]] = {(None, 0): {}}
-        self.headers: dict[tuple[str | None, int], int] = {}
-        seen: dict[str, int] = {}
-        table: tuple[str | None, int] = (None, 0)
-        in_string: str | None = None
-        for n, line in enumerate(text.splitlines(), 1):
-            if in_string:
-                if line.count(in_string) % 2:
-                    in_string = None
-                continue
-            if h := self._HEADER.match(line):
-                name = h.group(2)
-                index = seen.get(name, -1) + 1 if h.group(1) == "[[" else 0
-                seen[name] = index
-                table = (name, index)
-                self.headers[table] = n
-                self.keys.setdefault(table, {})
-            elif k := self._KEY.match(line):
-                self.keys[table].setdefault(k.group(1).strip("\"'"), n)
-            for quotes in ('"""', "'''"):
-                if line.count(quotes) % 2:
-                    in_string = quotes
-
-    def of(self, table: tuple[str | None, int], key: str | None = None) -> int | None:
-        """The line of ``key`` in ``table`` (None: the table's header)."""
-        if key is not None and key in self.keys.get(table, {}):
-            return self.keys[table][key]
-        if key is not None and table == (None, 0) and (key, 0) in self.headers:
-            return self.headers[(key, 0)]      # a top-level key written as a table: [name] or [[name]]
-        if table not in self.headers and table[0] is not None:
-            return self.keys[(None, 0)].get(table[0])   # a table written inline: exercise = [{...}]
-        return self.headers.get(table)
 
 
 class _Reader:

@@ -17,6 +17,8 @@ from typing import Any, TextIO
 
 from . import units
 from .programme import ProgrammeEvent
+from ..device.events import PartialRep, Rep
+from ..offline.summary import SetSummary
 
 
 LEARNING = "learned from the first reps"
@@ -32,6 +34,13 @@ def target_text(value: float | None, unit: str) -> str:
     return f"target: {LEARNING}" if value is None else f"target {amount(value, unit)}"
 
 
+def _attempt(ev: ProgrammeEvent) -> Rep | PartialRep:
+    """The rep or partial rep an "attempt" or "personal_best" event carries."""
+    if not isinstance(ev.event, (Rep, PartialRep)):
+        raise TypeError(f"a {ev.kind} event carries a rep or a partial rep, not {ev.event!r}")
+    return ev.event
+
+
 def best_key(ev: ProgrammeEvent) -> str:
     """Which personal best an event is: the exercise, and with two pucks its mode."""
     return ev.exercise + (f" ({ev.mode})" if ev.mode else "")
@@ -39,12 +48,12 @@ def best_key(ev: ProgrammeEvent) -> str:
 
 def set_result(ev: ProgrammeEvent) -> str:
     """A set_end's counts: ``10 reps, 2 partial, success 83%, best 21.4 N``."""
-    s = ev.summary or {}
-    rate = f", success {s['success_rate']:.0%}" if s.get("success_rate") is not None else ""
-    if not s.get("reps"):
-        made = "no rep made" if s.get("partial_reps") else "no attempt made"
-        return f"0 reps, {s.get('partial_reps', 0)} partial{rate}: {made}"
-    return f"{s['reps']} reps, {s['partial_reps']} partial{rate}, best {amount(s['best_amplitude'], ev.unit)}"
+    s = ev.summary or SetSummary()
+    rate = f", success {s.success_rate:.0%}" if s.success_rate is not None else ""
+    if not s.reps:
+        made = "no rep made" if s.partial_reps else "no attempt made"
+        return f"0 reps, {s.partial_reps} partial{rate}: {made}"
+    return f"{s.reps} reps, {s.partial_reps} partial{rate}, best {amount(s.best_amplitude, ev.unit)}"
 
 
 def rest_text(ev: ProgrammeEvent) -> str:
@@ -97,12 +106,12 @@ class ProgrammeView:
         elif k == "attempt":
             self.partials, self.reps = ev.partials_done, ev.reps_done
             self.done = ev.reps_done if ev.reps_goal is not None else int(ev.seconds_done)
-            amp = units.amount(ev.event.amplitude, ev.unit)
+            amp = units.amount(_attempt(ev).amplitude, ev.unit)
             if ev.target is None:
-                what = "a rep" if ev.event.kind == "rep" else "a partial rep"
+                what = "a rep" if _attempt(ev).kind == "rep" else "a partial rep"
                 self.last_rep = f"{amp}: {what} (the target is being learned from the first reps)"
             else:
-                verdict = "reached the target" if ev.event.kind == "rep" else "short of the target"
+                verdict = "reached the target" if _attempt(ev).kind == "rep" else "short of the target"
                 self.last_rep = f"{amp} against {amount(ev.target, ev.unit)}: {verdict}"
         elif k == "set_end":
             self.lines.append(f"{ev.exercise} set {ev.set_index + 1}: {set_result(ev)}")
@@ -111,7 +120,7 @@ class ProgrammeView:
         elif k == "personal_best":
             key = best_key(ev)
             self.bests.pop(key, None)       # the latest best last
-            self.bests[key] = f"{key}: {amount(ev.event.amplitude, ev.unit)}"
+            self.bests[key] = f"{key}: {amount(_attempt(ev).amplitude, ev.unit)}"
         elif k == "rest":
             self.resting, self.next_exercise = ev.seconds_left, ev.next_exercise
         elif k == "locked":
@@ -161,12 +170,12 @@ def plain_line(ev: ProgrammeEvent) -> str | None:
         goal = f"{ev.reps_goal} reps" if ev.reps_goal is not None else f"{ev.seconds_goal:g} s"
         return f"   set {ev.set_index + 1} of {ev.sets}: {goal}, {target_text(ev.target, ev.unit)}"
     if k == "attempt":
-        what = "rep" if ev.event.kind == "rep" else "partial"
-        return f"     {what:<7} {amount(ev.event.amplitude, ev.unit):>8}  ({ev.reps_done} done)"
+        what = "rep" if _attempt(ev).kind == "rep" else "partial"
+        return f"     {what:<7} {amount(_attempt(ev).amplitude, ev.unit):>8}  ({ev.reps_done} done)"
     if k == "set_end":
         return f"   set {ev.set_index + 1} done: {set_result(ev)}"
     if k == "personal_best":
-        return f"   personal best! {best_key(ev)} {amount(ev.event.amplitude, ev.unit)}: woo hoo!"
+        return f"   personal best! {best_key(ev)} {amount(_attempt(ev).amplitude, ev.unit)}: woo hoo!"
     if k == "rest":
         return (f"   rest {ev.seconds_left:.0f} s, {rest_text(ev)}" if ev.seconds_left == int(ev.seconds_left)
                 else None)
@@ -180,8 +189,9 @@ def plain_line(ev: ProgrammeEvent) -> str | None:
 
 def json_line(ev: ProgrammeEvent) -> str:
     """The event as one JSON object (for scripts): every field, a missing one as null."""
-    d = {k: v for k, v in vars(ev).items() if k not in ("event", "report")}
+    d = {k: v for k, v in vars(ev).items() if k not in ("event", "report", "summary")}
     d["event"] = ev.event.as_dict() if ev.event is not None else None
+    d["summary"] = ev.summary.to_dict() if ev.summary is not None else None
     d["report"] = None
     if ev.report is not None:
         d["report"] = {"session_id": ev.report.session_id, "session": ev.report.number, "reps": ev.report.reps,

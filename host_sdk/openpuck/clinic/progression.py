@@ -3,7 +3,9 @@
 Pure functions, no I/O. The rule keeps success high but not perfect:
 
 - success = reps / (reps + partial reps), the share of attempts that reached
-  the target (a partial rep is an attempt that did not);
+  the target (a partial rep is an attempt that did not):
+  :func:`openpuck.offline.summary.success_rate`, the one definition the
+  history and the report use too;
 - above ``success_high`` (default 90%): the target was too easy, raise it by
   ``step_up`` (5%);
 - below ``success_low`` (70%): too hard, lower it by ``step_down`` (10%);
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 from typing import Hashable, Literal, Sequence
 
 from ..offline import validate
+from ..offline.summary import success_rate
 from ..errors import OpenPuckError
 
 Decision = Literal["up", "stay", "down", "too_few"]
@@ -96,12 +99,6 @@ class SetResult:
     started_at: float = 0.0       #: Unix s
 
 
-def success_rate(reps: int, partial_reps: int) -> float | None:
-    """reps / (reps + partial reps); None with no attempt."""
-    attempts = reps + partial_reps
-    return reps / attempts if attempts else None
-
-
 def decide(reps: int, partial_reps: int, rule: ProgressionRule) -> Decision:
     """What the rule does with these attempts: "up", "stay", "down", or
     "too_few" (fewer than ``rule.min_attempts``: keep the target)."""
@@ -109,7 +106,8 @@ def decide(reps: int, partial_reps: int, rule: ProgressionRule) -> Decision:
     partial_reps = validate.whole("partial_reps", partial_reps, 0, None)
     if reps + partial_reps < rule.min_attempts:
         return "too_few"
-    s = reps / (reps + partial_reps)
+    s = success_rate(reps, partial_reps)
+    assert s is not None            # at least min_attempts (>= 1) attempts
     if s > rule.success_high + _EPS:
         return "up"
     if s < rule.success_low - _EPS:
@@ -137,6 +135,7 @@ class SessionResult:
 
     @property
     def success_rate(self) -> float | None:
+        """The session's pooled success (:func:`openpuck.offline.summary.success_rate`)."""
         return success_rate(self.reps, self.partial_reps)
 
 
@@ -178,7 +177,7 @@ def good_sessions(history: Sequence[SetResult], rule: ProgressionRule) -> int:
     success rate of ``rule.success_low`` or more (in the band or above it)."""
     return sum(1 for s in sessions(history)
                if s.reps + s.partial_reps >= rule.min_attempts
-               and s.reps / (s.reps + s.partial_reps) >= rule.success_low - _EPS)
+               and (s.success_rate or 0.0) >= rule.success_low - _EPS)
 
 
 def unlocked(history: Sequence[SetResult], rule: ProgressionRule) -> bool:

@@ -24,7 +24,7 @@ import html
 import os
 from pathlib import Path
 
-from . import browser, report_plots, units
+from . import browser, report_calendar, report_plots, units
 from ..errors import OpenPuckError
 from .history import History
 from .progression import ProgressionRule
@@ -193,7 +193,7 @@ def _figure(fig: Figure | None, none: str) -> str:
 
 def _adherence(data: ReportData) -> str:
     practised, days = len(data.days_practised), len(data.days)
-    weeks = report_plots.weekly_days(data)
+    weeks = report_calendar.weekly_days(data)
     rows = "".join(f'<tr><td class="date">{_e(m.isoformat())}</td>{_num(p)}{_num(n)}</tr>' for m, p, n in weeks)
     table = ('<table id="weeks" class="narrow"><caption>Days practised per week (weeks start on Monday; the '
              'first and last week count only the days of the period).</caption><thead><tr><th scope="col">Week of</th>'
@@ -204,7 +204,7 @@ def _adherence(data: ReportData) -> str:
             f"({units.percent(practised / days if days else None)})</p>"
             f"<p>A day counts when at least one rep or partial rep was recorded on it. "
             f"{units.plural(len(data.sessions), 'session')} in all.</p>"
-            f"{_figure(report_plots.adherence(data), 'No days to show.')}{table}</section>")
+            f"{_figure(report_calendar.adherence(data), 'No days to show.')}{table}</section>")
 
 
 def _chart_section(sid: str, heading: str, intro: str, fig: Figure | None, none: str) -> str:

@@ -4,8 +4,10 @@
 :class:`ReportData`: plain numbers, no HTML and no plotting, so the
 report's figures (:mod:`openpuck.clinic.report_plots`), its page
 (:mod:`openpuck.clinic.report`) and the ``openpuck history`` command all count the
-same way. Every count comes from the stored reps (as
-:meth:`History.daily`), so a session cut short still counts.
+same way. Every count comes from the sets' stored figures (as
+:meth:`History.daily`; a set cut short from its stored reps), and every
+success rate is :func:`openpuck.offline.summary.success_rate` of the pooled
+reps and partial reps, as the history's and the progression's.
 
 An exercise is counted per catalogue exercise, pucks and mode (the key the
 programme runner moves targets and keeps personal bests by): a one-foot
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 
 from .history import DailyRow, History, PersonalBest, check_patient
 from .progression import ProgressionRule
+from ..offline.summary import success_rate
 
 #: (exercise, pucks, mode): one way of doing a catalogue exercise
 Key = tuple[str, tuple[str, ...], "str | None"]
@@ -45,8 +48,7 @@ class SessionLine:
 
     @property
     def success_rate(self) -> float | None:
-        attempts = self.reps + self.partial_reps
-        return self.reps / attempts if attempts else None
+        return success_rate(self.reps, self.partial_reps)
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,7 @@ class ExerciseSummary:
 
     @property
     def success_rate(self) -> float | None:
-        attempts = self.reps + self.partial_reps
-        return self.reps / attempts if attempts else None
+        return success_rate(self.reps, self.partial_reps)
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,7 @@ class ReportData:
 
     @property
     def success_rate(self) -> float | None:
-        attempts = self.reps + self.partial_reps
-        return self.reps / attempts if attempts else None
+        return success_rate(self.reps, self.partial_reps)
 
     def exercise(self, name: str) -> ExerciseSummary:
         """By its name (``foot_press (right_foot)``), or its catalogue name: the first way it was done."""
