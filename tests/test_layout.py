@@ -110,9 +110,8 @@ def _graph() -> dict[str, set[str]]:
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan). It
-    recurses at most one level per module: far below Python's limit, which it
-    leaves alone (raised, it would let other tests' deep inputs through)."""
+    """Strongly connected components of more than one module (Tarjan), with
+    Python's recursion limit raised only while it runs."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
