@@ -23,10 +23,17 @@ from .reconnect import StreamSettings, still_streaming
 COMMANDS = ("start", "stop", "ping", "led", "buzzer", "calibrate", "get_config", "set_config",
             "reboot", "get_info", "get_status", "record", "stop_recording", "watch", "pair", "unpair")
 
-_EX_BY_NAME: dict[str, dict[str, Any]] = {str(e["name"]): e for e in protocol.EXERCISES}
-_CHANNELS = protocol.ENUMS["channel"]
-_CAL = protocol.ENUMS["calibrate_what"]
-_KEYS = protocol.ENUMS["config_key"]
+
+
+def _named(kind: Any) -> dict[str, int]:
+    """messages.toml's names of an enum's values, as a command's argument spells them."""
+    return {m.label: int(m.value) for m in kind}
+
+
+_CHANNELS = _named(protocol.Channel)
+_CAL = _named(protocol.CalibrateWhat)
+_KEYS = _named(protocol.ConfigKey)
+_REBOOT = _named(protocol.RebootMode)
 
 
 class Commands(Link):
@@ -53,22 +60,22 @@ class Commands(Link):
         catalogue default; ``"auto"`` lets the puck learn it from the first reps.
         On a replay this does nothing (the recording plays regardless).
         """
-        ex = _EX_BY_NAME.get(exercise)
-        if ex is None:
+        if exercise not in exercises.names():
             raise OpenPuckError(f"start: unknown exercise {exercise!r} "
-                                f"(one of {', '.join(_EX_BY_NAME)})")
-        unit = exercises.get(exercise).unit
+                                f"(one of {', '.join(exercises.names())})")
+        ex = exercises.get(exercise)
+        unit = ex.unit
         target = validate.target(target, unit, "start: target")
         rate_hz = validate.rate_hz(rate_hz, "start: rate_hz")
         if target == "auto":
             target_milli = 0
         else:
-            target_milli = int(round(float(ex["target"] if target is None else target) * 1000))
+            target_milli = int(round(float(ex.target if target is None else target) * 1000))
         try:
             mask = sum(_CHANNELS[c] for c in channels)
         except KeyError as e:
             raise OpenPuckError(f"start: unknown channel {e.args[0]!r} (accel, gyro, force)") from None
-        settings = StreamSettings(exercise=ex["id"], target=target_milli, on_pct=on_pct,
+        settings = StreamSettings(exercise=ex.id, target=target_milli, on_pct=on_pct,
                                   off_pct=off_pct, rate_hz=rate_hz, channels=mask)
         if not self.transport.readonly:
             self._start_session(settings)
@@ -197,12 +204,11 @@ class Commands(Link):
 
     def reboot(self, mode: str = "normal") -> None:
         """Reboot the puck (``"bootloader"`` for flashing). The link will drop."""
-        modes = protocol.ENUMS["reboot_mode"]
-        if mode not in modes:
-            raise OpenPuckError(f"reboot: unknown mode {mode!r} (normal, bootloader)")
+        if mode not in _REBOOT:
+            raise OpenPuckError(f"reboot: unknown mode {mode!r} ({', '.join(_REBOOT)})")
         self.streaming = False
         self._settings = None
-        self._command("reboot", mode=modes[mode])
+        self._command("reboot", mode=_REBOOT[mode])
 
     @staticmethod
     def _key(key: str) -> int:
