@@ -44,8 +44,8 @@ import struct
 import threading
 import time
 import tty
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from openpuck import protocol
 
@@ -384,7 +384,7 @@ class FaultProxy:
                 pass
         self._ser.close()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -69,14 +69,14 @@ class Session:
     """One open puck: the SDK's Puck, and the sim or relay behind it, if any."""
 
     target: Target
-    puck: "openpuck.Puck"
+    puck: openpuck.Puck
     vpuck: object | None = None       # openpuck.device.sim.VirtualPuck on the sim
     proxy: FaultProxy | None = None
     pico: object | None = None        # openpuck.device.pico.EmulatedPico on the emulated Pico
     scenario: str | None = None
     speed: float = 1.0
 
-    def play(self) -> "subprocess.Popen | None":
+    def play(self) -> subprocess.Popen | None:
         """Start the session's scenario: the sim plays it by itself (None); a
         rig's actuator is told to play it (its process, running in the background)."""
         if self.scenario is None or self.vpuck is not None or self.pico is not None:
@@ -186,7 +186,7 @@ class Probe:
     def __post_init__(self) -> None:
         self._cv = threading.Condition(self._lock)
 
-    def attach(self, puck) -> "Probe":
+    def attach(self, puck) -> Probe:
         puck.on("samples", self._on_samples)
         puck.on("*", self._on_event)
         self._puck = puck

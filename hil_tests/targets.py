@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10: the tomli backport (an openpuck dependency there)

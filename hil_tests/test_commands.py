@@ -134,7 +134,7 @@ OUT_OF_TABLE = {
 
 def test_the_sdk_refuses_what_the_message_table_forbids_before_sending(puck):
     rx0 = puck.get_status().rx_errors
-    for name, (act, says) in OUT_OF_TABLE.items():
+    for _name, (act, says) in OUT_OF_TABLE.items():
         with pytest.raises(openpuck.OpenPuckError, match=re.escape(says)):
             act(puck)
     st = puck.get_status()

@@ -7,7 +7,6 @@ person cannot be scheduled into a nightly run, so without one they skip.
 """
 from __future__ import annotations
 
-
 import pytest
 
 import openpuck.device.sim

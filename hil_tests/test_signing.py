@@ -25,8 +25,8 @@ import pytest
 
 from openpuck import protocol
 from openpuck.device.keys import KeyStore
-from openpuck.protocol import signing
 from openpuck.offline.recording import OUT, Recording
+from openpuck.protocol import signing
 
 from .rig import Probe
 from .test_commands import _answers

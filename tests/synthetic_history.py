@@ -20,8 +20,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpuck.device.events import PartialRep, Rep
 from openpuck.clinic.history import History
+from openpuck.device.events import PartialRep, Rep
 
 FIRST_DAY = dt.date(2025, 3, 3)           # a Monday
 LAST_DAY = dt.date(2025, 3, 16)           # a Sunday
@@ -58,7 +58,7 @@ def _write_set(out: list[WrittenSet], h: History, patient: str, session: int, da
         h.add_event(s, Rep(t=t + 1.2, exercise=exercise, count=i + 1, t_start=t, t_peak=t + 0.6, t_end=t + 1.2,
                            amplitude=amp, unit=unit, hold_s=0.5 if unit == "N" else 0.0), "right_hand")
         t += 3.0
-    for i, amp in enumerate(partials):
+    for amp in partials:
         h.add_event(s, PartialRep(t=t + 0.8, exercise=exercise, count=len(reps), t_start=t, t_peak=t + 0.4,
                                   t_end=t + 0.8, amplitude=amp, unit=unit), "right_hand")
         t += 3.0

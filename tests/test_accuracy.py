@@ -24,9 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import accuracy  # noqa: E402
-from tests.toolchain import need_shared  # noqa: E402
 import loso  # noqa: E402
 
+from tests.toolchain import need_shared  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -47,7 +47,7 @@ def test_before_it_is_open_an_async_puck_says_how_to_open_it():
                                                       r"yet \(use `async with"):
         asyncio.run(puck.ping())
     with pytest.raises(openpuck.ConnectionLost, match="info: .* not open yet"):
-        puck.info
+        _ = puck.info
 
 
 @needs_sim

@@ -11,10 +11,10 @@ import time
 import pytest
 
 import openpuck
-from openpuck.offline import validate
 from openpuck.cli import main
 from openpuck.device.events import Log
 from openpuck.device.transports import TransportError
+from openpuck.offline import validate
 from tests.test_sdk_fakepuck import FakePuck
 
 SIM = "sim:?scenario=grip10&speed=max"

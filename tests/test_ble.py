@@ -17,7 +17,8 @@ import pytest
 
 import openpuck
 from openpuck.device.events import Gap, Rep
-from openpuck.device.transports import ble as ble_mod, loop
+from openpuck.device.transports import ble as ble_mod
+from openpuck.device.transports import loop
 from openpuck.device.transports.base import ConnectionLost
 from tests.test_sdk_fakepuck import FakePuck
 

@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import pytest
 
-from openpuck.clinic import browser
 from openpuck.cli import build_parser, main
+from openpuck.clinic import browser
 from tests import synthetic_history as synth
 from tests.toolchain import need_tool
 

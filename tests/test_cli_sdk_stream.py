@@ -37,6 +37,7 @@ def test_stream_plain_lines(fake, capsys):
 
 def test_live_view_renders_values_reps_rate_and_loss(fake):
     from rich.console import Console
+
     from openpuck.device.live import LiveView
     with openpuck.connect(fake.url) as puck:
         view = LiveView(puck)
@@ -193,6 +194,7 @@ def test_live_view_shows_the_pucks_rate_not_the_speed_its_samples_arrive_at():
     """A virtual puck at speed 2 (or max) sends its 200 Hz faster than real
     time: the view says 200 Hz, by the puck's clock, whatever the arrival."""
     import numpy as np
+
     from openpuck.device.decoder import SampleBlock
     from openpuck.device.live import LiveView
     handlers = {}

@@ -10,7 +10,6 @@ import sys
 import pytest
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def _need_micropython(need_micropython) -> None:
     """Every test here runs the virtual puck."""

@@ -13,8 +13,8 @@ import pytest
 import openpuck
 from openpuck import _core, exercises
 from openpuck.cli import main as cli_main
-from openpuck.offline.detect import DetectError, choose_scales, detect, quantise
 from openpuck.errors import Status
+from openpuck.offline.detect import DetectError, choose_scales, detect, quantise
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

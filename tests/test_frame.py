@@ -6,7 +6,8 @@ import binascii
 
 import pytest
 from cobs import cobs
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openpuck import _core
 from openpuck.errors import CoreError, Status

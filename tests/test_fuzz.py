@@ -163,6 +163,7 @@ def test_a_set_exercise_the_detector_refuses_is_nacked_and_changes_nothing(_micr
     puck's thresholds already changed; the next start then failed too and the
     puck stopped streaming."""
     import fuzz_puck
+
     from openpuck import protocol
     from openpuck.device import sim
     with sim.start(scenario="still", speed=1.0) as vp:
@@ -200,6 +201,7 @@ def test_the_heap_check_flags_growth_and_not_noise():
 
 def test_the_answer_check_flags_a_missing_a_double_and_a_stray_answer():
     import fuzz_puck
+
     from openpuck.protocol import Message
 
     def ans(seq, t, kind="ack"):

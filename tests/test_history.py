@@ -9,10 +9,10 @@ import pytest
 
 from openpuck.clinic import history as history_mod
 from openpuck.clinic import history_schema
-from openpuck.errors import OpenPuckError
-from openpuck.device.events import Gap, Grip, PartialRep, Rep, Status
 from openpuck.clinic.history import History, HistoryError, data_dir, default_path, recording_path
-from openpuck.clinic.progression import SetResult, session_target, ProgressionRule
+from openpuck.clinic.progression import ProgressionRule, SetResult, session_target
+from openpuck.device.events import Gap, Grip, PartialRep, Rep, Status
+from openpuck.errors import OpenPuckError
 from openpuck.offline.validate import InvalidValue
 
 MONDAY = dt.datetime(2025, 3, 3, 10, 0).timestamp()      # local time: days are local dates

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 import os
 import stat
 from pathlib import Path
@@ -15,12 +14,11 @@ from pathlib import Path
 import pytest
 
 import openpuck
-from openpuck.clinic import programme, programme_file
-from openpuck.offline import recording
 from openpuck.cli import main
-from openpuck.device.events import Rep
-from openpuck.clinic import history
+from openpuck.clinic import history, programme, programme_file
 from openpuck.clinic.history import History, HistoryError
+from openpuck.device.events import Rep
+from openpuck.offline import recording
 
 PATIENT = "sim:?scenario=patient&speed=max"
 
@@ -140,7 +138,7 @@ class _FullDisk:
         self.room, self.opened = room, []
 
     def __call__(self, path, *args, **kwargs):
-        f = io.open(path, *args, **kwargs)
+        f = open(path, *args, **kwargs)
         self.opened.append(Path(path))
         if len(self.opened) > self.room:
             def full(data):

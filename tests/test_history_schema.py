@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from openpuck.clinic import history_schema
-from openpuck.device.events import Rep
 from openpuck.clinic.history import History, HistoryError
+from openpuck.device.events import Rep
 
 #: schema 1, table by table: what readers outside the SDK (a report, a clinic's export) may rely on
 SCHEMA_1 = {
@@ -123,7 +123,7 @@ def test_writers_opening_a_new_file_at_once_all_open_it_and_migrate_it_once(tmp_
         path = tmp_path / f"h{n}.sqlite3"
         start = threading.Barrier(3)
 
-        def open_it() -> None:
+        def open_it(start: threading.Barrier = start, path=path) -> None:
             start.wait()
             try:
                 History(path).close()

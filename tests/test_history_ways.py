@@ -11,10 +11,10 @@ import json
 import pytest
 
 from openpuck.cli import main
-from openpuck.device.events import Rep
 from openpuck.clinic.history import History
 from openpuck.clinic.report import write_report
 from openpuck.clinic.report_data import gather
+from openpuck.device.events import Rep
 from tests.test_cli_history import cells, section
 from tests.test_report import Page, summary_rows
 

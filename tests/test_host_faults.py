@@ -4,8 +4,6 @@ opens the same port. Each ends in a clear message and loses nothing that
 was already safe."""
 from __future__ import annotations
 
-import contextlib
-
 import os
 import pty
 import threading
@@ -15,11 +13,11 @@ import pytest
 
 import openpuck
 from openpuck import protocol
-from openpuck.device import sim
 from openpuck.cli import main
+from openpuck.device import sim
 from openpuck.device.events import Gap, Log, Rep, Status
-from openpuck.offline.recording import Recorder, load_session
 from openpuck.device.transports import TransportError
+from openpuck.offline.recording import Recorder, load_session
 from tests.test_sdk_fakepuck import FakePuck
 
 

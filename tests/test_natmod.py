@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from openpuck import _core, exercises
-
 from tests.test_twin_parity import RUNNER, cases, micropython
 from tests.toolchain import need_shared, need_tool
 

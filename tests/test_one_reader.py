@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from openpuck import protocol
-from openpuck.device import sim
 from openpuck.cli import main
+from openpuck.device import sim
 from openpuck.offline.recording import Recorder, open_source
 
 HEADER = "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n\n"

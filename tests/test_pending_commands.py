@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from openpuck import protocol
-from openpuck.errors import OpenPuckError
 from openpuck.device.pending import CommandError, CommandTimeout, PendingCommands
 from openpuck.device.transports import ConnectionLost
+from openpuck.errors import OpenPuckError
 
 TYPE = {name: spec.id for name, spec in protocol.SPECS.items()}
 

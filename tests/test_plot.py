@@ -15,9 +15,10 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "synth
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
-    from tests.test_sdk_fakepuck import FakePuck
-    import openpuck
     import time
+
+    import openpuck
+    from tests.test_sdk_fakepuck import FakePuck
     fake = FakePuck("plot-rec")
     p = tmp_path_factory.mktemp("plot") / "s.opr"
     try:
@@ -182,6 +183,7 @@ def test_plot_from_keeps_the_recordings_own_time(saved, tmp_path, capsys):
 
 def test_plot_per_rep_panel_shows_noise_as_noise_and_no_axis_uses_an_offset():
     import dataclasses
+
     from openpuck.offline.plot import plot_session
     s = load_session(ANKLE, exercise="ankle_dorsiflexion")
     noise = iter([0.0, 0.007, 0.003, 0.005, 0.001])

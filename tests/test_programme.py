@@ -9,10 +9,10 @@ import json
 import pytest
 
 import openpuck
-from openpuck.clinic import programme, programme_file, progression
 from openpuck.cli import main
-from openpuck.device.events import Rep
+from openpuck.clinic import programme, programme_file, progression
 from openpuck.clinic.history import History
+from openpuck.device.events import Rep
 from tests.test_sdk_fakepuck import FakePuck
 
 PATIENT = "sim:?scenario=patient&speed=max"
@@ -151,8 +151,8 @@ def test_the_command_line_runs_a_session_and_checks_a_file(tmp_path, capsys):
 
 
 def test_puck_arguments_map_to_roles():
-    from openpuck.cli.programme import assign_pucks
     from openpuck.cli import CliError
+    from openpuck.cli.programme import assign_pucks
     assert assign_pucks(["sim:?scenario=patient&speed=max"], ["right_hand"]) == {
         "right_hand": "sim:?scenario=patient&speed=max"}
     assert assign_pucks(["right_hand=/dev/ttyACM1", "/dev/ttyACM0"], ["left_hand", "right_hand"]) == {

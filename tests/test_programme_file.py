@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from openpuck import exercises
-from openpuck.errors import OpenPuckError
-from openpuck.clinic.programme_file import (Programme, ProgrammeError, ProgrammeExercise, load, loads)
+from openpuck.clinic.programme_file import Programme, ProgrammeError, ProgrammeExercise, load, loads
 from openpuck.clinic.progression import ProgressionRule
+from openpuck.errors import OpenPuckError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "programmes").glob("*.toml"))

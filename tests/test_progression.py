@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import pytest
 
-from openpuck.clinic.progression import (NoHistory, ProgressionRule, SetResult, decide, good_sessions,
-                                  next_target, session_target, sessions, success_rate, unlocked)
+from openpuck.clinic.progression import (
+    NoHistory,
+    ProgressionRule,
+    SetResult,
+    decide,
+    good_sessions,
+    next_target,
+    session_target,
+    sessions,
+    success_rate,
+    unlocked,
+)
 from openpuck.offline.validate import InvalidValue
 
 GRIP = ProgressionRule(min_target=5.0, max_target=40.0)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import struct
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openpuck import _core, protocol
 from openpuck.protocol import ProtocolError, codec

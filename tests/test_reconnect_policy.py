@@ -6,8 +6,7 @@ import pytest
 
 from openpuck import protocol
 from openpuck.device.events import Status
-from openpuck.device.reconnect import (ReconnectPolicy, StreamSettings, samples_expected,
-                                still_streaming, to_resend)
+from openpuck.device.reconnect import ReconnectPolicy, StreamSettings, samples_expected, still_streaming, to_resend
 
 GRIP = StreamSettings(exercise=1, target=25_000, on_pct=0, off_pct=0, rate_hz=200, channels=7)
 

@@ -444,7 +444,7 @@ def test_chromium_loads_the_report_without_a_console_message(chromium, anna, db)
 
 
 def test_chromium_renders_the_plots(chromium, anna, tmp_path):
-    from PIL import Image                                   # matplotlib's own dependency
+    from PIL import Image  # matplotlib's own dependency
     out, _ = anna
     shot = tmp_path / "anna.png"
     done, _ = load(chromium, out.as_uri(), f"--screenshot={shot}", "--window-size=1100,6000",

@@ -115,7 +115,7 @@ def test_set_configs_rule_is_the_pucks(tmp_path):
     keys = [k for k in openpuck.protocol.ENUMS["config_key"] if k != "device_name"]
     code = ("import json, sys; from openpuck_fw import config, msgtable as mt; "
             "print(json.dumps({k: [config.valid(getattr(mt, 'CONFIG_KEY_' + k.upper()), v) "
-            "for v in %r] for k in %r}))" % (values, keys))
+            f"for v in {values!r}] for k in {keys!r}}}))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(root / "firmware"), str(root / "tests" / "firmware" / "cpython")]))
     fw = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
@@ -229,15 +229,18 @@ def test_two_pucks_at_once_each_with_its_own_thread():
     try:
         with openpuck.connect(a.url) as pa, openpuck.connect(b.url) as pb:
             assert (pa.info.serial, pb.info.serial) == ("A", "B")
-            pa.start(); pb.start()
+            pa.start()
+            pb.start()
             ra, rb = [], []
-            pa.on("rep", ra.append); pb.on("rep", rb.append)
+            pa.on("rep", ra.append)
+            pb.on("rep", rb.append)
             time.sleep(1.2)
             assert pa._thread is not pb._thread
         assert ra and rb
         assert {r.amplitude for r in ra} == {20.0} and {r.amplitude for r in rb} == {10.0}
     finally:
-        a.close(); b.close()
+        a.close()
+        b.close()
 
 
 def test_asyncio_api(fake):

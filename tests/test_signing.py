@@ -26,8 +26,8 @@ import pytest
 import openpuck
 from openpuck import CommandError, protocol
 from openpuck.cli import main as cli_main
-from openpuck.errors import OpenPuckError
 from openpuck.device.keys import KeyStore, KeyStoreError, SigningClock
+from openpuck.errors import OpenPuckError
 from openpuck.protocol import signing
 from tests.test_sdk_fakepuck import FakePuck
 from tests.test_sdk_sim import _why as _no_sim

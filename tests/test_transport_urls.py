@@ -8,14 +8,13 @@ import tty
 import pytest
 
 from openpuck import protocol
-from openpuck.device.transports import (ConnectionLost, TransportError, loop, normalise_url,
-                                 open_transport)
+from openpuck.device.transports import ConnectionLost, TransportError, loop, normalise_url, open_transport
 from openpuck.device.transports.base import split_url
+from openpuck.device.transports.ble import BleTransport
 from openpuck.device.transports.replay import ReplayTransport
 from openpuck.device.transports.serial import SerialTransport
 from openpuck.device.transports.sim import SimTransport
 from openpuck.device.transports.spy import SpyTransport
-from openpuck.device.transports.ble import BleTransport
 
 
 @pytest.mark.parametrize("url, want", [

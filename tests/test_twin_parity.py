@@ -26,7 +26,6 @@ import pytest
 
 from openpuck import _core, exercises
 from openpuck.offline.detect import DetectError, choose_scales, make_config, quantise, read_csv
-
 from tests.toolchain import micropython_command
 
 try:
@@ -183,10 +182,9 @@ def test_twin_matches_c_on_the_synthetic_scenarios(tmp_path, scenario, exercise)
 def test_twin_takes_the_c_defaults_of_every_catalogue_exercise():
     """The twin's defaults come from the firmware table (msgtable.py), the C
     core's from op_messages.h: the same numbers for every id."""
-    code = ("import sys\nsys.path.insert(0, %r)\nfrom openpuck_fw import detect\n"
-            "for i in %r:\n    c = detect.config_default(i)\n"
-            "    print(i, ','.join(str(c[k]) for k in detect.CONFIG_FIELDS))\n"
-            % (str(ROOT / "firmware"), [e.id for e in exercises.CATALOGUE]))
+    code = ("import sys\nsys.path.insert(0, {!r})\nfrom openpuck_fw import detect\n"
+            "for i in {!r}:\n    c = detect.config_default(i)\n"
+            "    print(i, ','.join(str(c[k]) for k in detect.CONFIG_FIELDS))\n".format(str(ROOT / "firmware"), [e.id for e in exercises.CATALOGUE]))
     r = subprocess.run(micropython() + ["-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr[-2000:]
     twin = {int(i): conf for i, conf in (line.split() for line in r.stdout.split("\n") if line)}
@@ -258,10 +256,9 @@ def trace_both(arrays: dict, exercise: str, target, tmp: Path, fw: Path = ROOT /
 
 
 def test_the_state_fields_are_the_same_in_the_c_the_twin_and_detector_toml():
-    code = ("import sys\nsys.path.insert(0, %r)\nfrom openpuck_fw import detect\n"
+    code = ("import sys\nsys.path.insert(0, {!r})\nfrom openpuck_fw import detect\n"
             "print(','.join(detect.STATE_FIELDS))\n"
-            "print(len(detect.make_twin(1).state()), len(detect.make_twin(5).state()))\n"
-            % str(ROOT / "firmware"))
+            "print(len(detect.make_twin(1).state()), len(detect.make_twin(5).state()))\n".format(str(ROOT / "firmware")))
     r = subprocess.run(micropython() + ["-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr[-2000:]
     names, lengths = r.stdout.split()[0], r.stdout.split()[1:]
@@ -333,9 +330,8 @@ def test_the_reserved_signals_are_refused_by_the_c_and_the_twin(signal):
     assert _core.detect_check(cfg) != 0
     with pytest.raises(DetectError):
         make_config(exercises.get("arm_raise"), "auto", signal=sig)
-    code = ("import sys\nsys.path.insert(0, %r)\nfrom openpuck_fw import detect\n"
-            "c = detect.config_default(5)\nprint(detect.check(c))\nc['signal'] = %d\nprint(detect.check(c))\n"
-            % (str(ROOT / "firmware"), sig))
+    code = (f"import sys\nsys.path.insert(0, {str(ROOT / 'firmware')!r})\nfrom openpuck_fw import detect\n"
+            f"c = detect.config_default(5)\nprint(detect.check(c))\nc['signal'] = {sig:d}\nprint(detect.check(c))\n")
     r = subprocess.run(micropython() + ["-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split() == ["True", "False"]
@@ -370,7 +366,6 @@ def _no_sim_lookup(monkeypatch, tmp_path: Path, env: str | None) -> Path:
     """No micropython through openpuck.sim, none in the project; the
     interpreter lives in tmp_path/bin."""
     from openpuck.device import sim
-
     from tests import toolchain
 
     def unavailable() -> list[str]:

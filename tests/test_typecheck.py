@@ -19,3 +19,14 @@ def test_mypy_finds_no_error_in_the_sdk(tmp_path):
                        cwd=ROOT, capture_output=True, text=True)
     errors = [line for line in r.stdout.splitlines() if ": error:" in line]
     assert r.returncode == 0 and not errors, "\n".join(errors) or r.stdout + r.stderr
+
+
+def test_ruff_finds_nothing_in_the_tree():
+    """The lint rules of [tool.ruff] in pyproject.toml hold everywhere (SDK,
+    firmware, tests, tools)."""
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed (it is in the test extras: pip install -e '.[test]')")
+    r = subprocess.run([str(ruff), "check", "--no-cache", "--output-format", "concise", "."],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -80,7 +80,7 @@ def stage(board: str, build: Path, dst: Path, natmod: Path = NATMOD) -> list[str
 def cleanup_script(paths: list[str]) -> str:
     """Device-side: delete .py sources that would shadow the new .mpy files."""
     stale = [p[:-4] + ".py" for p in paths if p.endswith(".mpy")]
-    return ("import os\nfor f in %r:\n try:\n  os.remove(f)\n except OSError:\n  pass\n" % stale)
+    return (f"import os\nfor f in {stale!r}:\n try:\n  os.remove(f)\n except OSError:\n  pass\n")
 
 
 def commands(port: str, staged: Path, paths: list[str]) -> list[str]:

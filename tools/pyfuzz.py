@@ -28,8 +28,8 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 REGRESS = ROOT / "tests" / "fuzz_regress"
@@ -43,20 +43,24 @@ except ImportError:  # pragma: no cover - depends on the machine
 if atheris is not None:
     with atheris.instrument_imports(include=["openpuck"]):
         import numpy as np
+
         from openpuck import protocol
-        from openpuck.offline.csvio import HEADER as CSV_HEADER, CsvError, read_csv
         from openpuck.device.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
         from openpuck.errors import OpenPuckError
-        from openpuck.protocol import ProtocolError
+        from openpuck.offline.csvio import HEADER as CSV_HEADER
+        from openpuck.offline.csvio import CsvError, read_csv
         from openpuck.offline.recording import NOTE, Recording, RecordingError, load_session
+        from openpuck.protocol import ProtocolError
 else:
     import numpy as np
+
     from openpuck import protocol
-    from openpuck.offline.csvio import HEADER as CSV_HEADER, CsvError, read_csv
     from openpuck.device.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
     from openpuck.errors import OpenPuckError
-    from openpuck.protocol import ProtocolError
+    from openpuck.offline.csvio import HEADER as CSV_HEADER
+    from openpuck.offline.csvio import CsvError, read_csv
     from openpuck.offline.recording import NOTE, Recording, RecordingError, load_session
+    from openpuck.protocol import ProtocolError
 
 import fuzz_seeds  # noqa: E402  (tools/)
 

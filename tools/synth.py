@@ -129,7 +129,7 @@ def script(rng, target, mode, duration=None, scenario=""):
     partials_left = int(rng.integers(0, 4 if hard else 3))
     if scenario:
         return scenario_script(rng, target, scenario, n_reps, t, duration)
-    for i in range(n_reps):
+    for _ in range(n_reps):
         if partials_left and rng.random() < 0.3:
             partials_left -= 1
             amp = target * (rng.uniform(0.2, 0.3) if ext else rng.uniform(0.08, 0.3))

@@ -14,13 +14,13 @@ import sys
 import time
 
 from micropython import const
+from openpuck_fw import msgtable as mt
 
 from boards import pico_w, sim_clock
 from boards.sim_clock import TICKS_MASK, Clock
 from boards.sim_feed import MotionFeed
 from boards.sim_fsr import FSRModel
 from boards.sim_lsm6dsox import LSM6DSOXModel
-from openpuck_fw import msgtable as mt
 
 EXIT_SOFT_RESET = const(75)
 EXIT_WATCHDOG = const(76)

@@ -36,8 +36,14 @@ import sys
 import threading
 from pathlib import Path
 
-from parts import (EmulatedClock, FlashFile, ForcePad, I2CTarget,  # type: ignore[import-not-found]
-                   import_firmware_models, pwm_output)
+from parts import (  # type: ignore[import-not-found]
+    EmulatedClock,
+    FlashFile,
+    ForcePad,
+    I2CTarget,
+    import_firmware_models,
+    pwm_output,
+)
 
 import_firmware_models()
 

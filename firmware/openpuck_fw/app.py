@@ -9,7 +9,8 @@ import struct
 
 from micropython import const
 
-from openpuck_fw import VERSION, calibration, commands, counting, dispatch, msgtable as mt, signing
+from openpuck_fw import VERSION, calibration, commands, counting, dispatch, signing
+from openpuck_fw import msgtable as mt
 from openpuck_fw.config import Config
 from openpuck_fw.counting import FORCE_MN_PER_LSB, detector_factory
 from openpuck_fw.feedback import Feedback

@@ -37,8 +37,9 @@ class BootWindow:
 def wait(hw, stdin, window_ms):
     """Run the window on the USB serial: True when mpremote asked for the
     REPL, else the bytes the host sent meanwhile (for the command link)."""
-    import micropython
     import select
+
+    import micropython
     micropython.kbd_intr(-1)
     poller = select.poll()
     poller.register(stdin, select.POLLIN)

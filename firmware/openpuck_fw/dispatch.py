@@ -4,7 +4,8 @@
 # (commands.parse), in messages.toml order; it answers (ack, or raises Nack)
 # and carries the command out. Adding a command: a handler here and its line
 # in HANDLERS (tests/firmware/test_commands.py checks every down message has one).
-from openpuck_fw import calibration, commands, counting, msgtable as mt, signing
+from openpuck_fw import calibration, commands, counting, signing
+from openpuck_fw import msgtable as mt
 from openpuck_fw.commands import Nack
 
 # refused busy while a calibration runs: each would change what it measures

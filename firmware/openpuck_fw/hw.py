@@ -2,8 +2,9 @@
 # under the names the board files use. The virtual puck (boards/sim.py)
 # provides the same names with models in their place; nothing above this
 # layer knows which one it runs on.
-import machine
 import time
+
+import machine
 
 from openpuck_fw import msgtable as mt
 

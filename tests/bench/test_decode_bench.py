@@ -162,7 +162,7 @@ def test_decode_puck_hour(benchmark, workload):
                "peak_mb": peak / 1e6, "peak_budget_mb": budget / 1e6,
                "x_hand_written": ours / hand, "fraction_of_ceiling": ours / ceiling}
     benchmark.extra_info.update(figures)
-    print("\npuck-hour decode ({} samples, {:.1f} MB on the wire):".format(N, len(wire) / 1e6))
+    print(f"\npuck-hour decode ({N} samples, {len(wire) / 1e6:.1f} MB on the wire):")
     print(f"  ours          {ours / 1e6:8.2f} M samples/s")
     print(f"  hand-written  {hand / 1e6:8.2f} M samples/s   (ours = {ours / hand:.0f}x)")
     print(f"  numpy ceiling {ceiling / 1e6:8.2f} M samples/s   (ours = {ours / ceiling:.2f} of it)")

@@ -8,9 +8,8 @@ import sys
 import time
 
 import micropython
-
-from fwtest import check, done, eq
 from boards import pico_w, sim_hw, sim_motion
+from fwtest import check, done, eq
 from openpuck_fw import msgtable as mt
 from openpuck_fw.app import App
 from openpuck_fw.protocol import FRAME, Encoder, FrameDecoder

@@ -4,8 +4,8 @@
 # knows no IMU driver. main.py picks the board file by name or platform.
 import sys
 
-from fwtest import check, done, eq, raises
 from boards import esp32s3_devkit, pico_w, sim_hw
+from fwtest import check, done, eq, raises
 from openpuck_fw import board as fwboard
 from openpuck_fw.drivers.fsr import FSR
 from openpuck_fw.drivers.hx711 import HX711

@@ -95,6 +95,7 @@ eq("min_size pair: the key's length byte and since", min_size(mt.T_PAIR), 9)
 check("every down message covered", all(t in good for t, lay in mt.LAYOUT.items() if lay[mt.LAY_DIR] == "down"))
 # dispatch: one handler per command, keyed by the generated command ids
 from openpuck_fw.dispatch import HANDLERS  # noqa: E402
+
 eq("a handler for every down message, none for an up message",
    sorted(HANDLERS), sorted(t for t, lay in mt.LAYOUT.items() if lay[mt.LAY_DIR] == "down"))
 check("each handler is a function of its own", len(set(HANDLERS.values())) == len(HANDLERS))

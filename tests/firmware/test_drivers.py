@@ -2,8 +2,8 @@
 # Drivers against the virtual puck's models: the LSM6DSOX driver on the I2C
 # register model, the FSR driver on the modelled divider, the HX711 driver
 # on a pin-level model of the chip.
-from fwtest import check, done, eq
 from boards import pico_w, sim_hw
+from fwtest import check, done, eq
 from openpuck_fw.drivers import lsm6dsox as L
 from openpuck_fw.drivers.fsr import FSR
 from openpuck_fw.drivers.hx711 import HX711

@@ -2,10 +2,10 @@
 # The virtual puck's clock on its own (timers, waits, the watchdog), and the
 # hardware layer that wires the models: setup() starts everything afresh and
 # returns it, so nothing of a first run reaches a second.
-from fwtest import check, done, eq, raises
 from boards import pico_w, sim_hw
 from boards.sim_clock import TICKS_MASK, Clock, ticks_diff
 from boards.sim_fsr import FSRModel
+from fwtest import check, done, eq, raises
 from openpuck_fw import msgtable as mt
 from openpuck_fw.drivers.lsm6dsox import LSM6DSOX
 

@@ -2,10 +2,10 @@
 # wires them: the motion feed on a hand-set clock, the LSM6DSOX register
 # model on that feed, the FSR divider and converter. Pure logic: MicroPython
 # and CPython.
-from fwtest import check, done, eq, raises
 from boards.sim_feed import REST, MotionFeed
 from boards.sim_fsr import FSRModel
 from boards.sim_lsm6dsox import WHO_AM_I_VALUE, LSM6DSOXModel
+from fwtest import check, done, eq, raises
 
 
 class HandClock:

@@ -9,8 +9,8 @@ import difflib
 import os
 from pathlib import Path
 
-from . import CliError
 from ..clinic.history import ENV_DATA_DIR, FILE_NAME, History, check_patient, default_path
+from . import CliError
 
 #: at most this many names in an error message; `openpuck history` lists them all
 LIST_AT_MOST = 20

@@ -43,6 +43,7 @@ def _window(args, duration: float) -> tuple[float, float]:
 
 def run(args) -> int:
     import os
+
     from ..exercises import names
     from ..offline.plot import plot_session
     from ..offline.recording import RecordingError, load_session

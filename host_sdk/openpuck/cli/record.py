@@ -47,8 +47,8 @@ def add_session_arguments(p) -> None:
 
 def check_session_arguments(args) -> None:
     """Check --exercise, --target, --rate and --seconds before anything connects."""
-    from ..offline import validate
     from ..exercises import get, names
+    from ..offline import validate
     try:
         ex = get(args.exercise)
     except KeyError:

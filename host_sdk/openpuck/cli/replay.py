@@ -32,8 +32,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import sys
 
-    from ..device.puck import connect
     from ..device.events import format_event
+    from ..device.puck import connect
     from ..offline.recording import open_source
     for w in open_source(args.file, want=("recording", "wire")).warnings():
         print(f"openpuck replay: warning: {w}", file=sys.stderr)
@@ -44,6 +44,7 @@ def run(args) -> int:
         raise CliError(f"--only {bad}: not an event kind (kinds: {', '.join(kinds)})")
     n = 0
     from urllib.parse import quote
+
     from ..device.transports import TransportError
     try:
         puck = connect(f"replay:{quote(args.file)}?speed={quote(args.speed)}")

@@ -44,8 +44,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..clinic import browser
     from ..clinic.report import write_report
-    from ..clinic.units import percent
     from ..clinic.report_data import gather
+    from ..clinic.units import percent
     from ._history_db import known_patient, open_history, plural
     out = Path(args.output) if args.output else None
     if out is not None and out.suffix.lower() not in (".html", ".htm"):

@@ -31,6 +31,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import importlib
     from dataclasses import asdict
+
     from ..offline import validate
     sc = importlib.import_module("openpuck.device.scan")  # the module (openpuck.scan is the function)
     args.timeout = validate.seconds("--timeout", args.timeout)

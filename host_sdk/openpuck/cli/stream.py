@@ -51,16 +51,16 @@ def _idle_limit(device: _DeviceTime, seconds: float, t0: float) -> None:
 
 
 def run(args) -> int:
-    from ..device.puck import connect
     from ..device.events import format_event
+    from ..device.puck import connect
     check_session_arguments(args)
     if args.lsl:
         from ..device.lsl import _pylsl
         _pylsl()  # fail before connecting, with the reason
     live = not (args.json or args.plain) and sys.stdout.isatty()
     if live:
-        from ..errors import OpenPuckError
         from ..device.live import _rich
+        from ..errors import OpenPuckError
         try:
             _rich()
         except OpenPuckError as e:   # no rich: one line per event instead of the live view

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..device.events import Event, Grip, PartialRep, Rep
 from ..offline.summary import SetSummary
@@ -133,7 +134,7 @@ class DailyRow:
 
     @classmethod
     def of(cls, day: dt.date, exercise: str, pucks: tuple[str, ...], mode: str | None, unit: str,
-           sets: list[SetSummary]) -> "DailyRow":
+           sets: list[SetSummary]) -> DailyRow:
         """The row of these sets (done that day that way), their figures pooled."""
         f = SetSummary.pool(sets)
         return cls(day=day, exercise=exercise, reps=f.reps, partial_reps=f.partial_reps,

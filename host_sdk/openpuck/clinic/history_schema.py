@@ -8,10 +8,10 @@ a whole version. Never edit a migration that has shipped: add the next one.
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable, Sequence, Union
+from collections.abc import Callable, Sequence
 
 #: SQL statements run in order, or a function given the connection (for data changes SQL cannot say)
-Migration = Union[Sequence[str], Callable[[sqlite3.Connection], None]]
+Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: list[Migration] = [
     # 1: the initial schema. Times are Unix seconds (REAL); device times of

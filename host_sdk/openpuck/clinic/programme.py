@@ -26,19 +26,30 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import exercises
-from . import progression
-from ..errors import OpenPuckError
 from ..device.events import Event, PartialRep, Rep
-from .history import History
+from ..errors import OpenPuckError
 from ..offline.recording import RecordingError
-from .programme_file import Programme, ProgrammeExercise
 from ..offline.summary import SetSummary
-from .programme_events import (SET_DONE, WOO_HOO, ProgrammeError, ProgrammeEvent,  # noqa: F401
-                               SessionReport, SetOutcome, _SetCounter, _text, _then)
+from . import progression
+from .history import History
+from .programme_events import (  # noqa: F401
+    SET_DONE,
+    WOO_HOO,
+    ProgrammeError,
+    ProgrammeEvent,
+    SessionReport,
+    SetOutcome,
+    _SetCounter,
+    _text,
+    _then,
+)
+from .programme_file import Programme, ProgrammeExercise
+
 
 class Runner:
     """One session of ``plan`` for ``patient`` on ``pucks`` (role -> an open
@@ -164,7 +175,7 @@ class Runner:
         self._start_recordings(set_id, f"set {k + 1} of {ex.exercise}", roles, paths)
         counter = _SetCounter(roles)
         hooks = []
-        for role, path in zip(roles, paths):
+        for role, _path in zip(roles, paths):
             puck = self.pucks[role]
             for kind in ("rep", "partial_rep", "grip"):
                 hooks.append((puck, kind, puck.on(kind, counter.event(role))))

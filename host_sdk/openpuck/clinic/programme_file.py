@@ -36,11 +36,11 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 from .. import exercises
-from . import units
-from ..offline import validate
 from ..errors import OpenPuckError
-from .progression import ProgressionRule
+from ..offline import validate
+from . import units
 from .programme_toml import _is_number, _Lines, _not_a_number, toml_text  # noqa: F401
+from .progression import ProgressionRule
 
 #: where a puck is: the patient's side and limb (a foot puck may also be strapped to that leg)
 ROLES = ("left_hand", "right_hand", "left_foot", "right_foot")

@@ -15,11 +15,10 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from . import units
-from .programme import ProgrammeEvent
 from ..device.events import PartialRep, Rep
 from ..offline.summary import SetSummary
-
+from . import units
+from .programme import ProgrammeEvent
 
 LEARNING = "learned from the first reps"
 

@@ -34,12 +34,13 @@ its own (docs/programmes.md).
 """
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Hashable, Literal, Sequence
+from typing import Literal
 
+from ..errors import OpenPuckError
 from ..offline import validate
 from ..offline.summary import success_rate
-from ..errors import OpenPuckError
 
 Decision = Literal["up", "stay", "down", "too_few"]
 

@@ -24,12 +24,13 @@ import html
 import os
 from pathlib import Path
 
-from . import browser, report_calendar, report_plots, units
 from ..errors import OpenPuckError
+from . import browser, report_calendar, report_plots, units
 from .history import History
 from .progression import ProgressionRule
 from .report_data import ExerciseSummary, ReportData, SessionLine, gather
 from .report_plots import Figure, day_text, label
+
 
 class ReportError(OpenPuckError):
     """The report cannot be written where asked (the message names the path)."""
@@ -275,7 +276,7 @@ def render(data: ReportData, *, title: str | None = None, now: dt.datetime | Non
                  _chart_section("reps-section", "Reps per day",
                                 "All exercises, each in its colour; the hatched top of a bar is the partial reps.",
                                 report_plots.reps_per_day(data), "No reps or partial reps recorded yet.")]
-        for unit, (slug, heading, what) in report_plots.AMPLITUDE.items():
+        for unit, (slug, heading, _what) in report_plots.AMPLITUDE.items():
             intro = (f"Per exercise measured in {'degrees' if unit == 'deg' else 'newtons'}: the mean of each "
                      f"day's reps (line) and the day's best rep (triangles).")
             parts.append(_chart_section(f"{slug}-section", heading, intro, report_plots.amplitude(data, unit),

@@ -20,9 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..offline.summary import success_rate
 from .history import DailyRow, History, PersonalBest, check_patient
 from .progression import ProgressionRule
-from ..offline.summary import success_rate
 
 #: (exercise, pucks, mode): one way of doing a catalogue exercise
 Key = tuple[str, tuple[str, ...], "str | None"]

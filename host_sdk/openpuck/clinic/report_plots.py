@@ -19,11 +19,12 @@ import html
 import io
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
-from . import units
 from ..errors import OpenPuckError, needs
+from . import units
 from .report_data import ReportData
 
 #: Okabe-Ito: told apart with the common colour-vision deficiencies, and in grey on paper
@@ -338,7 +339,7 @@ def targets(data: ReportData) -> Figure | None:
 def _session_ticks(ax: Any, ts: Sequence[Any], max_ticks: int) -> None:
     """Under the sets: the day of the session each began (``3 Mar``; ``10 Mar (2)``
     for a day's second session), at most ``max_ticks`` of them."""
-    from matplotlib.ticker import FixedLocator, FixedFormatter, NullLocator
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
     starts = [i for i, t in enumerate(ts) if i == 0 or t.session_id != ts[i - 1].session_id]
     step = max(1, math.ceil(len(starts) / max_ticks))
     shown = starts[::step]

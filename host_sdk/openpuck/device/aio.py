@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, AsyncIterator, Callable, Concatenate, Coroutine, Generator, ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .clock import ClockSync
 from .decoder import SampleBlock

@@ -16,8 +16,8 @@ reference the C path is tested against, slow.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, fields as dc_fields
-from typing import Union
+from dataclasses import dataclass
+from dataclasses import fields as dc_fields
 
 import numpy as np
 
@@ -101,7 +101,7 @@ class SampleBlock:
         return "SampleBlock(n=0)"
 
     @staticmethod
-    def concat(blocks: list["SampleBlock"]) -> "SampleBlock":
+    def concat(blocks: list[SampleBlock]) -> SampleBlock:
         """One block holding every sample of ``blocks``, in order."""
         if not blocks:
             return SampleBlock(np.empty(0), np.empty((0, 3), np.float32),
@@ -139,7 +139,7 @@ class DeviceSpan:
         return self.last - self.first if self.first is not None else 0.0
 
 
-Item = Union[protocol.Message, SampleBlock]
+Item = protocol.Message | SampleBlock
 
 
 

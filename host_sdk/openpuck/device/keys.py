@@ -21,8 +21,8 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import OpenPuckError
 from ..protocol import signing

@@ -13,11 +13,12 @@ import logging
 import os
 import random
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import protocol
-from ..offline import validate
 from ..errors import OpenPuckError
+from ..offline import validate
 from ..offline.recording import OUT, Recorder
 from ..protocol import signing
 from .clock import ClockSync

@@ -101,12 +101,12 @@ class LslOutlets:
             self.events_outlet.push_sample([payload], ts)
         self.pushed_events += 1
 
-    def attach(self, puck: Any) -> "LslOutlets":
+    def attach(self, puck: Any) -> LslOutlets:
         puck.on("samples", self.push_samples)
         puck.on("*", self.push_event)
         return self
 
     @classmethod
-    def for_puck(cls, puck: Any, rate_hz: float = 200.0, pylsl: Any = None) -> "LslOutlets":
+    def for_puck(cls, puck: Any, rate_hz: float = 200.0, pylsl: Any = None) -> LslOutlets:
         serial = puck.info.serial if puck.info is not None else "unknown"
         return cls(serial=serial, rate_hz=rate_hz, clock=puck.clock, pylsl=pylsl).attach(puck)

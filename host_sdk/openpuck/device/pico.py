@@ -37,8 +37,9 @@ import tempfile
 import threading
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import OpenPuckError
 from .sim import SimError, _die_with_parent, check_recording, firmware_dir, log_tail

@@ -44,7 +44,8 @@ closing, recording, the events and samples).
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..errors import OpenPuckError
 from ..offline.recording import Recorder
@@ -67,7 +68,7 @@ class Puck(Reader):
     ``fsync``, ``max_queue`` (events kept for :meth:`events`), ``overwrite``."""
 
     # -- lifecycle ------------------------------------------------------------
-    def open(self) -> "Puck":
+    def open(self) -> Puck:
         """Open the link, start the reader thread and (unless a replay) ask the
         puck who it is, load this host's key for it and sync the clock."""
         if self._thread is not None:
@@ -120,7 +121,7 @@ class Puck(Reader):
         self._events.close()
         self._samples.close()
 
-    def __enter__(self) -> "Puck":
+    def __enter__(self) -> Puck:
         return self.open()
 
     def __exit__(self, *exc: Any) -> None:

@@ -8,8 +8,8 @@ import logging
 import time
 
 from .. import protocol
-from .commands import Commands
 from ..offline.recording import IN
+from .commands import Commands
 from .reconnect import ReconnectPolicy, samples_expected, to_resend
 from .transports import ConnectionLost, EndOfStream, TransportError
 

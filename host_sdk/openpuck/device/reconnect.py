@@ -32,7 +32,7 @@ class ReconnectPolicy:
             raise ValueError(f"waits must be 0 < first_wait <= max_wait, got "
                              f"{self.first_wait!r} and {self.max_wait!r}")
 
-    def outage(self, lost_at: float) -> "Outage":
+    def outage(self, lost_at: float) -> Outage:
         """The attempts of one outage that began at ``lost_at`` (time.monotonic() s)."""
         return Outage(self, lost_at)
 

@@ -61,7 +61,7 @@ def scan_ble(timeout: float = 5.0) -> list[FoundPuck]:
 
     found = []
     res = asyncio.run(run())
-    for addr, (dev, adv) in sorted(res.items()):
+    for _addr, (dev, adv) in sorted(res.items()):
         uuids = [u.lower() for u in (adv.service_uuids or [])]
         if uuids and NUS_SERVICE not in uuids:
             continue

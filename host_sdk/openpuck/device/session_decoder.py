@@ -8,7 +8,8 @@ that a gap reported just after it still counts.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import protocol
 from .decoder import Counters, SampleBlock, StreamDecoder

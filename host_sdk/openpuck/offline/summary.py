@@ -18,8 +18,9 @@ counts and times in typed columns), the report and the progression.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..device.events import Event, Grip, PartialRep, Rep
 
@@ -57,7 +58,7 @@ class SetSummary:
 
     @classmethod
     def of(cls, events: Iterable[Event], *, exercise: str | None = None, unit: str | None = None,
-           target: float | None = None) -> "SetSummary":
+           target: float | None = None) -> SetSummary:
         """Sum up one set from its events. ``exercise`` and ``unit`` default to the first rep's."""
         evs = list(events)
         reps = [e for e in evs if isinstance(e, Rep)]
@@ -72,7 +73,7 @@ class SetSummary:
             unit=unit if unit is not None else (reps[0].unit if reps else None), target=target)
 
     @classmethod
-    def pool(cls, summaries: Iterable["SetSummary"]) -> "SetSummary":
+    def pool(cls, summaries: Iterable[SetSummary]) -> SetSummary:
         """Several sets as one: counts and times summed, the mean amplitude over
         all their reps, the best the largest; exercise, unit and target the
         first set's. Its rates are then the pooled ones (module docstring)."""
@@ -124,7 +125,7 @@ class SetSummary:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "SetSummary":
+    def from_dict(cls, d: Mapping[str, Any]) -> SetSummary:
         """Back from :meth:`to_dict` (or an older summary without ``active_s``:
         then it comes from the reps per minute). Other keys are ignored."""
         reps = int(d.get("reps") or 0)

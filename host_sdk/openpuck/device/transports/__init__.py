@@ -20,8 +20,7 @@ from __future__ import annotations
 import importlib
 import re
 
-from .base import (ConnectionLost, EndOfStream, ReadOnlyError, Transport, TransportError,
-                   split_url)
+from .base import ConnectionLost, EndOfStream, ReadOnlyError, Transport, TransportError, split_url
 
 SCHEMES = ("serial", "ble", "sim", "rp2040", "replay", "spy", "loop")
 

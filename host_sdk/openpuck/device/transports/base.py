@@ -56,7 +56,7 @@ class Transport(abc.ABC):
         self._wlock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------
-    def open(self) -> "Transport":
+    def open(self) -> Transport:
         if not self.is_open:
             self._open()
             self.is_open = True
@@ -75,7 +75,7 @@ class Transport(abc.ABC):
             pass
         self.open()
 
-    def __enter__(self) -> "Transport":
+    def __enter__(self) -> Transport:
         return self.open()
 
     def __exit__(self, *exc: Any) -> None:

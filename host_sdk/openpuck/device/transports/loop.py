@@ -17,11 +17,11 @@ side: the other end reads what was already sent, then gets
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from .base import ConnectionLost, Transport, TransportError, check_params
 
-_registry: dict[str, Callable[["LoopEnd"], None]] = {}
+_registry: dict[str, Callable[[LoopEnd], None]] = {}
 _reg_lock = threading.Lock()
 
 
@@ -64,7 +64,7 @@ class LoopEnd(Transport):
     scheme = "loop"
 
     def __init__(self, url: str, rx: _Pipe, tx: _Pipe,
-                 on_open: Callable[["LoopEnd"], None] | None = None) -> None:
+                 on_open: Callable[[LoopEnd], None] | None = None) -> None:
         super().__init__(url)
         self._rx, self._tx = rx, tx
         self._on_open = on_open

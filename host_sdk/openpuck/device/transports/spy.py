@@ -24,8 +24,8 @@ import time
 import urllib.parse
 from typing import TextIO
 
-from ...protocol.signing import redact
 from ...offline.recording import IN, OUT, Recorder
+from ...protocol.signing import redact
 from .base import Transport, TransportError
 
 
