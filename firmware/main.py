@@ -2,6 +2,14 @@
 # writes board_config.py (BOARD = "pico_w"); without it the platform decides.
 import sys
 
+import micropython
+
+# Ctrl-C off before anything else: a host's frames may hold 0x03 anywhere, and
+# one that came while the firmware still imported stopped it at the REPL for
+# good (a host asking for status while the puck rebooted did, on the emulated
+# Pico). The boot window below is the one way to the REPL: mpremote's "\r\x03".
+micropython.kbd_intr(-1)
+
 
 def load_board(name):
     """The board file boards/<name>.py; it must declare that NAME."""
@@ -42,8 +50,8 @@ def main():
     hw = board.hw
     early = b""
     if hw.BOOT_WINDOW_MS:
-        # mpremote's interrupt now drops to the REPL (make flash relies on it);
-        # after this the app keeps keyboard interrupts off and starts the watchdog
+        # mpremote's "\r\x03" now drops to the REPL (make flash relies on it);
+        # after this the app starts the watchdog
         from openpuck_fw import boot_window
         early = boot_window.wait(hw, sys.stdin, hw.BOOT_WINDOW_MS)
         if early is True:

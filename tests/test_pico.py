@@ -161,6 +161,33 @@ def test_a_hung_firmware_is_reset_by_the_watchdog_and_the_host_hears_why(pico, p
     assert st is not None and st.reset_cause == "watchdog", why
 
 
+def test_a_host_that_talks_while_the_puck_boots_does_not_stop_it(image, flashed, tmp_path):
+    """Frames may hold 0x03 (Ctrl-C) anywhere: one that reaches the puck while
+    its firmware still imports must not stop it at the REPL. The host here
+    sends from power-on until the puck's first device-seconds are past, as a
+    host asking for status while the puck reboots does."""
+    import tty
+
+    import openpuck.device.pico
+    frame = openpuck.protocol.encode("get_info", seq=3)
+    assert 0x03 in frame
+    with openpuck.device.pico.EmulatedPico(image, state_dir=tmp_path, flash=flashed) as p:
+        fd = os.open(p.port, os.O_RDWR | os.O_NOCTTY)
+        try:
+            tty.setraw(fd)
+            while p.stats()["ns"] < 2_500_000_000:
+                os.write(fd, frame)
+                time.sleep(0.05)
+        finally:
+            os.close(fd)
+        pk = p.connect()
+        try:
+            st = pk.get_status()
+        finally:
+            pk.close()
+    assert st is not None and st.reset_cause == "power_on"
+
+
 @pytest.mark.pico_long
 @pytest.mark.parametrize("cut_after", [1, 2, 3])
 def test_a_power_cut_while_the_config_is_written_loses_nothing(image, flashed, tmp_path, cut_after):
