@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.toolchain import need_shared, required
+from tests.toolchain import need_pico_image
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,14 +39,7 @@ def test_the_hil_short_run_passes_against_the_virtual_puck():
 @pytest.mark.toolchain
 @pytest.mark.xdist_group("pico")
 def test_the_hil_handshake_passes_on_the_emulated_pico_w():
-    image = need_shared("micropython", "micropython-1.28.0-RPI_PICO_W.uf2")
-    import openpuck.device.pico
-    try:
-        openpuck.device.pico.check_emulator()
-    except openpuck.device.pico.PicoUnavailable as e:
-        if required():
-            pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
-        pytest.skip(str(e))
+    image = need_pico_image()
     r = run_hil("hil_tests/test_handshake.py", "--puck=rp2040", "--hil-short", "--hil-duration", "3",
                 env={"OPENPUCK_PICO_IMAGE": str(image)})
     assert r.returncode == 0, said(r)

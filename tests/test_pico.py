@@ -19,25 +19,14 @@ import pytest
 
 import openpuck
 
-from .toolchain import need_shared, required
+from .toolchain import need_pico_image, required
 
 # one emulated Pico at a time: xdist keeps the group on one worker (make test: --dist loadgroup)
 pytestmark = [pytest.mark.slow, pytest.mark.toolchain, pytest.mark.xdist_group("pico")]
 
-IMAGE = ("micropython", "micropython-1.28.0-RPI_PICO_W.uf2")
-
-
 @pytest.fixture(scope="module")
 def image():
-    path = need_shared(*IMAGE)
-    import openpuck.device.pico
-    try:
-        openpuck.device.pico.check_emulator()
-    except openpuck.device.pico.PicoUnavailable as e:
-        if required():
-            pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
-        pytest.skip(str(e))
-    return path
+    return need_pico_image()
 
 
 @pytest.fixture(scope="module")

