@@ -145,7 +145,7 @@ def test_a_hung_firmware_is_reset_by_the_watchdog_and_the_host_hears_why(pico, p
             time.sleep(2.0)
     stats = pico.stats()
     why = (f"emulator: resets {stats['resets']} at {stats['ns'] / 1e9:.1f} device-s; "
-           f"link: {puck.counters()}\n{pico.log_tail()}")
+           f"link: {puck.counters}\n{pico.log_tail()}")
     assert "watchdog" in stats["resets"], why
     assert st is not None and st.reset_cause == "watchdog", why
 
