@@ -65,8 +65,9 @@ def test_the_flash_tool_installs_the_firmware_on_a_stock_pico_w(flashed, puck):
 
 def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puck):
     st0 = pico.stats()
-    blocks = []
+    blocks, gaps = [], []
     puck.on("samples", blocks.append)
+    puck.on("gap", gaps.append)
     try:
         puck.start(exercise="grip_squeeze", target=20.0, rate_hz=200)
         end = time.monotonic() + 600
@@ -75,17 +76,24 @@ def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puc
         puck.stop()
     finally:
         puck.off("samples", blocks.append)
+        puck.off("gap", gaps.append)
     st1 = pico.stats()
     n = sum(len(b) for b in blocks)
     assert n >= 200, f"only {n} samples from the emulated Pico"
     t = np.concatenate([b.t for b in blocks])
     # each sample has the time it was read: the soft timer's callback, late by the rp2 port's
-    # scheduling (0.1 ms typically, more behind a garbage collection); none lost, none doubled
+    # scheduling (0.1 ms typically, more behind a garbage collection). A tick the soft timer
+    # never ran (seen once, on a machine kept busy) is a hole: the loss may not be hidden, so
+    # every hole is a Gap the SDK reported. None doubled.
     dt = np.diff(t)
-    worst = int(np.argmax(np.abs(dt - 1 / 200)))
-    assert np.all((dt > 0.5 / 200) & (dt < 1.5 / 200)), \
-        f"not one sample per 5 ms: {dt[worst] * 1e3:.3f} ms between samples {worst} and {worst + 1} of {n}"
-    assert abs(float(np.mean(np.diff(t))) - 1 / 200) < 2e-5
+    assert np.all(dt > 0), "a sample came twice, or out of order"
+    holes = [(float(t[i]), float(t[i + 1])) for i in np.flatnonzero(dt > 1.5 / 200)]
+    for a, b in holes:
+        assert any(g.t_start is not None and g.t_end is not None and g.t_start <= b and g.t_end >= a
+                   for g in gaps), f"{(b - a) * 1e3:.3f} ms without a sample at {a:.3f} s and no Gap for it"
+    assert len(holes) <= 1, f"{len(holes)} holes in {n} samples: {holes}"
+    on_time = dt[dt <= 1.5 / 200]
+    assert abs(float(np.mean(on_time)) - 1 / 200) < 2e-5
     az = np.concatenate([b.accel[:, 2] for b in blocks])
     assert 0.9 < float(np.median(az)) < 1.1, "the IMU's z axis should read about 1 g in the hand"
     # every sample was one I2C read of the LSM6DSOX and one ADC conversion of the pad
@@ -164,8 +172,11 @@ def test_a_host_that_talks_while_the_puck_boots_does_not_stop_it(image, flashed,
         fd = os.open(p.port, os.O_RDWR | os.O_NOCTTY)
         try:
             tty.setraw(fd)
-            while p.stats()["ns"] < 2_500_000_000:
-                os.write(fd, frame)
+            sent_at = -1
+            while (ns := p.stats()["ns"]) < 2_500_000_000:
+                if ns - sent_at >= 50_000_000:      # every 50 ms of the puck's time, as a host would
+                    os.write(fd, frame)
+                    sent_at = ns
                 time.sleep(0.05)
         finally:
             os.close(fd)
