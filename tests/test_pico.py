@@ -91,7 +91,7 @@ def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puc
     for a, b in holes:
         assert any(g.t_start is not None and g.t_end is not None and g.t_start <= b and g.t_end >= a
                    for g in gaps), f"{(b - a) * 1e3:.3f} ms without a sample at {a:.3f} s and no Gap for it"
-    assert len(holes) <= 1, f"{len(holes)} holes in {n} samples: {holes}"
+    assert len(holes) <= n // 20, f"{len(holes)} holes in {n} samples: {holes}"
     on_time = dt[dt <= 1.5 / 200]
     assert abs(float(np.mean(on_time)) - 1 / 200) < 2e-5
     az = np.concatenate([b.accel[:, 2] for b in blocks])
