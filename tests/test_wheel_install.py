@@ -17,6 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# pip builds the wheel inside the source tree (build/bdist...): one xdist worker builds it, for
+# every test here, or two builds at once collide there ("File exists", seen in make test)
+pytestmark = pytest.mark.xdist_group("wheel")
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
