@@ -335,8 +335,36 @@ static int32_t learn(int32_t *p, int n) {
     return t < m - m / 4 ? m - m / 4 : t;
 }
 
-// The pending candidates decide the target (or forced does). Then each
-// becomes a rep, a partial or nothing.
+// A learned target follows the last OP_DETECT_HIST excursions: movement
+// before the set (placing the ball) must not fix it for the whole set, and
+// a patient's range changes within a set. It is AUTO_TARGET_PCT of what they
+// reach, so that their usual reps reach it.
+static void remember(op_detect_t *d, int32_t amp) {
+    int i, n = (d->phase >> PH_HIST_SHIFT) & 3;
+    for (i = OP_DETECT_HIST - 1; i > 0; i--) {
+        d->hist[i] = d->hist[i - 1];
+    }
+    d->hist[0] = (uint16_t)(amp >> 8 > 0xffff ? 0xffff : amp >> 8);
+    if (n < OP_DETECT_HIST) {
+        n++;
+        d->phase = (uint8_t)((d->phase & PH_HIST_MASK) | (n << PH_HIST_SHIFT));
+    }
+}
+
+static void relearn(op_detect_t *d) {
+    int32_t p[OP_DETECT_HIST], t;
+    int i, n = (d->phase >> PH_HIST_SHIFT) & 3;
+    for (i = 0; i < n; i++) {
+        p[i] = (int32_t)d->hist[i] << 8;
+    }
+    t = pct(learn(p, n), OP_DETECT_AUTO_TARGET_PCT(d->signal));
+    if (t > 0) {
+        set_target(d, t);
+    }
+}
+
+// The pending candidates decide the target (or a calibration rep of level
+// forced does). Then each becomes a rep, a partial or nothing.
 static void settle(op_detect_t *d, int32_t forced) {
     int32_t p[OP_DETECT_QUEUE], t;
     int i, j, n = 0;
@@ -355,7 +383,7 @@ static void settle(op_detect_t *d, int32_t forced) {
         t = learn(p, n);
         d->flags |= F_AUTO;
     }
-    set_target(d, t);
+    set_target(d, pct(t, OP_DETECT_AUTO_TARGET_PCT(d->signal)));
     for (i = 0; i < d->q_len; i++) {
         e = &d->q[(d->q_head + i) % OP_DETECT_QUEUE];
         if (e->kind != 0) {
@@ -364,6 +392,9 @@ static void settle(op_detect_t *d, int32_t forced) {
         if (e->amplitude_milli >= d->on_thr) {
             e->kind = OP_DETECT_KIND_REP;
             e->count = ++d->reps;
+            if (d->flags & F_AUTO) {
+                remember(d, e->amplitude_milli);
+            }
         } else if (e->amplitude_milli >= 2 * d->off_thr - end_thr(d)) {
             e->kind = OP_DETECT_KIND_PARTIAL;
             e->count = ++d->partials;
@@ -386,32 +417,6 @@ static void settle(op_detect_t *d, int32_t forced) {
     d->flags &= (uint8_t)(F_CAND - 1u);
 }
 
-// A learned target follows the last OP_DETECT_HIST excursions: movement
-// before the set (placing the ball) must not fix it for the whole set, and
-// a patient's range changes within a set.
-static void relearn(op_detect_t *d, int32_t amp) {
-    int32_t p[OP_DETECT_HIST], t;
-    int i, n = (d->phase >> PH_HIST_SHIFT) & 3;
-    for (i = OP_DETECT_HIST - 1; i > 0; i--) {
-        d->hist[i] = d->hist[i - 1];
-    }
-    d->hist[0] = (uint16_t)(amp >> 8 > 0xffff ? 0xffff : amp >> 8);
-    if (n < OP_DETECT_HIST) {
-        n++;
-        d->phase = (uint8_t)((d->phase & PH_HIST_MASK) | (n << PH_HIST_SHIFT));
-    }
-    if (n < OP_DETECT_HIST) {
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        p[i] = (int32_t)d->hist[i] << 8;
-    }
-    t = learn(p, n);
-    if (t > 0) {
-        set_target(d, t);
-    }
-}
-
 // The excursion in d->ex (amplitude amp) is over at t.
 static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     op_excursion_t *ex = &d->ex;
@@ -431,7 +436,8 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
             enqueue(d, OP_DETECT_KIND_PARTIAL, ++d->partials, ex, t, 0);
         }
         if (d->flags & F_AUTO) {
-            relearn(d, amp);
+            remember(d, amp);
+            relearn(d);
         }
         return;
     }
@@ -441,7 +447,7 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     if (d->flags & F_CALIB) {
         d->flags &= (uint8_t)~F_CALIB;
         settle(d, amp);
-    } else if (d->flags >= OP_DETECT_AUTO_REPS * F_CAND) {
+    } else if (d->flags >= OP_DETECT_AUTO_REPS * F_CAND || amp >= OP_DETECT_FIRST_REP_FLOORS(d->signal) * d->floor) {
         settle(d, 0);
     }
 }
@@ -678,8 +684,10 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_BACK);
                 d->ext = y;
             } else if ((uint32_t)(t - d->ex.t_start) > max_us ||
-                       (!force && d->still_ms >= STILL_SHIFT_MS && d->ex.peak < full)) {
-                // too long, or settled still short of a rep: the patient is at rest here
+                       (!force && d->still_ms >= STILL_SHIFT_MS && d->ex.peak < 2 * off - end)) {
+                // too long, or settled still short of even a partial rep: the patient
+                // is at rest here (a small rep held at its top stays an excursion: it
+                // is a partial rep when it comes back, not a new rest)
                 d->rest = x;
                 d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
                 d->ex.t_start = t;
@@ -1025,7 +1033,9 @@ int op_detect_finish(op_detect_t *d) {
     int before = released(d);
     uint8_t ph = d->phase & PH_MASK;
     int32_t fall = d->ex.peak - d->ext;
-    if (ph == PH_OUT && d->ex.peak >= d->off_thr) {
+    // out and held still short of a rep when the set ends: a new posture
+    if (ph == PH_OUT && d->ex.peak >= d->off_thr &&
+        (d->ex.peak >= d->on_thr || d->signal == OP_SIGNAL_FORCE || d->still_ms < STILL_SHIFT_MS)) {
         rep_end(d, d->ex.peak, d->t_tick, 1);
     } else if (ph == PH_BACK) {
         rep_end(d, (d->phase & PH_FIRST) && fall > d->ex.peak ? fall : d->ex.peak, d->t_tick, 1);

@@ -11,10 +11,12 @@
 // the signals the detector computes (enums.signal of messages.toml)
 #define OP_DETECT_SIGNAL_OK(s) ((s) == OP_SIGNAL_FORCE || (s) == OP_SIGNAL_ROTATION)
 #define OP_DETECT_FLOOR_DIVISOR(s) ((s) == OP_SIGNAL_FORCE ? 20 : (s) == OP_SIGNAL_ROTATION ? 8 : 1)
+#define OP_DETECT_AUTO_TARGET_PCT(s) ((s) == OP_SIGNAL_FORCE ? 40 : (s) == OP_SIGNAL_ROTATION ? 50 : 100)
+#define OP_DETECT_FIRST_REP_FLOORS(s) ((s) == OP_SIGNAL_FORCE ? 7 : (s) == OP_SIGNAL_ROTATION ? 3 : 1)
 
 // X(field, value): op_detect_config_default()'s fields beyond the catalogue's
 #define OP_DETECT_DEFAULTS(X) \
-    X(hyst_pct, 5) \
+    X(hyst_pct, 10) \
     X(target_milli, 0) \
     X(accel_lsb_per_g, 8192) \
     X(force_mn_per_lsb, 50) \

@@ -16,6 +16,7 @@ from openpuck.offline.detect import detect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+import accuracy  # noqa: E402
 import synth  # noqa: E402
 
 SEEDS = range(9000, 9024)   # 2-3 of each of the first ten exercises (synth.SEEDED)
@@ -48,7 +49,7 @@ def test_synth_writes_csv_and_truth_the_detector_reads(tmp_path):
 
 def test_still_tilt_at_rest_is_gravity_and_a_rep_turns_it_by_its_amplitude():
     arrays, truth = synth.generate(9004, exercise="arm_raise", mode="normal", duration=30)
-    det = detect(arrays, exercise="arm_raise", target=truth["target"])
+    det = detect(arrays, exercise="arm_raise", target=truth["target"] * accuracy.TRUTH_REACH)
     amps = [r.amplitude / truth["target"] for r in det.reps]
     assert amps and all(0.6 < a < 1.45 for a in amps)   # scripted 0.7-1.3 of the target
 
@@ -57,7 +58,8 @@ def test_still_tilt_at_rest_is_gravity_and_a_rep_turns_it_by_its_amplitude():
 def test_hard_synthetic_floor(hard_set, mode):
     got = []
     for arrays, truth in hard_set:
-        det = detect(arrays, exercise=truth["exercise"], target=truth["target"] if mode == "truth" else "auto")
+        target = truth["target"] * accuracy.TRUTH_REACH if mode == "truth" else "auto"
+        det = detect(arrays, exercise=truth["exercise"], target=target)
         got.append((truth["exercise"], truth["seed"], det.count, truth["count"]))
     exact = sum(g == t for _, _, g, t in got) / len(got)
     pm1 = sum(abs(g - t) <= 1 for _, _, g, t in got) / len(got)

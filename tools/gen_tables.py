@@ -626,8 +626,9 @@ def load_detector(msgs: dict, ex: list[dict]) -> dict:
         if e["signal"] not in det["signals"]:
             raise SystemExit(f"exercises.toml: {e['name']} counts with {e['signal']!r}, which the "
                              f"detector does not compute ({where}: signals = {det['signals']})")
-    if sorted(det["auto_floor_divisor"]) != sorted(det["signals"]):
-        raise SystemExit(f"{where}: auto_floor_divisor needs one divisor per signal {det['signals']}")
+    for per_signal in ("auto_floor_divisor", "auto_target_pct", "auto_first_rep_floors"):
+        if sorted(det[per_signal]) != sorted(det["signals"]):
+            raise SystemExit(f"{where}: {per_signal} needs one value per signal {det['signals']}")
     fields = set(msgs["detect_config_fields"])
     for table in ("defaults", "limits"):
         unknown = set(det[table]) - fields
@@ -666,6 +667,10 @@ def params_header(det: dict) -> str:
                " || ".join(f"(s) == OP_SIGNAL_{s.upper()}" for s in det["signals"]) + ")\n")
     floor = "".join(f"(s) == OP_SIGNAL_{s.upper()} ? {v} : " for s, v in det["auto_floor_divisor"].items())
     out.append(f"#define OP_DETECT_FLOOR_DIVISOR(s) ({floor}1)\n")
+    auto = "".join(f"(s) == OP_SIGNAL_{s.upper()} ? {v} : " for s, v in det["auto_target_pct"].items())
+    out.append(f"#define OP_DETECT_AUTO_TARGET_PCT(s) ({auto}100)\n")
+    first = "".join(f"(s) == OP_SIGNAL_{s.upper()} ? {v} : " for s, v in det["auto_first_rep_floors"].items())
+    out.append(f"#define OP_DETECT_FIRST_REP_FLOORS(s) ({first}1)\n")
     out.append("\n// X(field, value): op_detect_config_default()'s fields beyond the catalogue's\n")
     out.append("#define OP_DETECT_DEFAULTS(X) \\\n" +
                " \\\n".join(f"    X({k}, {v})" for k, v in det["defaults"].items()) + "\n")
@@ -696,6 +701,10 @@ def twin_block(det: dict, msgs: dict) -> str:
     out.append(f"SIGNALS_OK = {tuple(sig[s] for s in det['signals'])!r}  # the signals the detector computes\n")
     out.append("FLOOR_DIVISOR = {" + ", ".join(f"{sig[s]}: {v}" for s, v in det["auto_floor_divisor"].items())
                + "}  # signal -> auto target floor divisor\n")
+    out.append("AUTO_TARGET_PCT = {" + ", ".join(f"{sig[s]}: {v}" for s, v in det["auto_target_pct"].items())
+               + "}  # signal -> a learned target, % of the patient's typical rep\n")
+    out.append("FIRST_REP_FLOORS = {" + ", ".join(f"{sig[s]}: {v}" for s, v in det["auto_first_rep_floors"].items())
+               + "}  # signal -> an auto target's first rep: at least this many floors\n")
     out.append("# config_default()'s fields beyond the catalogue's\n")
     out.append(_py_tuple("DEFAULTS", det["defaults"].items()))
     out.append("# check(): (field, min, max)\n")

@@ -75,9 +75,11 @@ SIGNAL_FORCE = const(0)
 SIGNAL_ROTATION = const(3)
 SIGNALS_OK = (0, 3)  # the signals the detector computes
 FLOOR_DIVISOR = {0: 20, 3: 8}  # signal -> auto target floor divisor
+AUTO_TARGET_PCT = {0: 40, 3: 50}  # signal -> a learned target, % of the patient's typical rep
+FIRST_REP_FLOORS = {0: 7, 3: 3}  # signal -> an auto target's first rep: at least this many floors
 # config_default()'s fields beyond the catalogue's
 DEFAULTS = (
-    ('hyst_pct', 5),
+    ('hyst_pct', 10),
     ('target_milli', 0),
     ('accel_lsb_per_g', 8192),
     ('force_mn_per_lsb', 50),
@@ -372,9 +374,23 @@ def _learn(p):
     return m - m // 4 if t < m - m // 4 else t
 
 
+def _remember(d, amp):
+    """A learned target follows the last HIST excursions (AUTO_TARGET_PCT of
+    what they reach, so that the patient's usual reps reach it)."""
+    d.hist.insert(0, 0xFFFF if amp >> 8 > 0xFFFF else amp >> 8)
+    if len(d.hist) > HIST:
+        d.hist.pop()
+
+
+def _relearn(d):
+    t = _pct(_learn([v << 8 for v in d.hist]), AUTO_TARGET_PCT.get(d.signal, 100))
+    if t > 0:
+        _set_target(d, t)
+
+
 def _settle(d, forced):
-    """The pending candidates decide the target (or forced does). Then each
-    becomes a rep, a partial or nothing."""
+    """The pending candidates decide the target (or a calibration rep of level
+    forced does). Then each becomes a rep, a partial or nothing."""
     p = [e[5] for e in d.q if e[0] == 0]
     if forced > 0:
         t = forced
@@ -383,7 +399,7 @@ def _settle(d, forced):
     else:
         t = _learn(p)
         d.flags |= _F_AUTO
-    _set_target(d, t)
+    _set_target(d, _pct(t, AUTO_TARGET_PCT.get(d.signal, 100)))
     part = 2 * d.off_thr - _end_thr(d)
     keep = []
     for e in d.q:
@@ -392,6 +408,8 @@ def _settle(d, forced):
                 d.reps = (d.reps + 1) & 0xFFFF
                 e[0] = KIND_REP
                 e[1] = d.reps
+                if d.flags & _F_AUTO:
+                    _remember(d, e[5])
             elif e[5] >= part:
                 d.partials = (d.partials + 1) & 0xFFFF
                 e[0] = KIND_PARTIAL
@@ -402,18 +420,6 @@ def _settle(d, forced):
         keep.append(e)
     d.q = keep
     d.n_cand = 0
-
-
-def _relearn(d, amp):
-    """A learned target follows the last HIST excursions."""
-    d.hist.insert(0, 0xFFFF if amp >> 8 > 0xFFFF else amp >> 8)
-    if len(d.hist) > HIST:
-        d.hist.pop()
-    if len(d.hist) < HIST:
-        return
-    t = _learn([v << 8 for v in d.hist])
-    if t > 0:
-        _set_target(d, t)
 
 
 def _rep_end(d, amp, t, cut):
@@ -435,7 +441,8 @@ def _rep_end(d, amp, t, cut):
             d.partials = (d.partials + 1) & 0xFFFF
             _enqueue(d, KIND_PARTIAL, d.partials, ex, t, 0)
         if d.flags & _F_AUTO:
-            _relearn(d, amp)
+            _remember(d, amp)
+            _relearn(d)
         return
     # an auto-target candidate: its hold above ON cannot be known, ON was not
     _enqueue(d, 0, 0, ex, t, mt.REP_HOLD_MS_UNKNOWN if d.signal == SIGNAL_FORCE else 0)
@@ -443,7 +450,7 @@ def _rep_end(d, amp, t, cut):
     if d.flags & _F_CALIB:
         d.flags &= ~_F_CALIB
         _settle(d, amp)
-    elif d.n_cand >= AUTO_REPS:
+    elif d.n_cand >= AUTO_REPS or amp >= FIRST_REP_FLOORS.get(d.signal, 1) * d.floor:
         _settle(d, 0)
 
 
@@ -628,8 +635,9 @@ def _count_tick(d, x, t, tdt):
             d.phase = (ph & ~_PH_MASK) | _PH_BACK
             d.ext = y
         elif (((t - ex[0]) & _M32) > max_us
-              or (not force and d.still_ms >= _STILL_SHIFT_MS and ex[3] < full)):
-            # too long, or settled still short of a rep: the patient is at rest here
+              or (not force and d.still_ms >= _STILL_SHIFT_MS and ex[3] < 2 * off - end)):
+            # too long, or settled still short of even a partial rep: the patient is
+            # at rest here (a small rep held at its top is a partial when it comes back)
             d.rest = x
             d.phase = (ph & ~_PH_MASK) | _PH_REST
             ex[0] = t
@@ -862,7 +870,9 @@ def finish(d):
     p = d.phase & _PH_MASK
     ex = d.ex
     fall = ex[3] - d.ext
-    if p == _PH_OUT and ex[3] >= d.off_thr:
+    # out and held still short of a rep when the set ends: a new posture
+    if p == _PH_OUT and ex[3] >= d.off_thr and (ex[3] >= d.on_thr or d.signal == SIGNAL_FORCE
+                                                 or d.still_ms < _STILL_SHIFT_MS):
         _rep_end(d, ex[3], d.t_tick, True)
     elif p == _PH_BACK:
         _rep_end(d, fall if (d.phase & _PH_FIRST) and fall > ex[3] else ex[3], d.t_tick, True)
