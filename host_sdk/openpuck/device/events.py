@@ -76,7 +76,7 @@ class Rep(Event):
 
 @dataclass(kw_only=True)
 class PartialRep(Event):
-    """An excursion that never reached ON x target: not counted."""
+    """An excursion that left rest and came back without reaching the target: not a rep."""
 
     kind: ClassVar[str] = "partial_rep"
     exercise: str
