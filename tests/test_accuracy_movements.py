@@ -168,3 +168,14 @@ def test_the_tools_make_accuracy_runs_answer_on_a_small_data_set(tmp_path, capsy
     rows = json.loads(out[out.index("[\n"):])
     assert {r["scenario"] for r in rows} == set(synth.AMPLITUDE_SCENARIOS)
     assert {r["mode"] for r in rows} == {"target", "auto"}
+
+
+def test_a_block_of_small_reps_counted_as_reps_and_partials_is_every_movement_seen():
+    # a low-amplitude block of 10: 9 reps and 1 partial under the config the
+    # other person favours; the partials come from that same config
+    sets = [dict(person=p, truth=10, name=p, set="x", exercise="e", movement="low") for p in ("a", "b")]
+    cfgs = [loso.DEFAULT, {"still_mdps": 3000, "hyst_pct": 5}]
+    rows = loso.loso(sets, cfgs, {0: [9, 10], 1: [8, 8]}, {0: [1, 0], 1: [2, 2]})
+    assert [(r["got"], r["partials"]) for r in rows] == [(9, 1), (10, 0)]
+    table = loso.group_table(rows, "movement", "movement", with_partials=True)
+    assert table[2] == "| low | 2 | 1 (50%) | 2 (100%) | 2 (100%) | 9+1 10 (10) |"

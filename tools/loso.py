@@ -82,14 +82,22 @@ def real_sets(data: Path = accuracy.DATA, cache: dict | None = None) -> list[dic
     return out
 
 
-def count_all(sets: list[dict], cfgs: list[dict]) -> dict[int, list[int]]:
-    """Reps counted in each set under each config (index into cfgs)."""
-    return {i: [detect(s["arrays"], exercise=s["exercise"], target="auto", **c).count for s in sets]
-            for i, c in enumerate(cfgs)}
+def count_all(sets: list[dict], cfgs: list[dict], partials: dict | None = None) -> dict[int, list[int]]:
+    """Reps counted in each set under each config (index into cfgs); the
+    partial reps go into partials when it is given."""
+    counts: dict[int, list[int]] = {}
+    for i, c in enumerate(cfgs):
+        dets = [detect(s["arrays"], exercise=s["exercise"], target="auto", **c) for s in sets]
+        counts[i] = [d.count for d in dets]
+        if partials is not None:
+            partials[i] = [len(d.partials) for d in dets]
+    return counts
 
 
-def loso(sets: list[dict], cfgs: list[dict], counts: dict[int, list[int]]) -> list[dict]:
-    """One row per set: the count under the config chosen without its person."""
+def loso(sets: list[dict], cfgs: list[dict], counts: dict[int, list[int]],
+         partials: dict[int, list[int]] | None = None) -> list[dict]:
+    """One row per set: the count (and partial reps) under the config chosen
+    without its person, on the reps alone."""
     default = cfgs.index(DEFAULT)
     rows = []
     for person in sorted({s["person"] for s in sets}):
@@ -104,12 +112,16 @@ def loso(sets: list[dict], cfgs: list[dict], counts: dict[int, list[int]]) -> li
             if s["person"] == person:
                 rows.append(dict(name=s["name"], set=s["set"], person=person, exercise=s["exercise"],
                                  movement=s["movement"], truth=s["truth"], got=counts[best][j],
-                                 config=cfgs[best]))
+                                 partials=partials[best][j] if partials else 0, config=cfgs[best]))
     return rows
 
 
-def group_table(rows: list[dict], key: str, title: str) -> list[str]:
-    out = [f"| {title} | sets | exact | within +-1 | counts (truth) |", "|---|---|---|---|---|"]
+def group_table(rows: list[dict], key: str, title: str, with_partials: bool = False) -> list[str]:
+    """Markdown: rows grouped by key; with_partials adds the sets whose reps
+    and partial reps together make the truth (every movement of a block of
+    small reps seen), and the counts show got+partials."""
+    extra = " reps + partials exact |" if with_partials else ""
+    out = [f"| {title} | sets | exact | within +-1 |{extra} counts (truth) |", "|---" * (5 + with_partials) + "|"]
     groups = defaultdict(list)
     for r in rows:
         groups[r[key]].append(r)
@@ -117,9 +129,12 @@ def group_table(rows: list[dict], key: str, title: str) -> list[str]:
         rs = rows if k == "all" else groups[k]
         exact = sum(r["got"] == r["truth"] for r in rs)
         pm1 = sum(abs(r["got"] - r["truth"]) <= 1 for r in rs)
-        counts = "" if k == "all" else " ".join(str(r["got"]) for r in rs) + f" ({rs[0]['truth']})"
+        both = sum(r["got"] + r.get("partials", 0) == r["truth"] for r in rs)
+        cell = f" {both} ({both / len(rs):.0%}) |" if with_partials else ""
+        shown = [f"{r['got']}+{r['partials']}" if with_partials and r.get("partials") else str(r["got"]) for r in rs]
+        counts = "" if k == "all" else " ".join(shown) + f" ({rs[0]['truth']})"
         out.append(f"| {'**all**' if k == 'all' else k} | {len(rs)} | {exact} ({exact / len(rs):.0%}) | "
-                   f"{pm1} ({pm1 / len(rs):.0%}) | {counts} |")
+                   f"{pm1} ({pm1 / len(rs):.0%}) |{cell} {counts} |")
     return out
 
 
@@ -204,7 +219,9 @@ def loso_rows(data: Path = accuracy.DATA, cache: dict | None = None) -> list[dic
     if not sets:
         raise SystemExit(f"loso: no real sets with a subject under {data}")
     cfgs = configs()
-    return loso(sets, cfgs, count_all(sets, cfgs))
+    partials: dict[int, list[int]] = {}
+    counts = count_all(sets, cfgs, partials)
+    return loso(sets, cfgs, counts, partials)
 
 
 def _share(rs: list, ok) -> str:
@@ -299,7 +316,9 @@ def report(data: Path = accuracy.DATA, scenario_seeds=SCENARIO_SEEDS, movement_s
         "",
         "## Real sets by protocol movement",
         "",
-        *group_table(rows, "movement", "movement"),
+        "Counts: reps, +partial reps when there are any.",
+        "",
+        *group_table(rows, "movement", "movement", with_partials=True),
         "",
         "## By person",
         "",
