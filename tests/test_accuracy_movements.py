@@ -110,11 +110,14 @@ def test_a_fatigue_set_starts_above_the_target_and_ends_short_of_it():
         assert ms[-1]["amplitude"] < 0.65 * ms[0]["amplitude"]
 
 
-def test_a_tired_grip_starts_with_the_ball_taken_up_which_is_neither_rep_nor_partial():
-    _arrays, truth = synth.generate(SEEDS[0], "grip_squeeze", "normal", None, "tired_grip")
-    kinds = [m["kind"] for m in truth["movements"]]
-    assert kinds[0] == "bump" and "bump" not in kinds[1:]
-    assert truth["count"] + truth["partial_reps"] == len(kinds) - 1
+def test_a_tired_grip_has_the_ball_taken_up_and_a_short_spike_which_are_neither_rep_nor_partial():
+    for seed in SEEDS:
+        _arrays, truth = synth.generate(seed, "grip_squeeze", "normal", None, "tired_grip")
+        ms = truth["movements"]
+        bumps = [i for i, m in enumerate(ms) if m["kind"] == "bump"]
+        assert bumps[0] == 0 and len(bumps) == 2 and 1 < bumps[1] < len(ms) - 1   # the spike between squeezes
+        assert ms[bumps[1]]["t_end"] - ms[bumps[1]]["t_start"] <= 0.2
+        assert truth["count"] + truth["partial_reps"] == len(ms) - 2
 
 
 def test_every_movement_of_a_mixed_set_is_seen_with_the_target_given_in_90_percent_of_sets():

@@ -61,7 +61,8 @@ SCENARIOS = {
     "bumps": "movement before the set: one or two small bumps (placing the ball, settling)",
     "fatigue": "reps that shrink over the set as the patient tires, the last ones short of the target",
     "mixed": "3 full, then 3 fast, then 3 small reps (short of the target), as in a held-out study",
-    "tired_grip": "force only: the ball taken up, then squeezes that weaken and shorten, the last ones short",
+    "tired_grip": "force only: the ball taken up, then squeezes that weaken and shorten, the last ones short, "
+                  "and a short spike between two of them",
 }
 # the scenarios whose amplitude changes within the set: their truth marks each
 # movement a rep (reaches the target) or a partial (leaves rest, comes back short)
@@ -227,6 +228,7 @@ def amplitude_script(rng, target, scenario, t, duration):
         first, last = rng.uniform(1.2, 1.45), rng.uniform(0.35, 0.6)
         shares = np.linspace(first, last, n) ** rng.uniform(0.8, 1.25) + rng.normal(0, 0.04, n)
         plan = [("tired", float(np.clip(s, 0.3, 1.5))) for s in shares]
+    spike_after = int(rng.integers(1, len(plan) - 1)) if scenario == "tired_grip" else -1
     for i, (kind, share) in enumerate(plan):
         share = off_the_target(share)
         if kind == "fast":
@@ -241,6 +243,10 @@ def amplitude_script(rng, target, scenario, t, duration):
                 rng.uniform(1.0, 3.0)
         moves.append((t, up, hold, down, target * share, bool(share >= 1.0)))
         t += up + hold + down + pause
+        if i == spike_after:   # a knock on the pad, 0.1-0.2 s: neither
+            up = rng.uniform(0.05, 0.1)
+            moves.append((t, up, 0.0, up, target * rng.uniform(0.15, 0.35), None))
+            t += 2 * up + rng.uniform(0.8, 2.0)
         if duration is not None and t > duration - 2.0:
             break
     return moves, t + rng.uniform(1.5, 4.0)
