@@ -59,7 +59,18 @@ SCENARIOS = {
     "trimmed": "the recording starts with the first movement and ends on the last rep",
     "slow_weak": "a weak patient's slow reps: rising over 1.5-3 s to a small target, held",
     "bumps": "movement before the set: one or two small bumps (placing the ball, settling)",
+    "fatigue": "reps that shrink over the set as the patient tires, the last ones short of the target",
+    "mixed": "3 full, then 3 fast, then 3 small reps (short of the target), as in a held-out study",
+    "tired_grip": "force only: the ball taken up, then squeezes that weaken and shorten, the last ones short, "
+                  "and a short spike between two of them",
 }
+# the scenarios whose amplitude changes within the set: their truth marks each
+# movement a rep (reaches the target) or a partial (leaves rest, comes back short)
+AMPLITUDE_SCENARIOS = ("fatigue", "mixed", "tired_grip")
+# no movement of those ends within this share of the target, so the truth
+# never hinges on the few degrees (or newtons) that posture wander and tremor
+# add to a measured amplitude (2-3 degrees of a 20-degree target)
+TARGET_MARGIN = 0.15
 NAMES = list(EXERCISES)
 # The exercises a seed picks when none is named: the catalogue's first ten
 # (ids 1-10), frozen, so that a seed makes the same recording however the
@@ -155,9 +166,12 @@ def script(rng, target, mode, duration=None, scenario=""):
 
 
 def scenario_script(rng, target, scenario, n_reps, t, duration):
-    """script() for the scenarios of SCENARIOS (no partial reps: the count is the point)."""
+    """script() for the scenarios of SCENARIOS. A move's last field is True
+    for a rep, False for a partial rep and None for neither (a bump)."""
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}: one of {', '.join(k for k in SCENARIOS if k)}")
+    if scenario in AMPLITUDE_SCENARIOS:
+        return amplitude_script(rng, target, scenario, t, duration)
     n_reps = max(n_reps, 6)
     moves = []
     if scenario == "trimmed":
@@ -165,7 +179,7 @@ def scenario_script(rng, target, scenario, n_reps, t, duration):
     if scenario == "bumps":
         for _ in range(int(rng.integers(1, 3))):
             up = rng.uniform(0.1, 0.2)
-            moves.append((t, up, 0.0, up, target * rng.uniform(0.1, 0.3), False))
+            moves.append((t, up, 0.0, up, target * rng.uniform(0.1, 0.3), None))
             t += 2 * up + rng.uniform(0.5, 2.0)
         t += rng.uniform(1.0, 3.0)
     for _ in range(n_reps):
@@ -185,6 +199,56 @@ def scenario_script(rng, target, scenario, n_reps, t, duration):
     if scenario == "trimmed":
         last = moves[-1]
         return moves, last[0] + last[1] + last[2] + last[3] * 0.95
+    return moves, t + rng.uniform(1.5, 4.0)
+
+
+def off_the_target(share):
+    """An amplitude share of the target moved out of +-TARGET_MARGIN of 1."""
+    if abs(share - 1.0) >= TARGET_MARGIN:
+        return share
+    return 1.0 + TARGET_MARGIN if share >= 1.0 else 1.0 - TARGET_MARGIN
+
+
+def amplitude_script(rng, target, scenario, t, duration):
+    """The moves of fatigue, mixed and tired_grip: a rep reaches the target,
+    a partial leaves rest and comes back short of it (30-85 % of the target:
+    a small rep, well clear of tremor and of a bump)."""
+    moves = []
+    if scenario == "tired_grip":   # the ball taken up and settled in the hand: neither
+        up = rng.uniform(0.1, 0.25)
+        moves.append((t, up, rng.uniform(0.0, 0.3), up, target * rng.uniform(0.1, 0.25), None))
+        t += moves[-1][1] + moves[-1][2] + moves[-1][3] + rng.uniform(1.5, 3.0)
+    if scenario == "mixed":
+        plan = [("full", rng.uniform(1.15, 1.35)) for _ in range(3)] + \
+               [("fast", rng.uniform(1.15, 1.35)) for _ in range(3)] + \
+               [("small", rng.uniform(0.3, 0.75)) for _ in range(3)]
+    else:
+        # from well above the target down to 35-60 % of it, a little uneven
+        n = int(rng.integers(8, 16))
+        first, last = rng.uniform(1.2, 1.45), rng.uniform(0.35, 0.6)
+        shares = np.linspace(first, last, n) ** rng.uniform(0.8, 1.25) + rng.normal(0, 0.04, n)
+        plan = [("tired", float(np.clip(s, 0.3, 1.5))) for s in shares]
+    spike_after = int(rng.integers(1, len(plan) - 1)) if scenario == "tired_grip" else -1
+    for i, (kind, share) in enumerate(plan):
+        share = off_the_target(share)
+        if kind == "fast":
+            up, hold, down, pause = rng.uniform(0.3, 0.6), rng.uniform(0.0, 0.1), rng.uniform(0.3, 0.6), \
+                rng.uniform(0.3, 1.0)
+        elif kind == "tired":   # slower and shorter holds as the set goes on
+            slow = 1.0 + i / len(plan)
+            up, hold = rng.uniform(0.6, 1.2) * slow, rng.uniform(0.2, 1.5) / slow
+            down, pause = rng.uniform(0.6, 1.2) * slow, rng.uniform(0.8, 2.5)
+        else:
+            up, hold, down, pause = rng.uniform(0.8, 1.5), rng.uniform(0.3, 2.0), rng.uniform(0.8, 1.5), \
+                rng.uniform(1.0, 3.0)
+        moves.append((t, up, hold, down, target * share, bool(share >= 1.0)))
+        t += up + hold + down + pause
+        if i == spike_after:   # a knock on the pad, 0.1-0.2 s: neither
+            up = rng.uniform(0.05, 0.1)
+            moves.append((t, up, 0.0, up, target * rng.uniform(0.15, 0.35), None))
+            t += 2 * up + rng.uniform(0.8, 2.0)
+        if duration is not None and t > duration - 2.0:
+            break
     return moves, t + rng.uniform(1.5, 4.0)
 
 
@@ -343,7 +407,13 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
         "scenario": scenario,
         "target": target,
         "count": len(peaks),
-        "partial_reps": sum(1 for m in moves if not m[5]),
+        "partial_reps": sum(1 for m in moves if m[5] is False),
+        # every scripted movement: a rep, a partial rep, or a bump (neither)
+        "movements": [{"kind": {True: "rep", False: "partial", None: "bump"}[m[5]],
+                       "t_start": round(float(m[0] - t_off), 3),
+                       "t_peak": round(float(m[0] + m[1] + 0.5 * m[2] - t_off), 3),
+                       "t_end": round(float(m[0] + m[1] + m[2] + m[3] - t_off), 3), "amplitude": round(float(m[4]), 3)}
+                      for m in moves if m[0] < length],
         "rate_hz": rate,
         "peak_times_s": [round(p - t_off, 3) for p in peaks],
         "seed": seed,
