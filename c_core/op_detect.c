@@ -364,8 +364,10 @@ static void relearn(op_detect_t *d) {
 }
 
 // The pending candidates decide the target (or a calibration rep of level
-// forced does). Then each becomes a rep, a partial or nothing.
-static void settle(op_detect_t *d, int32_t forced) {
+// forced does). Then each becomes a rep, a partial or nothing; with
+// reps_only, what falls short of the target is nothing: small movements
+// before a first large rep were the ball taken up or the arm settling.
+static void settle(op_detect_t *d, int32_t forced, int reps_only) {
     int32_t p[OP_DETECT_QUEUE], t;
     int i, j, n = 0;
     op_detect_event_t *e;
@@ -395,7 +397,7 @@ static void settle(op_detect_t *d, int32_t forced) {
             if (d->flags & F_AUTO) {
                 remember(d, e->amplitude_milli);
             }
-        } else if (e->amplitude_milli >= 2 * d->off_thr - end_thr(d)) {
+        } else if (!reps_only && e->amplitude_milli >= 2 * d->off_thr - end_thr(d)) {
             e->kind = OP_DETECT_KIND_PARTIAL;
             e->count = ++d->partials;
             e->hold_ms = 0;
@@ -446,9 +448,11 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     d->flags = (uint8_t)(d->flags + F_CAND);
     if (d->flags & F_CALIB) {
         d->flags &= (uint8_t)~F_CALIB;
-        settle(d, amp);
-    } else if (d->flags >= OP_DETECT_AUTO_REPS * F_CAND || amp >= OP_DETECT_FIRST_REP_FLOORS(d->signal) * d->floor) {
-        settle(d, 0);
+        settle(d, amp, 0);
+    } else if (amp >= OP_DETECT_FIRST_REP_FLOORS(d->signal) * d->floor) {
+        settle(d, 0, 1);
+    } else if (d->flags >= OP_DETECT_AUTO_REPS * F_CAND) {
+        settle(d, 0, 0);
     }
 }
 
@@ -636,7 +640,9 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
             }
             y = neg ? d->rest - x : x - d->rest;
             if (!force && !(d->phase & PH_SIDE)) {
-                if (y >= off || y <= -off) { // the first excursion tells the side reps go
+                // the first excursion twice OFF tells the side reps go (a small
+                // first wobble either way does not)
+                if (y >= 2 * off || y <= -2 * off) {
                     if (y < 0) {
                         d->phase ^= PH_NEG;
                         y = -y;
@@ -702,7 +708,7 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
             }
             fall = d->ex.peak - d->ext;
             amp = (d->phase & PH_FIRST) && fall > d->ex.peak ? fall : d->ex.peak;
-            if ((d->phase & PH_FIRST) && !force && d->ex.peak < full && y <= -off &&
+            if ((d->phase & PH_FIRST) && !force && d->ex.peak < full && y <= -2 * off &&
                 (uint32_t)(t - d->ex.t_start) >= WOBBLE_US) {
                 // the first excursion was a slow shift of posture (a part of a rep cut
                 // off by the start of the recording is quick): the first rep goes the other way
@@ -713,8 +719,15 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 d->ext = -y;
                 return;
             }
-            if (!(d->phase & PH_FIRST) && y < end) {
+            // back within END of rest, or within REP_END_PCT of its own height:
+            // a rep far above the target ends where a rep of its size would,
+            // and rest is where it ended until the signal settles lower
+            a = d->ex.peak / 100 * REP_END_PCT;
+            if (!(d->phase & PH_FIRST) && y < (a > end ? a : end)) {
                 rep_end(d, amp, t, 0);
+                if (y >= off) {
+                    d->rest = x;
+                }
                 d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
                 d->ex.t_start = t;
                 return;
@@ -1042,7 +1055,7 @@ int op_detect_finish(op_detect_t *d) {
     }
     d->phase = (uint8_t)((d->phase & ~PH_MASK) | PH_REST);
     if (d->target == 0 && d->flags >= F_CAND) {
-        settle(d, 0);
+        settle(d, 0, 0);
     }
     return released(d) - before;
 }

@@ -16,7 +16,7 @@
 
 // X(field, value): op_detect_config_default()'s fields beyond the catalogue's
 #define OP_DETECT_DEFAULTS(X) \
-    X(hyst_pct, 10) \
+    X(hyst_pct, 5) \
     X(target_milli, 0) \
     X(accel_lsb_per_g, 8192) \
     X(force_mn_per_lsb, 50) \
@@ -55,6 +55,7 @@
 #define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
 #define STILL_END_MS (200u) // still this long since coming back halfway: rep over
 #define WOBBLE_US (1000000u) // a first excursion this slow, short of a rep, then the other way: posture
+#define REP_END_PCT (20) // a rep is over back within 20% of its own height from rest (or within END)
 #define TURN_PCT (35) // a turn: back from the extreme by 35% of the way so far
 #define AXIS_MOVING (2) // rotation: the axis learns while the rate is over 2x still
 #define INV_AXIS (1432) // the axis's memory, tau 3 s: 2^32 / 3e6

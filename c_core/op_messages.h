@@ -204,29 +204,29 @@
 
 // X(id, name, signal, target, on, off, min_rep_s, max_rep_s)
 #define OP_EXERCISE_TABLE(X) \
-    X(1, grip_squeeze, OP_SIGNAL_FORCE, 30.0, 1.0, 0.5, 0.3, 30.0) \
-    X(2, foot_press, OP_SIGNAL_FORCE, 150.0, 1.0, 0.5, 0.3, 30.0) \
-    X(3, wrist_flexion, OP_SIGNAL_ROTATION, 40.0, 1.0, 0.5, 0.3, 30.0) \
-    X(4, forearm_rotation, OP_SIGNAL_ROTATION, 90.0, 1.0, 0.5, 0.3, 30.0) \
-    X(5, arm_raise, OP_SIGNAL_ROTATION, 90.0, 1.0, 0.5, 0.3, 30.0) \
-    X(6, elbow_flexion, OP_SIGNAL_ROTATION, 90.0, 1.0, 0.5, 0.3, 30.0) \
-    X(7, ankle_dorsiflexion, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.5, 0.3, 30.0) \
-    X(8, trunk_rotation, OP_SIGNAL_ROTATION, 45.0, 1.0, 0.5, 0.3, 30.0) \
-    X(9, row, OP_SIGNAL_ROTATION, 30.0, 1.0, 0.5, 0.3, 30.0) \
-    X(10, shoulder_rotation, OP_SIGNAL_ROTATION, 60.0, 1.0, 0.5, 0.3, 30.0) \
-    X(11, knee_extension, OP_SIGNAL_ROTATION, 60.0, 1.0, 0.5, 0.3, 30.0) \
-    X(12, trunk_flexion, OP_SIGNAL_ROTATION, 30.0, 1.0, 0.5, 0.3, 30.0) \
-    X(13, leg_raise, OP_SIGNAL_ROTATION, 45.0, 1.0, 0.5, 0.3, 30.0) \
-    X(14, hip_abduction, OP_SIGNAL_ROTATION, 30.0, 1.0, 0.5, 0.3, 30.0) \
-    X(15, hip_extension, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.5, 0.3, 30.0) \
-    X(16, pinch, OP_SIGNAL_FORCE, 10.0, 1.0, 0.5, 0.2, 30.0) \
-    X(17, wrist_deviation, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.5, 0.3, 30.0) \
-    X(18, shoulder_horizontal_abduction, OP_SIGNAL_ROTATION, 45.0, 1.0, 0.5, 0.3, 30.0) \
-    X(19, hip_flexion, OP_SIGNAL_ROTATION, 30.0, 1.0, 0.5, 0.3, 30.0) \
-    X(20, knee_flexion, OP_SIGNAL_ROTATION, 45.0, 1.0, 0.5, 0.3, 30.0) \
-    X(21, heel_raise, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.5, 0.3, 30.0) \
-    X(22, ankle_inversion, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.5, 0.3, 30.0) \
-    X(23, trunk_lateral_flexion, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.5, 0.3, 30.0) \
-    X(24, sit_to_stand, OP_SIGNAL_ROTATION, 60.0, 1.0, 0.5, 0.3, 30.0)
+    X(1, grip_squeeze, OP_SIGNAL_FORCE, 30.0, 1.0, 0.25, 0.3, 30.0) \
+    X(2, foot_press, OP_SIGNAL_FORCE, 150.0, 1.0, 0.25, 0.3, 30.0) \
+    X(3, wrist_flexion, OP_SIGNAL_ROTATION, 40.0, 1.0, 0.25, 0.3, 30.0) \
+    X(4, forearm_rotation, OP_SIGNAL_ROTATION, 90.0, 1.0, 0.25, 0.3, 30.0) \
+    X(5, arm_raise, OP_SIGNAL_ROTATION, 90.0, 1.0, 0.25, 0.3, 30.0) \
+    X(6, elbow_flexion, OP_SIGNAL_ROTATION, 90.0, 1.0, 0.25, 0.3, 30.0) \
+    X(7, ankle_dorsiflexion, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
+    X(8, trunk_rotation, OP_SIGNAL_ROTATION, 45.0, 1.0, 0.25, 0.3, 30.0) \
+    X(9, row, OP_SIGNAL_ROTATION, 30.0, 1.0, 0.25, 0.3, 30.0) \
+    X(10, shoulder_rotation, OP_SIGNAL_ROTATION, 60.0, 1.0, 0.25, 0.3, 30.0) \
+    X(11, knee_extension, OP_SIGNAL_ROTATION, 60.0, 1.0, 0.25, 0.3, 30.0) \
+    X(12, trunk_flexion, OP_SIGNAL_ROTATION, 30.0, 1.0, 0.25, 0.3, 30.0) \
+    X(13, leg_raise, OP_SIGNAL_ROTATION, 45.0, 1.0, 0.25, 0.3, 30.0) \
+    X(14, hip_abduction, OP_SIGNAL_ROTATION, 30.0, 1.0, 0.25, 0.3, 30.0) \
+    X(15, hip_extension, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
+    X(16, pinch, OP_SIGNAL_FORCE, 10.0, 1.0, 0.25, 0.2, 30.0) \
+    X(17, wrist_deviation, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
+    X(18, shoulder_horizontal_abduction, OP_SIGNAL_ROTATION, 45.0, 1.0, 0.25, 0.3, 30.0) \
+    X(19, hip_flexion, OP_SIGNAL_ROTATION, 30.0, 1.0, 0.25, 0.3, 30.0) \
+    X(20, knee_flexion, OP_SIGNAL_ROTATION, 45.0, 1.0, 0.25, 0.3, 30.0) \
+    X(21, heel_raise, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
+    X(22, ankle_inversion, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
+    X(23, trunk_lateral_flexion, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
+    X(24, sit_to_stand, OP_SIGNAL_ROTATION, 60.0, 1.0, 0.25, 0.3, 30.0)
 
 #endif // OP_MESSAGES_H

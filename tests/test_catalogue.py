@@ -99,7 +99,8 @@ def test_every_exercise_counts_its_synthetic_set_exactly(name, mode):
     # drifting gyro bias of several dps, the puck any way round on the limb
     arrays, truth = synthetic_set(name, mode)
     assert truth["count"] >= 3
-    for target in (truth["target"], "auto"):
+    # the recording's reps reach 70-130% of its goal: half of it is a target they reach
+    for target in (truth["target"] / 2, "auto"):
         det = detect(arrays, exercise=name, target=target)
         assert det.count == truth["count"], (target, [round(r.t_peak, 2) for r in det.reps], truth["peak_times_s"])
         # each rep is its scripted rep (the truth peak is the middle of a hold of up to 2 s)

@@ -42,7 +42,7 @@ def squeezes(n_reps=6, peak=20.0, rate=100.0, rest=4.0, seed=1, drop_every=0):
 def test_catalogue_comes_from_the_generated_table():
     assert exercises.names()[0] == "grip_squeeze"
     arm = exercises.get("arm_raise")
-    assert (arm.signal, arm.unit, arm.on, arm.off) == ("rotation", "deg", 1.0, 0.5)  # a rep reaches the target
+    assert (arm.signal, arm.unit, arm.on, arm.off) == ("rotation", "deg", 1.0, 0.25)  # a rep reaches the target
     assert exercises.get(arm.id) is arm
     with pytest.raises(exercises.UnknownExercise, match="grip_squeeze, foot_press"):
         exercises.get("jumping_jacks")

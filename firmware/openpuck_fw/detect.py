@@ -59,6 +59,7 @@ _STILL_BIAS_OK_MS = const(2000)  # still this long: the gyro bias is known
 _STILL_SHIFT_MS = const(2000)  # still this long inside a small excursion: new rest
 _STILL_END_MS = const(200)  # still this long since coming back halfway: rep over
 _WOBBLE_US = const(1000000)  # a first excursion this slow, short of a rep, then the other way: posture
+_REP_END_PCT = const(20)  # a rep is over back within 20% of its own height from rest (or within END)
 _TURN_PCT = const(35)  # a turn: back from the extreme by 35% of the way so far
 _AXIS_MOVING = const(2)  # rotation: the axis learns while the rate is over 2x still
 _INV_AXIS = const(1432)  # the axis's memory, tau 3 s: 2^32 / 3e6
@@ -79,7 +80,7 @@ AUTO_TARGET_PCT = {0: 40, 3: 50}  # signal -> a learned target, % of the patient
 FIRST_REP_FLOORS = {0: 7, 3: 3}  # signal -> an auto target's first rep: at least this many floors
 # config_default()'s fields beyond the catalogue's
 DEFAULTS = (
-    ('hyst_pct', 10),
+    ('hyst_pct', 5),
     ('target_milli', 0),
     ('accel_lsb_per_g', 8192),
     ('force_mn_per_lsb', 50),
@@ -388,9 +389,10 @@ def _relearn(d):
         _set_target(d, t)
 
 
-def _settle(d, forced):
+def _settle(d, forced, reps_only):
     """The pending candidates decide the target (or a calibration rep of level
-    forced does). Then each becomes a rep, a partial or nothing."""
+    forced does). Then each becomes a rep, a partial or nothing; with
+    reps_only, what falls short of the target is nothing."""
     p = [e[5] for e in d.q if e[0] == 0]
     if forced > 0:
         t = forced
@@ -410,7 +412,7 @@ def _settle(d, forced):
                 e[1] = d.reps
                 if d.flags & _F_AUTO:
                     _remember(d, e[5])
-            elif e[5] >= part:
+            elif not reps_only and e[5] >= part:
                 d.partials = (d.partials + 1) & 0xFFFF
                 e[0] = KIND_PARTIAL
                 e[1] = d.partials
@@ -449,9 +451,11 @@ def _rep_end(d, amp, t, cut):
     d.n_cand = (d.n_cand + 1) & 7  # C keeps it in 3 bits of flags
     if d.flags & _F_CALIB:
         d.flags &= ~_F_CALIB
-        _settle(d, amp)
-    elif d.n_cand >= AUTO_REPS or amp >= FIRST_REP_FLOORS.get(d.signal, 1) * d.floor:
-        _settle(d, 0)
+        _settle(d, amp, False)
+    elif amp >= FIRST_REP_FLOORS.get(d.signal, 1) * d.floor:
+        _settle(d, 0, True)
+    elif d.n_cand >= AUTO_REPS:
+        _settle(d, 0, False)
 
 
 def _normalise(g):
@@ -594,7 +598,8 @@ def _count_tick(d, x, t, tdt):
             d.rest = _follow(d.rest, x, _gain(tdt, d.inv_track))
         y = d.rest - x if neg else x - d.rest
         if not force and not (ph & _PH_SIDE):
-            if y >= off or y <= -off:  # the first excursion tells the side reps go
+            # the first excursion twice OFF tells the side reps go
+            if y >= 2 * off or y <= -2 * off:
                 if y < 0:
                     ph ^= _PH_NEG
                     y = -y
@@ -649,7 +654,7 @@ def _count_tick(d, x, t, tdt):
         ex[2] = (ex[2] + tdt) & _M32
     fall = ex[3] - d.ext
     amp = fall if (ph & _PH_FIRST) and fall > ex[3] else ex[3]
-    if ((ph & _PH_FIRST) and not force and ex[3] < full and y <= -off
+    if ((ph & _PH_FIRST) and not force and ex[3] < full and y <= -2 * off
             and ((t - ex[0]) & _M32) >= _WOBBLE_US):
         # the first excursion was a slow shift of posture (a part of a rep cut
         # off by the start of the recording is quick): the first rep goes the other way
@@ -659,8 +664,13 @@ def _count_tick(d, x, t, tdt):
         ex[3] = -y
         d.ext = -y
         return
-    if not (ph & _PH_FIRST) and y < end:
+    # back within END of rest, or within REP_END_PCT of its own height (and
+    # rest is where it ended until the signal settles lower)
+    a = ex[3] // 100 * _REP_END_PCT
+    if not (ph & _PH_FIRST) and y < (a if a > end else end):
         _rep_end(d, amp, t, False)
+        if y >= off:
+            d.rest = x
         d.phase = (d.phase & ~_PH_MASK) | _PH_REST
         ex[0] = t
         return
@@ -878,7 +888,7 @@ def finish(d):
         _rep_end(d, fall if (d.phase & _PH_FIRST) and fall > ex[3] else ex[3], d.t_tick, True)
     d.phase = (d.phase & ~_PH_MASK) | _PH_REST
     if d.target == 0 and d.n_cand > 0:
-        _settle(d, 0)
+        _settle(d, 0, False)
     return _released(d) - before
 
 
