@@ -214,9 +214,9 @@ class App:
         counting.rebuild(self, rate_hz)
         self.device_info()
         self.streaming = True
-        counting.announce(self, True)
         self._batch_n = 0
         self._next_status_us = self.now_us() + STATUS_PERIOD_US
+        counting.announce(self, True)
         self.sampler.start(rate_hz)
 
     def stop_stream(self):
