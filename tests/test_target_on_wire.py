@@ -78,6 +78,22 @@ STATUS = dict(battery_mv=0, battery_pct=0, dropped_samples=0, uptime_ms=1000, st
               link_dropped_frames=0)
 
 
+@pytest.mark.usefixtures("_sim")
+def test_a_recording_of_an_auto_set_keeps_the_target_the_puck_told(tmp_path):
+    from openpuck.offline.session_load import load_session
+    path = tmp_path / "set.opr"
+    with openpuck.connect(WRIST8, record=str(path)) as puck:
+        puck.start(exercise="wrist_flexion", target="auto")
+        _, learned = _until_learned(puck.events(timeout=30))
+        puck.stop()
+        last = puck.target
+    s = load_session(path)
+    told = [e.value for e in s.events if isinstance(e, Target)]
+    assert learned.value in told and told[-1] == last
+    assert s.target == pytest.approx(last), "the set's target: the one the puck counted against at its end"
+    assert s.summary()["target"] == pytest.approx(last)
+
+
 def test_the_session_knows_the_target_from_the_latest_target_message_or_status():
     s = SessionDecoder(hold_s=0)
     assert s.target is None
