@@ -104,3 +104,12 @@ def test_the_session_knows_the_target_from_the_latest_target_message_or_status()
     assert s.target == pytest.approx(23.5)
     s.feed(encode("target", 2, exercise=1, target=0, source=2, t_us=6))
     assert s.target is None, "a calibration rep awaited: not known"
+
+
+def test_a_puck_that_restarts_has_no_target_until_it_tells_one_again():
+    s = SessionDecoder(hold_s=0)
+    s.feed(encode("target", 500, exercise=1, target=21_000, source=1, t_us=5))
+    assert s.target == pytest.approx(21.0)
+    s.feed(encode("log", 0, level=1, text="boot"))   # its seq restarted: it rebooted
+    assert s.counters["puck_resets"] == 1
+    assert s.target is None and s.target_event is None

@@ -120,6 +120,8 @@ class SessionDecoder:
             self.tracker.mark_uncertain(ev)
             out.append(self._stamp(ev))
         self._held = []
+        self.target = None         # a restarted puck learns an auto target again
+        self.target_event = None
         self.tracker.puck_reset(now)
         if self.clock is not None:
             self.clock.reset()
