@@ -405,6 +405,19 @@ def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
     assert "wrist_flexion comes next" in text and "the next set" not in text
 
 
+def test_the_live_view_shows_an_auto_target_once_the_puck_has_learned_it():
+    pytest.importorskip("rich")
+    from openpuck.clinic.programme import ProgrammeEvent as E
+    from openpuck.clinic.programme_view import ProgrammeView
+    v = ProgrammeView("Grip: anna")
+    v.update(E("exercise", "grip_squeeze", sets=1, unit="N", placement="in the hand"))
+    v.update(E("set_start", "grip_squeeze", 0, 0, 1, None, "N", 5))
+    v.update(E("attempt", "grip_squeeze", 0, 0, 1, 21.5, "N", 5, reps_done=1, event=_rep("rep", 24.0)))
+    text = _drawn(v)
+    assert "target 21.5 N" in text and "learned from the first reps" not in text
+    assert "24.0 N against 21.5 N: reached the target" in text
+
+
 def test_a_set_without_a_rep_says_so():
     from openpuck.clinic.programme import ProgrammeEvent as E
     from openpuck.clinic.programme_view import plain_line
