@@ -207,6 +207,42 @@ def test_live_view_shows_the_pucks_rate_not_the_speed_its_samples_arrive_at():
     assert view.rate_hz == pytest.approx(200.0, rel=1e-6)
 
 
+def test_live_view_shows_the_target_the_puck_counts_against():
+    import types
+
+    from rich.console import Console
+
+    from openpuck.device.events import Target
+    from openpuck.device.live import LiveView
+    handlers = {}
+    stub = types.SimpleNamespace(on=lambda kind, cb: handlers.setdefault(kind, cb), url="sim:", connected=True,
+                                 info=None, counters={}, status=None, clock=types.SimpleNamespace(synced=False))
+    view = LiveView(stub)
+
+    def shown() -> str:
+        con = Console(record=True, width=110, force_terminal=False)
+        con.print(view.render())
+        return con.export_text()
+    assert "target" not in shown(), "nothing said yet"
+    handlers["*"](Target(t=0.0, exercise="wrist_flexion", value=None, unit="deg", source="learned"))
+    assert "being learned from the first reps" in shown()
+    handlers["*"](Target(t=4.2, exercise="wrist_flexion", value=38.25, unit="deg", source="learned"))
+    assert "38.2 deg (learned)" in shown()
+
+
+def test_stream_prints_the_target_the_puck_learned(capsys):
+    from openpuck.device import sim
+    try:
+        sim.micropython_command()
+    except sim.SimUnavailable as e:
+        pytest.skip(str(e))
+    assert main(["stream", "sim:?scenario=grip10&speed=max", "--json", "--seconds", "12",
+                 "--target", "auto"]) == 0
+    told = [d for d in map(json.loads, capsys.readouterr().out.splitlines()) if d["kind"] == "target"]
+    assert told[0]["value"] is None and told[0]["source"] == "learned"
+    assert any(d["value"] and 15 < d["value"] < 35 and d["unit"] == "N" for d in told[1:]), told
+
+
 def test_stream_seconds_counts_the_pucks_time_as_record_does(capsys):
     """At speed=max the whole 33 s grip10 scenario plays in a few seconds here:
     --seconds 10 must stop after 10 s of the puck's time, a few reps in."""

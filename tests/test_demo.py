@@ -44,6 +44,13 @@ def test_demo_events_are_live_and_in_time_order() -> None:
     assert re.search(r"rep 1\s+39\.\d°", out)
 
 
+def test_demo_with_an_auto_target_shows_the_target_the_puck_learned() -> None:
+    code, out = run_demo("--scenario", "grip10", "--speed", "max", "--target", "auto")
+    learned = re.findall(r"^\s+([\d.]+)\s+target\s+([\d.]+) N\s+learned by the puck", out, re.M)
+    assert code == 0 and learned, out
+    assert all(15 < float(v) <= 26 for _, v in learned), "the squeezes are of 25 N"
+
+
 def test_make_demo_entry_point_runs_as_a_command(tmp_path) -> None:
     """`make demo`: a short programme session, ending with a personal best,
     the history it wrote and the therapist's report."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from openpuck import protocol
-from openpuck.device.events import Config, Grip, Log, PartialRep, Rep, Status
+from openpuck.device.events import Config, Grip, Log, PartialRep, Rep, Status, Target
 from openpuck.device.message_events import S_PER_MS, V_PER_MV, event_from_message
 from openpuck.device.session_decoder import SessionDecoder
 
@@ -83,7 +83,7 @@ def test_ms_and_mv_are_unit_conversions_not_table_scales():
 
 STATUS = dict(battery_mv=3_950, battery_pct=80, dropped_samples=4, uptime_ms=61_500, streaming=1,
               exercise=2, reps=7, partial_reps=1, rx_errors=0, reset_cause=2,
-              cpu_load=125, link_dropped_samples=60, link_dropped_frames=1)
+              cpu_load=125, link_dropped_samples=60, link_dropped_frames=1, target=30_500)
 
 
 def test_a_status_takes_the_time_of_the_latest_sample():
@@ -91,7 +91,29 @@ def test_a_status_takes_the_time_of_the_latest_sample():
     assert ev == Status(t=12.5, battery_v=pytest.approx(3.95), battery_pct=80, dropped_samples=4,
                         uptime_s=pytest.approx(61.5), streaming=True, exercise="foot_press",
                         reps=7, partial_reps=1, rx_errors=0, reset_cause="watchdog",
-                        cpu_load=pytest.approx(0.125), link_dropped_samples=60, link_dropped_frames=1)
+                        cpu_load=pytest.approx(0.125), link_dropped_samples=60, link_dropped_frames=1,
+                        target=pytest.approx(30.5))
+
+
+def test_a_status_without_a_target_says_none_an_auto_target_not_learned():
+    assert event_from_message(_msg("status", **{**STATUS, "target": 0}), _seconds, latest_t=1.0).target is None
+
+
+TARGET = dict(exercise=6, target=38_250, source=1, t_us=2_500_000)
+
+
+def test_a_target_message_is_a_target_event_in_the_exercises_unit_at_its_own_time():
+    ev = event_from_message(_msg("target", **TARGET), _seconds, latest_t=9.0)
+    assert ev == Target(t=2.5, exercise="elbow_flexion", value=pytest.approx(38.25), unit="deg", source="learned")
+
+
+@pytest.mark.parametrize(("source", "name"), [(0, "set"), (1, "learned"), (2, "calibrated"), (7, "7")])
+def test_a_targets_source_is_named_as_messages_toml_names_it(source: int, name: str):
+    assert event_from_message(_msg("target", **{**TARGET, "source": source}), _seconds, None).source == name
+
+
+def test_a_target_not_known_yet_is_none():
+    assert event_from_message(_msg("target", **{**TARGET, "target": 0}), _seconds, None).value is None
 
 
 def test_a_status_before_any_sample_takes_the_uptime_as_its_time():

@@ -70,10 +70,27 @@ def test_a_session_goes_set_by_set_and_the_history_holds_every_attempt(tmp_path)
     assert grip1.target == 15.0
     assert report.sets[1].target == progression.next_target(15.0, grip1.summary.reps,
                                                             grip1.summary.partial_reps, rule)
-    # auto: learned by the same detector as the puck's, then moved
+    # auto: the target the puck learned and told, then moved
     wrist1 = report.sets[2]
     assert wrist1.target is not None and 20 < wrist1.target < 90
     assert [ev.target for ev in seen if ev.kind == "set_start"][2] is None   # the first wrist set learns it
+
+
+def test_an_auto_target_is_the_one_the_puck_told_and_the_history_keeps_it(tmp_path):
+    told = []
+    with openpuck.connect(PATIENT) as puck, History(tmp_path / "h.sqlite3") as h:
+        puck.on("target", told.append)
+        report, seen = run_once(ONE_PUCK.split("[[exercise]]", 2)[0] + "[[exercise]]"
+                                + ONE_PUCK.split("[[exercise]]", 2)[2], {"right_hand": puck}, h)
+        (first, second) = h.sets(h.sessions("anna")[0].id)
+    learned = [ev.value for ev in told if ev.source == "learned" and ev.value is not None]
+    assert learned, "the puck tells the target it learned"
+    assert report.sets[0].target == learned[-1], "the set ran at the target the puck counted against at its end"
+    assert first.target == learned[-1], "and the history keeps it"
+    assert second.target == report.sets[1].target == progression.next_target(
+        learned[-1], report.sets[0].summary.reps, report.sets[0].summary.partial_reps, progression.ProgressionRule())
+    attempts = [ev for ev in seen if ev.kind == "attempt" and ev.set_index == 0]
+    assert attempts[-1].target in learned, "an attempt after the target was learned is judged against it"
 
 
 def test_a_personal_best_is_told_and_celebrated_on_the_puck(tmp_path):
@@ -386,6 +403,19 @@ def test_the_live_view_keeps_the_note_and_the_latest_best_of_each_exercise():
     assert "grip_squeeze (alternate): 9.0 N" in text and "wrist_flexion: 50.2°" in text
     assert "Stop and rest if anything hurts." in text, "the safety line stays in view"
     assert "wrist_flexion comes next" in text and "the next set" not in text
+
+
+def test_the_live_view_shows_an_auto_target_once_the_puck_has_learned_it():
+    pytest.importorskip("rich")
+    from openpuck.clinic.programme import ProgrammeEvent as E
+    from openpuck.clinic.programme_view import ProgrammeView
+    v = ProgrammeView("Grip: anna")
+    v.update(E("exercise", "grip_squeeze", sets=1, unit="N", placement="in the hand"))
+    v.update(E("set_start", "grip_squeeze", 0, 0, 1, None, "N", 5))
+    v.update(E("attempt", "grip_squeeze", 0, 0, 1, 21.5, "N", 5, reps_done=1, event=_rep("rep", 24.0)))
+    text = _drawn(v)
+    assert "target 21.5 N" in text and "learned from the first reps" not in text
+    assert "24.0 N against 21.5 N: reached the target" in text
 
 
 def test_a_set_without_a_rep_says_so():

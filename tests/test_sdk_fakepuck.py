@@ -145,7 +145,7 @@ class FakePuck:
         self.send("status", end, battery_mv=3900, battery_pct=80, dropped_samples=0,
                   uptime_ms=self.device_us() // 1000, streaming=int(self.streaming),
                   exercise=self.exercise, reps=self.reps, partial_reps=0, rx_errors=0,
-                  reset_cause=0, cpu_load=50, link_dropped_samples=0, link_dropped_frames=0)
+                  reset_cause=0, cpu_load=50, link_dropped_samples=0, link_dropped_frames=0, target=0)
 
     def force_at(self, t_s: float) -> float:
         ph = t_s % self.bump_every_s

@@ -56,7 +56,7 @@ def test_uptime_going_back_is_a_puck_reset():
         return protocol.encode("status", seq, battery_mv=0, battery_pct=0, dropped_samples=0,
                                uptime_ms=uptime_ms, streaming=0, exercise=1, reps=0,
                                partial_reps=0, rx_errors=0, reset_cause=2, cpu_load=0xFFFF,
-                               link_dropped_samples=0, link_dropped_frames=0)
+                               link_dropped_samples=0, link_dropped_frames=0, target=0)
     s = SessionDecoder()
     s.feed(status(1, 60_000) + status(2, 61_000), now=0.0)
     assert not s.take_reset()

@@ -23,7 +23,8 @@ ENUM_CLASSES = {"nack_error": protocol.NackError, "signal": protocol.Signal, "lo
                 "capability": protocol.Capability, "channel": protocol.Channel,
                 "calibrate_what": protocol.CalibrateWhat, "config_key": protocol.ConfigKey,
                 "reboot_mode": protocol.RebootMode, "event_kind": protocol.EventKind,
-                "rate_hz": protocol.RateHz, "reset_cause": protocol.ResetCause}
+                "rate_hz": protocol.RateHz, "reset_cause": protocol.ResetCause,
+                "target_source": protocol.TargetSource}
 
 
 def test_every_enum_of_the_table_is_an_int_enum_with_its_names_and_values():

@@ -62,8 +62,9 @@ class App:
         self.exercise = self.config.get(mt.CONFIG_KEY_EXERCISE)
         self.target_milli = self.config.get(mt.CONFIG_KEY_TARGET)
         self.on_pct, self.off_pct = commands.thresholds(self.exercise)
-        self.reps = 0
-        self.partials = 0
+        self.reps = self.partials = 0
+        self.target_calibrated = False             # a calibration rep set the target
+        self.target_sent = self.source_sent = -1   # the last target message's (counting.announce)
         self.gyro_bias = [0, 0, 0]
         self._batch = bytearray(MAX_BATCH * mt.SAMPLE_SIZE)
         self._batch_n = 0
@@ -144,7 +145,8 @@ class App:
                   (self.now_us() // 1000) & 0xFFFFFFFF, 1 if self.streaming else 0,
                   self.exercise, self.reps & 0xFFFF, self.partials & 0xFFFF,
                   self.rx_errors() & 0xFFFF, self.reset_cause, self._cpu_load(),
-                  self.link_dropped_samples & 0xFFFFFFFF, min(self.link_dropped_frames, 0xFFFF))
+                  self.link_dropped_samples & 0xFFFFFFFF, min(self.link_dropped_frames, 0xFFFF),
+                  counting.target(self) & 0xFFFFFFFF)
 
     def _cpu_load(self):
         """Thousandths of the time since the last status the firmware worked:
@@ -214,6 +216,7 @@ class App:
         self.streaming = True
         self._batch_n = 0
         self._next_status_us = self.now_us() + STATUS_PERIOD_US
+        counting.announce(self, True)
         self.sampler.start(rate_hz)
 
     def stop_stream(self):
@@ -363,6 +366,7 @@ class App:
             now = self.now_us()
             if now >= self._next_status_us:
                 self._next_status_us = now + STATUS_PERIOD_US
+                counting.announce(self)   # a change no event carried (none known: a safety net)
                 self.status()
         self.feedback.tick()
         for pump in self._pumps:

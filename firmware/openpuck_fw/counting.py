@@ -58,16 +58,42 @@ def rebuild(app, rate_hz):
                 "counts it (rebuild opdetect.mpy: make natmod)" % (app.exercise, e))
     app.reps = 0
     app.partials = 0
+    app.target_calibrated = False
 
 
 def target(app):
-    """The rep target in milli-units: the set one, else what the detector learnt (0: none yet)."""
+    """The rep target in milli-units: the set one, else what the detector
+    learnt (0: none yet, or the detector is to be rebuilt for new settings)."""
     if app.target_milli:
         return app.target_milli
+    if app.det_key is None:
+        return 0
     t = getattr(app.detector, "target_milli", 0)
     if callable(t):
         t = t()
     return t if isinstance(t, int) else 0
+
+
+def source(app):
+    """Where the target came from: enums.target_source."""
+    if app.target_milli:
+        return mt.TARGET_SOURCE_SET
+    return mt.TARGET_SOURCE_CALIBRATED if app.target_calibrated else mt.TARGET_SOURCE_LEARNED
+
+
+def announce(app, force=False):
+    """Send a target message when the target in use changed since the last
+    one (force: whatever it is; each stream starts with one). Only while
+    streaming: a host that is not reading events asks get_config."""
+    if not app.streaming:
+        return
+    t = target(app)
+    src = source(app)
+    if not force and t == app.target_sent and src == app.source_sent:
+        return
+    app.target_sent = t
+    app.source_sent = src
+    app.send(mt.T_TARGET, app.exercise, t & 0xFFFFFFFF, src, app._up_us & 0xFFFFFFFF)
 
 
 def events(app, det):
@@ -76,6 +102,8 @@ def events(app, det):
     while True:
         ev = det.pop()
         if ev is None:
+            # a rep's end is when an auto target settles or moves: after its events
+            announce(app)
             return
         kind, count, t0, tp, t1, amp, hold = ev
         if kind == mt.EVENT_KIND_REP:

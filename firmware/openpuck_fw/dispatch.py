@@ -82,7 +82,7 @@ def config_value(app, key):
     if key == mt.CONFIG_KEY_EXERCISE:
         return app.exercise
     if key == mt.CONFIG_KEY_TARGET:
-        return app.target_milli
+        return counting.target(app)   # the one in use: a learned auto target too
     return app.config.get(key)
 
 
@@ -123,6 +123,7 @@ def _set_exercise(app, t, seq, v):
     if app.board.on_exercise is not None:
         app.board.on_exercise(ex, target)
     app.ack(t, seq)
+    counting.announce(app)
 
 
 def _calibrate(app, t, seq, v):
@@ -136,7 +137,9 @@ def _calibrate(app, t, seq, v):
         else:
             app.det_key = None
             counting.rebuild(app, _rate(app))
+        app.target_calibrated = True
         app.ack(t, seq)
+        counting.announce(app)
         return
     if app.streaming:
         raise Nack(mt.NACK_ERROR_BAD_STATE)
@@ -186,6 +189,7 @@ def _set_config(app, t, seq, v):
         app.det_key = None
     elif key == mt.CONFIG_KEY_TARGET:
         app.target_milli = value
+        app.target_calibrated = False
         app.det_key = None
     elif key == mt.CONFIG_KEY_FEEDBACK:
         app.feedback.enabled = value

@@ -17,6 +17,7 @@ T_NACK = const(0x09)
 T_PONG = const(0x0a)
 T_CONFIG = const(0x0b)
 T_PROOF = const(0x0c)
+T_TARGET = const(0x0d)
 T_START = const(0x40)
 T_STOP = const(0x41)
 T_SET_EXERCISE = const(0x42)
@@ -81,6 +82,9 @@ REBOOT_MODE_BOOTLOADER = const(0x1)
 EVENT_KIND_REP = const(0x1)
 EVENT_KIND_PARTIAL_REP = const(0x2)
 EVENT_KIND_GRIP = const(0x3)
+TARGET_SOURCE_SET = const(0x0)
+TARGET_SOURCE_LEARNED = const(0x1)
+TARGET_SOURCE_CALIBRATED = const(0x2)
 RATE_HZ_25 = const(0x1)
 RATE_HZ_50 = const(0x2)
 RATE_HZ_100 = const(0x4)
@@ -104,13 +108,14 @@ LAYOUT = {  # type: dict[int, tuple]
     0x03: ('rep', 'up', '<BHIIIiI', ('exercise', 'count', 't_start_us', 't_peak_us', 't_end_us', 'amplitude', 'hold_ms'), ('u8', 'u16', 'u32', 'u32', 'u32', 'i32', 'u32')),
     0x04: ('partial_rep', 'up', '<BHIIIi', ('exercise', 'count', 't_start_us', 't_peak_us', 't_end_us', 'amplitude'), ('u8', 'u16', 'u32', 'u32', 'u32', 'i32')),
     0x05: ('grip', 'up', '<IIHI', ('t_start_us', 't_end_us', 'peak_force', 'hold_ms'), ('u32', 'u32', 'u16', 'u32')),
-    0x06: ('status', 'up', '<HBIIBBHHHBHIH', ('battery_mv', 'battery_pct', 'dropped_samples', 'uptime_ms', 'streaming', 'exercise', 'reps', 'partial_reps', 'rx_errors', 'reset_cause', 'cpu_load', 'link_dropped_samples', 'link_dropped_frames'), ('u16', 'u8', 'u32', 'u32', 'u8', 'u8', 'u16', 'u16', 'u16', 'u8', 'u16', 'u32', 'u16')),
+    0x06: ('status', 'up', '<HBIIBBHHHBHIHI', ('battery_mv', 'battery_pct', 'dropped_samples', 'uptime_ms', 'streaming', 'exercise', 'reps', 'partial_reps', 'rx_errors', 'reset_cause', 'cpu_load', 'link_dropped_samples', 'link_dropped_frames', 'target'), ('u16', 'u8', 'u32', 'u32', 'u8', 'u8', 'u16', 'u16', 'u16', 'u8', 'u16', 'u32', 'u16', 'u32')),
     0x07: ('log', 'up', None, ('level', 'text'), ('u8', 'str')),
     0x08: ('ack', 'up', '<BH', ('cmd_type', 'cmd_seq'), ('u8', 'u16')),
     0x09: ('nack', 'up', '<BHBB', ('cmd_type', 'cmd_seq', 'error', 'detail'), ('u8', 'u16', 'u8', 'u8')),
     0x0a: ('pong', 'up', '<QI', ('host_time_us', 'device_time_us'), ('u64', 'u32')),
     0x0b: ('config', 'up', '<Bi', ('key', 'value'), ('u8', 'i32')),
     0x0c: ('proof', 'up', None, ('nonce', 'newest', 'tag'), ('bytes', 'u64', 'bytes')),
+    0x0d: ('target', 'up', '<BIBI', ('exercise', 'target', 'source', 't_us'), ('u8', 'u32', 'u8', 'u32')),
     0x40: ('start', 'down', '<HB', ('rate_hz', 'channels'), ('u16', 'u8')),
     0x41: ('stop', 'down', '<', (), ()),
     0x42: ('set_exercise', 'down', '<BIBB', ('exercise', 'target', 'on_pct', 'off_pct'), ('u8', 'u32', 'u8', 'u8')),
@@ -198,6 +203,8 @@ SCALE_MILLI_REP_AMPLITUDE = const(1)
 SCALE_MILLI_PARTIAL_REP_AMPLITUDE = const(1)
 SCALE_MILLI_GRIP_PEAK_FORCE = const(10)
 SCALE_MILLI_STATUS_CPU_LOAD = const(1)
+SCALE_MILLI_STATUS_TARGET = const(1)
+SCALE_MILLI_TARGET_TARGET = const(1)
 SCALE_MILLI_SET_EXERCISE_TARGET = const(1)
 
 SAMPLES_HEAD = '<IHB'

@@ -19,7 +19,7 @@ _NAMES = {
     "SampleBlock": "openpuck.device.decoder", "StreamDecoder": "openpuck.device.decoder",
     "DeviceInfo": "openpuck.device.events", "Event": "openpuck.device.events", "Gap": "openpuck.device.events",
     "Grip": "openpuck.device.events", "Log": "openpuck.device.events", "PartialRep": "openpuck.device.events",
-    "Rep": "openpuck.device.events", "Status": "openpuck.device.events",
+    "Rep": "openpuck.device.events", "Status": "openpuck.device.events", "Target": "openpuck.device.events",
     "CommandError": "openpuck.device.pending", "CommandTimeout": "openpuck.device.pending",
     "Puck": "openpuck.device.puck", "connect": "openpuck.device.puck",
     "AsyncPuck": "openpuck.device.aio", "connect_async": "openpuck.device.aio",
@@ -42,7 +42,7 @@ _MODULES = {
 }
 
 __all__ = ["__version__", "protocol", "SampleBlock", "StreamDecoder", "DeviceInfo", "Event", "Gap", "Grip",
-           "Log", "PartialRep", "Rep", "Status", "AsyncPuck", "CommandError", "CommandTimeout", "Puck",
+           "Log", "PartialRep", "Rep", "Status", "Target", "AsyncPuck", "CommandError", "CommandTimeout", "Puck",
            "connect", "connect_async", "scan", "ConnectionLost", "TransportError", "open_transport",
            "Detection", "detect", "OpenPuckError"]
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # what mypy and editors see; at run time __getattr__ imports 
     from .clinic import history, programme, programme_file, progression, report, report_data  # noqa: F401
     from .device.aio import AsyncPuck, connect_async  # noqa: F401
     from .device.decoder import SampleBlock, StreamDecoder  # noqa: F401
-    from .device.events import DeviceInfo, Event, Gap, Grip, Log, PartialRep, Rep, Status  # noqa: F401
+    from .device.events import DeviceInfo, Event, Gap, Grip, Log, PartialRep, Rep, Status, Target  # noqa: F401
     from .device.pending import CommandError, CommandTimeout  # noqa: F401
     from .device.puck import Puck, connect  # noqa: F401
     from .device.scan import scan  # noqa: F401

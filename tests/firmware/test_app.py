@@ -344,6 +344,66 @@ eq("old C detector: no nack", of(fs, mt.T_NACK), [])
 eq("old C detector: the twin counts the 10 reps", len(of(fs, mt.T_REP)), 10)
 check("old C detector: the log says why", any(b"the twin counts it" in f[2] for f in of(fs, mt.T_LOG)))
 
+# the target on the wire: each stream starts with a target message; an auto
+# target is told when it settles, right after the events of the rep that
+# settled it (and again each time it follows the patient); status and
+# get_config give the one in use, never 0 once it is known
+def targets(fs):
+    return [struct.unpack("<BIBI", f[2]) for f in of(fs, mt.T_TARGET)]
+
+
+def config_target(link, app):
+    cmd(link, mt.T_GET_CONFIG, struct.pack("<B", mt.CONFIG_KEY_TARGET))
+    cmd(link, mt.T_GET_STATUS)
+    run(app, 2)
+    fs = frames(link)
+    return (struct.unpack("<Bi", of(fs, mt.T_CONFIG)[-1][2])[1],
+            struct.unpack_from("<I", of(fs, mt.T_STATUS)[-1][2], 28)[0])
+
+
+app, link, sim = make_app("grip10")
+cmd(link, mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 0, 0, 0))
+run(app, 1)
+eq("auto target: none before the stream", config_target(link, app), (0, 0))
+cmd(link, mt.T_START, struct.pack("<HB", 200, 7))
+run(app, 1)
+fs = frames(link)
+eq("auto target: the stream starts with it, not known yet", [f[0] for f in fs[:3]] + [t[:3] for t in targets(fs)],
+   [mt.T_ACK, mt.T_DEVICE_INFO, mt.T_TARGET, (1, 0, mt.TARGET_SOURCE_LEARNED)])
+for _ in range(1800):
+    app.step()
+fs = frames(link)
+told = targets(fs)
+check("auto target: told once learned", len(told) >= 1 and all(t[1] > 0 for t in told), told)
+first = [f[0] for f in fs].index(mt.T_TARGET)
+before = [f for f in fs[:first] if f[0] == mt.T_REP]
+eq("auto target: right after the rep that settled it", fs[first - 1][0], mt.T_REP)
+check("auto target: at the time that rep ended", told[0][3] >= struct.unpack_from("<I", before[-1][2], 11)[0],
+      (told[0], before[-1]))
+eq("auto target: each message a change", [a[1] != b[1] for a, b in zip(told, told[1:])], [True] * (len(told) - 1))
+eq("auto target: get_config and status answer the learned one", config_target(link, app), (told[-1][1],) * 2)
+
+# a target set by the host is told as set; a calibration rep's as calibrated
+cmd(link, mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 15000, 0, 0))
+run(app, 1)
+eq("set target: told at once while streaming", targets(frames(link))[-1][:3], (1, 15000, mt.TARGET_SOURCE_SET))
+eq("set target: get_config and status", config_target(link, app), (15000, 15000))
+cmd(link, mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_TARGET_REP))
+run(app, 1)
+eq("calibration rep: the target is not known until it comes", targets(frames(link))[-1][:3],
+   (1, 0, mt.TARGET_SOURCE_CALIBRATED))
+cmd(link, mt.T_STOP)
+run(app, 2)
+frames(link)
+app, link, sim = make_app("grip10")
+cmd(link, mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 0, 0, 0))
+cmd(link, mt.T_START, struct.pack("<HB", 200, 7))
+cmd(link, mt.T_CALIBRATE, struct.pack("<B", mt.CALIBRATE_WHAT_TARGET_REP))
+for _ in range(400):
+    app.step()
+told = targets(frames(link))
+check("calibration rep: its target told as calibrated", told[-1][1] > 0 and told[-1][2] == mt.TARGET_SOURCE_CALIBRATED,
+      told)
 # the watchdog resets a main loop that stops feeding it
 app, link, sim = make_app()
 try:

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from .. import exercises
 from ..clinic.units import amount
 from ..device.decoder import DeviceSpan
-from ..device.events import Grip, Log, PartialRep, Rep
+from ..device.events import Grip, Log, PartialRep, Rep, Target
 from ..offline import validate
 from ..offline.summary import summarise
 
@@ -181,6 +181,9 @@ def run_scenario(args: argparse.Namespace, out: TextIO) -> int:
                     line(ev, clock, out)
                 elif isinstance(ev, Log) and ev.level in ("warning", "error"):
                     print(f"  puck says: {ev.text}", file=out)
+                elif isinstance(ev, Target) and target == "auto" and ev.value is not None:
+                    print(f"  {ev.t - (clock.first or 0.0):6.1f}  {'target':12s} {amount(ev.value, ev.unit):>9s}"
+                          f"   learned by the puck from the reps", file=out, flush=True)
                 if clock.first is not None and clock.span >= sc["duration_s"]:
                     break
         puck.stop()

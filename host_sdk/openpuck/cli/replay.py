@@ -38,7 +38,7 @@ def run(args) -> int:
     for w in open_source(args.file, want=("recording", "wire")).warnings():
         print(f"openpuck replay: warning: {w}", file=sys.stderr)
     only = set(k.strip() for k in args.only.split(",")) if args.only else None
-    kinds = ("rep", "partial_rep", "grip", "gap", "status", "log", "config")
+    kinds = ("rep", "partial_rep", "grip", "target", "gap", "status", "log", "config")
     if only is not None and not only <= set(kinds):
         bad = ", ".join(sorted(only - set(kinds)))
         raise CliError(f"--only {bad}: not an event kind (kinds: {', '.join(kinds)})")

@@ -10,8 +10,9 @@
 
 For each exercise (skipped while it is locked, :func:`openpuck.clinic.progression.unlocked`)
 and each set: choose the target (the programme's, the last session's moved
-by the progression rule, or learned: ``auto``), record the set's raw bytes
-beside the history, send set_exercise and start to every puck of the set,
+by the progression rule, or ``auto``: learned by the puck, which tells it),
+record the set's raw bytes beside the history, send set_exercise and start
+to every puck of the set,
 count: every rep, partial rep and grip goes into the history as it comes, and
 the set ends at its reps (every puck's, for two pucks: what comes after the
 goal, while the puck stops, stays in the recording only) or its seconds of
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import exercises
-from ..device.events import Event, PartialRep, Rep
+from ..device.events import Event, PartialRep, Rep, Target
 from ..errors import OpenPuckError
 from ..offline.recording import RecordingError
 from ..offline.summary import SetSummary
@@ -177,7 +178,7 @@ class Runner:
         hooks = []
         for role, _path in zip(roles, paths):
             puck = self.pucks[role]
-            for kind in ("rep", "partial_rep", "grip"):
+            for kind in ("rep", "partial_rep", "grip", "target"):
                 hooks.append((puck, kind, puck.on(kind, counter.event(role))))
             hooks.append((puck, "samples", puck.on("samples", counter.samples(role))))
         self.on_event(ProgrammeEvent("set_start", ex.exercise, i, k, ex.sets, target, cat.unit,
@@ -201,13 +202,16 @@ class Runner:
                 # Puck.stop() returns after they went to the callbacks, so the queue
                 # now holds the last of them; each is told as an attempt, as in the set.
                 self._drain(i, ex, k, target, cat.unit, set_id, counter, events)
-            # a set of reps ends at its goal: what the puck reports while
-            # stopping stays in the set's recording, not in its count
+            else:
+                # a set of reps ends at its goal: what the puck reports while
+                # stopping stays in the set's recording, not in its count; but
+                # the target the goal's rep moved is the set's
+                self._last_targets(counter)
             for role in roles:
                 self.pucks[role].stop_recording()
             for puck, kind, fn in hooks:
                 puck.off(kind, fn)
-        learned = target if target is not None else self._learned(ex.exercise, paths[0])
+        learned = target if target is not None else self._reported(roles[0], counter)
         summary = SetSummary.of(events, exercise=ex.exercise, unit=cat.unit, target=learned)
         best = max((e.amplitude for e in events if isinstance(e, Rep)), default=None)
         new_best = best is not None and (best_before is None or best > best_before.amplitude)
@@ -269,7 +273,12 @@ class Runner:
     def _take(self, i: int, ex: ProgrammeExercise, k: int, target: float | None, unit: str, set_id: int,
               counter: _SetCounter, events: list[Event], role: str, ev: Event) -> bool:
         """Keep one event of the set and tell an attempt (rep or partial rep) to
-        the app: the count it sees is the count of the set. True for an attempt."""
+        the app: the count it sees is the count of the set, the target the one
+        the puck counts against (an auto target once it is learned). True for
+        an attempt."""
+        if isinstance(ev, Target):
+            counter.targets[role] = ev.value
+            return False
         ev = counter.aligned(role, ev)
         self.history.add_event(set_id, ev, role)   # on the disk before anything else
         events.append(ev)
@@ -278,7 +287,8 @@ class Runner:
         if not isinstance(ev, (Rep, PartialRep)):
             return False
         self.on_event(ProgrammeEvent(
-            "attempt", ex.exercise, i, k, ex.sets, target, unit, ex.reps, ex.seconds,
+            "attempt", ex.exercise, i, k, ex.sets, target if target is not None else counter.targets.get(role),
+            unit, ex.reps, ex.seconds,
             sum(counter.reps.values()), sum(1 for e in events if isinstance(e, PartialRep)),
             counter.seconds(), puck=role, event=ev, pucks=ex.pucks, mode=ex.mode or ""))
         return True
@@ -294,17 +304,25 @@ class Runner:
             self._take(i, ex, k, target, unit, set_id, counter, events, role, ev)
 
     @staticmethod
-    def _learned(exercise: str, path: Path) -> float | None:
-        """The target the puck learned (auto): the same detector over the set's recording."""
-        from ..offline.detect import detect
-        from ..offline.recording import load_session
-        try:
-            s = load_session(path)
-            if len(s.samples) < 2:
-                return None
-            return detect(s.samples, exercise=exercise, target="auto").target
-        except OpenPuckError:
-            return None
+    def _last_targets(counter: _SetCounter) -> None:
+        """The targets still queued after a set of reps reached its goal (the
+        rest of the queue is not the set's)."""
+        while True:
+            try:
+                role, ev = counter.q.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(ev, Target):
+                counter.targets[role] = ev.value
+
+    def _reported(self, role: str, counter: _SetCounter) -> float | None:
+        """The target the puck ``role`` counted against at the end of the set,
+        as it told (an auto target it learned); from its latest status when
+        its target message was lost; None when it never learned one."""
+        if role in counter.targets:
+            return counter.targets[role]
+        told = getattr(self.pucks[role], "target", None)
+        return told if isinstance(told, (int, float)) else None
 
     # -------------------------------------------------------------- between sets
     def _rest(self, ex: ProgrammeExercise, i: int, k: int, following: str = "") -> None:

@@ -114,6 +114,8 @@ class _SetCounter:
         self.q: queue.Queue = queue.Queue()
         self.reps = {r: 0 for r in roles}
         self.spans = {r: DeviceSpan() for r in roles}
+        #: the target each puck last told (its unit; None: an auto target not learned yet)
+        self.targets: dict[str, float | None] = {}
 
     def event(self, role: str) -> Callable[[Any], None]:
         return lambda ev: self.q.put((role, ev))

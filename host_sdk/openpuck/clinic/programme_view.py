@@ -110,6 +110,7 @@ class ProgrammeView:
                 what = "a rep" if _attempt(ev).kind == "rep" else "a partial rep"
                 self.last_rep = f"{amp}: {what} (the target is being learned from the first reps)"
             else:
+                self.target = ev.target     # an auto target, once the puck has learned it
                 verdict = "reached the target" if _attempt(ev).kind == "rep" else "short of the target"
                 self.last_rep = f"{amp} against {amount(ev.target, ev.unit)}: {verdict}"
         elif k == "set_end":

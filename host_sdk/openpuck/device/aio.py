@@ -170,6 +170,12 @@ class AsyncPuck:
         return self._open_puck("status").status
 
     @property
+    def target(self) -> float | None:
+        """The target the puck counts against now, as :attr:`Puck.target
+        <openpuck.device.puck.Puck.target>` (None while an auto target is being learned)."""
+        return self._open_puck("target").target
+
+    @property
     def counters(self) -> dict[str, int]:
         """Link health, as :attr:`Puck.counters <openpuck.device.puck.Puck.counters>`
         (events_dropped and sample_blocks_dropped: from this face's queues)."""

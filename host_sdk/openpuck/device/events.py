@@ -26,7 +26,7 @@ from ..exercises import name_of as exercise_name
 from ..exercises import unit_of as exercise_unit
 from ..protocol import Capability, RateHz
 
-__all__ = ["Config", "DeviceInfo", "Event", "Gap", "Grip", "Log", "PartialRep", "Rep", "Status",
+__all__ = ["Config", "DeviceInfo", "Event", "Gap", "Grip", "Log", "PartialRep", "Rep", "Status", "Target",
            "exercise_name", "exercise_unit", "format_event"]
 
 
@@ -121,6 +121,23 @@ class Status(Event):
     link_dropped_samples: int = 0
     #: events, answers and logs the puck lost the same way (the host sees them as lost frames)
     link_dropped_frames: int = 0
+    #: the target the puck's detector counts against, in the exercise's unit; None while
+    #: an auto target is not learned yet
+    target: float | None = None
+
+
+@dataclass(kw_only=True)
+class Target(Event):
+    """The target the puck's detector counts against, told when it changes: at
+    each start, when an auto target is learned and each time it follows the
+    patient's reps, when a calibration rep or the host sets it. ``t`` is when
+    it changed (the end of the rep that moved it)."""
+
+    kind: ClassVar[str] = "target"
+    exercise: str
+    value: float | None         #: in ``unit``; None: not known yet (an auto target still being learned)
+    unit: str
+    source: str                 #: "set" (by the host), "learned" (auto) or "calibrated" (a calibration rep)
 
 
 @dataclass(kw_only=True)
@@ -227,6 +244,10 @@ def format_event(ev: Event) -> str:
         batt = f"battery {ev.battery_pct}%" if ev.battery_v else "USB power"
         return (f"{t}  status {batt}, reps {ev.reps}, partial {ev.partial_reps}, "
                 f"dropped {ev.dropped_samples}")
+    if isinstance(ev, Target):
+        if ev.value is None:
+            return f"{t}  target not known yet (learned from the first reps)"
+        return f"{t}  target {ev.value:7.1f} {ev.unit:<3s} {ev.source}{mark}"
     if isinstance(ev, Log):
         return f"{t}  log {ev.level}: {ev.text}"
     if isinstance(ev, Config):

@@ -42,6 +42,7 @@ class LiveView:
         self.grips: list = []
         self.gaps = 0
         self.uncertain = 0
+        self.target: Any = None           #: the puck's latest Target event
         self.log: collections.deque = collections.deque(maxlen=5)
         self._rate_win: collections.deque = collections.deque()
         self.started = time.monotonic()
@@ -67,6 +68,8 @@ class LiveView:
             self.partials += 1
         elif k == "grip":
             self.grips.append(ev)
+        elif k == "target":
+            self.target = ev
         elif k == "gap":
             self.gaps += 1
             from .events import format_event
@@ -126,6 +129,10 @@ class LiveView:
         else:
             grid.add_row("reps", "[bold]0")
         grid.add_row("partial", str(self.partials))
+        tg = self.target
+        if tg is not None:
+            grid.add_row("target", f"{tg.value:.1f} {tg.unit} ({tg.source})" if tg.value is not None
+                         else "[dim]being learned from the first reps")
         if self.grips:
             gr = self.grips[-1]
             grid.add_row("grips", f"{len(self.grips)}   last {gr.peak_force:.1f} N, hold {gr.hold_s:.2f} s")

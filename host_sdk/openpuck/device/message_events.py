@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import protocol
-from ..protocol import ConfigKey, LogLevel, ResetCause, label
-from .events import Config, Event, Grip, Log, PartialRep, Rep, Status, exercise_name, exercise_unit
+from ..protocol import ConfigKey, LogLevel, ResetCause, TargetSource, label
+from .events import Config, Event, Grip, Log, PartialRep, Rep, Status, Target, exercise_name, exercise_unit
 
 #: the rep.hold_ms that means "not known" (an auto-target rep: its hold came before ON was known)
 _HOLD_UNKNOWN = protocol.TYPES["rep"].field("hold_ms").unknown
@@ -81,7 +81,14 @@ def _status(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Stat
                   reset_cause=label(ResetCause, f["reset_cause"]),
                   cpu_load=None if m.fields["cpu_load"] == _LOAD_UNKNOWN else f["cpu_load"],
                   link_dropped_samples=f["link_dropped_samples"],
-                  link_dropped_frames=f["link_dropped_frames"])
+                  link_dropped_frames=f["link_dropped_frames"],
+                  target=f["target"] or None)
+
+
+def _target(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Target:
+    f = protocol.physical(m)
+    return Target(t=unwrap(f["t_us"]), exercise=exercise_name(f["exercise"]), value=f["target"] or None,
+                  unit=exercise_unit(f["exercise"]), source=label(TargetSource, f["source"]))
 
 
 def _log(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Log:
@@ -97,5 +104,5 @@ def _config(m: protocol.Message, unwrap: Unwrap, latest_t: float | None) -> Conf
 
 _BUILDERS: dict[str, Callable[[protocol.Message, Unwrap, float | None], Event]] = {
     "rep": _rep, "partial_rep": _partial_rep, "grip": _grip, "status": _status, "log": _log,
-    "config": _config,
+    "config": _config, "target": _target,
 }

@@ -170,6 +170,14 @@ class Puck(Reader):
         return self.session.status
 
     @property
+    def target(self) -> float | None:
+        """The target the puck's detector counts against now, in the exercise's
+        unit (N or degrees), as the puck last told (a target event or a status):
+        the learned one for an auto target; None before the puck said, or while
+        an auto target is still being learned."""
+        return self.session.target
+
+    @property
     def counters(self) -> dict[str, int]:
         """Link health: the session decoder's counters (frames, samples, lost_frames,
         crc_errors, gaps, partial_frames...) and events_dropped,

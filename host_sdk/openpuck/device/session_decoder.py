@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import protocol
 from .decoder import Counters, SampleBlock, StreamDecoder
-from .events import Config, DeviceInfo, Event, Log, Status
+from .events import Config, DeviceInfo, Event, Log, Status, Target
 from .gap_tracker import GapTracker
 from .message_events import event_from_message
 
@@ -50,6 +50,10 @@ class SessionDecoder:
         self.tracker = GapTracker()
         self.info: DeviceInfo | None = None
         self.status: Status | None = None
+        #: the target the puck counts against (its unit), from its latest target message
+        #: or status; None before either, or while an auto target is not learned
+        self.target: float | None = None
+        self.target_event: Target | None = None   #: the latest target message, as an event
         self._mid_frame = False      # the bytes so far end inside a frame
         self._held: list[tuple[float, Event]] = []   # (arrival, event)
 
@@ -116,6 +120,8 @@ class SessionDecoder:
             self.tracker.mark_uncertain(ev)
             out.append(self._stamp(ev))
         self._held = []
+        self.target = None         # a restarted puck learns an auto target again
+        self.target_event = None
         self.tracker.puck_reset(now)
         if self.clock is not None:
             self.clock.reset()
@@ -161,6 +167,11 @@ class SessionDecoder:
         ev = event_from_message(m, self.tracker.unwrap, self.last_t)
         if ev is None:
             return
+        if isinstance(ev, (Status, Target)):
+            # at arrival, not when a held event is released: the puck counts against it now
+            self.target = ev.target if isinstance(ev, Status) else ev.value
+        if isinstance(ev, Target):
+            self.target_event = ev
         if isinstance(ev, Config):
             out.append(ev)
         elif isinstance(ev, (Status, Log)):

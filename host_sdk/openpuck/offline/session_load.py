@@ -28,7 +28,9 @@ class Session:
     truncated: bool = False
     source: str = "recording"    #: "recording", "wire" (raw bytes) or "csv"
     warnings: list = field(default_factory=list)   #: lines to show the user (a torn tail)
-    #: the target the host set (its last set_exercise), in the exercise's unit; None: auto or unknown
+    #: the target the set ran at, in the exercise's unit: the host's (its last set_exercise),
+    #: else for an auto target the last the puck told (its target events, its status);
+    #: None: not learned, or unknown
     target: float | None = None
     #: a window's (:meth:`window`): its recording's first sample time, where plots start their clock
     origin: float | None = None
@@ -213,7 +215,7 @@ def load_session(path: str | os.PathLike, *, exercise: str | None = None, target
             progress(i, len(src.chunks))
     take(sd.finish())
     return Session(str(p), SampleBlock.concat(blocks), events, sd.info, sd.counters, src.header,
-                   src.truncated, src.kind, src.warnings(), sent)
+                   src.truncated, src.kind, src.warnings(), sent if sent is not None else sd.target)
 
 
 def _target_sent(data: bytes, target: float | None) -> float | None:

@@ -36,6 +36,7 @@ from ._table import (
     Repeat,
     ResetCause,
     Signal,
+    TargetSource,
     label,
 )
 from .codec import (
@@ -70,5 +71,5 @@ __all__ = [
     "physical", "cobs_decode", "cobs_encode", "crc32",
     "MESSAGE_TYPES", "TYPES", "Field", "MessageType", "Repeat", "SIGNAL_UNITS", "label",
     "CalibrateWhat", "Capability", "Channel", "ConfigKey", "EventKind", "LogLevel", "NackError", "RateHz",
-    "RebootMode", "ResetCause", "Signal",
+    "RebootMode", "ResetCause", "Signal", "TargetSource",
 ]

@@ -50,6 +50,7 @@ ENUMS: dict[str, dict[str, int]] = {'nack_error': {'unknown_type': 1,
                 'ble_enabled': 8},
  'reboot_mode': {'normal': 0, 'bootloader': 1},
  'event_kind': {'rep': 1, 'partial_rep': 2, 'grip': 3},
+ 'target_source': {'set': 0, 'learned': 1, 'calibrated': 2},
  'rate_hz': {'25': 1, '50': 2, '100': 4, '200': 8, '400': 16},
  'reset_cause': {'power_on': 0, 'soft': 1, 'watchdog': 2, 'brown_out': 3}}
 
@@ -196,7 +197,13 @@ MESSAGES: list[dict[str, Any]] = [{'id': 1,
              {'name': 'link_dropped_frames',
               'type': 'u16',
               'doc': "events, answers and logs lost since boot the same way, once even the queue's "
-                     'room kept for them was full; the host sees each as a frame missing'}]},
+                     'room kept for them was full; the host sees each as a frame missing'},
+             {'name': 'target',
+              'type': 'u32',
+              'unit': 'signal',
+              'scale': 0.001,
+              'doc': 'the target the detector counts against now, as the last target message said: '
+                     'mN or millidegrees; 0 = not known yet (an auto target not settled)'}]},
  {'id': 7,
   'name': 'log',
   'dir': 'up',
@@ -239,6 +246,25 @@ MESSAGES: list[dict[str, Any]] = [{'id': 1,
              {'name': 'tag',
               'type': 'bytes',
               'doc': 'HMAC-SHA-256(key, proof_label || nonce || newest:u64le)[:proof_size]'}]},
+ {'id': 13,
+  'name': 'target',
+  'dir': 'up',
+  'doc': 'The target the detector counts against, sent when it changes while streaming: at each '
+         'start, when an auto target settles and each time it follows the patient, when a '
+         'calibration rep sets it, when the host sets one. Sent after the events of the rep that '
+         'changed it.',
+  'fields': [{'name': 'exercise', 'type': 'u8', 'doc': 'exercise id of the catalogue'},
+             {'name': 'target',
+              'type': 'u32',
+              'unit': 'signal',
+              'scale': 0.001,
+              'doc': 'mN or millidegrees; 0 = not known yet (an auto target before it settles, a '
+                     'calibration rep awaited)'},
+             {'name': 'source', 'type': 'u8', 'doc': 'enums.target_source'},
+             {'name': 't_us',
+              'type': 'u32',
+              'unit': 'us',
+              'doc': 'device time of the latest sample when it changed; wraps at 2^32'}]},
  {'id': 64,
   'name': 'start',
   'dir': 'down',
@@ -887,6 +913,14 @@ class EventKind(_Enum):
     GRIP = 3
 
 
+class TargetSource(_Enum):
+    """enums.target_source of messages.toml."""
+
+    SET = 0
+    LEARNED = 1
+    CALIBRATED = 2
+
+
 class RateHz(_Flag):
     """enums.rate_hz of messages.toml."""
 
@@ -941,6 +975,7 @@ _LABELS: dict[str, dict[int, str]] = {'NackError': {1: 'unknown_type',
                8: 'ble_enabled'},
  'RebootMode': {0: 'normal', 1: 'bootloader'},
  'EventKind': {1: 'rep', 2: 'partial_rep', 3: 'grip'},
+ 'TargetSource': {0: 'set', 1: 'learned', 2: 'calibrated'},
  'RateHz': {1: '25', 2: '50', 4: '100', 8: '200', 16: '400'},
  'ResetCause': {0: 'power_on', 1: 'soft', 2: 'watchdog', 3: 'brown_out'}}
 
@@ -1051,6 +1086,7 @@ MESSAGE_TYPES: tuple[MessageType, ...] = (
             Field('cpu_load', 'u16', scale=0.001, unknown=65535, doc="share of the CPU the firmware worked since the last status (main loop outside its idle wait, and the sampler's timer callbacks), in thousandths"),
             Field('link_dropped_samples', 'u32', doc="samples dropped since boot, whole frames at a time, because the host did not read them in time (the link's queue was full); not in dropped_samples"),
             Field('link_dropped_frames', 'u16', doc="events, answers and logs lost since boot the same way, once even the queue's room kept for them was full; the host sees each as a frame missing"),
+            Field('target', 'u32', unit='signal', scale=0.001, doc='the target the detector counts against now, as the last target message said: mN or millidegrees; 0 = not known yet (an auto target not settled)'),
         ),
         doc='Health, sent once a second while streaming and on get_status.',
     ),
@@ -1115,6 +1151,18 @@ MESSAGE_TYPES: tuple[MessageType, ...] = (
             Field('tag', 'bytes', doc='HMAC-SHA-256(key, proof_label || nonce || newest:u64le)[:proof_size]'),
         ),
         doc='Answer to challenge from an owned puck: it holds the owner key (spec.md section 9.6).',
+    ),
+    MessageType(
+        id=13,
+        name='target',
+        dir='up',
+        fields=(
+            Field('exercise', 'u8', doc='exercise id of the catalogue'),
+            Field('target', 'u32', unit='signal', scale=0.001, doc='mN or millidegrees; 0 = not known yet (an auto target before it settles, a calibration rep awaited)'),
+            Field('source', 'u8', doc='enums.target_source'),
+            Field('t_us', 'u32', unit='us', doc='device time of the latest sample when it changed; wraps at 2^32'),
+        ),
+        doc='The target the detector counts against, sent when it changes while streaming: at each start, when an auto target settles and each time it follows the patient, when a calibration rep sets it, when the host sets one. Sent after the events of the rep that changed it.',
     ),
     MessageType(
         id=64,
