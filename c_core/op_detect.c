@@ -637,6 +637,8 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 d->rest = follow(d->rest, x, gain(tdt, INV_BASE_DOWN));
             } else if (d->still_ms >= (force ? FLAT_TRACK_MS : STILL_TRACK_MS)) {
                 d->rest = follow(d->rest, x, gain(tdt, d->inv_track));
+                // seen still at rest: the set did not start in the middle of a rep
+                d->phase &= (uint8_t)~PH_FIRST;
             }
             y = neg ? d->rest - x : x - d->rest;
             if (!force && !(d->phase & PH_SIDE)) {

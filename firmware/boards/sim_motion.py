@@ -173,7 +173,7 @@ class Patient:
     between them. It follows the commands: the firmware calls on_exercise()
     on every set_exercise (boards/sim.py wires it). No end, no fixed counts."""
 
-    PARTIAL_EVERY = 10     # about one attempt in ten falls short of ON
+    PARTIAL_EVERY = 10     # about one attempt in ten falls short of the target
 
     def __init__(self, seed=3):
         self.noise = _Noise(seed)
@@ -202,10 +202,10 @@ class Patient:
 
     def _next(self, t):
         if int(self.pick.u() * self.PARTIAL_EVERY) == 0:
-            amp = 0.3 * self.target                # above OFF, short of ON
+            amp = 0.5 * self.target                # leaves rest, short of the target
         else:
             # aims a little past the target, but no further than today's capacity
-            amp = min(self.target * (1.0 + 0.25 * self.pick.u()),
+            amp = min(self.target * (1.1 + 0.2 * self.pick.u()),
                       self.capacity * (0.85 + 0.3 * self.pick.u()))
         if self.kind == GRIP:
             rise, hold, fall = 0.35, 0.6, 0.35
@@ -257,19 +257,19 @@ SCENARIOS = {
               "grip_squeeze", 20.0, {"reps": 3, "partial_reps": 0, "grips": 3},
               lambda: Scenario("grip3", [_grip(25.0)] * 3, up=_HAND_UP, base_n=1.0,
                                rest_s=0.8, seed=13)),
-    "wrist8": ("eight wrist bends of 40 degrees with rests between", "wrist_flexion", 40.0,
+    "wrist8": ("eight wrist bends of 40 degrees with rests between", "wrist_flexion", 30.0,
                {"reps": 8, "partial_reps": 0, "grips": 0},
                lambda: Scenario("wrist8", [_bend(40.0)] * 8, up=_HAND_UP, base_n=1.0, seed=23)),
-    "row10": ("ten rows of 30 degrees back to back, the puck upright in the hand", "row", 30.0,
+    "row10": ("ten rows of 30 degrees back to back, the puck upright in the hand", "row", 22.0,
               {"reps": 10, "partial_reps": 0, "grips": 0},
               lambda: Scenario("row10", [(BEND, 30.0, 0.7, 0.1, 0.7)] * 10, up=(0.97, 0.0, 0.26),
                                axis=(0.0, 1.0, 0.0), base_n=1.0, rest_s=0.15, seed=31)),
     "rotation10": ("ten band rotations of 60 degrees about an upper arm leaning 20 degrees from vertical",
-                   "shoulder_rotation", 60.0, {"reps": 10, "partial_reps": 0, "grips": 0},
+                   "shoulder_rotation", 45.0, {"reps": 10, "partial_reps": 0, "grips": 0},
                    lambda: Scenario("rotation10", [(BEND, 60.0, 0.8, 0.3, 0.8)] * 10, up=(0.0, 0.0, 1.0),
                                     axis=(0.34, 0.0, 0.94), base_n=1.0, rest_s=0.8, seed=37)),
     "demo": ("wrist bends: six of 40 degrees, two weak ones of 14 degrees, "
-             "and three 25 N squeezes in the rests", "wrist_flexion", 40.0,
+             "and three 25 N squeezes in the rests", "wrist_flexion", 30.0,
              {"reps": 6, "partial_reps": 2, "grips": 3},
              lambda: Scenario("demo", [_bend(40.0), _bend(40.0), _grip(25.0), _bend(14.0),
                                        _bend(40.0), _grip(25.0), _bend(40.0), _bend(14.0),

@@ -596,6 +596,9 @@ def _count_tick(d, x, t, tdt):
             d.rest = _follow(d.rest, x, _gain(tdt, _INV_BASE_DOWN))
         elif d.still_ms >= (_FLAT_TRACK_MS if force else _STILL_TRACK_MS):
             d.rest = _follow(d.rest, x, _gain(tdt, d.inv_track))
+            # seen still at rest: the set did not start in the middle of a rep
+            ph &= ~_PH_FIRST
+            d.phase = ph
         y = d.rest - x if neg else x - d.rest
         if not force and not (ph & _PH_SIDE):
             # the first excursion twice OFF tells the side reps go

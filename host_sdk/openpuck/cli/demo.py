@@ -73,7 +73,7 @@ def line(ev: Any, clock: DeviceSpan, out: TextIO) -> None:
         what, amp, more = f"rep {ev.count:<3d}", amount(ev.amplitude, ev.unit), f"{ev.duration:.1f} s{hold}"
     elif isinstance(ev, PartialRep):
         what, amp, more = (f"partial {ev.count:<3d}", amount(ev.amplitude, ev.unit),
-                           "did not reach the ON threshold, not counted")
+                           "short of the target: a partial rep")
     else:
         what, amp, more = "grip", amount(ev.peak_force, "N"), f"held {ev.hold_s:.1f} s"
     print(f"  {t:6.1f}  {what:12s} {amp:>9s}   {more}", file=out, flush=True)
