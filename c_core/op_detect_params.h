@@ -66,13 +66,13 @@
 #define PI_Q32_PER_DEG (74961321) // pi / 180 * 2^32
 #define MDEG_PER_RAD (57296) // 180000 / pi
 #define TR_STILL_Q14 (82) // translation: still also needs the low-passed |a - g| within 0.005 g on each axis (Q14)
-#define TR_MOVING_Q14 (492) // translation: over 0.03 g, moving: the axis learns, g follows a slower
+#define TR_MOVING_Q14 (246) // translation: over 0.015 g, moving: the axis learns, the gyro bias does not
 #define TR_ZERO_MS (200u) // translation: still this long: the velocity is 0
-#define TR_FUSE_SHIFT (4) // translation: moving, g follows a 16x slower (tau 16 s)
+#define TR_FUSE_SHIFT (2) // translation: not still, g follows a 4x slower (tau 4 s)
 #define INV_TR_LP (671) // translation: a - g low-pass, tau 100 ms: 2^26 / 100000
 #define TR_UM_PER_S (2511) // Q14 g * dt_us -> um/s: >> 22 (9.80665e6 / 2^14 / 1e6 * 2^22)
 #define TR_INV_S (4295) // translation: us -> Q16 s: 2^32 / 10^6
-#define INV_TR_LEAK (2147) // translation: velocity and position leak to 0 while moving, tau 2 s: 2^32 / 2e6
+#define INV_TR_LEAK (4295) // translation: velocity and position leak to 0 while moving, tau 1 s: 2^32 / 1e6
 #endif // OP_DETECT_INTERNAL
 
 #endif // OP_DETECT_PARAMS_H
