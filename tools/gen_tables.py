@@ -217,7 +217,7 @@ def validate(msgs: dict, ex: list[dict]) -> None:
     for e in ex:
         if e["signal"] not in SIGNALS:
             raise SystemExit(f"exercises.toml: {e['name']}: unknown signal {e['signal']}")
-        if (e["signal"] == "rotation") != ("joint_axis" in e):
+        if (e["signal"] not in ("force", "translation")) != ("joint_axis" in e):
             raise SystemExit(f"exercises.toml: {e['name']}: angle exercises (and only they) give joint_axis")
         if e.get("joint_axis", "horizontal") not in ("horizontal", "vertical", "tilted"):
             raise SystemExit(f"exercises.toml: {e['name']}: joint_axis must be horizontal, vertical or tilted")
