@@ -605,7 +605,7 @@ static void translation_tick(op_detect_t *d, uint32_t tdt) {
             l[1] = -l[1];
             l[2] = -l[2];
         }
-        a = gain(tdt, INV_AXIS) * 10; // 0.1 g (1638) of l weighs a as much as the whole u
+        a = gain(tdt, INV_AXIS) * TR_AXIS_K; // 1 g / TR_AXIS_K of l weighs a as much as the whole u
         a = a > 16384 ? 16384 : a;    // a long gap: one step of at most 2 g / 4 keeps c^2 in 32 bits
         for (i = 0; i < 3; i++) {
             c[i] = d->u[i] + ((l[i] * a + 32768) >> 16);

@@ -10,7 +10,7 @@
 
 // the signals the detector computes (enums.signal of messages.toml)
 #define OP_DETECT_SIGNAL_OK(s) ((s) == OP_SIGNAL_FORCE || (s) == OP_SIGNAL_ROTATION || (s) == OP_SIGNAL_TRANSLATION)
-#define OP_DETECT_FLOOR_DIVISOR(s) ((s) == OP_SIGNAL_FORCE ? 20 : (s) == OP_SIGNAL_ROTATION ? 8 : (s) == OP_SIGNAL_TRANSLATION ? 8 : 1)
+#define OP_DETECT_FLOOR_DIVISOR(s) ((s) == OP_SIGNAL_FORCE ? 20 : (s) == OP_SIGNAL_ROTATION ? 8 : (s) == OP_SIGNAL_TRANSLATION ? 4 : 1)
 
 // X(field, value): op_detect_config_default()'s fields beyond the catalogue's
 #define OP_DETECT_DEFAULTS(X) \
@@ -70,6 +70,7 @@
 #define TR_ZERO_MS (200u) // translation: still this long: the velocity is 0
 #define TR_FUSE_SHIFT (2) // translation: not still, g follows a 4x slower (tau 4 s)
 #define INV_TR_LP (671) // translation: a - g low-pass, tau 100 ms: 2^26 / 100000
+#define TR_AXIS_K (10) // translation: the axis learns as fast from 1/10 g as rotation's from its weight
 #define TR_UM_PER_S (2511) // Q14 g * dt_us -> um/s: >> 22 (9.80665e6 / 2^14 / 1e6 * 2^22)
 #define TR_INV_S (4295) // translation: us -> Q16 s: 2^32 / 10^6
 #define INV_TR_LEAK (4295) // translation: velocity and position leak to 0 while moving, tau 1 s: 2^32 / 1e6

@@ -76,6 +76,7 @@ _TR_MOVING_Q14 = const(246)  # translation: over 0.015 g, moving: the axis learn
 _TR_ZERO_MS = const(200)  # translation: still this long: the velocity is 0
 _TR_FUSE_SHIFT = const(2)  # translation: not still, g follows a 4x slower (tau 4 s)
 _INV_TR_LP = const(671)  # translation: a - g low-pass, tau 100 ms: 2^26 / 100000
+_TR_AXIS_K = const(10)  # translation: the axis learns as fast from 1/10 g as rotation's from its weight
 _TR_UM_PER_S = const(2511)  # Q14 g * dt_us -> um/s: >> 22 (9.80665e6 / 2^14 / 1e6 * 2^22)
 _TR_INV_S = const(4295)  # translation: us -> Q16 s: 2^32 / 10^6
 _INV_TR_LEAK = const(4295)  # translation: velocity and position leak to 0 while moving, tau 1 s: 2^32 / 1e6
@@ -83,7 +84,7 @@ SIGNAL_FORCE = const(0)
 SIGNAL_ROTATION = const(3)
 SIGNAL_TRANSLATION = const(4)
 SIGNALS_OK = (0, 3, 4)  # the signals the detector computes
-FLOOR_DIVISOR = {0: 20, 3: 8, 4: 8}  # signal -> auto target floor divisor
+FLOOR_DIVISOR = {0: 20, 3: 8, 4: 4}  # signal -> auto target floor divisor
 # config_default()'s fields beyond the catalogue's
 DEFAULTS = (
     ('hyst_pct', 5),
@@ -569,7 +570,7 @@ def _translation_tick(d, tdt):
     if max(abs(l0), abs(l1), abs(l2)) > _TR_MOVING_Q14:
         if l0 * u[0] + l1 * u[1] + l2 * u[2] < 0:  # one axis, either way
             l0, l1, l2 = -l0, -l1, -l2
-        a = _gain(tdt, _INV_AXIS) * 10  # 0.1 g (1638) of l weighs a as much as the whole u
+        a = _gain(tdt, _INV_AXIS) * _TR_AXIS_K  # 1 g / TR_AXIS_K of l weighs a as much as the whole u
         a = 16384 if a > 16384 else a  # a long gap: one step of at most 2 g / 4
         c0 = u[0] + ((l0 * a + 32768) >> 16)
         c1 = u[1] + ((l1 * a + 32768) >> 16)
