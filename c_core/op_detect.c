@@ -447,10 +447,8 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     }
 }
 
-// Scale g to |g| = 2^24 (components clamped to 8 g first; a vector below 1/2 g
-// is doubled until it is not, else its 12-bit q would leave |g| far from 1 and
-// the products of g downstream would overflow).
-static int32_t clamp_8g(int32_t *g) { // returns the largest |component|
+// g's components clamped to 8 g; returns the largest |component|.
+static int32_t clamp_8g(int32_t *g) {
     int32_t a, i, m = 0;
     for (i = 0; i < 3; i++) {
         g[i] = g[i] > 0x7ffffff ? 0x7ffffff : (g[i] < -0x7ffffff ? -0x7ffffff : g[i]);
@@ -460,6 +458,9 @@ static int32_t clamp_8g(int32_t *g) { // returns the largest |component|
     return m;
 }
 
+// Scale g to |g| = 2^24 (components clamped to 8 g first; a vector below 1/2 g
+// is doubled until it is not, else its 12-bit q would leave |g| far from 1 and
+// the products of g downstream would overflow).
 static void normalise(int32_t *g) {
     int32_t a, i, q[3], m = clamp_8g(g);
     uint32_t n;
@@ -926,7 +927,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         d->g[0] = ax * d->accel_k;
         d->g[1] = ay * d->accel_k;
         d->g[2] = az * d->accel_k;
-        if (d->signal == OP_SIGNAL_TRANSLATION) { // |g| follows |a|; g0 is its axis's mean, from 0
+        if (d->signal == OP_SIGNAL_TRANSLATION) { // |g| follows |a|; g0 (low-passed a - g) starts at 0
             clamp_8g(d->g);
         } else {
             normalise(d->g);

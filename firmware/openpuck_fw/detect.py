@@ -806,7 +806,7 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
         g[0] = ax * ak
         g[1] = ay * ak
         g[2] = az * ak
-        if d.signal == SIGNAL_TRANSLATION:  # |g| follows |a|; g0 is its axis's mean, from 0
+        if d.signal == SIGNAL_TRANSLATION:  # |g| follows |a|; g0 (low-passed a - g) starts at 0
             _clamp_8g(g)
         else:
             _normalise(g)
