@@ -987,7 +987,8 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         if (m < (int32_t)d->still_thr * ((d->flags & F_BIAS_OK) ? 16 : 24)) {
             a = (int32_t)(d->still_ms + (dt >> 10));
             d->still_ms = (uint16_t)(lm > TR_STILL_Q14 ? 0 : a > 60000 ? 60000 : a);
-            if (d->still_ms >= STILL_BIAS_OK_MS) {
+            // (translation: g turned by the gyro agreeing with a for 1.5 s bounds the bias)
+            if (d->still_ms >= (d->signal == OP_SIGNAL_TRANSLATION ? TR_BIAS_OK_MS : STILL_BIAS_OK_MS)) {
                 d->flags |= F_BIAS_OK;
             }
             // (translation: nor while the hand clearly accelerates, as it

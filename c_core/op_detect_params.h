@@ -67,6 +67,7 @@
 #define MDEG_PER_RAD (57296) // 180000 / pi
 #define TR_STILL_Q14 (82) // translation: still also needs the low-passed |a - g| within 0.005 g on each axis (Q14)
 #define TR_MOVING_Q14 (246) // translation: over 0.015 g, moving: the axis learns, the gyro bias does not
+#define TR_BIAS_OK_MS (1500u) // translation: still (gyro and a - g agree) this long: the gyro bias is known
 #define TR_ZERO_MS (200u) // translation: still this long: the velocity is 0
 #define TR_FUSE_SHIFT (2) // translation: not still, g follows a 4x slower (tau 4 s)
 #define INV_TR_LP (671) // translation: a - g low-pass, tau 100 ms: 2^26 / 100000

@@ -80,7 +80,7 @@ def test_a_synthetic_reach_and_slide_count_their_reps_in_mm(name):
 
 @pytest.mark.slow
 def test_translation_floor_on_synthetic_sets():
-    # measured (seeds 100-109, 45 s, normal mode, truth target): 25 of 40 sets
+    # measured (seeds 100-109, 45 s, normal mode, truth target): 28 of 40 sets
     # exact, 34 of 40 within one; with the auto target and in the hard mode
     # it counts worse (docs/exercises.md gives the figures)
     got = []
@@ -92,7 +92,7 @@ def test_translation_floor_on_synthetic_sets():
                             truth["count"]))
     exact = sum(g[3] == g[4] for g in got)
     near = sum(abs(g[3] - g[4]) <= 1 for g in got)
-    assert exact >= 23 and near >= 32, [g for g in got if g[3] != g[4]]
+    assert exact >= 26 and near >= 32, [g for g in got if g[3] != g[4]]
 
 
 def test_the_new_exercises_are_in_every_table():

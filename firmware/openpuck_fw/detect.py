@@ -73,6 +73,7 @@ _PI_Q32_PER_DEG = const(74961321)  # pi / 180 * 2^32
 _MDEG_PER_RAD = const(57296)  # 180000 / pi
 _TR_STILL_Q14 = const(82)  # translation: still also needs the low-passed |a - g| within 0.005 g on each axis (Q14)
 _TR_MOVING_Q14 = const(246)  # translation: over 0.015 g, moving: the axis learns, the gyro bias does not
+_TR_BIAS_OK_MS = const(1500)  # translation: still (gyro and a - g agree) this long: the gyro bias is known
 _TR_ZERO_MS = const(200)  # translation: still this long: the velocity is 0
 _TR_FUSE_SHIFT = const(2)  # translation: not still, g follows a 4x slower (tau 4 s)
 _INV_TR_LP = const(671)  # translation: a - g low-pass, tau 100 ms: 2^26 / 100000
@@ -854,7 +855,8 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
         if m < d.still_thr * (16 if d.flags & _F_BIAS_OK else 24):
             a = d.still_ms + (dt >> 10)
             d.still_ms = 0 if lm > _TR_STILL_Q14 else (60000 if a > 60000 else a)
-            if d.still_ms >= _STILL_BIAS_OK_MS:
+            # (translation: g turned by the gyro agreeing with a for 1.5 s bounds the bias)
+            if d.still_ms >= (_TR_BIAS_OK_MS if d.signal == SIGNAL_TRANSLATION else _STILL_BIAS_OK_MS):
                 d.flags |= _F_BIAS_OK
             # (translation: nor while the hand clearly accelerates, as it
             # turns slowly on the way)
