@@ -626,6 +626,28 @@ static void translation_tick(op_detect_t *d, uint32_t tdt) {
     }
 }
 
+// Translation, every sample: the gravity-free acceleration a - g (Q14 g,
+// within +-2 g) integrated along u into the velocity (um/s; a . u < 2^16, the
+// dt term < 2^15: push() zeroes it when still) and low-passed into g0;
+// returns g0's largest |component| (a puck slid on a table does not turn:
+// still also needs it near 0). Out of line: rotation keeps its registers.
+static int32_t translation_accel(op_detect_t *d, int32_t ax, int32_t ay, int32_t az, uint32_t dt) {
+    int32_t acc[3], l[3], a = gain6(dt, INV_TR_LP), i, v, m = 0;
+    acc[0] = ax;
+    acc[1] = ay;
+    acc[2] = az;
+    for (i = 0; i < 3; i++) {
+        v = ((acc[i] * d->accel_k) >> 10) - (d->g[i] >> 10);
+        l[i] = v > 0x7fff ? 0x7fff : (v < -0x7fff ? -0x7fff : v);
+        d->g0[i] = (int16_t)follow(d->g0[i], l[i], a);
+        v = d->g0[i] < 0 ? -d->g0[i] : d->g0[i];
+        m = v > m ? v : m;
+    }
+    a = (l[0] * d->u[0] + l[1] * d->u[1] + l[2] * d->u[2]) >> 14;
+    d->u_e = clamp30((int64_t)d->u_e + ((a * (int32_t)((dt * TR_UM_PER_S) >> 14)) >> 8));
+    return m;
+}
+
 // One step of a threshold excursion (grip events) on signal s. Returns 0 (nothing), 1 (an
 // excursion ended), 2 (an excursion lasted too long and was dropped).
 static int excursion_step(op_excursion_t *ex, uint8_t *flags, uint8_t bit, int32_t s,
@@ -910,9 +932,9 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
                    int32_t gx, int32_t gy, int32_t gz, int32_t force) {
     uint32_t dt;
     int32_t a, f, w0, w1, w2, th0, th1, th2, g0, g1, g2, a0, a1, a2, m;
-    int32_t k, v, lm = 0, lin[3];
+    int32_t k, lm;
     int64_t m2;
-    int before, gap, i;
+    int before, gap;
     f = force * (int32_t)d->force_k;
     if (!(d->flags & F_STARTED)) {
         d->flags |= F_STARTED;
@@ -963,23 +985,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         m = w0 < 0 ? -w0 : w0;
         m = (w1 < 0 ? -w1 : w1) > m ? (w1 < 0 ? -w1 : w1) : m;
         m = (w2 < 0 ? -w2 : w2) > m ? (w2 < 0 ? -w2 : w2) : m;
-        a0 = ax * d->accel_k;
-        a1 = ay * d->accel_k;
-        a2 = az * d->accel_k;
-        if (d->signal == OP_SIGNAL_TRANSLATION) {
-            // gravity-free acceleration, Q14 g within +-2 g, and its low-pass
-            // g0; a puck slid on a table does not turn: still also needs g0 near 0
-            lin[0] = (a0 >> 10) - (d->g[0] >> 10);
-            lin[1] = (a1 >> 10) - (d->g[1] >> 10);
-            lin[2] = (a2 >> 10) - (d->g[2] >> 10);
-            a = gain6(dt, INV_TR_LP);
-            for (i = 0; i < 3; i++) {
-                lin[i] = lin[i] > 0x7fff ? 0x7fff : (lin[i] < -0x7fff ? -0x7fff : lin[i]);
-                d->g0[i] = (int16_t)follow(d->g0[i], lin[i], a);
-                v = d->g0[i] < 0 ? -d->g0[i] : d->g0[i];
-                lm = v > lm ? v : lm;
-            }
-        }
+        lm = d->signal == OP_SIGNAL_TRANSLATION ? translation_accel(d, ax, ay, az, dt) : 0;
         // until the bias is known, still is judged 1.5x looser: a bias larger than
         // the still threshold would otherwise never be learned
         // (translation: a gyro bias not yet learned tilts g off a, so the gyro
@@ -1023,14 +1029,14 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
             d->ang = clamp30((int64_t)d->ang + a);
         } else if (d->still_ms >= TR_ZERO_MS) { // translation: still, so not moving
             d->u_e = 0;
-        } else { // the velocity along the axis, um/s (|a| < 2^16, dt term < 2^15)
-            a = (lin[0] * d->u[0] + lin[1] * d->u[1] + lin[2] * d->u[2]) >> 14;
-            d->u_e = clamp30((int64_t)d->u_e + ((a * (int32_t)((dt * TR_UM_PER_S) >> 14)) >> 8));
         }
         g0 += (int32_t)(((int64_t)d->g[1] * th2 - (int64_t)d->g[2] * th1) >> 28);
         g1 += (int32_t)(((int64_t)d->g[2] * th0 - (int64_t)d->g[0] * th2) >> 28);
         g2 += (int32_t)(((int64_t)d->g[0] * th1 - (int64_t)d->g[1] * th0) >> 28);
         // pull towards the accelerometer, less while it reads far from 1 g
+        a0 = ax * d->accel_k;
+        a1 = ay * d->accel_k;
+        a2 = az * d->accel_k;
         m2 = (int64_t)(a0 >> 12) * (a0 >> 12) + (int64_t)(a1 >> 12) * (a1 >> 12) +
              (int64_t)(a2 >> 12) * (a2 >> 12) - (1 << 24);
         a = gain(dt, d->inv_fuse);

@@ -588,6 +588,28 @@ def _translation_tick(d, tdt):
         d.ang = _follow(d.ang, 0, a)
 
 
+def _translation_accel(d, ax, ay, az, dt):
+    """Translation, every sample: a - g (Q14 g, within +-2 g) integrated along
+    u into the velocity (um/s; push() zeroes it when still) and low-passed
+    into g0; returns g0's largest |component|."""
+    a = _gain6(dt, _INV_TR_LP)
+    ak = d.accel_k
+    g = d.g
+    r = d.g0
+    u = d.u
+    m = 0
+    acc = (ax, ay, az)
+    s = 0
+    for i in range(3):
+        v = ((acc[i] * ak) >> 10) - (g[i] >> 10)
+        v = 0x7FFF if v > 0x7FFF else (-0x7FFF if v < -0x7FFF else v)
+        s += v * u[i]
+        r[i] = _follow(r[i], v, a)
+        m = max(m, abs(r[i]))
+    d.u_e = _clamp30(d.u_e + (((s >> 14) * ((dt * _TR_UM_PER_S) >> 14)) >> 8))
+    return m
+
+
 def _excursion_step(d, ex, bit, s, t, tdt, on, off, end, max_us):
     """One step of a threshold excursion (grip events) on signal s: 0 (nothing),
     1 (an excursion ended), 2 (an excursion lasted too long and was dropped)."""
@@ -831,23 +853,7 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
         glp[1] = _follow(glp[1], gy * 256, a)
         glp[2] = _follow(glp[2], gz * 256, a)
         m = max(abs(glp[0] - bias[0]), abs(glp[1] - bias[1]), abs(glp[2] - bias[2]))
-        ak = d.accel_k
-        a0 = ax * ak
-        a1 = ay * ak
-        a2 = az * ak
-        lm = 0
-        if d.signal == SIGNAL_TRANSLATION:
-            # gravity-free acceleration, Q14 g within +-2 g, and its low-pass
-            # g0; a puck slid on a table does not turn: still also needs g0 near 0
-            lin = [(a0 >> 10) - (g[0] >> 10), (a1 >> 10) - (g[1] >> 10), (a2 >> 10) - (g[2] >> 10)]
-            a = _gain6(dt, _INV_TR_LP)
-            r = d.g0
-            for i in range(3):
-                v = lin[i]
-                v = 0x7FFF if v > 0x7FFF else (-0x7FFF if v < -0x7FFF else v)
-                lin[i] = v
-                r[i] = _follow(r[i], v, a)
-                lm = max(lm, abs(r[i]))
+        lm = _translation_accel(d, ax, ay, az, dt) if d.signal == SIGNAL_TRANSLATION else 0
         # until the bias is known, still is judged 1.5x looser: a bias larger than
         # the still threshold would otherwise never be learned
         # (translation: a gyro bias not yet learned tilts g off a, so the gyro
@@ -887,13 +893,14 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
             d.ang = _clamp30(d.ang + ((th0 * u[0] + th1 * u[1] + th2 * u[2]) >> 18))
         elif d.still_ms >= _TR_ZERO_MS:  # translation: still, so not moving
             d.u_e = 0
-        else:  # the velocity along the axis, um/s
-            a = (lin[0] * u[0] + lin[1] * u[1] + lin[2] * u[2]) >> 14
-            d.u_e = _clamp30(d.u_e + ((a * ((dt * _TR_UM_PER_S) >> 14)) >> 8))
         g0 += (g[1] * th2 - g[2] * th1) >> 28
         g1 += (g[2] * th0 - g[0] * th2) >> 28
         g2 += (g[0] * th1 - g[1] * th0) >> 28
         # pull towards the accelerometer, less while it reads far from 1 g
+        ak = d.accel_k
+        a0 = ax * ak
+        a1 = ay * ak
+        a2 = az * ak
         m2 = (a0 >> 12) * (a0 >> 12) + (a1 >> 12) * (a1 >> 12) + (a2 >> 12) * (a2 >> 12) - (1 << 24)
         a = _gain(dt, d.inv_fuse)
         if m2 > (1 << 22) or m2 < -(1 << 22):
