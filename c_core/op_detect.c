@@ -16,7 +16,8 @@
 // - u32 times wrap (Python masks with 0xffffffff).
 //
 // Fixed-point units: gravity vectors Q24 (1 g = 2^24), rotation per step Q28
-// rad, angle Q24 rad, rates raw * 256, filter gains Q16, signals milli-units.
+// rad, angle Q24 rad, rates raw * 256, filter gains Q16, signals milli-units;
+// translation: gravity-free acceleration Q14 g, velocity um/s, position um.
 #define OP_DETECT_INTERNAL // op_detect_params.h: the bare internal constants
 #include "op_detect.h"
 
@@ -456,17 +457,23 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     }
 }
 
-// Scale g to |g| = 2^24 (components clamped to 8 g first; a vector below 1/2 g
-// is doubled until it is not, else its 12-bit q would leave |g| far from 1 and
-// the products of g downstream would overflow).
-static void normalise(int32_t *g) {
-    int32_t a, i, q[3], m = 0;
-    uint32_t n;
+// g's components clamped to 8 g; returns the largest |component|.
+static int32_t clamp_8g(int32_t *g) {
+    int32_t a, i, m = 0;
     for (i = 0; i < 3; i++) {
         g[i] = g[i] > 0x7ffffff ? 0x7ffffff : (g[i] < -0x7ffffff ? -0x7ffffff : g[i]);
         a = g[i] < 0 ? -g[i] : g[i];
         m = a > m ? a : m;
     }
+    return m;
+}
+
+// Scale g to |g| = 2^24 (components clamped to 8 g first; a vector below 1/2 g
+// is doubled until it is not, else its 12-bit q would leave |g| far from 1 and
+// the products of g downstream would overflow).
+static void normalise(int32_t *g) {
+    int32_t a, i, q[3], m = clamp_8g(g);
+    uint32_t n;
     while (m > 0 && m < 1 << 23) {
         for (i = 0; i < 3; i++) {
             g[i] *= 2;
@@ -516,7 +523,7 @@ static int32_t mdeg_of(int32_t ang) { // Q24 rad -> millidegrees
 
 // The signal the counting rule runs on, milli units (signed).
 static int32_t signal_now(const op_detect_t *d) {
-    return d->signal == OP_SIGNAL_FORCE ? d->f_lp : mdeg_of(d->ang);
+    return d->signal == OP_SIGNAL_FORCE ? d->f_lp : d->signal == OP_SIGNAL_ROTATION ? mdeg_of(d->ang) : d->ang;
 }
 
 // Rotation: learn the movement's axis from the low-passed rate while it
@@ -587,6 +594,68 @@ static void rotation_tick(op_detect_t *d, uint32_t tdt) {
     err = (int32_t)(((int64_t)err * a) >> 16);
     err = (err * (n2 >> 2)) >> 12;
     d->ang = clamp30((int64_t)d->ang + ((err * Q24_PER_MDEG_X16) >> 4));
+}
+
+// Translation (g0, u, u_e, ang: see protocol/detector.toml): learn the axis
+// from the low-passed gravity-free acceleration g0 (Q14 g) while it moves,
+// either sign (u moves toward it by tdt / tau of 0.1 g's worth, then is
+// normalised); integrate the velocity to the position, both leaking to 0
+// while moving so that back-to-back reps with no still moment do not drift
+// away (still, the velocity is held at 0).
+static void translation_tick(op_detect_t *d, uint32_t tdt) {
+    int32_t l[3], c[3], a, i, m = 0;
+    uint32_t n;
+    for (i = 0; i < 3; i++) {
+        l[i] = d->g0[i];
+        a = l[i] < 0 ? -l[i] : l[i];
+        m = a > m ? a : m;
+    }
+    if (m > TR_MOVING_Q14) {
+        if (l[0] * d->u[0] + l[1] * d->u[1] + l[2] * d->u[2] < 0) { // one axis, either way
+            l[0] = -l[0];
+            l[1] = -l[1];
+            l[2] = -l[2];
+        }
+        a = gain(tdt, INV_AXIS) * TR_AXIS_K; // 1 g / TR_AXIS_K of l weighs a as much as the whole u
+        a = a > 16384 ? 16384 : a;    // a long gap: one step of at most 2 g / 4 keeps c^2 in 32 bits
+        for (i = 0; i < 3; i++) {
+            c[i] = d->u[i] + ((l[i] * a + 32768) >> 16);
+        }
+        n = op_isqrt32((uint32_t)(c[0] * c[0]) + (uint32_t)(c[1] * c[1]) + (uint32_t)(c[2] * c[2]));
+        if (n > 0) {
+            for (i = 0; i < 3; i++) { // Q14, no division of a negative
+                d->u[i] = (int16_t)(c[i] < 0 ? -(-c[i] * 16384 / (int32_t)n) : c[i] * 16384 / (int32_t)n);
+            }
+        }
+    }
+    if (d->still_ms < TR_ZERO_MS) {
+        d->ang = clamp30((int64_t)d->ang + (((int64_t)d->u_e * gain(tdt, TR_INV_S)) >> 16));
+        a = gain(tdt, INV_TR_LEAK);
+        d->u_e = follow(d->u_e, 0, a);
+        d->ang = follow(d->ang, 0, a);
+    }
+}
+
+// Translation, every sample: the gravity-free acceleration a - g (Q14 g,
+// within +-2 g) integrated along u into the velocity (um/s; a . u < 2^16, the
+// dt term < 2^15: push() zeroes it when still) and low-passed into g0;
+// returns g0's largest |component| (a puck slid on a table does not turn:
+// still also needs it near 0). Out of line: rotation keeps its registers.
+static int32_t translation_accel(op_detect_t *d, int32_t ax, int32_t ay, int32_t az, uint32_t dt) {
+    int32_t acc[3], l[3], a = gain6(dt, INV_TR_LP), i, v, m = 0;
+    acc[0] = ax;
+    acc[1] = ay;
+    acc[2] = az;
+    for (i = 0; i < 3; i++) {
+        v = ((acc[i] * d->accel_k) >> 10) - (d->g[i] >> 10);
+        l[i] = v > 0x7fff ? 0x7fff : (v < -0x7fff ? -0x7fff : v);
+        d->g0[i] = (int16_t)follow(d->g0[i], l[i], a);
+        v = d->g0[i] < 0 ? -d->g0[i] : d->g0[i];
+        m = v > m ? v : m;
+    }
+    a = (l[0] * d->u[0] + l[1] * d->u[1] + l[2] * d->u[2]) >> 14;
+    d->u_e = clamp30((int64_t)d->u_e + ((a * (int32_t)((dt * TR_UM_PER_S) >> 14)) >> 8));
+    return m;
 }
 
 // One step of a threshold excursion (grip events) on signal s. Returns 0 (nothing), 1 (an
@@ -767,9 +836,14 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
 static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
     int32_t s, a;
     int r;
-    if (d->signal != OP_SIGNAL_FORCE) { // rotation
+    if (d->signal == OP_SIGNAL_ROTATION) {
         normalise(d->g);
         rotation_tick(d, tdt);
+    } else if (d->signal == OP_SIGNAL_TRANSLATION) {
+        // |g| is left to follow |a|: an accelerometer reading 1.02 g at rest
+        // would otherwise show 0.02 g of acceleration forever
+        clamp_8g(d->g);
+        translation_tick(d, tdt);
     } else {
         // force: still_ms times how long the force has stayed within OFF / 4 of
         // glp[0] (the force is flat; glp[] is unused by the force signal)
@@ -881,7 +955,7 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
                    int32_t gx, int32_t gy, int32_t gz, int32_t force) {
     uint32_t dt;
     int32_t a, f, w0, w1, w2, th0, th1, th2, g0, g1, g2, a0, a1, a2, m;
-    int32_t k;
+    int32_t k, lm;
     int64_t m2;
     int before, gap;
     f = force * (int32_t)d->force_k;
@@ -898,10 +972,14 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         d->g[0] = ax * d->accel_k;
         d->g[1] = ay * d->accel_k;
         d->g[2] = az * d->accel_k;
-        normalise(d->g);
-        d->g0[0] = (int16_t)(d->g[0] >> 10);
-        d->g0[1] = (int16_t)(d->g[1] >> 10);
-        d->g0[2] = (int16_t)(d->g[2] >> 10);
+        if (d->signal == OP_SIGNAL_TRANSLATION) { // |g| follows |a|; g0 (low-passed a - g) starts at 0
+            clamp_8g(d->g);
+        } else {
+            normalise(d->g);
+            d->g0[0] = (int16_t)(d->g[0] >> 10);
+            d->g0[1] = (int16_t)(d->g[1] >> 10);
+            d->g0[2] = (int16_t)(d->g[2] >> 10);
+        }
         d->w_prev[0] = (int16_t)gx;
         d->w_prev[1] = (int16_t)gy;
         d->w_prev[2] = (int16_t)gz;
@@ -930,18 +1008,26 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         m = w0 < 0 ? -w0 : w0;
         m = (w1 < 0 ? -w1 : w1) > m ? (w1 < 0 ? -w1 : w1) : m;
         m = (w2 < 0 ? -w2 : w2) > m ? (w2 < 0 ? -w2 : w2) : m;
+        lm = d->signal == OP_SIGNAL_TRANSLATION ? translation_accel(d, ax, ay, az, dt) : 0;
         // until the bias is known, still is judged 1.5x looser: a bias larger than
         // the still threshold would otherwise never be learned
+        // (translation: a gyro bias not yet learned tilts g off a, so the gyro
+        // alone says when the bias learns)
         if (m < (int32_t)d->still_thr * ((d->flags & F_BIAS_OK) ? 16 : 24)) {
             a = (int32_t)(d->still_ms + (dt >> 10));
-            d->still_ms = (uint16_t)(a > 60000 ? 60000 : a);
-            if (d->still_ms >= STILL_BIAS_OK_MS) {
+            d->still_ms = (uint16_t)(lm > TR_STILL_Q14 ? 0 : a > 60000 ? 60000 : a);
+            // (translation: g turned by the gyro agreeing with a for 1.5 s bounds the bias)
+            if (d->still_ms >= (d->signal == OP_SIGNAL_TRANSLATION ? TR_BIAS_OK_MS : STILL_BIAS_OK_MS)) {
                 d->flags |= F_BIAS_OK;
             }
-            a = gain(dt, (d->flags & F_BIAS_OK) ? d->inv_bias : INV_BIAS_FAST);
-            d->bias[0] = follow(d->bias[0], d->glp[0], a);
-            d->bias[1] = follow(d->bias[1], d->glp[1], a);
-            d->bias[2] = follow(d->bias[2], d->glp[2], a);
+            // (translation: nor while the hand clearly accelerates, as it
+            // turns slowly on the way)
+            if (!(d->flags & F_BIAS_OK) || lm <= TR_MOVING_Q14) {
+                a = gain(dt, (d->flags & F_BIAS_OK) ? d->inv_bias : INV_BIAS_FAST);
+                d->bias[0] = follow(d->bias[0], d->glp[0], a);
+                d->bias[1] = follow(d->bias[1], d->glp[1], a);
+                d->bias[2] = follow(d->bias[2], d->glp[2], a);
+            }
         } else {
             d->still_ms = 0;
         }
@@ -961,9 +1047,12 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         g0 = d->g[0];
         g1 = d->g[1];
         g2 = d->g[2];
-        // rotation about the learned axis, Q24 rad
-        a = (int32_t)(((int64_t)th0 * d->u[0] + (int64_t)th1 * d->u[1] + (int64_t)th2 * d->u[2]) >> 18);
-        d->ang = clamp30((int64_t)d->ang + a);
+        if (d->signal == OP_SIGNAL_ROTATION) { // rotation about the learned axis, Q24 rad
+            a = (int32_t)(((int64_t)th0 * d->u[0] + (int64_t)th1 * d->u[1] + (int64_t)th2 * d->u[2]) >> 18);
+            d->ang = clamp30((int64_t)d->ang + a);
+        } else if (d->still_ms >= TR_ZERO_MS) { // translation: still, so not moving
+            d->u_e = 0;
+        }
         g0 += (int32_t)(((int64_t)d->g[1] * th2 - (int64_t)d->g[2] * th1) >> 28);
         g1 += (int32_t)(((int64_t)d->g[2] * th0 - (int64_t)d->g[0] * th2) >> 28);
         g2 += (int32_t)(((int64_t)d->g[0] * th1 - (int64_t)d->g[1] * th0) >> 28);
@@ -976,6 +1065,11 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         a = gain(dt, d->inv_fuse);
         if (m2 > (1 << 22) || m2 < -(1 << 22)) {
             a >>= 3;
+        }
+        if (d->signal == OP_SIGNAL_TRANSLATION && (d->flags & F_BIAS_OK) && d->still_ms < TR_ZERO_MS) {
+            // translation, not still: g pulled toward a would take in the
+            // movement's own acceleration and give it back as the hand stops
+            a >>= TR_FUSE_SHIFT;
         }
         d->g[0] = follow(g0, a0, a);
         d->g[1] = follow(g1, a1, a);

@@ -29,11 +29,11 @@
 #include "op_detect_params.h"
 
 typedef struct {
-    uint8_t signal;            // OP_SIGNAL_FORCE or OP_SIGNAL_ROTATION
+    uint8_t signal;            // OP_SIGNAL_FORCE, _ROTATION or _TRANSLATION
     uint8_t on_pct;            // ON, % of target (2..100)
     uint8_t off_pct;           // OFF, % of target (1..on_pct-1)
     uint8_t hyst_pct;          // end of a rep at OFF - hyst (0..off_pct-1)
-    int32_t target_milli;      // mN or millidegrees; 0 = auto target
+    int32_t target_milli;      // mN, millidegrees or um; 0 = auto target
     int32_t auto_floor_milli;  // auto target: smallest excursion considered
     uint16_t min_rep_ms;       // shorter excursions are ignored
     uint16_t max_rep_ms;       // longer excursions are ignored (new rest)
@@ -55,7 +55,7 @@ typedef struct {
     uint32_t t_start_us;       // device time, wraps at 2^32
     uint32_t t_peak_us;
     uint32_t t_end_us;
-    int32_t amplitude_milli;   // peak excursion: mN or millidegrees
+    int32_t amplitude_milli;   // peak excursion: mN, millidegrees or um
     uint32_t hold_ms;          // time at or above ON (force), else 0
 } op_detect_event_t;
 
@@ -80,12 +80,12 @@ typedef struct {
     uint32_t t_prev, t_tick;
     // sensor fusion
     int32_t g[3];              // gravity direction in the body frame, Q24 (|g| = 1 at ticks)
-    int16_t g0[3];             // gravity at the first sample, Q14 (rotation)
+    int16_t g0[3];             // rotation: gravity at the first sample, Q14; translation: low-passed a - g, Q14 g
     int16_t w_prev[3];         // the previous sample's raw rates (trapezoid over gaps)
-    int16_t u[3];              // rotation: the movement's axis, Q14 unit vector
+    int16_t u[3];              // rotation, translation: the movement's axis, Q14 unit vector
     uint16_t hist[OP_DETECT_HIST]; // auto target: recent excursions, milli units >> 8
-    int32_t u_e;               // rotation: weight of the axis estimate, raw rate * 1024
-    int32_t ang;               // rotation: angle, Q24 rad
+    int32_t u_e;               // rotation: weight of the axis estimate, raw rate * 1024; translation: velocity, um/s
+    int32_t ang;               // rotation: angle, Q24 rad; translation: position, um
     int32_t bias[3];           // gyro bias, raw * 256
     int32_t glp[3];            // low-passed gyro, raw * 256 (force: glp[0] anchors the flat test)
     int32_t f_lp, f_base;      // force, mN; f_base: the grip baseline

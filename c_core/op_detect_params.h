@@ -9,10 +9,10 @@
 #define OP_DETECT_STATE_N (50) // op_detect_state()'s values
 
 // the signals the detector computes (enums.signal of messages.toml)
-#define OP_DETECT_SIGNAL_OK(s) ((s) == OP_SIGNAL_FORCE || (s) == OP_SIGNAL_ROTATION)
-#define OP_DETECT_FLOOR_DIVISOR(s) ((s) == OP_SIGNAL_FORCE ? 20 : (s) == OP_SIGNAL_ROTATION ? 8 : 1)
-#define OP_DETECT_AUTO_TARGET_PCT(s) ((s) == OP_SIGNAL_FORCE ? 40 : (s) == OP_SIGNAL_ROTATION ? 50 : 100)
-#define OP_DETECT_FIRST_REP_FLOORS(s) ((s) == OP_SIGNAL_FORCE ? 7 : (s) == OP_SIGNAL_ROTATION ? 3 : 1)
+#define OP_DETECT_SIGNAL_OK(s) ((s) == OP_SIGNAL_FORCE || (s) == OP_SIGNAL_ROTATION || (s) == OP_SIGNAL_TRANSLATION)
+#define OP_DETECT_FLOOR_DIVISOR(s) ((s) == OP_SIGNAL_FORCE ? 20 : (s) == OP_SIGNAL_ROTATION ? 8 : (s) == OP_SIGNAL_TRANSLATION ? 4 : 1)
+#define OP_DETECT_AUTO_TARGET_PCT(s) ((s) == OP_SIGNAL_FORCE ? 40 : (s) == OP_SIGNAL_ROTATION ? 50 : (s) == OP_SIGNAL_TRANSLATION ? 50 : 100)
+#define OP_DETECT_FIRST_REP_FLOORS(s) ((s) == OP_SIGNAL_FORCE ? 7 : (s) == OP_SIGNAL_ROTATION ? 3 : (s) == OP_SIGNAL_TRANSLATION ? 2 : 1)
 
 // X(field, value): op_detect_config_default()'s fields beyond the catalogue's
 #define OP_DETECT_DEFAULTS(X) \
@@ -68,6 +68,16 @@
 #define INV_BASE_DOWN (8590) // force falling below its baseline, tau 0.5 s
 #define PI_Q32_PER_DEG (74961321) // pi / 180 * 2^32
 #define MDEG_PER_RAD (57296) // 180000 / pi
+#define TR_STILL_Q14 (82) // translation: still also needs the low-passed |a - g| within 0.005 g on each axis (Q14)
+#define TR_MOVING_Q14 (246) // translation: over 0.015 g, moving: the axis learns, the gyro bias does not
+#define TR_BIAS_OK_MS (1500u) // translation: still (gyro and a - g agree) this long: the gyro bias is known
+#define TR_ZERO_MS (200u) // translation: still this long: the velocity is 0
+#define TR_FUSE_SHIFT (2) // translation: not still, g follows a 4x slower (tau 4 s)
+#define INV_TR_LP (671) // translation: a - g low-pass, tau 100 ms: 2^26 / 100000
+#define TR_AXIS_K (10) // translation: the axis learns as fast from 1/10 g as rotation's from its weight
+#define TR_UM_PER_S (2511) // Q14 g * dt_us -> um/s: >> 22 (9.80665e6 / 2^14 / 1e6 * 2^22)
+#define TR_INV_S (4295) // translation: us -> Q16 s: 2^32 / 10^6
+#define INV_TR_LEAK (4295) // translation: velocity and position leak to 0 while moving, tau 1 s: 2^32 / 1e6
 #endif // OP_DETECT_INTERNAL
 
 #endif // OP_DETECT_PARAMS_H

@@ -83,6 +83,7 @@
 #define OP_SIGNAL_TILT (0x1)
 #define OP_SIGNAL_HEADING (0x2)
 #define OP_SIGNAL_ROTATION (0x3)
+#define OP_SIGNAL_TRANSLATION (0x4)
 #define OP_LOG_LEVEL_DEBUG (0x0)
 #define OP_LOG_LEVEL_INFO (0x1)
 #define OP_LOG_LEVEL_WARNING (0x2)
@@ -181,7 +182,7 @@
 #define OP_CSV_HEADER "t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"
 
 // the exercise catalogue (protocol/exercises.toml)
-#define OP_EXERCISE_COUNT (24)
+#define OP_EXERCISE_COUNT (26)
 #define OP_EXERCISE_GRIP_SQUEEZE (1)
 #define OP_EXERCISE_FOOT_PRESS (2)
 #define OP_EXERCISE_WRIST_FLEXION (3)
@@ -206,6 +207,8 @@
 #define OP_EXERCISE_ANKLE_INVERSION (22)
 #define OP_EXERCISE_TRUNK_LATERAL_FLEXION (23)
 #define OP_EXERCISE_SIT_TO_STAND (24)
+#define OP_EXERCISE_REACH (25)
+#define OP_EXERCISE_TABLE_SLIDE (26)
 
 // X(id, name, signal, target, on, off, min_rep_s, max_rep_s)
 #define OP_EXERCISE_TABLE(X) \
@@ -232,6 +235,8 @@
     X(21, heel_raise, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
     X(22, ankle_inversion, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
     X(23, trunk_lateral_flexion, OP_SIGNAL_ROTATION, 20.0, 1.0, 0.25, 0.3, 30.0) \
-    X(24, sit_to_stand, OP_SIGNAL_ROTATION, 60.0, 1.0, 0.25, 0.3, 30.0)
+    X(24, sit_to_stand, OP_SIGNAL_ROTATION, 60.0, 1.0, 0.25, 0.3, 30.0) \
+    X(25, reach, OP_SIGNAL_TRANSLATION, 200.0, 1.0, 0.25, 0.4, 30.0) \
+    X(26, table_slide, OP_SIGNAL_TRANSLATION, 200.0, 1.0, 0.25, 0.4, 30.0)
 
 #endif // OP_MESSAGES_H

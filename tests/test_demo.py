@@ -25,7 +25,7 @@ def run_demo(*args: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("scenario,reps,partials,grips", [
     ("demo", 6, 2, 3), ("grip10", 10, 0, 10), ("wrist8", 8, 0, 0), ("row10", 10, 0, 0),
-    ("rotation10", 10, 0, 0)])
+    ("rotation10", 10, 0, 0), ("reach8", 8, 0, 0)])
 def test_demo_counts_exactly(scenario: str, reps: int, partials: int, grips: int) -> None:
     code, out = run_demo("--scenario", scenario, "--speed", "max")
     assert code == 0, out

@@ -60,7 +60,7 @@ def test_c_defaults_follow_the_catalogue():
 
 def test_check_rejects_bad_configs():
     cfg = _core.detect_config_default(1)
-    for field, bad in (("off_pct", 100), ("on_pct", 0), ("signal", 4), ("target_milli", -1),
+    for field, bad in (("off_pct", 100), ("on_pct", 0), ("signal", 5), ("target_milli", -1),
                        ("gyro_lsb_per_dps_x1000", 0), ("fuse_tau_ms", 10), ("grip_off_mn", 20000)):
         assert _core.detect_check({**cfg, field: bad}) == Status.ERR_CONFIG, field
     with pytest.raises(openpuck.errors.CoreError):

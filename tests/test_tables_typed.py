@@ -87,8 +87,10 @@ def test_the_catalogue_is_the_generated_one_and_matches_exercises_toml():
 def test_signals_and_units_come_from_the_table_and_reach_the_events():
     assert exercises.SIGNALS == tuple(protocol.ENUMS["signal"])
     assert exercises.UNITS == protocol.SIGNAL_UNITS == {"force": "N", "tilt": "deg", "heading": "deg",
-                                                        "rotation": "deg"}
+                                                        "rotation": "deg", "translation": "mm"}
     arm = exercises.get("arm_raise")
+    reach = exercises.get("reach")
+    assert (exercise_name(reach.id), exercise_unit(reach.id)) == ("reach", "mm")
     assert (exercise_name(arm.id), exercise_unit(arm.id)) == ("arm_raise", "deg")
     assert (exercise_name(200), exercise_unit(200)) == ("exercise_200", "")
     m = protocol.decode(protocol.encode("rep", 1, exercise=arm.id, count=1, t_start_us=0, t_peak_us=1,

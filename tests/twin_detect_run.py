@@ -8,7 +8,7 @@
 # Prints one line per event: kind,count,t_start,t_peak,t_end,amplitude,hold
 # (after the last sample, op_detect_finish()), then "samples N us X".
 # --trace: instead, the twin's state() after every sample (its events popped)
-# and once more after finish(), one comma-separated line each
+# and once more after finish() (its events popped), one comma-separated line each
 # (tests/test_twin_parity.py compares them with op_detect_state()).
 import gc
 import struct
@@ -40,7 +40,9 @@ if "--trace" in sys.argv:
             while d.pop() is not None:
                 pass
         print(",".join(str(v) for v in d.state()))
-    d.finish()
+    d.finish()  # its events popped, as the C side's Detector.finish() pops them
+    while d.pop() is not None:
+        pass
     print(",".join(str(v) for v in d.state()))
     sys.exit(0)
 out = []

@@ -60,7 +60,7 @@ STRUCT = {"u8": "B", "i8": "b", "u16": "H", "i16": "h", "u32": "I", "i32": "i",
 SIZE = {"u8": 1, "i8": 1, "u16": 2, "i16": 2, "u32": 4, "i32": 4, "u64": 8, "f32": 4}
 TYPE_RANGE = {"u8": (0, 255), "i8": (-128, 127), "u16": (0, 65535), "i16": (-32768, 32767),
               "u32": (0, 2**32 - 1), "i32": (-2**31, 2**31 - 1), "u64": (0, 2**64 - 1)}
-SIGNALS = ("force", "tilt", "heading", "rotation")  # checked against enums.signal in load()
+SIGNALS = ("force", "tilt", "heading", "rotation", "translation")  # checked against enums.signal in load()
 
 
 CHECK_KEYS = ("min", "max", "values", "enum", "size")
@@ -217,7 +217,7 @@ def validate(msgs: dict, ex: list[dict]) -> None:
     for e in ex:
         if e["signal"] not in SIGNALS:
             raise SystemExit(f"exercises.toml: {e['name']}: unknown signal {e['signal']}")
-        if (e["signal"] != "force") != ("joint_axis" in e):
+        if (e["signal"] not in ("force", "translation")) != ("joint_axis" in e):
             raise SystemExit(f"exercises.toml: {e['name']}: angle exercises (and only they) give joint_axis")
         if e.get("joint_axis", "horizontal") not in ("horizontal", "vertical", "tilted"):
             raise SystemExit(f"exercises.toml: {e['name']}: joint_axis must be horizontal, vertical or tilted")
@@ -332,7 +332,7 @@ class Exercise:
 
     id: int
     name: str
-    signal: str        #: force, tilt, heading or rotation
+    signal: str        #: force, tilt, heading, rotation or translation
     target: float      #: default target, in ``unit``
     on: float          #: ON fraction of the target
     off: float         #: OFF fraction of the target

@@ -16,7 +16,11 @@ The model, one recording:
    exercises, vertical for trunk rotation) by the scripted angle; slow postural
    wander and tremor are small extra rotations about random axes. The puck
    sits on the limb at a lever arm from the joint, in a random orientation
-   (its axes are not the joint's).
+   (its axes are not the joint's). Translation exercises (reach, table_slide)
+   move the puck instead: its position is rest + x(t) * a direction
+   (horizontal, or rising up to 25 degrees for a reach), the hand turning a
+   few degrees over the reach; a slid puck lies flat and only turns about the
+   vertical.
 3. Physics: body-frame specific force = R^T (up + a / g) with a the puck's
    linear acceleration (second derivative of its position on the lever arm),
    body angular rate from the orientation's derivative; the force pad reads a
@@ -50,7 +54,8 @@ G = 9.80665
 # vertical, tilted), catalogue target, lever arm range (m) from the joint axis;
 # all from the catalogue (protocol/exercises.toml)
 _MOTION = {"horizontal": "tilt", "vertical": "heading", "tilted": "tilted"}
-EXERCISES = {e.name: ("force" if e.signal == "force" else _MOTION[e.joint_axis], e.target, e.lever_arm_m)
+EXERCISES = {e.name: (e.signal if e.signal in ("force", "translation") else _MOTION[e.joint_axis],
+                      e.target, e.lever_arm_m)
              for e in catalogue.CATALOGUE}
 # scenarios a set can follow (generate(..., scenario=)); "" is the plain one
 SCENARIOS = {
@@ -303,15 +308,20 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
     else:
         az = rng.uniform(0, 2 * np.pi)
         axis = np.array([np.cos(az), np.sin(az), 0.0])
+    up_z = np.array([0.0, 0.0, 1.0])
     r0 = np.cross(axis, random_unit(rng))
     if signal in ("heading", "tilted"):
         r0 = r0 - axis * (r0 @ axis)
     r0 = lev * r0 / max(np.linalg.norm(r0), 1e-9)
-    if hard:   # any way round on the limb
+    flat = exercise == "table_slide"
+    if flat:   # on the table, face up or down, any way round about the vertical
+        q_rest = q_mul(q_exp(up_z * rng.uniform(0, 2 * np.pi)),
+                       q_exp(np.array([1.0, 0.0, 0.0]) * (np.pi if rng.random() < 0.2 else 0.0)))
+    elif hard:   # any way round on the limb
         q_rest = q_exp(random_unit(rng) * rng.uniform(0, np.pi))
     else:      # roughly face up
         q_rest = q_exp(random_unit(rng) * np.radians(rng.uniform(0, 30)))
-    if signal == "force":
+    if signal in ("force", "translation"):
         ang = np.zeros(n_f)
     else:
         ang = np.radians(x)
@@ -325,9 +335,11 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
     else:
         f_trem = rng.uniform(4.0, 10.0)
         a_trem = rng.uniform(0.03, 0.3)
-    if exercise == "foot_press":
+    if exercise == "foot_press" or flat:
         a_trem *= 0.1
         wander *= 0.2
+    if flat:   # the table holds it level: it only turns about the vertical
+        wander[:, :2] = 0.0
     t_axis = random_unit(rng) + (axis if rng.random() < 0.5 else 0)  # often mostly about the joint
     t_axis /= np.linalg.norm(t_axis)
     moving = np.clip(np.abs(np.gradient(x, tf)) / (abs(target) + 1e-9), 0, 1)
@@ -339,8 +351,17 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
     # the whole limb about the joint: its own short lever arm
     r_t = random_unit(rng) * rng.uniform(0.01, 0.08 if hard else 0.05)
     q_joint = q_mul(q_exp(ang[:, None] * axis), q_exp(wander))
+    if signal == "translation":
+        # rest + x(t) * direction (x in mm); the hand turns a few degrees as it reaches
+        rise = 0.0 if flat else np.radians(rng.uniform(0, 25))
+        direction = np.array([np.cos(rise) * np.cos(az), np.cos(rise) * np.sin(az), np.sin(rise)])
+        turn = (up_z if flat else random_unit(rng)) * np.radians(rng.uniform(0, 4 if flat else 12))
+        q_joint = q_mul(q_exp((x / max(abs(target), 1e-9))[:, None] * turn), q_exp(wander))
+        r0 = np.zeros(3)
+        pos = direction * (x / 1000.0)[:, None] + np.cross(tremor, r_t)
+    else:
+        pos = q_rot(q_joint, np.broadcast_to(r0, (n_f, 3))) + np.cross(tremor, r_t)
     q_body = q_mul(q_mul(q_exp(tremor), q_joint), np.broadcast_to(q_rest, (n_f, 4)))
-    pos = q_rot(q_joint, np.broadcast_to(r0, (n_f, 3))) + np.cross(tremor, r_t)
     acc = np.gradient(np.gradient(pos, dt, axis=0), dt, axis=0) / G
     up = np.array([0.0, 0.0, 1.0])
     f_body = q_rot(q_conj(q_body), acc + up)
@@ -403,7 +424,8 @@ def generate(seed: int, exercise: str | None = None, mode: str = "normal", durat
     t_off = t[0]
     truth = {
         "exercise": exercise,
-        "signal": {"force": "force", "tilt": "tilt", "heading": "yaw", "tilted": "rotation"}[signal],
+        "signal": {"force": "force", "tilt": "tilt", "heading": "yaw", "tilted": "rotation",
+                   "translation": "translation"}[signal],
         "scenario": scenario,
         "target": target,
         "count": len(peaks),

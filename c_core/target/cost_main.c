@@ -57,6 +57,7 @@ static const char *signal_name(uint8_t signal)
     switch (signal) {
     case OP_SIGNAL_FORCE: return "force";
     case OP_SIGNAL_ROTATION: return "rotation";
+    case OP_SIGNAL_TRANSLATION: return "translation";
     default: return "unknown";
     }
 }

@@ -83,6 +83,18 @@ def _bump(t, rise_s, hold_s, fall_s):
     return 0.0, 0.0
 
 
+def _bump_acc(t, rise_s, hold_s, fall_s):
+    """The second time derivative of _bump's profile (1/s^2)."""
+    if t <= 0:
+        return 0.0
+    if t < rise_s:
+        return 0.5 * math.cos(math.pi * t / rise_s) * (math.pi / rise_s) ** 2
+    t -= rise_s + hold_s
+    if 0 <= t < fall_s:
+        return -0.5 * math.cos(math.pi * t / fall_s) * (math.pi / fall_s) ** 2
+    return 0.0
+
+
 def _rotate(v, k, ang):
     """Rodrigues: v rotated by ang (rad) about unit axis k."""
     c = math.cos(ang)
@@ -105,13 +117,16 @@ def _unit(v):
 
 BEND = 0   # (BEND, degrees, rise_s, hold_s, fall_s)
 GRIP = 1   # (GRIP, newtons, rise_s, hold_s, fall_s)
+SLIDE = 2  # (SLIDE, mm, rise_s, hold_s, fall_s): the puck travels along `axis` and back
 
 
 class Scenario:
-    """A timeline of bends (rotations about one puck axis) and grips (force on the pad).
+    """A timeline of bends (rotations about one puck axis), slides (the puck
+    travelling along one puck axis) and grips (force on the pad).
 
     up: gravity direction at rest in puck axes (how the puck is held);
-    axis: the rotation axis of bends; base_n: the holding force on the pad.
+    axis: the rotation axis of bends, the direction of slides; base_n: the
+    holding force on the pad.
     """
 
     def __init__(self, name, moves, up=(0.0, 0.0, 1.0), axis=(0.0, 1.0, 0.0), base_n=0.0,
@@ -138,6 +153,7 @@ class Scenario:
             self._i += 1
         ang = 0.0
         rate = 0.0
+        slide = 0.0                                  # g along the axis
         force = self.base_n
         if tl:
             t0, kind, amp, rise, hold, fall = tl[self._i]
@@ -145,6 +161,8 @@ class Scenario:
             if kind == BEND:
                 ang = math.radians(amp) * p
                 rate = amp * dp                      # dps
+            elif kind == SLIDE:
+                slide = amp * 0.001 * _bump_acc(t_s - t0, rise, hold, fall) / 9.81
             else:
                 force += amp * p
         n = self.noise
@@ -153,9 +171,9 @@ class Scenario:
         # a little linear acceleration from the hand (8 cm lever): tangential, small
         tang = 0.08 * math.radians(rate) * 0.3 / 9.81
         k = self.axis
-        ax = gx + tang * (k[1] * self.up[2] - k[2] * self.up[1]) + n.g(0.003)
-        ay = gy + tang * (k[2] * self.up[0] - k[0] * self.up[2]) + n.g(0.003)
-        az = gz + tang * (k[0] * self.up[1] - k[1] * self.up[0]) + n.g(0.003)
+        ax = gx + tang * (k[1] * self.up[2] - k[2] * self.up[1]) + slide * k[0] + n.g(0.003)
+        ay = gy + tang * (k[2] * self.up[0] - k[0] * self.up[2]) + slide * k[1] + n.g(0.003)
+        az = gz + tang * (k[0] * self.up[1] - k[1] * self.up[0]) + slide * k[2] + n.g(0.003)
         b = self.gyro_bias
         tremor = 0.3 * math.sin(2 * math.pi * 6.0 * t_s)
         wx = rate * k[0] + b[0] + tremor + n.g(0.15)
@@ -268,6 +286,10 @@ SCENARIOS = {
                    "shoulder_rotation", 45.0, {"reps": 10, "partial_reps": 0, "grips": 0},
                    lambda: Scenario("rotation10", [(BEND, 60.0, 0.8, 0.3, 0.8)] * 10, up=(0.0, 0.0, 1.0),
                                     axis=(0.34, 0.0, 0.94), base_n=1.0, rest_s=0.8, seed=37)),
+    "reach8": ("eight forward reaches of 250 mm with rests between, the puck in the hand",
+               "reach", 200.0, {"reps": 8, "partial_reps": 0, "grips": 0},
+               lambda: Scenario("reach8", [(SLIDE, 250.0, 0.9, 0.4, 0.9)] * 8, up=_HAND_UP,
+                                axis=(1.0, 0.0, 0.0), base_n=1.0, seed=41)),
     "demo": ("wrist bends: six of 40 degrees, two weak ones of 14 degrees, "
              "and three 25 N squeezes in the rests", "wrist_flexion", 30.0,
              {"reps": 6, "partial_reps": 2, "grips": 3},

@@ -72,12 +72,23 @@ _INV_BIAS_FAST = const(4295)  # gyro bias while first learned, tau 1 s: 2^32 / 1
 _INV_BASE_DOWN = const(8590)  # force falling below its baseline, tau 0.5 s
 _PI_Q32_PER_DEG = const(74961321)  # pi / 180 * 2^32
 _MDEG_PER_RAD = const(57296)  # 180000 / pi
+_TR_STILL_Q14 = const(82)  # translation: still also needs the low-passed |a - g| within 0.005 g on each axis (Q14)
+_TR_MOVING_Q14 = const(246)  # translation: over 0.015 g, moving: the axis learns, the gyro bias does not
+_TR_BIAS_OK_MS = const(1500)  # translation: still (gyro and a - g agree) this long: the gyro bias is known
+_TR_ZERO_MS = const(200)  # translation: still this long: the velocity is 0
+_TR_FUSE_SHIFT = const(2)  # translation: not still, g follows a 4x slower (tau 4 s)
+_INV_TR_LP = const(671)  # translation: a - g low-pass, tau 100 ms: 2^26 / 100000
+_TR_AXIS_K = const(10)  # translation: the axis learns as fast from 1/10 g as rotation's from its weight
+_TR_UM_PER_S = const(2511)  # Q14 g * dt_us -> um/s: >> 22 (9.80665e6 / 2^14 / 1e6 * 2^22)
+_TR_INV_S = const(4295)  # translation: us -> Q16 s: 2^32 / 10^6
+_INV_TR_LEAK = const(4295)  # translation: velocity and position leak to 0 while moving, tau 1 s: 2^32 / 1e6
 SIGNAL_FORCE = const(0)
 SIGNAL_ROTATION = const(3)
-SIGNALS_OK = (0, 3)  # the signals the detector computes
-FLOOR_DIVISOR = {0: 20, 3: 8}  # signal -> auto target floor divisor
-AUTO_TARGET_PCT = {0: 40, 3: 50}  # signal -> a learned target, % of the patient's typical rep
-FIRST_REP_FLOORS = {0: 7, 3: 3}  # signal -> an auto target's first rep: at least this many floors
+SIGNAL_TRANSLATION = const(4)
+SIGNALS_OK = (0, 3, 4)  # the signals the detector computes
+FLOOR_DIVISOR = {0: 20, 3: 8, 4: 4}  # signal -> auto target floor divisor
+AUTO_TARGET_PCT = {0: 40, 3: 50, 4: 50}  # signal -> a learned target, % of the patient's typical rep
+FIRST_REP_FLOORS = {0: 7, 3: 3, 4: 2}  # signal -> an auto target's first rep: at least this many floors
 # config_default()'s fields beyond the catalogue's
 DEFAULTS = (
     ('hyst_pct', 5),
@@ -458,15 +469,21 @@ def _rep_end(d, amp, t, cut):
         _settle(d, 0, False)
 
 
-def _normalise(g):
-    """Scale g to |g| = 2^24 (components clamped to 8 g first; a vector below
-    1/2 g is doubled until it is not)."""
+def _clamp_8g(g):
+    """Components clamped to 8 g; returns the largest |component|."""
     m = 0
     for i in range(3):
         v = g[i]
         v = _C27 if v > _C27 else (-_C27 if v < -_C27 else v)
         g[i] = v
         m = max(m, abs(v))
+    return m
+
+
+def _normalise(g):
+    """Scale g to |g| = 2^24 (components clamped to 8 g first; a vector below
+    1/2 g is doubled until it is not)."""
+    m = _clamp_8g(g)
     while 0 < m < 1 << 23:
         g[0] *= 2
         g[1] *= 2
@@ -495,7 +512,8 @@ def _mdeg_of(ang):
 
 def _signal_now(d):
     """The signal the counting rule runs on, milli units (signed)."""
-    return d.f_lp if d.signal == SIGNAL_FORCE else _mdeg_of(d.ang)
+    sig = d.signal
+    return d.f_lp if sig == SIGNAL_FORCE else (_mdeg_of(d.ang) if sig == SIGNAL_ROTATION else d.ang)
 
 
 def _rotation_tick(d, tdt):
@@ -552,6 +570,55 @@ def _rotation_tick(d, tdt):
     err = (err * a) >> 16
     err = (err * (n2 >> 2)) >> 12
     d.ang = _clamp30(d.ang + ((err * _Q24_PER_MDEG_X16) >> 4))
+
+
+def _translation_tick(d, tdt):
+    """Translation (g0, u, u_e, ang: see protocol/detector.toml): learn the
+    axis from the low-passed gravity-free acceleration g0 (Q14 g) while it
+    moves, either sign; integrate the velocity to the position, both leaking
+    to 0 while moving (still, the velocity is held at 0)."""
+    l0, l1, l2 = d.g0
+    u = d.u
+    if max(abs(l0), abs(l1), abs(l2)) > _TR_MOVING_Q14:
+        if l0 * u[0] + l1 * u[1] + l2 * u[2] < 0:  # one axis, either way
+            l0, l1, l2 = -l0, -l1, -l2
+        a = _gain(tdt, _INV_AXIS) * _TR_AXIS_K  # 1 g / TR_AXIS_K of l weighs a as much as the whole u
+        a = 16384 if a > 16384 else a  # a long gap: one step of at most 2 g / 4
+        c0 = u[0] + ((l0 * a + 32768) >> 16)
+        c1 = u[1] + ((l1 * a + 32768) >> 16)
+        c2 = u[2] + ((l2 * a + 32768) >> 16)
+        n = isqrt32(c0 * c0 + c1 * c1 + c2 * c2)
+        if n > 0:  # Q14, no division of a negative
+            u[0] = -(-c0 * 16384 // n) if c0 < 0 else c0 * 16384 // n
+            u[1] = -(-c1 * 16384 // n) if c1 < 0 else c1 * 16384 // n
+            u[2] = -(-c2 * 16384 // n) if c2 < 0 else c2 * 16384 // n
+    if d.still_ms < _TR_ZERO_MS:
+        d.ang = _clamp30(d.ang + ((d.u_e * _gain(tdt, _TR_INV_S)) >> 16))
+        a = _gain(tdt, _INV_TR_LEAK)
+        d.u_e = _follow(d.u_e, 0, a)
+        d.ang = _follow(d.ang, 0, a)
+
+
+def _translation_accel(d, ax, ay, az, dt):
+    """Translation, every sample: a - g (Q14 g, within +-2 g) integrated along
+    u into the velocity (um/s; push() zeroes it when still) and low-passed
+    into g0; returns g0's largest |component|."""
+    a = _gain6(dt, _INV_TR_LP)
+    ak = d.accel_k
+    g = d.g
+    r = d.g0
+    u = d.u
+    m = 0
+    acc = (ax, ay, az)
+    s = 0
+    for i in range(3):
+        v = ((acc[i] * ak) >> 10) - (g[i] >> 10)
+        v = 0x7FFF if v > 0x7FFF else (-0x7FFF if v < -0x7FFF else v)
+        s += v * u[i]
+        r[i] = _follow(r[i], v, a)
+        m = max(m, abs(r[i]))
+    d.u_e = _clamp30(d.u_e + (((s >> 14) * ((dt * _TR_UM_PER_S) >> 14)) >> 8))
+    return m
 
 
 def _excursion_step(d, ex, bit, s, t, tdt, on, off, end, max_us):
@@ -703,9 +770,14 @@ def _count_tick(d, x, t, tdt):
 
 def _tick(d, t, tdt):
     sig = d.signal
-    if sig != SIGNAL_FORCE:  # rotation
+    if sig == SIGNAL_ROTATION:
         _normalise(d.g)
         _rotation_tick(d, tdt)
+    elif sig == SIGNAL_TRANSLATION:
+        # |g| is left to follow |a|: an accelerometer reading 1.02 g at rest
+        # would otherwise show 0.02 g of acceleration forever
+        _clamp_8g(d.g)
+        _translation_tick(d, tdt)
     else:
         # force: still_ms times how long the force has stayed within OFF / 4 of
         # glp[0] (the force is flat; glp[] is unused by the force signal)
@@ -778,8 +850,11 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
         g[0] = ax * ak
         g[1] = ay * ak
         g[2] = az * ak
-        _normalise(g)
-        d.g0 = [g[0] >> 10, g[1] >> 10, g[2] >> 10]
+        if d.signal == SIGNAL_TRANSLATION:  # |g| follows |a|; g0 (low-passed a - g) starts at 0
+            _clamp_8g(g)
+        else:
+            _normalise(g)
+            d.g0 = [g[0] >> 10, g[1] >> 10, g[2] >> 10]
         d.w_prev = [gx, gy, gz]
         return 0  # gyro bias and its low-pass start at 0
     dt = (t_us - d.t_prev) & _M32
@@ -799,17 +874,24 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
         glp[1] = _follow(glp[1], gy * 256, a)
         glp[2] = _follow(glp[2], gz * 256, a)
         m = max(abs(glp[0] - bias[0]), abs(glp[1] - bias[1]), abs(glp[2] - bias[2]))
+        lm = _translation_accel(d, ax, ay, az, dt) if d.signal == SIGNAL_TRANSLATION else 0
         # until the bias is known, still is judged 1.5x looser: a bias larger than
         # the still threshold would otherwise never be learned
+        # (translation: a gyro bias not yet learned tilts g off a, so the gyro
+        # alone says when the bias learns)
         if m < d.still_thr * (16 if d.flags & _F_BIAS_OK else 24):
             a = d.still_ms + (dt >> 10)
-            d.still_ms = 60000 if a > 60000 else a
-            if d.still_ms >= _STILL_BIAS_OK_MS:
+            d.still_ms = 0 if lm > _TR_STILL_Q14 else (60000 if a > 60000 else a)
+            # (translation: g turned by the gyro agreeing with a for 1.5 s bounds the bias)
+            if d.still_ms >= (_TR_BIAS_OK_MS if d.signal == SIGNAL_TRANSLATION else _STILL_BIAS_OK_MS):
                 d.flags |= _F_BIAS_OK
-            a = _gain(dt, d.inv_bias if d.flags & _F_BIAS_OK else _INV_BIAS_FAST)
-            bias[0] = _follow(bias[0], glp[0], a)
-            bias[1] = _follow(bias[1], glp[1], a)
-            bias[2] = _follow(bias[2], glp[2], a)
+            # (translation: nor while the hand clearly accelerates, as it
+            # turns slowly on the way)
+            if not (d.flags & _F_BIAS_OK) or lm <= _TR_MOVING_Q14:
+                a = _gain(dt, d.inv_bias if d.flags & _F_BIAS_OK else _INV_BIAS_FAST)
+                bias[0] = _follow(bias[0], glp[0], a)
+                bias[1] = _follow(bias[1], glp[1], a)
+                bias[2] = _follow(bias[2], glp[2], a)
         else:
             d.still_ms = 0
         # rotate the gravity estimate by the gyro: dg = g x theta
@@ -827,9 +909,11 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
         th1 = _mul12_clamp30(w1 - bias[1], k)
         th2 = _mul12_clamp30(w2 - bias[2], k)
         g0, g1, g2 = g
-        # rotation about the learned axis, Q24 rad
         u = d.u
-        d.ang = _clamp30(d.ang + ((th0 * u[0] + th1 * u[1] + th2 * u[2]) >> 18))
+        if d.signal == SIGNAL_ROTATION:  # rotation about the learned axis, Q24 rad
+            d.ang = _clamp30(d.ang + ((th0 * u[0] + th1 * u[1] + th2 * u[2]) >> 18))
+        elif d.still_ms >= _TR_ZERO_MS:  # translation: still, so not moving
+            d.u_e = 0
         g0 += (g[1] * th2 - g[2] * th1) >> 28
         g1 += (g[2] * th0 - g[0] * th2) >> 28
         g2 += (g[0] * th1 - g[1] * th0) >> 28
@@ -842,6 +926,10 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
         a = _gain(dt, d.inv_fuse)
         if m2 > (1 << 22) or m2 < -(1 << 22):
             a >>= 3
+        if d.signal == SIGNAL_TRANSLATION and d.flags & _F_BIAS_OK and d.still_ms < _TR_ZERO_MS:
+            # translation, not still: g pulled toward a would take in the
+            # movement's own acceleration and give it back as the hand stops
+            a >>= _TR_FUSE_SHIFT
         g[0] = _follow(g0, a0, a)
         g[1] = _follow(g1, a1, a)
         g[2] = _follow(g2, a2, a)

@@ -48,6 +48,7 @@ SIGNAL_FORCE = const(0x0)
 SIGNAL_TILT = const(0x1)
 SIGNAL_HEADING = const(0x2)
 SIGNAL_ROTATION = const(0x3)
+SIGNAL_TRANSLATION = const(0x4)
 LOG_LEVEL_DEBUG = const(0x0)
 LOG_LEVEL_INFO = const(0x1)
 LOG_LEVEL_WARNING = const(0x2)
@@ -168,7 +169,7 @@ CHK_VALUES = const(1)
 CHK_BOUNDS = const(2)
 CHECKS = {  # type: dict[int, tuple[tuple, ...]]
     T_START: ((0, (25, 50, 100, 200), None), (1, None, (1, 7)),),
-    T_SET_EXERCISE: ((0, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24), None), (1, None, (0, 10000000)), (2, None, (0, 100)), (3, None, (0, 100)),),
+    T_SET_EXERCISE: ((0, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26), None), (1, None, (0, 10000000)), (2, None, (0, 100)), (3, None, (0, 100)),),
     T_CALIBRATE: ((0, (0, 1, 2), None),),
     T_BUZZER: ((0, None, (100, 8000)), (1, None, (1, 5000)),),
     T_REBOOT: ((0, (0, 1), None),),
@@ -178,7 +179,7 @@ CHECKS = {  # type: dict[int, tuple[tuple, ...]]
 START_RATE_HZ_VALUES = (25, 50, 100, 200)
 START_CHANNELS_MIN = const(1)
 START_CHANNELS_MAX = const(7)
-SET_EXERCISE_EXERCISE_VALUES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+SET_EXERCISE_EXERCISE_VALUES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26)
 SET_EXERCISE_TARGET_MIN = const(0)
 SET_EXERCISE_TARGET_MAX = const(10000000)
 SET_EXERCISE_ON_PCT_MIN = const(0)
@@ -214,7 +215,7 @@ SAMPLE_SIZE = const(14)
 CSV_HEADER = 't_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n'
 DETECT_CONFIG_FIELDS = ('signal', 'on_pct', 'off_pct', 'hyst_pct', 'target_milli', 'auto_floor_milli', 'min_rep_ms', 'max_rep_ms', 'accel_lsb_per_g', 'force_mn_per_lsb', 'gyro_lsb_per_dps_x1000', 'fuse_tau_ms', 'track_tau_ms', 'bias_tau_ms', 'still_mdps', 'grip_on_mn', 'grip_off_mn')
 
-SIGNALS = ('force', 'tilt', 'heading', 'rotation')
+SIGNALS = ('force', 'tilt', 'heading', 'rotation', 'translation')
 # id -> (name, signal index, target, on, off, min_rep_s, max_rep_s), read by the EX_* positions
 EX_NAME = const(0)
 EX_SIGNAL = const(1)
@@ -248,4 +249,6 @@ EXERCISES = {  # type: dict[int, tuple]
     22: ('ankle_inversion', 3, 20.0, 1.0, 0.25, 0.3, 30.0),
     23: ('trunk_lateral_flexion', 3, 20.0, 1.0, 0.25, 0.3, 30.0),
     24: ('sit_to_stand', 3, 60.0, 1.0, 0.25, 0.3, 30.0),
+    25: ('reach', 4, 200.0, 1.0, 0.25, 0.4, 30.0),
+    26: ('table_slide', 4, 200.0, 1.0, 0.25, 0.4, 30.0),
 }

@@ -61,7 +61,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default=None,
                    help="one set of a built-in scenario, counts checked (openpuck sim --list-scenarios)")
     p.add_argument("--speed", type=parse_speed, default=1.0, help="1 = real time (default), N, or max")
-    p.add_argument("--target", help="with --scenario: target per rep in N or degrees, or 'auto' "
+    p.add_argument("--target", help="with --scenario: target per rep in N, degrees or mm, or 'auto' "
                                     "(default: the scenario's)")
     p.add_argument("--db", help="the demo's history database (default: a new one in a temporary folder)")
 

@@ -36,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("csv", metavar="FILE", help="samples CSV (t_s,ax_g,...,force_n), .opr recording or wire bytes")
     p.add_argument("--exercise", "-e", required=True, help="exercise name (see below)")
     p.add_argument("--target", "-t", default=None,
-                   help="the patient's target in N or degrees, or 'auto' (the default)")
+                   help="the patient's target in N, degrees or mm, or 'auto' (the default)")
     p.add_argument("--json", action="store_true",
                    help='print one JSON object {"exercise","target","count","partial","reps"}')
     p.add_argument("--explain", metavar="PLOT.png", default=None,

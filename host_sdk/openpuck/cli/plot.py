@@ -26,7 +26,7 @@ def add_arguments(p) -> None:
     p.add_argument("file", help="recording (.opr), wire bytes (.bin) or samples CSV")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="image to write (.png, .svg, .pdf)")
     p.add_argument("--exercise", help="exercise (for a CSV, and for the signal panel)")
-    p.add_argument("--target", help="target for a CSV's detector (N or degrees, or auto)")
+    p.add_argument("--target", help="target for a CSV's detector (N, degrees or mm, or auto)")
     p.add_argument("--title", help="title instead of the summary")
     p.add_argument("--from", dest="t_from", metavar="S", help="start S seconds after the first sample")
     p.add_argument("--to", dest="t_to", metavar="S", help="end S seconds after the first sample")

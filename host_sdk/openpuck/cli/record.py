@@ -37,7 +37,7 @@ def add_arguments(p) -> None:
 def add_session_arguments(p) -> None:
     p.add_argument("--exercise", default="grip_squeeze", help="exercise to count (default grip_squeeze)")
     p.add_argument("--target", default=None, metavar="VALUE|auto",
-                   help="target in N or degrees, or 'auto' (default: the exercise's default)")
+                   help="target in N, degrees or mm, or 'auto' (default: the exercise's default)")
     p.add_argument("--rate", default=200, metavar="HZ", help="sample rate: 25, 50, 100 or 200 (default 200)")
     p.add_argument("--no-start", action="store_true", help="do not send start (just listen)")
     p.add_argument("--watch", action="store_true",

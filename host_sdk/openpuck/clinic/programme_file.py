@@ -89,7 +89,7 @@ class ProgrammeExercise:
 
     @property
     def unit(self) -> str:
-        """N or deg: the catalogue exercise's unit."""
+        """N, deg or mm: the catalogue exercise's unit."""
         return exercises.get(self.exercise).unit
 
 

@@ -277,7 +277,8 @@ def render(data: ReportData, *, title: str | None = None, now: dt.datetime | Non
                                 "All exercises, each in its colour; the hatched top of a bar is the partial reps.",
                                 report_plots.reps_per_day(data), "No reps or partial reps recorded yet.")]
         for unit, (slug, heading, _what) in report_plots.AMPLITUDE.items():
-            intro = (f"Per exercise measured in {'degrees' if unit == 'deg' else 'newtons'}: the mean of each "
+            word = {"deg": "degrees", "N": "newtons", "mm": "millimetres"}.get(unit, unit)
+            intro = (f"Per exercise measured in {word}: the mean of each "
                      f"day's reps (line) and the day's best rep (triangles).")
             parts.append(_chart_section(f"{slug}-section", heading, intro, report_plots.amplitude(data, unit),
                                         f"No exercise measured in {units.symbol(unit)} with a rep yet."))

@@ -229,12 +229,13 @@ def reps_per_day(data: ReportData) -> Figure | None:
 
 
 #: the figure for each unit: its slug, title and what its amplitude is called
-AMPLITUDE = {"deg": ("range", "Range of motion", "range of motion"), "N": ("force", "Force", "force")}
+AMPLITUDE = {"deg": ("range", "Range of motion", "range of motion"), "N": ("force", "Force", "force"),
+             "mm": ("distance", "Distance reached", "distance")}
 
 
 @_styled
 def amplitude(data: ReportData, unit: str) -> Figure | None:
-    """Per exercise in ``unit`` ("deg": range of motion, "N": force): the mean
+    """Per exercise in ``unit`` ("deg": range of motion, "N": force, "mm": distance): the mean
     and the best rep of each day, over time."""
     slug, title, what = AMPLITUDE[unit]
     exs = [e for e in data.exercises if e.unit == unit and e.reps]

@@ -56,7 +56,7 @@ class Commands(Link):
               on_pct: int = 0, off_pct: int = 0) -> None:
         """Choose the exercise and start streaming samples and events.
 
-        ``target`` in the exercise's unit (N or degrees); None takes the
+        ``target`` in the exercise's unit (N, degrees or mm); None takes the
         catalogue default; ``"auto"`` lets the puck learn it from the first reps.
         On a replay this does nothing (the recording plays regardless).
         """

@@ -63,7 +63,7 @@ class Rep(Event):
     t_start: float
     t_peak: float
     t_end: float
-    amplitude: float            #: peak excursion in ``unit`` (N or deg)
+    amplitude: float            #: peak excursion in ``unit`` (N, deg or mm)
     unit: str
     #: time above ON (force exercises; 0 for the others); None when not known: a rep
     #: counted as an auto target was learned, whose hold came before ON was known

@@ -3,7 +3,7 @@
 ``detect(samples, exercise="arm_raise", target=None)`` quantises the samples
 to the puck's raw counts (as a puck would have sent them), runs the C core's
 op_detect over the whole block in one call and returns a :class:`Detection`:
-the events (times in the samples' seconds, amplitudes in N or degrees) and
+the events (times in the samples' seconds, amplitudes in N, degrees or mm) and
 the session figures of ../shared/exercises.md.
 
 target: None or "auto" learns the patient's target from the first reps of

@@ -12,9 +12,10 @@ from typing import Any
 
 from ..errors import OpenPuckError
 
-#: what a target may be, by unit: 1 N to the force pad's 500 N; 1 to 360 degrees
-TARGET_RANGE = {"N": (1.0, 500.0), "deg": (1.0, 360.0)}
-_UNIT_WORD = {"deg": "degrees"}
+#: what a target may be, by unit: 1 N to the force pad's 500 N; 1 to 360
+#: degrees; 5 mm to 2 m of travel (reach, table_slide)
+TARGET_RANGE = {"N": (1.0, 500.0), "deg": (1.0, 360.0), "mm": (5.0, 2000.0)}
+_UNIT_WORD = {"deg": "degrees", "mm": "millimetres"}
 
 
 class InvalidValue(OpenPuckError, ValueError):
@@ -84,7 +85,7 @@ def timeout(what: str, value: Any) -> float | None:
 
 def target(value: Any, unit: str, what: str = "target") -> float | str | None:
     """An exercise target: None (the exercise's default), "auto" (learned
-    from the first reps) or a number of ``unit`` (N or deg) in TARGET_RANGE."""
+    from the first reps) or a number of ``unit`` (N, deg or mm) in TARGET_RANGE."""
     if value is None:
         return None
     if isinstance(value, str) and value.strip().lower() == "auto":

@@ -25,7 +25,11 @@ ENUMS: dict[str, dict[str, int]] = {'nack_error': {'unknown_type': 1,
                 'unauthenticated': 8,
                 'replayed': 9,
                 'usb_only': 10},
- 'signal': {'force': 0, 'tilt': 1, 'heading': 2, 'rotation': 3},
+ 'signal': {'force': 0,
+            'tilt': 1,
+            'heading': 2,
+            'rotation': 3,
+            'translation': 4},
  'log_level': {'debug': 0, 'info': 1, 'warning': 2, 'error': 3},
  'capability': {'imu': 1,
                 'force': 2,
@@ -675,7 +679,29 @@ EXERCISES: list[dict[str, Any]] = [{'id': 1,
   'placement': 'strapped on the thigh',
   'motion': 'stand up from a chair and sit down again',
   'joint_axis': 'horizontal',
-  'lever_arm_m': [0.15, 0.3]}]
+  'lever_arm_m': [0.15, 0.3]},
+ {'id': 25,
+  'name': 'reach',
+  'signal': 'translation',
+  'target': 200.0,
+  'on': 1.0,
+  'off': 0.25,
+  'min_rep_s': 0.4,
+  'max_rep_s': 30.0,
+  'placement': 'in the hand, seated at a table, elbow bent',
+  'motion': 'reach forward as far as is comfortable and bring the hand back',
+  'lever_arm_m': [0.0, 0.0]},
+ {'id': 26,
+  'name': 'table_slide',
+  'signal': 'translation',
+  'target': 200.0,
+  'on': 1.0,
+  'off': 0.25,
+  'min_rep_s': 0.4,
+  'max_rep_s': 30.0,
+  'placement': 'flat on the table under the palm, seated',
+  'motion': 'slide the puck forward along the table and back',
+  'lever_arm_m': [0.0, 0.0]}]
 
 CSV_HEADER = 't_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n'
 
@@ -798,7 +824,7 @@ class Exercise:
 
     id: int
     name: str
-    signal: str        #: force, tilt, heading or rotation
+    signal: str        #: force, tilt, heading, rotation or translation
     target: float      #: default target, in ``unit``
     on: float          #: ON fraction of the target
     off: float         #: OFF fraction of the target
@@ -842,6 +868,7 @@ class Signal(_Enum):
     TILT = 1
     HEADING = 2
     ROTATION = 3
+    TRANSLATION = 4
 
 
 class LogLevel(_Enum):
@@ -950,7 +977,7 @@ _LABELS: dict[str, dict[int, str]] = {'NackError': {1: 'unknown_type',
                8: 'unauthenticated',
                9: 'replayed',
                10: 'usb_only'},
- 'Signal': {0: 'force', 1: 'tilt', 2: 'heading', 3: 'rotation'},
+ 'Signal': {0: 'force', 1: 'tilt', 2: 'heading', 3: 'rotation', 4: 'translation'},
  'LogLevel': {0: 'debug', 1: 'info', 2: 'warning', 3: 'error'},
  'Capability': {1: 'imu',
                 2: 'force',
@@ -980,7 +1007,7 @@ _LABELS: dict[str, dict[int, str]] = {'NackError': {1: 'unknown_type',
  'ResetCause': {0: 'power_on', 1: 'soft', 2: 'watchdog', 3: 'brown_out'}}
 
 #: the unit of each signal's values (messages.toml [signal_unit])
-SIGNAL_UNITS: dict[str, str] = {'force': 'N', 'tilt': 'deg', 'heading': 'deg', 'rotation': 'deg'}
+SIGNAL_UNITS: dict[str, str] = {'force': 'N', 'tilt': 'deg', 'heading': 'deg', 'rotation': 'deg', 'translation': 'mm'}
 
 #: every message of messages.toml, in table order
 MESSAGE_TYPES: tuple[MessageType, ...] = (
@@ -1333,6 +1360,8 @@ CATALOGUE: tuple[Exercise, ...] = (
     Exercise(id=22, name='ankle_inversion', signal='rotation', target=20.0, on=1.0, off=0.25, min_rep_s=0.3, max_rep_s=30.0, placement='strapped on the top of the foot, seated', motion='turn the sole inward (inversion) or outward (eversion) and back', joint_axis='horizontal', lever_arm_m=(0.02, 0.06)),
     Exercise(id=23, name='trunk_lateral_flexion', signal='rotation', target=20.0, on=1.0, off=0.25, min_rep_s=0.3, max_rep_s=30.0, placement='held at the chest, seated', motion='lean the trunk to one side and back upright', joint_axis='horizontal', lever_arm_m=(0.3, 0.5)),
     Exercise(id=24, name='sit_to_stand', signal='rotation', target=60.0, on=1.0, off=0.25, min_rep_s=0.3, max_rep_s=30.0, placement='strapped on the thigh', motion='stand up from a chair and sit down again', joint_axis='horizontal', lever_arm_m=(0.15, 0.3)),
+    Exercise(id=25, name='reach', signal='translation', target=200.0, on=1.0, off=0.25, min_rep_s=0.4, max_rep_s=30.0, placement='in the hand, seated at a table, elbow bent', motion='reach forward as far as is comfortable and bring the hand back', lever_arm_m=(0.0, 0.0)),
+    Exercise(id=26, name='table_slide', signal='translation', target=200.0, on=1.0, off=0.25, min_rep_s=0.4, max_rep_s=30.0, placement='flat on the table under the palm, seated', motion='slide the puck forward along the table and back', lever_arm_m=(0.0, 0.0)),
 )
 
 
