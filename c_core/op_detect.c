@@ -706,14 +706,19 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 d->rest = follow(d->rest, x, gain(tdt, INV_BASE_DOWN));
             } else if (d->still_ms >= (force ? FLAT_TRACK_MS : STILL_TRACK_MS)) {
                 d->rest = follow(d->rest, x, gain(tdt, d->inv_track));
-                // seen still at rest: the set did not start in the middle of a rep
-                d->phase &= (uint8_t)~PH_FIRST;
+                // seen still at rest (the gyro bias known: still is not the
+                // low-pass starting at 0 in a set that begins mid-rep): the
+                // set did not start in the middle of a rep
+                if (force || (d->flags & F_BIAS_OK)) {
+                    d->phase &= (uint8_t)~PH_FIRST;
+                }
             }
             y = neg ? d->rest - x : x - d->rest;
             if (!force && !(d->phase & PH_SIDE)) {
-                // the first excursion twice OFF tells the side reps go (a small
-                // first wobble either way does not)
-                if (y >= 2 * off || y <= -2 * off) {
+                // the first excursion twice OFF (1.5 floors while an auto target
+                // is unknown) tells the side reps go: a small first wobble does not
+                a = d->target > 0 ? 2 * off : off + off / 2;
+                if (y >= a || y <= -a) {
                     if (y < 0) {
                         d->phase ^= PH_NEG;
                         y = -y;

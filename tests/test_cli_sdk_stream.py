@@ -240,7 +240,8 @@ def test_stream_prints_the_target_the_puck_learned(capsys):
                  "--target", "auto"]) == 0
     told = [d for d in map(json.loads, capsys.readouterr().out.splitlines()) if d["kind"] == "target"]
     assert told[0]["value"] is None and told[0]["source"] == "learned"
-    assert any(d["value"] and 15 < d["value"] < 35 and d["unit"] == "N" for d in told[1:]), told
+    # learned at 40% of the patient's typical squeeze: the squeezes are of 25 N
+    assert any(d["value"] and 8 < d["value"] < 13 and d["unit"] == "N" for d in told[1:]), told
 
 
 def test_stream_seconds_counts_the_pucks_time_as_record_does(capsys):

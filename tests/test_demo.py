@@ -41,14 +41,14 @@ def test_demo_events_are_live_and_in_time_order() -> None:
     code, out = run_demo("--scenario", "demo", "--speed", "max")
     times = [float(m.group(1)) for m in re.finditer(r"^\s+([\d.]+)\s+(?:rep|partial|grip)", out, re.M)]
     assert code == 0 and times == sorted(times) and len(times) == 11
-    assert re.search(r"rep 1\s+39\.\d°", out)
+    assert re.search(r"rep 1\s+(3[6-9]|4[0-2])\.\d°", out)   # a 40 degree bend
 
 
 def test_demo_with_an_auto_target_shows_the_target_the_puck_learned() -> None:
     code, out = run_demo("--scenario", "grip10", "--speed", "max", "--target", "auto")
     learned = re.findall(r"^\s+([\d.]+)\s+target\s+([\d.]+) N\s+learned by the puck", out, re.M)
     assert code == 0 and learned, out
-    assert all(15 < float(v) <= 26 for _, v in learned), "the squeezes are of 25 N"
+    assert all(8 < float(v) <= 13 for _, v in learned), "40% of the 25 N squeezes"
 
 
 def test_make_demo_entry_point_runs_as_a_command(tmp_path) -> None:

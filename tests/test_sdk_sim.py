@@ -164,7 +164,7 @@ def test_two_virtual_pucks_at_once():
         a.on("rep", ra.append)
         b.on("rep", rb.append)
         a.start(exercise="grip_squeeze", target=20.0)
-        b.start(exercise="wrist_flexion", target=40.0)
+        b.start(exercise="wrist_flexion", target=30.0)   # the bends are of 40 degrees
         deadline = time.monotonic() + 20
         while (len(ra) < 10 or len(rb) < 8) and time.monotonic() < deadline:
             time.sleep(0.1)

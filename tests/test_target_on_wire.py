@@ -42,7 +42,7 @@ def test_an_auto_target_appears_on_the_host_once_learned_and_get_config_answers_
         reps = [e for e in seen if isinstance(e, Rep)]
         assert reps, "learned from reps: they come first"
         assert learned.t >= reps[-1].t_end - 1e-6 and learned.source == "learned"
-        assert 20 < learned.value < 60, "the wrist bends are 40 degrees"
+        assert 15 < learned.value < 25, "half of the 40 degree wrist bends"
         assert puck.target == pytest.approx(learned.value)
         assert puck.get_config("target") == round(learned.value * 1000)
         st = puck.get_status()

@@ -287,7 +287,7 @@ SCENARIOS = {
                    lambda: Scenario("rotation10", [(BEND, 60.0, 0.8, 0.3, 0.8)] * 10, up=(0.0, 0.0, 1.0),
                                     axis=(0.34, 0.0, 0.94), base_n=1.0, rest_s=0.8, seed=37)),
     "reach8": ("eight forward reaches of 250 mm with rests between, the puck in the hand",
-               "reach", 200.0, {"reps": 8, "partial_reps": 0, "grips": 0},
+               "reach", 100.0, {"reps": 8, "partial_reps": 0, "grips": 0},
                lambda: Scenario("reach8", [(SLIDE, 250.0, 0.9, 0.4, 0.9)] * 8, up=_HAND_UP,
                                 axis=(1.0, 0.0, 0.0), base_n=1.0, seed=41)),
     "demo": ("wrist bends: six of 40 degrees, two weak ones of 14 degrees, "

@@ -99,6 +99,7 @@ def announce(app, force=False):
 def events(app, det):
     """Send what the detector found (reps, partial reps, grips) and give its feedback."""
     app.flush_batch()  # samples up to the event go out first: wire order = time order
+    fed = False  # a rep or partial rep's feedback given: a grip ending with it keeps quiet
     while True:
         ev = det.pop()
         if ev is None:
@@ -110,15 +111,17 @@ def events(app, det):
             app.reps = count
             app.send(mt.T_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF, tp & 0xFFFFFFFF,
                      t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_REP_AMPLITUDE, hold)
-            goal = target(app)
-            app.feedback.rep(goal > 0 and amp >= goal)
+            app.feedback.rep()
+            fed = True
         elif kind == mt.EVENT_KIND_PARTIAL_REP:
             app.partials = count
             app.send(mt.T_PARTIAL_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF,
                      tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_PARTIAL_REP_AMPLITUDE)
             app.feedback.partial()
+            fed = True
         elif kind == mt.EVENT_KIND_GRIP:
             peak = amp // mt.SCALE_MILLI_GRIP_PEAK_FORCE  # the detector's mN -> the wire's unit
             app.send(mt.T_GRIP, t0 & 0xFFFFFFFF, t1 & 0xFFFFFFFF,
                      0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
-            app.feedback.grip()
+            if not fed:
+                app.feedback.grip()

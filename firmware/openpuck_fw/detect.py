@@ -663,13 +663,17 @@ def _count_tick(d, x, t, tdt):
             d.rest = _follow(d.rest, x, _gain(tdt, _INV_BASE_DOWN))
         elif d.still_ms >= (_FLAT_TRACK_MS if force else _STILL_TRACK_MS):
             d.rest = _follow(d.rest, x, _gain(tdt, d.inv_track))
-            # seen still at rest: the set did not start in the middle of a rep
-            ph &= ~_PH_FIRST
-            d.phase = ph
+            # seen still at rest (the gyro bias known): the set did not start
+            # in the middle of a rep
+            if force or (d.flags & _F_BIAS_OK):
+                ph &= ~_PH_FIRST
+                d.phase = ph
         y = d.rest - x if neg else x - d.rest
         if not force and not (ph & _PH_SIDE):
-            # the first excursion twice OFF tells the side reps go
-            if y >= 2 * off or y <= -2 * off:
+            # the first excursion twice OFF (1.5 floors while an auto target is
+            # unknown) tells the side reps go
+            a = 2 * off if d.target > 0 else off + off // 2
+            if y >= a or y <= -a:
                 if y < 0:
                     ph ^= _PH_NEG
                     y = -y

@@ -1,9 +1,9 @@
 # Feedback on the LED and the buzzer, without blocking the main loop: each
 # pattern is a list of steps that tick() plays against the clock.
-#   rep           green flash, one 2 kHz beep
+#   rep           (a movement that reached the target) green flash, one 2 kHz beep
 #   partial rep   amber flash, no sound
-#   grip          blue flash, one 1.5 kHz beep
-#   goal reached  (a rep that reached the full target) white, rising double beep
+#   grip          blue flash, one 1.5 kHz beep (not when a rep ended with it:
+#                 the rep's feedback is the one the patient needs)
 from micropython import const
 
 FEEDBACK_LED = const(1)
@@ -13,11 +13,9 @@ FEEDBACK_BUZZER = const(2)
 _LED_REP = ((0, 160, 0, 200),)
 _LED_PARTIAL = ((160, 90, 0, 200),)
 _LED_GRIP = ((0, 0, 180, 200),)
-_LED_GOAL = ((200, 200, 200, 150), (0, 160, 0, 150), (200, 200, 200, 150))
 # (freq_hz or 0 for silence, duration_ms)
 _TONE_REP = ((2000, 60),)
 _TONE_GRIP = ((1500, 60),)
-_TONE_GOAL = ((2000, 80), (0, 40), (2600, 120))
 
 
 class _Player:
@@ -96,11 +94,8 @@ class Feedback:
         if tones and self.enabled & FEEDBACK_BUZZER and self.buzzer is not None:
             self._tone.play(tones)
 
-    def rep(self, goal_reached):
-        if goal_reached:
-            self._pattern(_LED_GOAL, _TONE_GOAL)
-        else:
-            self._pattern(_LED_REP, _TONE_REP)
+    def rep(self):
+        self._pattern(_LED_REP, _TONE_REP)
 
     def partial(self):
         self._pattern(_LED_PARTIAL, None)

@@ -260,7 +260,7 @@ fs = frames(link)
 eq("grip10: 10 reps", len(of(fs, mt.T_REP)), 10)
 eq("grip10: 10 grips", len(of(fs, mt.T_GRIP)), 10)
 check("feedback LED flashed green", True in seen_led)
-check("feedback beeps", 2000 in seen_tone or 2600 in seen_tone, seen_tone)
+check("feedback beeps", 2000 in seen_tone, seen_tone)
 
 
 # a host that stops reading: the link refuses what is not urgent (its queue
@@ -377,7 +377,9 @@ told = targets(fs)
 check("auto target: told once learned", len(told) >= 1 and all(t[1] > 0 for t in told), told)
 first = [f[0] for f in fs].index(mt.T_TARGET)
 before = [f for f in fs[:first] if f[0] == mt.T_REP]
-eq("auto target: right after the rep that settled it", fs[first - 1][0], mt.T_REP)
+last_rep = max(i for i, f in enumerate(fs[:first]) if f[0] == mt.T_REP)
+eq("auto target: right after the events of the rep that settled it",
+   [f[0] for f in fs[last_rep + 1:first] if f[0] not in (mt.T_GRIP, mt.T_PARTIAL_REP)], [])
 check("auto target: at the time that rep ended", told[0][3] >= struct.unpack_from("<I", before[-1][2], 11)[0],
       (told[0], before[-1]))
 eq("auto target: each message a change", [a[1] != b[1] for a, b in zip(told, told[1:])], [True] * (len(told) - 1))

@@ -60,7 +60,7 @@ cases = [
     ("huge target", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 2 ** 32 - 1, 0, 0), (R, 2)),
     ("on 101", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 1000, 101, 0), (R, 3)),
     ("off >= on", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 1000, 30, 30), (R, 4)),
-    ("off >= default on", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 1000, 0, 40), (R, 4)),
+    ("off >= default on", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 1000, 0, 100), (R, 4)),
     ("on/off given", mt.T_SET_EXERCISE, struct.pack("<BIBB", 1, 1000, 60, 30), OK),
     ("calibrate 3", mt.T_CALIBRATE, struct.pack("<B", 3), (R, 1)),
     ("buzzer 99 Hz", mt.T_BUZZER, struct.pack("<HH", 99, 100), (R, 1)),
