@@ -706,10 +706,12 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 d->rest = follow(d->rest, x, gain(tdt, INV_BASE_DOWN));
             } else if (d->still_ms >= (force ? FLAT_TRACK_MS : STILL_TRACK_MS)) {
                 d->rest = follow(d->rest, x, gain(tdt, d->inv_track));
-                // seen still at rest (the gyro bias known: still is not the
-                // low-pass starting at 0 in a set that begins mid-rep): the
-                // set did not start in the middle of a rep
-                if (force || (d->flags & F_BIAS_OK)) {
+                // seen still at rest long enough that it is not the gyro's
+                // low-pass starting at 0 in a set that begins mid-rep: the set
+                // did not start in the middle of a rep
+                // (translation: once its gyro bias is known, its still being stricter)
+                if (force || (d->signal == OP_SIGNAL_TRANSLATION ? (d->flags & F_BIAS_OK) != 0
+                                                                : d->still_ms >= FIRST_REST_MS)) {
                     d->phase &= (uint8_t)~PH_FIRST;
                 }
             }

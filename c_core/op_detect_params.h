@@ -55,6 +55,7 @@
 #define STILL_SHIFT_MS (2000u) // still this long inside a small excursion: new rest
 #define STILL_END_MS (200u) // still this long since coming back halfway: rep over
 #define WOBBLE_US (1000000u) // a first excursion this slow, short of a rep, then the other way: posture
+#define FIRST_REST_MS (600u) // still this long at rest before the first excursion: the set did not begin mid-rep
 #define REP_END_PCT (20) // a rep is over back within 20% of its own height from rest (or within END)
 #define TURN_PCT (35) // a turn: back from the extreme by 35% of the way so far
 #define AXIS_MOVING (2) // rotation: the axis learns while the rate is over 2x still

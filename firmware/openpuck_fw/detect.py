@@ -59,6 +59,7 @@ _STILL_BIAS_OK_MS = const(2000)  # still this long: the gyro bias is known
 _STILL_SHIFT_MS = const(2000)  # still this long inside a small excursion: new rest
 _STILL_END_MS = const(200)  # still this long since coming back halfway: rep over
 _WOBBLE_US = const(1000000)  # a first excursion this slow, short of a rep, then the other way: posture
+_FIRST_REST_MS = const(600)  # still this long at rest before the first excursion: the set did not begin mid-rep
 _REP_END_PCT = const(20)  # a rep is over back within 20% of its own height from rest (or within END)
 _TURN_PCT = const(35)  # a turn: back from the extreme by 35% of the way so far
 _AXIS_MOVING = const(2)  # rotation: the axis learns while the rate is over 2x still
@@ -663,9 +664,11 @@ def _count_tick(d, x, t, tdt):
             d.rest = _follow(d.rest, x, _gain(tdt, _INV_BASE_DOWN))
         elif d.still_ms >= (_FLAT_TRACK_MS if force else _STILL_TRACK_MS):
             d.rest = _follow(d.rest, x, _gain(tdt, d.inv_track))
-            # seen still at rest (the gyro bias known): the set did not start
-            # in the middle of a rep
-            if force or (d.flags & _F_BIAS_OK):
+            # seen still at rest long enough (not the gyro's low-pass starting
+            # at 0 mid-rep): the set did not start in the middle of a rep
+            # (translation: once its gyro bias is known, its still being stricter)
+            if force or ((d.flags & _F_BIAS_OK) if d.signal == SIGNAL_TRANSLATION
+                         else d.still_ms >= _FIRST_REST_MS):
                 ph &= ~_PH_FIRST
                 d.phase = ph
         y = d.rest - x if neg else x - d.rest
