@@ -32,7 +32,7 @@ def fake_stream(n_frames: int, seed: int = 0) -> list[bytes]:
                                           dropped_samples=0, uptime_ms=seq, streaming=1,
                                           exercise=1, reps=0, partial_reps=0, rx_errors=0,
                                           reset_cause=0, cpu_load=10,
-                                          link_dropped_samples=0, link_dropped_frames=0))
+                                          link_dropped_samples=0, link_dropped_frames=0, target=0))
             continue
         n = 5 + (seq + seed) % 30
         recs = [((i * 7) % 100, -i, 8192, i, 0, -3, 80 + i) for i in range(n)]

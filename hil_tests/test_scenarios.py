@@ -17,10 +17,10 @@ from .rig import MAX_SPEED, Probe
 EXPECTED = {
     "grip3": ("grip_squeeze", 20.0, 3, 0, 3),
     "grip10": ("grip_squeeze", 20.0, 10, 0, 10),
-    "wrist8": ("wrist_flexion", 40.0, 8, 0, 0),
-    "row10": ("row", 30.0, 10, 0, 0),
-    "rotation10": ("shoulder_rotation", 60.0, 10, 0, 0),
-    "demo": ("wrist_flexion", 40.0, 6, 2, 3),
+    "wrist8": ("wrist_flexion", 30.0, 8, 0, 0),      # a rep reaches the target: bends of 40
+    "row10": ("row", 22.0, 10, 0, 0),
+    "rotation10": ("shoulder_rotation", 45.0, 10, 0, 0),
+    "demo": ("wrist_flexion", 30.0, 6, 2, 3),
     "still": ("grip_squeeze", 20.0, 0, 0, 0),
 }
 TAIL_S = 3.0   # device seconds after the movement for the last event
