@@ -63,12 +63,16 @@ def test_a_still_puck_has_no_translation(exercise, tilt_deg):
     assert detect(arrays, exercise=exercise).count == 0
 
 
+# The synthetic recordings' reps reach 70-130% of their goal (truth "target"):
+# a rep reaches the target it counts against (ON = the target), so half the
+# goal is the target they all reach, as in tests/test_catalogue.py.
+
+
 @pytest.mark.parametrize("name", ["reach-2501", "table_slide-2512"])
 def test_a_synthetic_reach_and_slide_count_their_reps_in_mm(name):
     csv = ROOT / "tests" / "data" / f"{name}.csv"
     truth = json.loads(csv.with_name(f"{name}.truth.json").read_text())
     arrays = read_csv(csv)
-    # the recording's reps reach 70-130% of its goal: half of it is a target they reach
     for target in (truth["target"] / 2, "auto"):
         det = detect(arrays, exercise=truth["exercise"], target=target)
         assert det.count == truth["count"], target
@@ -79,21 +83,31 @@ def test_a_synthetic_reach_and_slide_count_their_reps_in_mm(name):
     assert det.reps[0].unit == "mm"
 
 
-@pytest.mark.slow
-def test_translation_floor_on_synthetic_sets():
-    # measured 2026-12-08 (seeds 100-109, 45 s, normal mode, half the truth target,
-    # a target its reps reach): 24 of 40 sets exact; with the auto target and in the
-    # hard mode it counts worse (docs/exercises.md gives the figures)
+def floor_sets(target_of) -> list[tuple]:
+    """(exercise, scenario, seed, counted, truth) for seeds 100-109, 45 s,
+    normal mode, plain and back to back, each translation exercise."""
     got = []
     for name in TRANSLATION:
         for scenario in ("", "back_to_back"):
             for seed in range(100, 110):
                 arrays, truth = synth.generate(seed, name, "normal", 45.0, scenario)
-                got.append((name, scenario, seed, detect(arrays, exercise=name, target=truth["target"] / 2).count,
+                got.append((name, scenario, seed, detect(arrays, exercise=name, target=target_of(truth)).count,
                             truth["count"]))
+    return got
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target, exact_min, near_min", [("half the goal", 24, 35), ("auto", 21, 28)])
+def test_translation_floor_on_synthetic_sets(target, exact_min, near_min):
+    # measured (docs/exercises.md, Known limits): of 40 sets, 24 exact and 35
+    # within one against half the goal (a target the reps reach; 25 before the
+    # side of an auto target's first rep was told at 1.5 floors, which made
+    # table_slide-2512 count), 21 and 28 with the auto target; the hard mode
+    # counts worse
+    got = floor_sets((lambda truth: truth["target"] / 2) if target == "half the goal" else (lambda truth: "auto"))
     exact = sum(g[3] == g[4] for g in got)
     near = sum(abs(g[3] - g[4]) <= 1 for g in got)
-    assert exact >= 24 and near >= 30, [g for g in got if g[3] != g[4]]
+    assert exact >= exact_min and near >= near_min, (exact, near, [g for g in got if g[3] != g[4]])
 
 
 def test_the_new_exercises_are_in_every_table():
