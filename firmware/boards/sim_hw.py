@@ -24,7 +24,11 @@ from boards.sim_lsm6dsox import LSM6DSOXModel
 
 EXIT_SOFT_RESET = const(75)
 EXIT_WATCHDOG = const(76)
-FAULTS = ("no_imu",)
+# no_imu: nothing answers on the IMU's address. skip_ticks: every SKIP_EVERY-th
+# timer tick is lost, as the rp2 port loses a soft timer's tick when
+# MicroPython's scheduler queue is full (the firmware must count each one).
+FAULTS = ("no_imu", "skip_ticks")
+SKIP_EVERY = const(50)
 
 IS_SIM = True
 BOOT_WINDOW_MS = 0
@@ -56,6 +60,8 @@ class Sim:
         if not mt.RESET_CAUSE_POWER_ON <= reset_cause <= mt.RESET_CAUSE_BROWN_OUT:
             raise ValueError("reset cause %r: not an enums.reset_cause value (0..3)" % (reset_cause,))
         self.clock = Clock(speed, _watchdog_expired)
+        if "skip_ticks" in faults:
+            self.clock.skip_every = SKIP_EVERY
         self.feed = MotionFeed(self.clock, motion)
         self.faults = faults
         self.devices = {}
