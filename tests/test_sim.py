@@ -154,6 +154,39 @@ def test_every_tick_the_sample_timer_loses_is_counted_as_the_host_finds_it_missi
     assert st.dropped_samples == missing == counters["samples_missing"]
 
 
+def test_a_full_flash_refuses_a_setting_with_a_clear_error_and_the_puck_goes_on(tmp_path: Path) -> None:
+    """The puck's flash is full (the flash_full fault: a file written takes
+    16 bytes, then ENOSPC): set_config is refused with nack storage_full and
+    a message that says what to do; the puck keeps the stored value (in RAM
+    and on flash: nothing torn, no partial file left), streams on, does not
+    reset, and a reboot finds the stored config."""
+    state = tmp_path / "flash"
+    with sim.start(scenario="still", speed=INF, state_dir=state) as vp:
+        with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+            assert puck.set_config("feedback", 1) == 1
+    stored = (state / "openpuck.cfg").read_bytes()
+    with sim.start(scenario="still", speed=INF, state_dir=state, faults=("flash_full",)) as vp:
+        with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+            with pytest.raises(openpuck.CommandError, match="storage_full") as e:
+                puck.set_config("feedback", 2)
+            assert "flash" in str(e.value) and "full" in str(e.value) and "nothing was stored" in str(e.value)
+            assert puck.get_config("feedback") == 1
+            taken = [0]
+            puck.on("samples", lambda b: taken.__setitem__(0, taken[0] + len(b)))
+            puck.start(exercise="grip_squeeze", target=20.0, rate_hz=100)
+            for _ in puck.events(timeout=30):
+                if taken[0] >= 200:
+                    break
+            puck.stop()
+        assert taken[0] >= 200 and vp.restarts == 0, vp.log_tail()
+        assert "the flash is full" in vp.log_tail()
+    assert (state / "openpuck.cfg").read_bytes() == stored
+    assert not (state / "openpuck.cfg.tmp").exists()
+    with sim.start(scenario="still", speed=INF, state_dir=state) as vp:
+        with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+            assert puck.get_config("feedback") == 1
+
+
 def write_recording(path: Path, squeezes: int = 3, rate: int = 100) -> None:
     lines = ["t_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps,force_n"]
     for i in range(rate * (3 + 3 * squeezes)):

@@ -35,7 +35,7 @@ class App:
         self.reset_cause = reset_cause
         self._idle_us = 0                          # idle waits since the last status (_cpu_load)
         self._load_since = board.hw.ticks_us()
-        self.config = Config(board.config_path)
+        self.config = Config(board.config_path, open_fn=hw.flash_open)
         self.enc = Encoder()
         self.links = board.links
         # a decoder per link: a frame is whole from one link, so the link it
