@@ -5,6 +5,7 @@
 #         link) -> dispatch.command(): signature (once owned), fields, handler
 # Elsewhere: the command handlers (dispatch.py), calibration (calibration.py),
 # the detector's life (counting.py), the board's parts and units (board.py).
+import gc
 import struct
 
 from micropython import const
@@ -226,6 +227,8 @@ class App:
             if fin is not None and fin():
                 counting.events(self, self.detector)
             self.flush_batch()
+            gc.collect()   # with the stream's state still held: its live heap (tools/pico_bench.py)
+            self.log(mt.LOG_LEVEL_DEBUG, "heap after gc: %d used, %d free" % (gc.mem_alloc(), gc.mem_free()))
         self.streaming = False
         self.imu_rate(0)
 
