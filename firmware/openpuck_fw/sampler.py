@@ -11,8 +11,9 @@
 # late tick or the one after a lost tick. It is taken as lost ticks only when
 # the next callback is as late too (a late tick is followed by an on-time
 # one), so lateness alone is never counted. Those ticks go into `dropped`
-# (status.dropped_samples) and `skipped`, and the sample after the hole
-# carries a gap mark.
+# (status.dropped_samples) and `skipped`. Until the next callback tells, such
+# a sample is held back from the main loop; then it either carries a gap
+# mark (the first after a hole) or takes its tick's time on the grid (late).
 from array import array
 
 from micropython import const
@@ -42,6 +43,7 @@ class Sampler:
         self.period_us = 0
         self._due = 0          # when the next tick is due on the sample clock
         self._late = 0         # whole periods the last callback came late by, not yet counted
+        self._held = 0         # 1: the sample at head is written, not yet given to the main loop
         self.read_errors = 0   # I2C or ADC failures (also dropped)
         self._gap_pending = 0
         self._ticks_us = hw.ticks_us
@@ -57,16 +59,26 @@ class Sampler:
         half = p >> 1
         lag = self._hw.ticks_diff(t_in, self._due)
         late = 0
+        lost = 0
         if lag >= half and p:   # p is 0 only for a callback called by hand before start()
             late = (lag + half) // p
-            if late > self._late:
-                self._gap_pending = 1   # a hole in the sample times: the batch ends
             lost = late if late < self._late else self._late
             if lost > 0:   # late at two callbacks running: those ticks never came
                 self.skipped += lost
                 self.dropped += lost
                 late -= lost
                 lag -= lost * p
+        if self._held:
+            # this callback tells what the held sample was: the first after
+            # lost ticks (it opens a batch) or a late tick (it goes on the grid,
+            # so the host's batch times stay right)
+            h = self.head
+            if lost > 0:
+                self.gap[h] = 1
+            else:
+                self.ticks[h] = (self._due - p) & _TICKS_MASK
+            self.head = h + 1 if h + 1 < self.size else 0
+            self._held = 0
         self._late = late
         if lag < half:
             self._due = t_in   # on time: the grid follows the timer (no drift from rounding)
@@ -94,7 +106,10 @@ class Sampler:
             return
         self.gap[h] = self._gap_pending
         self._gap_pending = 0
-        self.head = nxt
+        if late > 0:
+            self._held = 1   # late or after a loss: held back until the next callback tells
+        else:
+            self.head = nxt
         self.busy_us = (self.busy_us + self._hw.ticks_diff(self._ticks_us(), t0)) & 0x3FFFFFFF
 
     def start(self, rate_hz):
@@ -104,6 +119,7 @@ class Sampler:
         self.rate_hz = rate_hz
         self.period_us = 1000000 // rate_hz
         self._late = 0
+        self._held = 0
         self._due = (self._ticks_us() + self.period_us) & _TICKS_MASK
         t = self._hw.Timer(self._timer_id)
         t.init(mode=self._hw.Timer.PERIODIC, freq=rate_hz, callback=self._cb)
@@ -118,6 +134,11 @@ class Sampler:
             self.skipped += self._late
             self.dropped += self._late
             self._late = 0
+            if self._held:
+                h = self.head
+                self.gap[h] = 1
+                self.head = h + 1 if h + 1 < self.size else 0
+                self._held = 0
         self.rate_hz = 0
 
     def running(self):

@@ -60,10 +60,15 @@ def run(s, hw, offsets):
         hw.now = start + off
         s._cb(None)
     marks = []
+    times.clear()
     while s.tail != s.head:
         marks.append(s.gap[s.tail])
+        times.append(hw.ticks_diff(s.ticks[s.tail], start % WRAP))
         s.tail = (s.tail + 1) % s.size
     return marks
+
+
+times = []   # the samples' times of the last run, us after start
 
 
 def grid(n, skip=(), late=None, jitter=0):
@@ -99,20 +104,29 @@ marks = run(s, hw, grid(100, skip=(40, 41), late={42: 2000}))
 eq("lost ticks before a late one", s.skipped, 2)
 
 # a soft timer's callback 7 ms late (behind a garbage collection), the next
-# one right after it: every tick came, none is counted, but the hole in the
-# sample times still ends the batch
+# one right after it: every tick came, none is counted, and the late sample
+# takes its tick's time (the host's batch times stay on the grid)
 s, hw = sampler()
 late = grid(100)
 late[19] = 20 * P + 7000
 late[20] = 20 * P + 7100
 marks = run(s, hw, late)
 eq("late, not lost: nothing counted", (s.dropped, s.skipped), (0, 0))
-eq("the late sample opens a batch", [i for i, m in enumerate(marks) if m], [0, 19])
+eq("late, not lost: no batch ends there", [i for i, m in enumerate(marks) if m], [0])
+eq("the late sample has its tick's time", times[19], 20 * P)
+check("sample times only go forward", all(times[i] < times[i + 1] for i in range(len(times) - 1)))
+
+s, hw = sampler()
+marks = run(s, hw, grid(100, skip=(30,)))
+eq("the sample after a lost tick keeps the time it was read", times[29], 31 * P)
+check("...and times only go forward", all(times[i] < times[i + 1] for i in range(len(times) - 1)))
 
 s, hw = sampler()
 run(s, hw, grid(100, skip=(100,)) + [101 * P])
+eq("the sample after the hole waits for the next tick", s.available(), 0)
 s.stop()
 eq("a loss right before stop is counted at stop", s.skipped, 1)
+eq("...and its sample handed over, opening a batch", (s.available(), s.gap[s.tail]), (1, 1))
 
 s, hw = sampler()
 run(s, hw, [k * 5001 for k in range(1, 10001)])
