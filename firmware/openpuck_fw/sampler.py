@@ -4,16 +4,21 @@
 # the ring is full the sample is dropped and counted; the next stored sample
 # carries a gap mark so the main loop ends its batch there.
 #
-# A tick the timer never delivers is counted too, from the sample clock: on
-# rp2 a soft timer's tick is lost when MicroPython's scheduler queue is full
-# (a garbage collection, a burst of host input). Each callback knows the
-# time its tick was due; one that comes half a period or more late may be a
-# late tick or the one after a lost tick. It is taken as lost ticks only when
-# the next callback is as late too (a late tick is followed by an on-time
-# one), so lateness alone is never counted. Those ticks go into `dropped`
-# (status.dropped_samples) and `skipped`. Until the next callback tells, such
-# a sample is held back from the main loop; then it either carries a gap
-# mark (the first after a hole) or takes its tick's time on the grid (late).
+# The sample clock: each sample's time is its tick's place on a grid of
+# exact periods (the rp2 alarm pool keeps a periodic timer's ticks exactly
+# 1e6 // rate_hz us apart, as the virtual puck's clock does), not the moment
+# its callback ran. On rp2 a soft timer's callback waits in MicroPython's
+# scheduler queue: behind a garbage collection several run late, back to
+# back, and read as a burst; on the grid they keep their periods, so the
+# host's batch times (first sample's time + n periods) stay true.
+#
+# A tick that never came (the scheduler queue was full) is found from the
+# same grid: callbacks a whole number of periods late. A burst's callbacks
+# are late by less and less; lost ticks leave every later callback late by
+# the same count. So when two callbacks half a period or more apart are as
+# late, that many ticks were lost: counted in `dropped`
+# (status.dropped_samples) and `skipped`, the grid moves on past them and
+# the sample carries a gap mark (the host sees a hole of that many samples).
 from array import array
 
 from micropython import const
@@ -41,9 +46,9 @@ class Sampler:
         self.dropped = 0       # samples not taken since boot: ring full, read errors, ticks skipped
         self.skipped = 0       # ticks the timer never delivered (also in dropped)
         self.period_us = 0
-        self._due = 0          # when the next tick is due on the sample clock
-        self._late = 0         # whole periods the last callback came late by, not yet counted
-        self._held = 0         # 1: the sample at head is written, not yet given to the main loop
+        self._grid = 0         # the sample clock: the last tick's time
+        self._t_prev = 0       # when the last callback ran
+        self._late = 0         # whole periods the last callback came after its tick
         self.read_errors = 0   # I2C or ADC failures (also dropped)
         self._gap_pending = 0
         self._ticks_us = hw.ticks_us
@@ -56,33 +61,22 @@ class Sampler:
     def _tick(self, _timer):
         t_in = self._ticks_us()
         p = self.period_us
-        half = p >> 1
-        lag = self._hw.ticks_diff(t_in, self._due)
+        g = (self._grid + p) & _TICKS_MASK     # this tick's place on the sample clock
         late = 0
-        lost = 0
-        if lag >= half and p:   # p is 0 only for a callback called by hand before start()
-            late = (lag + half) // p
-            lost = late if late < self._late else self._late
-            if lost > 0:   # late at two callbacks running: those ticks never came
-                self.skipped += lost
-                self.dropped += lost
-                late -= lost
-                lag -= lost * p
-        if self._held:
-            # this callback tells what the held sample was: the first after
-            # lost ticks (it opens a batch) or a late tick (it goes on the grid,
-            # so the host's batch times stay right)
-            h = self.head
-            if lost > 0:
-                self.gap[h] = 1
-            else:
-                self.ticks[h] = (self._due - p) & _TICKS_MASK
-            self.head = h + 1 if h + 1 < self.size else 0
-            self._held = 0
+        if p:   # 0 only for a callback called by hand before start()
+            late = self._hw.ticks_diff(t_in, g) // p
+            if late < 0:
+                late = 0
+            elif late and late == self._late and self._hw.ticks_diff(t_in, self._t_prev) >= (p >> 1):
+                # as late as the callback before, and not in a burst with it: ticks lost
+                self.skipped += late
+                self.dropped += late
+                g = (g + late * p) & _TICKS_MASK
+                self._gap_pending = 1
+                late = 0
         self._late = late
-        if lag < half:
-            self._due = t_in   # on time: the grid follows the timer (no drift from rounding)
-        self._due = (self._due + p) & _TICKS_MASK
+        self._grid = g
+        self._t_prev = t_in
         h = self.head
         nxt = h + 1
         if nxt == self.size:
@@ -91,8 +85,7 @@ class Sampler:
             self.dropped += 1
             self._gap_pending = 1
             return
-        t0 = t_in
-        self.ticks[h] = t0
+        self.ticks[h] = g
         try:
             if self.imu is not None:
                 self.imu.read_into(self._slots[h])
@@ -102,15 +95,12 @@ class Sampler:
             self.read_errors += 1
             self.dropped += 1
             self._gap_pending = 1
-            self.busy_us = (self.busy_us + self._hw.ticks_diff(self._ticks_us(), t0)) & 0x3FFFFFFF
+            self.busy_us = (self.busy_us + self._hw.ticks_diff(self._ticks_us(), t_in)) & 0x3FFFFFFF
             return
         self.gap[h] = self._gap_pending
         self._gap_pending = 0
-        if late > 0:
-            self._held = 1   # late or after a loss: held back until the next callback tells
-        else:
-            self.head = nxt
-        self.busy_us = (self.busy_us + self._hw.ticks_diff(self._ticks_us(), t0)) & 0x3FFFFFFF
+        self.head = nxt
+        self.busy_us = (self.busy_us + self._hw.ticks_diff(self._ticks_us(), t_in)) & 0x3FFFFFFF
 
     def start(self, rate_hz):
         self.stop()
@@ -119,8 +109,8 @@ class Sampler:
         self.rate_hz = rate_hz
         self.period_us = 1000000 // rate_hz
         self._late = 0
-        self._held = 0
-        self._due = (self._ticks_us() + self.period_us) & _TICKS_MASK
+        self._grid = self._ticks_us() & _TICKS_MASK   # the first tick is due one period from now
+        self._t_prev = self._grid
         t = self._hw.Timer(self._timer_id)
         t.init(mode=self._hw.Timer.PERIODIC, freq=rate_hz, callback=self._cb)
         self._timer = t
@@ -129,16 +119,6 @@ class Sampler:
         if self._timer is not None:
             self._timer.deinit()
             self._timer = None
-            # the last callback was late and no tick came after it to tell a
-            # late tick from a lost one: counted, as the host sees a hole there
-            self.skipped += self._late
-            self.dropped += self._late
-            self._late = 0
-            if self._held:
-                h = self.head
-                self.gap[h] = 1
-                self.head = h + 1 if h + 1 < self.size else 0
-                self._held = 0
         self.rate_hz = 0
 
     def running(self):
