@@ -66,6 +66,7 @@ def test_the_flash_tool_installs_the_firmware_on_a_stock_pico_w(flashed, puck):
 def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puck):
     st0 = pico.stats()
     blocks, gaps = [], []
+    dropped0 = puck.get_status().dropped_samples
     puck.on("samples", blocks.append)
     puck.on("gap", gaps.append)
     try:
@@ -74,6 +75,7 @@ def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puc
         while sum(len(b) for b in blocks) < 200 and time.monotonic() < end:
             time.sleep(0.5)
         puck.stop()
+        dropped = puck.get_status().dropped_samples - dropped0
     finally:
         puck.off("samples", blocks.append)
         puck.off("gap", gaps.append)
@@ -81,8 +83,8 @@ def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puc
     n = sum(len(b) for b in blocks)
     assert n >= 200, f"only {n} samples from the emulated Pico"
     t = np.concatenate([b.t for b in blocks])
-    # each sample has the time it was read: the soft timer's callback, late by the rp2 port's
-    # scheduling (0.1 ms typically, more behind a garbage collection). A tick the soft timer
+    # each sample has its tick's time on the puck's sample clock, however late the soft timer's
+    # callback ran (0.1 ms typically, more behind a garbage collection). A tick the soft timer
     # never ran (seen once, on a machine kept busy) is a hole: the loss may not be hidden, so
     # every hole is a Gap the SDK reported. None doubled.
     dt = np.diff(t)
@@ -92,6 +94,10 @@ def test_the_puck_samples_its_imu_over_i2c_and_its_pad_through_the_adc(pico, puc
         assert any(g.t_start is not None and g.t_end is not None and g.t_start <= b and g.t_end >= a
                    for g in gaps), f"{(b - a) * 1e3:.3f} ms without a sample at {a:.3f} s and no Gap for it"
     assert len(holes) <= n // 20, f"{len(holes)} holes in {n} samples: {holes}"
+    # every tick of the sample clock gave a sample or is counted in dropped_samples (a tick the
+    # soft timer lost included)
+    ticks = round((float(t[-1]) - float(t[0])) * 200) + 1
+    assert n + dropped == ticks, f"{ticks} ticks, {n} samples, {dropped} counted dropped; holes {holes}"
     on_time = dt[dt <= 1.5 / 200]
     assert abs(float(np.mean(on_time)) - 1 / 200) < 2e-5
     az = np.concatenate([b.accel[:, 2] for b in blocks])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import openpuck
 from openpuck import StreamDecoder, protocol
 from openpuck.device import sim
 from openpuck.protocol import Message
@@ -125,6 +126,65 @@ def test_bad_commands_get_nacks_and_the_stream_goes_on() -> None:
         assert st["rx_errors"] == 1 and st["dropped_samples"] == 0
         assert h.dec.counters.crc_errors == 0 and h.dec.counters.lost_frames == 0
         h.close()
+
+
+def test_every_tick_the_sample_timer_loses_is_counted_as_the_host_finds_it_missing() -> None:
+    """The sample timer loses ticks (on rp2 a soft timer's tick is lost when
+    MicroPython's scheduler queue is full; here the skip_ticks fault loses
+    every 50th): the puck counts each one in status.dropped_samples, and
+    the host finds exactly that many samples missing in its Gaps."""
+    with sim.start(scenario="still", speed=INF, faults=("skip_ticks",)) as vp:
+        with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+            gaps: list = []
+            taken = [0]
+            puck.on("gap", gaps.append)
+            puck.on("samples", lambda b: taken.__setitem__(0, taken[0] + len(b)))
+            puck.start(exercise="grip_squeeze", target=20.0, rate_hz=200)
+            for _ in puck.events(timeout=60):
+                if taken[0] >= 1500:
+                    break
+            puck.stop()
+            st = puck.get_status()
+            for _ in puck.events(timeout=0.5):
+                pass
+            counters = puck.counters
+        assert taken[0] >= 1500, vp.log_tail()
+    missing = sum(g.samples_missing for g in gaps)
+    assert len(gaps) >= 1500 // 50 - 1 and all(g.samples_missing == 1 for g in gaps), gaps
+    assert st.dropped_samples == missing == counters["samples_missing"]
+
+
+def test_a_full_flash_refuses_a_setting_with_a_clear_error_and_the_puck_goes_on(tmp_path: Path) -> None:
+    """The puck's flash is full (the flash_full fault: a file written takes
+    16 bytes, then ENOSPC): set_config is refused with nack storage_full and
+    a message that says what to do; the puck keeps the stored value (in RAM
+    and on flash: nothing torn, no partial file left), streams on, does not
+    reset, and a reboot finds the stored config."""
+    state = tmp_path / "flash"
+    with sim.start(scenario="still", speed=INF, state_dir=state) as vp:
+        with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+            assert puck.set_config("feedback", 1) == 1
+    stored = (state / "openpuck.cfg").read_bytes()
+    with sim.start(scenario="still", speed=INF, state_dir=state, faults=("flash_full",)) as vp:
+        with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+            with pytest.raises(openpuck.CommandError, match="storage_full") as e:
+                puck.set_config("feedback", 2)
+            assert "flash" in str(e.value) and "full" in str(e.value) and "nothing was stored" in str(e.value)
+            assert puck.get_config("feedback") == 1
+            taken = [0]
+            puck.on("samples", lambda b: taken.__setitem__(0, taken[0] + len(b)))
+            puck.start(exercise="grip_squeeze", target=20.0, rate_hz=100)
+            for _ in puck.events(timeout=30):
+                if taken[0] >= 200:
+                    break
+            puck.stop()
+        assert taken[0] >= 200 and vp.restarts == 0, vp.log_tail()
+        assert "the flash is full" in vp.log_tail()
+    assert (state / "openpuck.cfg").read_bytes() == stored
+    assert not (state / "openpuck.cfg.tmp").exists()
+    with sim.start(scenario="still", speed=INF, state_dir=state) as vp:
+        with openpuck.connect(f"serial:{vp.port}", ping_interval=0) as puck:
+            assert puck.get_config("feedback") == 1
 
 
 def write_recording(path: Path, squeezes: int = 3, rate: int = 100) -> None:

@@ -1,6 +1,7 @@
 """The firmware on the emulated Pico W at 200 Hz: what share of the
 RP2040's 125 MHz Cortex-M0+ it needs, samples dropped, boot to the first
-sample, the time from a rep's end to its event on the host.
+sample, the time from a rep's end to its event on the host, the heap the
+stream holds (the firmware's report at stop, after a collection).
 
     python tools/pico_bench.py --image RPI_PICO_W.uf2 [--seconds 30] [--detector c twin]
 
@@ -42,6 +43,7 @@ def measure(image: Path, detector: str, seconds: float = 30.0, scenario: str = "
             drops: list[int] = []
             latencies: list[float] = []
             first_t: list[float] = []
+            heap: list[tuple[int, int]] = []
             span = [0.0]
 
             def on_samples(b) -> None:
@@ -54,6 +56,9 @@ def measure(image: Path, detector: str, seconds: float = 30.0, scenario: str = "
                     if ev.cpu_load is not None and ev.streaming:
                         loads.append(ev.cpu_load)
                     drops.append(ev.dropped_samples)
+                elif ev.kind == "log" and ev.text.startswith("heap after gc:"):
+                    used, free = (int(w) for w in ev.text.split(":")[1].replace(",", " ").split()[::2])
+                    heap.append((used, free))
                 elif ev.kind in ("rep", "grip", "partial_rep"):
                     now_s = pico.stats()["ns"] / 1e9      # the puck's clock when the host has it
                     latencies.append(now_s - ev.t_end)
@@ -67,6 +72,9 @@ def measure(image: Path, detector: str, seconds: float = 30.0, scenario: str = "
             wall = time.monotonic() - t0
             st = puck.get_status()
             puck.stop()
+            end = time.monotonic() + 120     # the stop's heap report (after a collection), device-slow
+            while not heap and time.monotonic() < end:
+                time.sleep(0.5)
         finally:
             puck.close()
         stats = pico.stats()
@@ -83,6 +91,8 @@ def measure(image: Path, detector: str, seconds: float = 30.0, scenario: str = "
         "first_sample_s": round(first_t[0], 3) if first_t else None,
         "boot_wall_s": round(boot_wall, 1),
         "rep_latency_ms": [round(1000 * x, 1) for x in latencies],
+        "heap_used_after_gc": heap[-1][0] if heap else None,
+        "heap_free_after_gc": heap[-1][1] if heap else None,
         "reps": st.reps,
         "resets": stats["resets"],
     }

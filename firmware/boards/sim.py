@@ -9,7 +9,7 @@
 #   OPENPUCK_SIM_STATE        directory of the persistent config (flash) and of
 #                             the puck's unique id (its serial): one per folder
 #   OPENPUCK_SIM_RESET_CAUSE  enums.reset_cause: 0 power-on, 1 soft reset, 2 watchdog
-#   OPENPUCK_SIM_FAULTS       comma list: no_imu
+#   OPENPUCK_SIM_FAULTS       comma list: no_imu, skip_ticks, flash_full (boards/sim_hw.py FAULTS)
 #   OPENPUCK_SIM_NATMOD       a directory holding opdetect.mpy (x64): the C
 #                             detector, as a puck with it on its filesystem
 #   OPENPUCK_SIM_HEAP_MS      report the heap every that many ms (sim_hw.wait)

@@ -41,6 +41,9 @@ class Clock:
         self.timers = []
         self.wdt = None
         self.ready = False
+        self.skip_every = 0       # > 0: every that many-th timer tick is lost (the skip_ticks fault)
+        self.ticks_due = 0        # timer ticks that came due, delivered or not
+        self.ticks_skipped = 0
 
     def _sync(self):
         r = time.ticks_us()
@@ -100,11 +103,16 @@ class Clock:
                 break
             self._pinned = nxt.due_us
             nxt.due_us += nxt.period_us
+            fired += 1
+            self.ticks_due += 1
+            if self.skip_every and self.ticks_due % self.skip_every == 0:
+                self._pinned = -1
+                self.ticks_skipped += 1
+                continue
             try:
                 nxt.callback(nxt)
             finally:
                 self._pinned = -1
-            fired += 1
             self.check_wdt()
         return fired
 

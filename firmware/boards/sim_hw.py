@@ -24,7 +24,15 @@ from boards.sim_lsm6dsox import LSM6DSOXModel
 
 EXIT_SOFT_RESET = const(75)
 EXIT_WATCHDOG = const(76)
-FAULTS = ("no_imu",)
+# no_imu: nothing answers on the IMU's address. skip_ticks: every SKIP_EVERY-th
+# timer tick is lost, as the rp2 port loses a soft timer's tick when
+# MicroPython's scheduler queue is full (the firmware must count each one).
+# flash_full: the flash has FLASH_ROOM bytes left: a file written through
+# flash_open takes that many, then its writes fail with ENOSPC, as littlefs's do.
+FAULTS = ("no_imu", "skip_ticks", "flash_full")
+SKIP_EVERY = const(50)
+FLASH_ROOM = const(16)
+_ENOSPC = const(28)
 
 IS_SIM = True
 BOOT_WINDOW_MS = 0
@@ -56,6 +64,8 @@ class Sim:
         if not mt.RESET_CAUSE_POWER_ON <= reset_cause <= mt.RESET_CAUSE_BROWN_OUT:
             raise ValueError("reset cause %r: not an enums.reset_cause value (0..3)" % (reset_cause,))
         self.clock = Clock(speed, _watchdog_expired)
+        if "skip_ticks" in faults:
+            self.clock.skip_every = SKIP_EVERY
         self.feed = MotionFeed(self.clock, motion)
         self.faults = faults
         self.devices = {}
@@ -64,6 +74,7 @@ class Sim:
             self.imu = LSM6DSOXModel(pico_w.IMU_AXES, self.feed)
             self.devices[pico_w.IMU_ADDR] = self.imu
         self.fsr = FSRModel(pico_w.FSR_R_FIXED_OHM, pico_w.FSR_VREF_MV)
+        self.flash_room = FLASH_ROOM if "flash_full" in faults else -1   # -1: room enough
         self.pwm = {}
         self.unique = unique
         self.reset_cause = reset_cause
@@ -144,6 +155,44 @@ def reset_cause():
 
 def unique_id():
     return _sim.unique
+
+
+class _FileOnFullFlash:
+    """A file being written on a flash with `room` bytes left."""
+
+    def __init__(self, f, room):
+        self._f = f
+        self._room = room
+
+    def write(self, data):
+        if len(data) > self._room:
+            if self._room:
+                self._f.write(data[:self._room])   # what fitted stays: a torn file
+            self._room = 0
+            raise OSError(_ENOSPC, "no space left")
+        self._room -= len(data)
+        return self._f.write(data)
+
+    def flush(self):
+        self._f.flush()
+
+    def close(self):
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+def flash_open(path, mode="rb"):
+    """open() on the puck's flash (the state folder); under the flash_full fault a
+    file opened for writing takes FLASH_ROOM bytes, then fails with ENOSPC."""
+    f = open(path, mode)
+    if "w" in mode and _sim.flash_room >= 0:
+        return _FileOnFullFlash(f, _sim.flash_room)
+    return f
 
 
 # ---------------------------------------------------------------- peripherals

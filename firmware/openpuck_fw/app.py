@@ -5,6 +5,7 @@
 #         link) -> dispatch.command(): signature (once owned), fields, handler
 # Elsewhere: the command handlers (dispatch.py), calibration (calibration.py),
 # the detector's life (counting.py), the board's parts and units (board.py).
+import gc
 import struct
 
 from micropython import const
@@ -35,7 +36,7 @@ class App:
         self.reset_cause = reset_cause
         self._idle_us = 0                          # idle waits since the last status (_cpu_load)
         self._load_since = board.hw.ticks_us()
-        self.config = Config(board.config_path)
+        self.config = Config(board.config_path, open_fn=hw.flash_open)
         self.enc = Encoder()
         self.links = board.links
         # a decoder per link: a frame is whole from one link, so the link it
@@ -229,6 +230,8 @@ class App:
             if fin is not None and fin():
                 counting.events(self, self.detector)
             self.flush_batch()
+            gc.collect()   # with the stream's state still held: its live heap (tools/pico_bench.py)
+            self.log(mt.LOG_LEVEL_DEBUG, "heap after gc: %d used, %d free" % (gc.mem_alloc(), gc.mem_free()))
         self.streaming = False
         self.imu_rate(0)
 

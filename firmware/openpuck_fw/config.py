@@ -11,6 +11,9 @@
 # over PATH; after a power cut the loader finds either the old file or the
 # new one complete, never a torn one (a torn .tmp fails its CRC and is
 # ignored). Values out of range in a file are replaced by their defaults.
+# A save that fails (the flash full: OSError ENOSPC) leaves the stored file
+# as it was, removes its partial .tmp (which would hold the space) and puts
+# the values in RAM back to the stored ones: the change is refused whole.
 import struct
 
 from micropython import const
@@ -21,6 +24,7 @@ from openpuck_fw.protocol import crc32
 _MAGIC = b"OPC2"
 _MAGIC_V1 = b"OPC1"
 _ENTRY_SIZE = const(5)
+ENOSPC = const(28)   # errno of a full filesystem, on MicroPython's ports as on Linux
 
 ACCEL_RANGES_G = (2, 4, 8, 16)
 GYRO_RANGES_DPS = (125, 250, 500, 1000, 2000)
@@ -118,10 +122,11 @@ def _read(path):
 class Config:
     """The values in force, loaded from and saved to `path` (None: RAM only)."""
 
-    def __init__(self, path=None, os_mod=None):
+    def __init__(self, path=None, os_mod=None, open_fn=open):
         if os_mod is None:
             import os as os_mod
         self._os = os_mod
+        self._open = open_fn   # tests give a filesystem that fills up
         self.path = path
         self.values = dict(DEFAULTS)
         self.owner_key = None     # the signing secret: None while the puck is open
@@ -154,12 +159,18 @@ class Config:
         return self.values[key]
 
     def set(self, key, value, persist=True):
-        """Set a value; raise ValueError if invalid, OSError if it cannot be saved."""
+        """Set a value; raise ValueError if invalid, OSError if it cannot be
+        saved (then the value in RAM stays the stored one)."""
         if key not in DEFAULTS or not valid(key, value):
             raise ValueError(key)
+        old = self.values[key]
         self.values[key] = value
         if persist:
-            self.save()
+            try:
+                self.save()
+            except OSError:
+                self.values[key] = old
+                raise
 
     def set_owner(self, key, sign_mark=None):
         """Store the owner key (32 bytes), or None to open the puck, and the
@@ -192,10 +203,20 @@ class Config:
         os = self._os
         tmp = self.path + ".tmp"
         data = encode(self.values, self.owner_key, self.sign_mark)
-        with open(tmp, "wb") as f:
-            f.write(data)
-            if hasattr(f, "flush"):
-                f.flush()
+        try:
+            # littlefs commits at flush and close (os.sync does nothing on
+            # rp2): either may be the write that finds the flash full
+            with self._open(tmp, "wb") as f:
+                if f.write(data) != len(data):
+                    raise OSError(ENOSPC, "no space left")
+                if hasattr(f, "flush"):
+                    f.flush()
+        except OSError:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+            raise
         try:
             os.rename(tmp, self.path)
         except OSError:

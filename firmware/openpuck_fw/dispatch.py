@@ -7,6 +7,7 @@
 from openpuck_fw import calibration, commands, counting, signing
 from openpuck_fw import msgtable as mt
 from openpuck_fw.commands import Nack
+from openpuck_fw.config import ENOSPC
 
 # refused busy while a calibration runs: each would change what it measures
 _BUSY_DURING_CAL = (mt.T_START, mt.T_CALIBRATE, mt.T_SET_CONFIG)
@@ -32,8 +33,10 @@ def command(app, t, seq, payload, link, stream_link):
     except Nack as e:
         app.nack(t, seq, e.error, e.detail)
     except (OSError, ValueError) as e:
-        app.nack(t, seq, mt.NACK_ERROR_INTERNAL)
-        app.log(mt.LOG_LEVEL_ERROR, "command 0x%02x failed: %r" % (t, e))
+        full = isinstance(e, OSError) and e.errno == ENOSPC
+        app.nack(t, seq, mt.NACK_ERROR_STORAGE_FULL if full else mt.NACK_ERROR_INTERNAL)
+        app.log(mt.LOG_LEVEL_ERROR, "command 0x%02x failed: %s" % (
+            t, "the flash is full, nothing stored" if full else repr(e)))
     return was_open
 
 

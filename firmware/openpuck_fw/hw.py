@@ -16,6 +16,8 @@ Timer = machine.Timer
 WDT = machine.WDT
 unique_id = machine.unique_id
 
+flash_open = open   # files on the board's flash (littlefs on rp2): the persistent config
+
 ticks_us = time.ticks_us
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff

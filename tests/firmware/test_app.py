@@ -186,7 +186,9 @@ eq("status reports drops", struct.unpack_from("<HBI", st[2])[2], app.sampler.dro
 
 cmd(link, mt.T_STOP)
 run(app, 5)
-frames(link)
+logs = [f[2] for f in of(frames(link), mt.T_LOG)]
+check("a stop reports the stream's live heap (after a collection)",
+      any(b"heap after gc: " in p and b" used, " in p and p.endswith(b" free") for p in logs), logs)
 run(app, 50)
 eq("stopped: silence", frames(link), [])
 

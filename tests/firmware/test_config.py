@@ -85,6 +85,59 @@ eq("other values kept", c4.get(mt.CONFIG_KEY_FEEDBACK), 1)
 # saving over a corrupt file works
 c3.set(mt.CONFIG_KEY_FEEDBACK, 2)
 eq("saved over corrupt", cf.Config(path).get(mt.CONFIG_KEY_FEEDBACK), 2)
+
+# the flash fills up: every save refused whole, the stored file untouched,
+# no partial .tmp left holding the space, the values in RAM the stored ones
+class FullFlash:
+    """open() on a flash with `room` bytes left (writes past it: ENOSPC)."""
+
+    def __init__(self, room):
+        self.room = room
+
+    def __call__(self, p, mode="rb"):
+        f = open(p, mode)
+        return Filling(f, self) if "w" in mode else f
+
+
+class Filling:
+    def __init__(self, f, flash):
+        self.f, self.flash = f, flash
+
+    def write(self, data):
+        n = min(len(data), self.flash.room)
+        self.f.write(data[:n])
+        self.flash.room -= n
+        if n < len(data):
+            raise OSError(cf.ENOSPC, "no space left")
+        return n
+
+    def flush(self):
+        self.f.flush()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+stored = open(path, "rb").read()
+for room in (0, 10, len(stored) - 1):
+    cfull = cf.Config(path, open_fn=FullFlash(room))
+    e = raises("full flash: set raises", OSError, cfull.set, mt.CONFIG_KEY_FEEDBACK, 1)
+    eq("full flash: the errno says so", e.errno if e else None, cf.ENOSPC)
+    eq("full flash: RAM keeps the stored value", cfull.get(mt.CONFIG_KEY_FEEDBACK), 2)
+    raises("full flash: a replay mark is refused", OSError, cfull.set_sign_mark, 12345)
+    eq("full flash: the mark in RAM is the stored one", cfull.sign_mark, 0)
+    raises("full flash: pairing is refused", OSError, cfull.set_owner, bytes(32), 7)
+    eq("full flash: still open", (cfull.owner_key, cfull.sign_mark), (None, 0))
+    eq("full flash: the stored file untouched", open(path, "rb").read(), stored)
+    check("full flash: no partial temp file left", not exists(path + ".tmp"), room)
+    eq("full flash: a reboot finds the stored config", cf.Config(path).get(mt.CONFIG_KEY_FEEDBACK), 2)
+cfull = cf.Config(path, open_fn=FullFlash(len(stored)))
+cfull.set(mt.CONFIG_KEY_FEEDBACK, 1)
+eq("room for the file: saved", cf.Config(path).get(mt.CONFIG_KEY_FEEDBACK), 1)
+
 # RAM-only config (no path) never touches a file
 c5 = cf.Config(None)
 c5.set(mt.CONFIG_KEY_RATE_HZ, 25)

@@ -193,7 +193,7 @@ class Link:
         self.signing_clock.advance_to(newest + 1)
 
     def _hint(self, name: str, error: str, signed: bool) -> str:
-        """What to do about a signing nack, for the CommandError."""
+        """What to do about a nack (signing, USB only, a full flash), for the CommandError."""
         who = f"puck {self.serial or self.url}"
         if error == "unauthenticated" and not signed:
             return (f"{who} is paired with an owner and this host holds no key for it "
@@ -210,6 +210,10 @@ class Link:
                     f"again over USB, which starts its timestamps afresh")
         if error == "usb_only":
             return f"{name} is accepted over the puck's USB link only (physical access)"
+        if error == "storage_full":
+            return (f"the flash of {who} is full: nothing was stored and its settings are as before; "
+                    f"remove files you put on it (mpremote connect PORT ls, rm) or flash it again "
+                    f"(make flash), then retry")
         return ""
 
     # -- sending -----------------------------------------------------------------

@@ -24,7 +24,8 @@ ENUMS: dict[str, dict[str, int]] = {'nack_error': {'unknown_type': 1,
                 'internal': 7,
                 'unauthenticated': 8,
                 'replayed': 9,
-                'usb_only': 10},
+                'usb_only': 10,
+                'storage_full': 11},
  'signal': {'force': 0,
             'tilt': 1,
             'heading': 2,
@@ -859,6 +860,7 @@ class NackError(_Enum):
     UNAUTHENTICATED = 8
     REPLAYED = 9
     USB_ONLY = 10
+    STORAGE_FULL = 11
 
 
 class Signal(_Enum):
@@ -976,7 +978,8 @@ _LABELS: dict[str, dict[int, str]] = {'NackError': {1: 'unknown_type',
                7: 'internal',
                8: 'unauthenticated',
                9: 'replayed',
-               10: 'usb_only'},
+               10: 'usb_only',
+               11: 'storage_full'},
  'Signal': {0: 'force', 1: 'tilt', 2: 'heading', 3: 'rotation', 4: 'translation'},
  'LogLevel': {0: 'debug', 1: 'info', 2: 'warning', 3: 'error'},
  'Capability': {1: 'imu',
