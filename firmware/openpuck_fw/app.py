@@ -5,7 +5,6 @@
 #         link) -> dispatch.command(): signature (once owned), fields, handler
 # Elsewhere: the command handlers (dispatch.py), calibration (calibration.py),
 # the detector's life (counting.py), the board's parts and units (board.py).
-import gc
 import struct
 
 from micropython import const
@@ -226,12 +225,7 @@ class App:
         self.sampler.stop()
         if was:
             self._drain()
-            fin = getattr(self.detector, "finish", None)
-            if fin is not None and fin():
-                counting.events(self, self.detector)
-            self.flush_batch()
-            gc.collect()   # with the stream's state still held: its live heap (tools/pico_bench.py)
-            self.log(mt.LOG_LEVEL_DEBUG, "heap after gc: %d used, %d free" % (gc.mem_alloc(), gc.mem_free()))
+            counting.finish(self)
         self.streaming = False
         self.imu_rate(0)
 

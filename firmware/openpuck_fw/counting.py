@@ -1,6 +1,8 @@
 # The detector's life: which detector counts (the C one, else the
 # MicroPython twin), building it afresh when what it counts changes, and
 # what it finds (reps, partial reps, grips) sent and fed back.
+import gc
+
 from micropython import const
 
 from openpuck_fw import msgtable as mt
@@ -125,3 +127,14 @@ def events(app, det):
                      0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
             if not fed:
                 app.feedback.grip()
+
+
+def finish(app):
+    """End of a stream: the detector's last rep and a pending auto target go
+    out, then the samples, then the stream's live heap is logged."""
+    fin = getattr(app.detector, "finish", None)
+    if fin is not None and fin():
+        events(app, app.detector)
+    app.flush_batch()
+    gc.collect()   # with the stream's state still held: its live heap (tools/pico_bench.py)
+    app.log(mt.LOG_LEVEL_DEBUG, "heap after gc: %d used, %d free" % (gc.mem_alloc(), gc.mem_free()))
