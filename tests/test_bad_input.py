@@ -14,7 +14,7 @@ import openpuck
 from openpuck.cli import main
 from openpuck.device.events import Log
 from openpuck.device.transports import TransportError
-from openpuck.offline import validate
+from openpuck.offline import recording, validate
 from tests.test_sdk_fakepuck import FakePuck
 
 SIM = "sim:?scenario=grip10&speed=max"
@@ -117,7 +117,7 @@ def test_record_seconds_count_the_pucks_time_and_its_summary_is_the_files(tmp_pa
     said = capsys.readouterr().out
     assert "recorded 2" in said and "of the puck's time" in said
     samples = int(said.split(" samples")[0].rsplit(" ", 1)[1])
-    s = openpuck.offline.recording.load_session(rec)
+    s = recording.load_session(rec)
     assert 20.0 <= s.duration < 21.0, "a full-speed virtual puck is stopped within a second of --seconds"
     assert len(s.samples) == samples, "record's summary and a replay of the file agree"
 
@@ -136,7 +136,7 @@ def test_ctrl_c_ends_record_with_130_and_a_complete_file(tmp_path):
         if p.poll() is None:
             p.kill()
     assert p.returncode == 130 and "recorded" in out
-    s = openpuck.offline.recording.load_session(rec)
+    s = recording.load_session(rec)
     assert len(s.samples) > 0 and not s.truncated
 
 
