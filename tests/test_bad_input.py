@@ -16,6 +16,7 @@ from openpuck.device.events import Log
 from openpuck.device.transports import TransportError
 from openpuck.offline import recording, validate
 from tests.test_sdk_fakepuck import FakePuck
+from tests.toolchain import as_a_terminal_starts_it, signal_state
 
 SIM = "sim:?scenario=grip10&speed=max"
 
@@ -125,13 +126,18 @@ def test_record_seconds_count_the_pucks_time_and_its_summary_is_the_files(tmp_pa
 def test_ctrl_c_ends_record_with_130_and_a_complete_file(tmp_path):
     rec = tmp_path / "s.opr"
     p = subprocess.Popen([sys.executable, "-m", "openpuck", "record", "sim:?scenario=grip10", "-o", str(rec)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=as_a_terminal_starts_it)
     try:
         deadline = time.monotonic() + 30
         while (not rec.exists() or rec.stat().st_size < 2000) and time.monotonic() < deadline:
             time.sleep(0.1)
+        state = signal_state(p.pid)
         p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=20)
+        try:
+            out, _ = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"no exit 20 s after SIGINT; its signals: {state}")
     finally:
         if p.poll() is None:
             p.kill()

@@ -16,6 +16,7 @@ import openpuck
 from openpuck import StreamDecoder, protocol
 from openpuck.device import sim
 from openpuck.protocol import Message
+from tests.toolchain import as_a_terminal_starts_it, signal_state
 
 INF = float("inf")
 
@@ -258,7 +259,8 @@ def test_platform_without_the_unix_port_is_told_plainly(monkeypatch: pytest.Monk
 
 def test_cli_prints_the_port_and_runs_until_ctrl_c() -> None:
     p = subprocess.Popen([sys.executable, "-m", "openpuck", "sim", "--scenario", "grip10", "--speed", "max"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         preexec_fn=as_a_terminal_starts_it)
     try:
         port = p.stdout.readline().strip()
         assert port.startswith("/dev/pts/") and Path(port).exists()
@@ -266,8 +268,12 @@ def test_cli_prints_the_port_and_runs_until_ctrl_c() -> None:
         assert h.answer(h.send("ping", host_time_us=42)).type == "ack"
         h.close()
         assert p.poll() is None
+        state = signal_state(p.pid)
         p.send_signal(signal.SIGINT)
-        assert p.wait(timeout=10) == 130   # interrupted, as every command says
+        try:
+            assert p.wait(timeout=10) == 130   # interrupted, as every command says
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"no exit 10 s after SIGINT; its signals: {state}")
     finally:
         if p.poll() is None:
             p.kill()

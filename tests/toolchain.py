@@ -76,3 +76,21 @@ def micropython_command() -> list[str]:
     if required():
         pytest.fail(msg + "; OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping")
     pytest.skip(msg)
+
+
+def as_a_terminal_starts_it() -> None:
+    """preexec_fn for a CLI a test interrupts with SIGINT: SIGINT at its default
+    and unblocked, as a terminal's Ctrl-C finds a foreground command, whatever
+    the test process inherited or a library in it set."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def signal_state(pid: int) -> str:
+    """The signal masks of a process, for a failure message."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return " ".join(line.strip() for line in f if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+    except OSError as e:
+        return str(e)
