@@ -626,7 +626,7 @@ def load_detector(msgs: dict, ex: list[dict]) -> dict:
         if e["signal"] not in det["signals"]:
             raise SystemExit(f"exercises.toml: {e['name']} counts with {e['signal']!r}, which the "
                              f"detector does not compute ({where}: signals = {det['signals']})")
-    for per_signal in ("auto_floor_divisor", "auto_target_pct", "auto_first_rep_floors"):
+    for per_signal, *_ in PER_SIGNAL:
         if sorted(det[per_signal]) != sorted(det["signals"]):
             raise SystemExit(f"{where}: {per_signal} needs one value per signal {det['signals']}")
     fields = set(msgs["detect_config_fields"])
@@ -650,6 +650,15 @@ def load_detector(msgs: dict, ex: list[dict]) -> dict:
     return det
 
 
+# detector.toml's per-signal tables: (table, the C macro's and the twin's dict's
+# name, the C macro's value for a signal not listed, what a value means)
+PER_SIGNAL = (
+    ("auto_floor_divisor", "FLOOR_DIVISOR", 1, "auto target floor divisor"),
+    ("auto_target_pct", "AUTO_TARGET_PCT", 100, "a learned target, % of the patient's typical rep"),
+    ("auto_first_rep_floors", "FIRST_REP_FLOORS", 1, "an auto target's first rep: at least this many floors"),
+)
+
+
 def _c_const(name: str, value: int) -> str:
     return f"{value}u" if name.endswith(("_us", "_ms")) else str(value)
 
@@ -665,12 +674,9 @@ def params_header(det: dict) -> str:
     out.append("\n// the signals the detector computes (enums.signal of messages.toml)\n")
     out.append("#define OP_DETECT_SIGNAL_OK(s) (" +
                " || ".join(f"(s) == OP_SIGNAL_{s.upper()}" for s in det["signals"]) + ")\n")
-    floor = "".join(f"(s) == OP_SIGNAL_{s.upper()} ? {v} : " for s, v in det["auto_floor_divisor"].items())
-    out.append(f"#define OP_DETECT_FLOOR_DIVISOR(s) ({floor}1)\n")
-    auto = "".join(f"(s) == OP_SIGNAL_{s.upper()} ? {v} : " for s, v in det["auto_target_pct"].items())
-    out.append(f"#define OP_DETECT_AUTO_TARGET_PCT(s) ({auto}100)\n")
-    first = "".join(f"(s) == OP_SIGNAL_{s.upper()} ? {v} : " for s, v in det["auto_first_rep_floors"].items())
-    out.append(f"#define OP_DETECT_FIRST_REP_FLOORS(s) ({first}1)\n")
+    for key, name, fallback, _ in PER_SIGNAL:
+        pick = "".join(f"(s) == OP_SIGNAL_{s.upper()} ? {v} : " for s, v in det[key].items())
+        out.append(f"#define OP_DETECT_{name}(s) ({pick}{fallback})\n")
     out.append("\n// X(field, value): op_detect_config_default()'s fields beyond the catalogue's\n")
     out.append("#define OP_DETECT_DEFAULTS(X) \\\n" +
                " \\\n".join(f"    X({k}, {v})" for k, v in det["defaults"].items()) + "\n")
@@ -699,12 +705,9 @@ def twin_block(det: dict, msgs: dict) -> str:
     for s in det["signals"]:
         out.append(f"SIGNAL_{s.upper()} = const({sig[s]})\n")
     out.append(f"SIGNALS_OK = {tuple(sig[s] for s in det['signals'])!r}  # the signals the detector computes\n")
-    out.append("FLOOR_DIVISOR = {" + ", ".join(f"{sig[s]}: {v}" for s, v in det["auto_floor_divisor"].items())
-               + "}  # signal -> auto target floor divisor\n")
-    out.append("AUTO_TARGET_PCT = {" + ", ".join(f"{sig[s]}: {v}" for s, v in det["auto_target_pct"].items())
-               + "}  # signal -> a learned target, % of the patient's typical rep\n")
-    out.append("FIRST_REP_FLOORS = {" + ", ".join(f"{sig[s]}: {v}" for s, v in det["auto_first_rep_floors"].items())
-               + "}  # signal -> an auto target's first rep: at least this many floors\n")
+    for key, name, _, doc in PER_SIGNAL:
+        out.append(f"{name} = {{" + ", ".join(f"{sig[s]}: {v}" for s, v in det[key].items())
+                   + f"}}  # signal -> {doc}\n")
     out.append("# config_default()'s fields beyond the catalogue's\n")
     out.append(_py_tuple("DEFAULTS", det["defaults"].items()))
     out.append("# check(): (field, min, max)\n")
