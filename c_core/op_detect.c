@@ -438,10 +438,9 @@ static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
         // of one movement (a row's forearm twists out and back on the pull and
         // again on the return): the second is not a rep. A twist made with
         // the hand still, or the same way as the last, is a rep; so is every
-        // twist until the gyro bias is known (g, hence the velocity, is not
-        // right before: the first reps of real rows went both ways).
+        // twist until the gyro bias is known (twist_step()).
         moved = v >= TW_MOVING || v <= -TW_MOVING;
-        back = moved && w != 0 && (v < 0) != (w < 0) && (d->flags & F_BIAS_OK);
+        back = moved && w != 0 && (v < 0) != (w < 0);
         ex->h.tw.v_prev = (int8_t)(moved && !back ? v : 0);
         if (back) {
             return;
@@ -676,14 +675,17 @@ static int32_t translation_accel(op_detect_t *d, int32_t ax, int32_t ay, int32_t
 
 // Rotation, at a tick: the hand's velocity along the movement's axis u (1/16
 // mm/s) from the acceleration less the gravity estimate (Q24 g, a0..a2 and g
-// of this sample), leaking to 0 with tau 1 s while moving, 0 while still or
-// before the axis is known. g follows a with tau fuse_tau, so this is a
-// high-passed velocity: only its sign and size at an excursion's peak are
-// used (rep_end()). A row pulls the hand along the forearm, and a twist of
-// the hand turns it about the forearm: u.
+// of this sample), leaking to 0 with tau 1 s while moving. g follows a with
+// tau fuse_tau, so this is a high-passed velocity: only its sign and size at
+// an excursion's peak are used (rep_end()). A row pulls the hand along the
+// forearm, and a twist of the hand turns it about the forearm: u. It is 0
+// while still, before the axis is known, and until the gyro bias is: g
+// turned by an unknown bias is not right (on the real rows, sets trimmed to
+// the movement that never hold still 2 s, the velocity at a twist's peak
+// changed sign from rep to rep in 8 of 20 sets of rows that twist once).
 static void twist_step(op_detect_t *d, int32_t a0, int32_t a1, int32_t a2, uint32_t tdt) {
     int32_t a, v, l[3], i;
-    if (d->still_ms >= TR_ZERO_MS || d->u_e == 0) {
+    if (d->still_ms >= TR_ZERO_MS || d->u_e == 0 || !(d->flags & F_BIAS_OK)) {
         d->ex.h.tw.v = 0;
         return;
     }

@@ -456,11 +456,10 @@ def _rep_end(d, amp, t, cut):
         return
     if d.signal == SIGNAL_ROTATION:
         # one movement, one rep: a twist made while the hand travelled back
-        # after one made while it travelled out is not a rep (once the gyro
-        # bias is known)
+        # after one made while it travelled out is not a rep
         v, w = d.tw_v_peak, d.tw_v_prev
         moved = v >= _TW_MOVING or v <= -_TW_MOVING
-        back = moved and w != 0 and (v < 0) != (w < 0) and (d.flags & _F_BIAS_OK)
+        back = moved and w != 0 and (v < 0) != (w < 0)
         d.tw_v_prev = v if moved and not back else 0
         if back:
             return
@@ -642,9 +641,9 @@ def _translation_accel(d, ax, ay, az, dt):
 
 def _twist_step(d, a0, a1, a2, tdt):
     """Rotation, at a tick: the hand's velocity along u (1/16 mm/s) from a - g
-    (a0..a2 Q24 g), leaking to 0 with tau 1 s while moving, 0 while still or
-    before the axis is known."""
-    if d.still_ms >= _TR_ZERO_MS or d.u_e == 0:
+    (a0..a2 Q24 g), leaking to 0 with tau 1 s while moving, 0 while still,
+    before the axis is known and until the gyro bias is."""
+    if d.still_ms >= _TR_ZERO_MS or d.u_e == 0 or not (d.flags & _F_BIAS_OK):
         d.tw_v = 0
         return
     g = d.g
