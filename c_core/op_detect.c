@@ -424,27 +424,12 @@ static void settle(op_detect_t *d, int32_t forced, int reps_only) {
 static void rep_end(op_detect_t *d, int32_t amp, uint32_t t, int cut) {
     op_excursion_t *ex = &d->ex;
     uint32_t dur = t - ex->t_start;
-    uint32_t hold = d->signal == OP_SIGNAL_FORCE ? ex->h.hold_us / 1000u : 0;
+    uint32_t hold = d->signal == OP_SIGNAL_FORCE ? ex->hold_us / 1000u : 0;
     int32_t small = 2 * d->off_thr - end_thr(d);
-    int v = ex->h.tw.v_peak, w = ex->h.tw.v_prev, moved, back;
     d->phase &= (uint8_t)~PH_FIRST;
     // a rep cut off by the end of the set is as short as the set made it
     if ((dur < (uint32_t)d->min_rep_ms * 1000u && !cut) || amp < small) {
         return;
-    }
-    if (d->signal == OP_SIGNAL_ROTATION) {
-        // One movement, one rep: an excursion made while the hand travelled
-        // one way, then one made while it travelled back, are the out and back
-        // of one movement (a row's forearm twists out and back on the pull and
-        // again on the return): the second is not a rep. A twist made with
-        // the hand still, or the same way as the last, is a rep; so is every
-        // twist until the gyro bias is known (twist_step()).
-        moved = v >= TW_MOVING || v <= -TW_MOVING;
-        back = moved && w != 0 && (v < 0) != (w < 0);
-        ex->h.tw.v_prev = (int8_t)(moved && !back ? v : 0);
-        if (back) {
-            return;
-        }
     }
     ex->peak = amp;
     if (d->target > 0) {
@@ -673,36 +658,6 @@ static int32_t translation_accel(op_detect_t *d, int32_t ax, int32_t ay, int32_t
     return m;
 }
 
-// Rotation, at a tick: the hand's velocity along the movement's axis u (1/16
-// mm/s) from the acceleration less the gravity estimate (Q24 g, a0..a2 and g
-// of this sample), leaking to 0 with tau 1 s while moving. g follows a with
-// tau fuse_tau, so this is a high-passed velocity: only its sign and size at
-// an excursion's peak are used (rep_end()). A row pulls the hand along the
-// forearm, and a twist of the hand turns it about the forearm: u. It is 0
-// while still, before the axis is known, and until the gyro bias is: g
-// turned by an unknown bias is not right (on the real rows, sets trimmed to
-// the movement that never hold still 2 s, the velocity at a twist's peak
-// changed sign from rep to rep in 8 of 20 sets of rows that twist once).
-static void twist_step(op_detect_t *d, int32_t a0, int32_t a1, int32_t a2, uint32_t tdt) {
-    int32_t a, v, l[3], i;
-    if (d->still_ms >= TR_ZERO_MS || d->u_e == 0 || !(d->flags & F_BIAS_OK)) {
-        d->ex.h.tw.v = 0;
-        return;
-    }
-    l[0] = a0;
-    l[1] = a1;
-    l[2] = a2;
-    for (i = 0; i < 3; i++) { // Q14 g, within +-2 g
-        a = (l[i] >> 10) - (d->g[i] >> 10);
-        l[i] = a > 0x7fff ? 0x7fff : (a < -0x7fff ? -0x7fff : a);
-    }
-    tdt = tdt > DT_MAX_US ? DT_MAX_US : tdt;
-    a = (l[0] * d->u[0] + l[1] * d->u[1] + l[2] * d->u[2]) >> 14;
-    v = d->ex.h.tw.v + ((a * (int32_t)((tdt * TW_V_K) >> 15)) >> 15);
-    v = follow(v, 0, gain(tdt, INV_TR_LEAK));
-    d->ex.h.tw.v = (int16_t)(v > 0x7fff ? 0x7fff : (v < -0x7fff ? -0x7fff : v));
-}
-
 // One step of a threshold excursion (grip events) on signal s. Returns 0 (nothing), 1 (an
 // excursion ended), 2 (an excursion lasted too long and was dropped).
 static int excursion_step(op_excursion_t *ex, uint8_t *flags, uint8_t bit, int32_t s,
@@ -714,7 +669,7 @@ static int excursion_step(op_excursion_t *ex, uint8_t *flags, uint8_t bit, int32
             ex->t_start = t;
             ex->t_peak = t;
             ex->peak = s;
-            ex->h.hold_us = 0;
+            ex->hold_us = 0;
         }
         return 0;
     }
@@ -723,7 +678,7 @@ static int excursion_step(op_excursion_t *ex, uint8_t *flags, uint8_t bit, int32
         ex->t_peak = t;
     }
     if (s >= on) {
-        ex->h.hold_us += tdt;
+        ex->hold_us += tdt;
     }
     if (s < end) {
         *flags &= (uint8_t)~bit;
@@ -734,18 +689,6 @@ static int excursion_step(op_excursion_t *ex, uint8_t *flags, uint8_t bit, int32
         return 2;
     }
     return 0;
-}
-
-// An excursion starts: force starts its hold; the others measure the hand's
-// velocity from here (twist_step()), as a twist starts where the hand turns
-// round or rests, and what drifted before does not count.
-static void excursion_start(op_detect_t *d, int force) {
-    if (force) {
-        d->ex.h.hold_us = 0;
-    } else {
-        d->ex.h.tw.v = 0;
-        d->ex.h.tw.v_peak = 0;
-    }
 }
 
 // One step of the counting rule: a zig-zag of the signal x about its rest.
@@ -804,7 +747,7 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
             d->ex.peak = y;
             d->ext = y;
             d->ex.t_peak = t;
-            excursion_start(d, force);
+            d->ex.hold_us = 0;
             return;
         case PH_OUT:
             if (y > d->ex.peak) {
@@ -814,14 +757,11 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 if ((int64_t)(y - d->ext) * 4000000 >= (int64_t)(uint32_t)(t - d->ex.t_peak) * y) {
                     d->ex.t_peak = t;
                     d->ext = y;
-                    if (!force) {
-                        d->ex.h.tw.v_peak = (int8_t)(d->ex.h.tw.v >> 8);
-                    }
                 }
                 d->ex.peak = y;
             }
-            if (force && y >= on) {
-                d->ex.h.hold_us += tdt;
+            if (y >= on) {
+                d->ex.hold_us += tdt;
             }
             a = d->ex.peak * TURN_PCT / 100;
             if (d->ex.peak >= off && d->ex.peak - y >= (a > end ? a : end)) {
@@ -841,8 +781,8 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
             if (y < d->ext) {
                 d->ext = y;
             }
-            if (force && y >= on) {
-                d->ex.h.hold_us += tdt;
+            if (y >= on) {
+                d->ex.hold_us += tdt;
             }
             fall = d->ex.peak - d->ext;
             amp = (d->phase & PH_FIRST) && fall > d->ex.peak ? fall : d->ex.peak;
@@ -855,7 +795,6 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                 d->ex.t_peak = t;
                 d->ex.peak = -y;
                 d->ext = -y;
-                excursion_start(d, force);
                 return;
             }
             // back within END of rest, or within REP_END_PCT of its own height:
@@ -882,7 +821,7 @@ static void count_tick(op_detect_t *d, int32_t x, uint32_t t, uint32_t tdt) {
                     d->ex.t_start = t;
                     d->ex.peak = y - d->ext;
                     d->ex.t_peak = t;
-                    excursion_start(d, force);
+                    d->ex.hold_us = 0;
                 }
                 d->ext = d->ex.peak;
                 return;
@@ -939,7 +878,7 @@ static void tick(op_detect_t *d, uint32_t t, uint32_t tdt) {
                            d->grip_off, d->grip_off - d->grip_off / 4, (uint32_t)d->max_rep_ms * 1000u);
         if (r == 1 && d->grip.peak >= d->grip_on &&
             (uint32_t)(t - d->grip.t_start) >= (uint32_t)d->min_rep_ms * 1000u) {
-            enqueue(d, OP_DETECT_KIND_GRIP, ++d->grips, &d->grip, t, d->grip.h.hold_us / 1000u);
+            enqueue(d, OP_DETECT_KIND_GRIP, ++d->grips, &d->grip, t, d->grip.hold_us / 1000u);
         } else if (r == 2) {
             d->f_base = d->f_lp;
         }
@@ -1009,14 +948,11 @@ void op_detect_state(const op_detect_t *d, int64_t out[OP_DETECT_STATE_N]) {
     }
     out[k++] = d->ex.t_start;
     out[k++] = d->ex.t_peak;
-    out[k++] = d->signal == OP_SIGNAL_FORCE ? d->ex.h.hold_us : 0;
+    out[k++] = d->ex.hold_us;
     out[k++] = d->ex.peak;
-    out[k++] = d->signal == OP_SIGNAL_FORCE ? 0 : d->ex.h.tw.v;
-    out[k++] = d->signal == OP_SIGNAL_FORCE ? 0 : d->ex.h.tw.v_peak;
-    out[k++] = d->signal == OP_SIGNAL_FORCE ? 0 : d->ex.h.tw.v_prev;
     out[k++] = d->grip.t_start;
     out[k++] = d->grip.t_peak;
-    out[k++] = d->grip.h.hold_us;
+    out[k++] = d->grip.hold_us;
     out[k++] = d->grip.peak;
     out[k++] = d->q_len;
     out[k++] = released(d);
@@ -1145,9 +1081,6 @@ int op_detect_push(op_detect_t *d, uint32_t t_us, int32_t ax, int32_t ay, int32_
         d->g[0] = follow(g0, a0, a);
         d->g[1] = follow(g1, a1, a);
         d->g[2] = follow(g2, a2, a);
-        if (d->signal == OP_SIGNAL_ROTATION && (gap || (uint32_t)(t_us - d->t_tick) >= OP_DETECT_TICK_US)) {
-            twist_step(d, a0, a1, a2, t_us - d->t_tick);
-        }
     }
     if (!gap && (uint32_t)(t_us - d->t_tick) < OP_DETECT_TICK_US) {
         return 0;

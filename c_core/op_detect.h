@@ -61,15 +61,7 @@ typedef struct {
 
 // One excursion of a signal away from rest (internal).
 typedef struct {
-    uint32_t t_start, t_peak;
-    union {
-        uint32_t hold_us;      // force, grips: time at or above ON
-        struct {               // rotation (ex only): one movement, one rep
-            int16_t v;         // the hand's velocity along u, 1/16 mm/s
-            int8_t v_peak;     // v at this excursion's peak, 16 mm/s
-            int8_t v_prev;     // v_peak of the last rep that moved the hand, 0: none
-        } tw;
-    } h;
+    uint32_t t_start, t_peak, hold_us;
     int32_t peak;
 } op_excursion_t;
 

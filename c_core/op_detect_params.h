@@ -6,7 +6,7 @@
 #define OP_DETECT_AUTO_REPS (3) // excursions that settle an auto target
 #define OP_DETECT_HIST (3) // auto target: re-learned from this many recent excursions
 #define OP_DETECT_TICK_US (20000u) // the counting rule runs at most every 20 ms
-#define OP_DETECT_STATE_N (53) // op_detect_state()'s values
+#define OP_DETECT_STATE_N (50) // op_detect_state()'s values
 
 // the signals the detector computes (enums.signal of messages.toml)
 #define OP_DETECT_SIGNAL_OK(s) ((s) == OP_SIGNAL_FORCE || (s) == OP_SIGNAL_ROTATION || (s) == OP_SIGNAL_TRANSLATION)
@@ -79,8 +79,6 @@
 #define TR_UM_PER_S (2511) // Q14 g * dt_us -> um/s: >> 22 (9.80665e6 / 2^14 / 1e6 * 2^22)
 #define TR_INV_S (4295) // translation: us -> Q16 s: 2^32 / 10^6
 #define INV_TR_LEAK (4295) // translation: velocity and position leak to 0 while moving, tau 1 s: 2^32 / 1e6
-#define TW_V_K (10283) // rotation: Q14 g * dt_us -> the hand's velocity in 1/16 mm/s: (a * (dt * K >> 15)) >> 15 (9.80665e6 * 16 / 2^14 / 1e6 * 2^30)
-#define TW_MOVING (6) // one movement, one rep: the hand moving at 96 mm/s (6 x 16) or more at an excursion's peak travels one way
 #endif // OP_DETECT_INTERNAL
 
 #endif // OP_DETECT_PARAMS_H

@@ -36,10 +36,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "host_sdk"))
+import movements  # noqa: E402
 import synth  # noqa: E402
 from synth import G, min_jerk, q_conj, q_exp, q_mul, q_rot, random_unit, smooth_noise  # noqa: E402
 
 from openpuck import exercises as catalogue  # noqa: E402
+from openpuck.offline.detect import detect  # noqa: E402
 
 ROW_SCENARIOS = {
     "double_twist": "the forearm twists out and back on the pull and again on the return; rests of 0.8-3 s",
@@ -153,8 +155,6 @@ def generate(seed: int, scenario: str = "double_twist") -> tuple[dict, dict]:
 
 def run(seeds=SEEDS, scenarios=tuple(ROW_SCENARIOS), modes=("target", "auto")) -> list[dict]:
     """One row per (scenario, seed, mode): movements.score_set()'s keys."""
-    import movements
-    from openpuck.offline.detect import detect
     rows = []
     for sc in scenarios:
         for seed in seeds:

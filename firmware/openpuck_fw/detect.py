@@ -83,8 +83,6 @@ _TR_AXIS_K = const(10)  # translation: the axis learns as fast from 1/10 g as ro
 _TR_UM_PER_S = const(2511)  # Q14 g * dt_us -> um/s: >> 22 (9.80665e6 / 2^14 / 1e6 * 2^22)
 _TR_INV_S = const(4295)  # translation: us -> Q16 s: 2^32 / 10^6
 _INV_TR_LEAK = const(4295)  # translation: velocity and position leak to 0 while moving, tau 1 s: 2^32 / 1e6
-_TW_V_K = const(10283)  # rotation: Q14 g * dt_us -> the hand's velocity in 1/16 mm/s: (a * (dt * K >> 15)) >> 15 (9.80665e6 * 16 / 2^14 / 1e6 * 2^30)
-_TW_MOVING = const(6)  # one movement, one rep: the hand moving at 96 mm/s (6 x 16) or more at an excursion's peak travels one way
 SIGNAL_FORCE = const(0)
 SIGNAL_ROTATION = const(3)
 SIGNAL_TRANSLATION = const(4)
@@ -171,9 +169,6 @@ STATE_FIELDS = (
     'ex_t_peak',
     'ex_hold_us',
     'ex_peak',
-    'tw_v',
-    'tw_v_peak',
-    'tw_v_prev',
     'grip_t_start',
     'grip_t_peak',
     'grip_hold_us',
@@ -356,9 +351,6 @@ def init(d, c):
     d.rest = d.ext = 0
     # excursions: [t_start, t_peak, hold_us, peak]
     d.ex = [0, 0, 0, 0]
-    # rotation: the C's ex.h.tw (the hand's velocity, 1/16 mm/s; its value at
-    # the excursion's peak and at the last rep that moved the hand, 16 mm/s)
-    d.tw_v = d.tw_v_peak = d.tw_v_prev = 0
     d.grip = [0, 0, 0, 0]
     d.q = []  # [kind, count, t_start, t_peak, t_end, amplitude, hold_ms], oldest first
     d.target = 0
@@ -454,15 +446,6 @@ def _rep_end(d, amp, t, cut):
     # a rep cut off by the end of the set is as short as the set made it
     if (dur < d.min_rep_ms * 1000 and not cut) or amp < small:
         return
-    if d.signal == SIGNAL_ROTATION:
-        # one movement, one rep: a twist made while the hand travelled back
-        # after one made while it travelled out is not a rep
-        v, w = d.tw_v_peak, d.tw_v_prev
-        moved = v >= _TW_MOVING or v <= -_TW_MOVING
-        back = moved and w != 0 and (v < 0) != (w < 0)
-        d.tw_v_prev = v if moved and not back else 0
-        if back:
-            return
     ex[3] = amp
     if d.target > 0:
         if amp >= d.on_thr:
@@ -639,26 +622,6 @@ def _translation_accel(d, ax, ay, az, dt):
     return m
 
 
-def _twist_step(d, a0, a1, a2, tdt):
-    """Rotation, at a tick: the hand's velocity along u (1/16 mm/s) from a - g
-    (a0..a2 Q24 g), leaking to 0 with tau 1 s while moving, 0 while still,
-    before the axis is known and until the gyro bias is."""
-    if d.still_ms >= _TR_ZERO_MS or d.u_e == 0 or not (d.flags & _F_BIAS_OK):
-        d.tw_v = 0
-        return
-    g = d.g
-    u = d.u
-    s = 0
-    for i, ai in enumerate((a0, a1, a2)):
-        v = (ai >> 10) - (g[i] >> 10)
-        v = 0x7FFF if v > 0x7FFF else (-0x7FFF if v < -0x7FFF else v)
-        s += v * u[i]
-    tdt = _DT_MAX_US if tdt > _DT_MAX_US else tdt
-    v = d.tw_v + (((s >> 14) * ((tdt * _TW_V_K) >> 15)) >> 15)
-    v = _follow(v, 0, _gain(tdt, _INV_TR_LEAK))
-    d.tw_v = 0x7FFF if v > 0x7FFF else (-0x7FFF if v < -0x7FFF else v)
-
-
 def _excursion_step(d, ex, bit, s, t, tdt, on, off, end, max_us):
     """One step of a threshold excursion (grip events) on signal s: 0 (nothing),
     1 (an excursion ended), 2 (an excursion lasted too long and was dropped)."""
@@ -682,16 +645,6 @@ def _excursion_step(d, ex, bit, s, t, tdt, on, off, end, max_us):
         d.flags &= ~bit
         return 2
     return 0
-
-
-def _excursion_start(d, force):
-    """An excursion starts: force starts its hold; the others measure the
-    hand's velocity from here."""
-    if force:
-        d.ex[2] = 0
-    else:
-        d.tw_v = 0
-        d.tw_v_peak = 0
 
 
 def _count_tick(d, x, t, tdt):
@@ -746,7 +699,7 @@ def _count_tick(d, x, t, tdt):
         ex[3] = y
         d.ext = y
         ex[1] = t
-        _excursion_start(d, force)
+        ex[2] = 0
         return
     if p == _PH_OUT:
         if y > ex[3]:
@@ -756,10 +709,8 @@ def _count_tick(d, x, t, tdt):
             if (y - d.ext) * 4000000 >= ((t - ex[1]) & _M32) * y:
                 ex[1] = t
                 d.ext = y
-                if not force:
-                    d.tw_v_peak = d.tw_v >> 8
             ex[3] = y
-        if force and y >= on:
+        if y >= on:
             ex[2] = (ex[2] + tdt) & _M32
         a = ex[3] * _TURN_PCT // 100
         if ex[3] >= off and ex[3] - y >= (a if a > end else end):
@@ -776,7 +727,7 @@ def _count_tick(d, x, t, tdt):
     # _PH_BACK
     if y < d.ext:
         d.ext = y
-    if force and y >= on:
+    if y >= on:
         ex[2] = (ex[2] + tdt) & _M32
     fall = ex[3] - d.ext
     amp = fall if (ph & _PH_FIRST) and fall > ex[3] else ex[3]
@@ -789,7 +740,6 @@ def _count_tick(d, x, t, tdt):
         ex[1] = t
         ex[3] = -y
         d.ext = -y
-        _excursion_start(d, force)
         return
     # back within END of rest, or within REP_END_PCT of its own height (and
     # rest is where it ended until the signal settles lower)
@@ -812,7 +762,7 @@ def _count_tick(d, x, t, tdt):
             ex[0] = t
             ex[3] = y - d.ext
             ex[1] = t
-            _excursion_start(d, force)
+            ex[2] = 0
         d.ext = ex[3]
         return
     if ((d.still_ms >= _STILL_END_MS and 2 * fall >= ex[3])
@@ -884,9 +834,7 @@ def state(d):
             d.rest, d.ext, d.f_lp, d.f_base]
     out += d.g + d.g0 + d.w_prev + d.u
     out += [d.u_e, d.ang]
-    out += d.bias + d.glp + d.ex
-    out += [d.tw_v, d.tw_v_peak, d.tw_v_prev] if d.signal != SIGNAL_FORCE else [0, 0, 0]
-    out += d.grip
+    out += d.bias + d.glp + d.ex + d.grip
     out += [len(d.q), _released(d)]
     return tuple(out)
 
@@ -992,8 +940,6 @@ def push(d, t_us, ax, ay, az, gx, gy, gz, force):
         g[0] = _follow(g0, a0, a)
         g[1] = _follow(g1, a1, a)
         g[2] = _follow(g2, a2, a)
-        if d.signal == SIGNAL_ROTATION and (gap or ((t_us - d.t_tick) & _M32) >= TICK_US):
-            _twist_step(d, a0, a1, a2, (t_us - d.t_tick) & _M32)
     if not gap and ((t_us - d.t_tick) & _M32) < TICK_US:
         return 0
     before = _released(d)
