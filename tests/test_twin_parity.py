@@ -278,10 +278,18 @@ def _trace_cases() -> list:
             if tg:
                 out.append(pytest.param(csv.name, truth["exercise"], tg, id=f"{csv.stem}-{tg}"))
     out.append(pytest.param("synth:grip_squeeze", "grip_squeeze", "auto", id="synth-grip_squeeze-auto"))
+    # rows whose forearm twists twice per movement: the hand's velocity and
+    # the one-movement-one-rep rule (tools/rows.py)
+    for sc in ("double_twist", "double_twist_fast"):
+        out.append(pytest.param(f"rows:{sc}", "row", "auto", id=f"rows-{sc}-auto"))
     return out
 
 
 def _arrays(name: str, exercise: str) -> dict:
+    if name.startswith("rows:"):
+        sys.path.insert(0, str(ROOT / "tools"))
+        import rows
+        return rows.generate(7004, name[5:])[0]
     if name.startswith("synth:"):
         sys.path.insert(0, str(ROOT / "tools"))
         import synth

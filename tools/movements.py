@@ -18,6 +18,9 @@ nearest scripted peak first, one detection per movement. Per set:
 - extra: detections matched to no movement or to a bump (a phantom, or one
   movement counted twice)
 
+Rows whose forearm twists twice per movement (issue 22 item 2) are
+scored the same way by tools/rows.py (score_set()).
+
 Every set is run twice: with the truth target (a therapist's target) and
 with --target auto (the detector learns it from the set). Whether a rep
 reaches the target is only defined against the truth target; with auto the

@@ -176,11 +176,64 @@ static void test_tilt(void) {
     CHECK(run_tilt(30000, full, 5, 130) == 5);      // 2 dps gyro bias
 }
 
+// Row: the hand pulled 0.3 m along x and back in 2 s ((1 - cos) / 2), while
+// the forearm twists about x (the line of pull) 40 degrees out and back once
+// per movement, or twice (on the pull and again on the return: double), with
+// 1 s between movements and rest_s still seconds first (2 s teach the gyro
+// bias); travel 0: the same twists with the hand in place.
+static int run_row(int double_twist, int rest_s, int travel) {
+    op_detect_config_t c;
+    op_detect_t d;
+    op_detect_event_t e;
+    int32_t i, k, a, a_prev = 0, s, co, cs, sn, ax, rate, reps = 0;
+    uint32_t t = 0;
+    op_detect_config_default(&c, OP_EXERCISE_ROW);
+    c.target_milli = 30000;
+    op_detect_init(&d, &c);
+    for (k = -1; k <= 6; k++) {
+        for (i = 0; i < (k < 0 ? 200 * rest_s : 600); i++) { // 2 s movement, 1 s rest, 200 Hz
+            a = 0;
+            ax = 0;
+            if (k >= 0 && k < 6 && i < 400) {
+                a = !double_twist ? bump(i, 400, 40000) : i < 200 ? bump(i, 200, 40000) : bump(i - 200, 200, 40000);
+                // x = 0.15 (1 - cos(2 pi i / 400)) m: x'' = 0.15 (2 pi / 2 s)^2 cos = 0.151 g cos
+                sincos_q14(i * 900, &sn, &cs);
+                ax = travel ? cs * 1237 / 16384 : 0;
+            }
+            rate = (a - a_prev) * 200; // mdeg/s
+            a_prev = a;
+            t += 5000u;
+            sincos_q14(a, &s, &co);
+            op_detect_push(&d, t, ax + noise(20), s / 2 + noise(20), co / 2 + noise(20),
+                           (int32_t)((int64_t)rate * 65536 / 1000000) + noise(20), 0, 0, 200);
+            while (op_detect_pop(&d, &e)) {
+                reps += e.kind == OP_DETECT_KIND_REP;
+            }
+        }
+    }
+    op_detect_finish(&d);
+    while (op_detect_pop(&d, &e)) {
+        reps += e.kind == OP_DETECT_KIND_REP;
+    }
+    return reps;
+}
+
+// A row whose forearm twists once per movement counts every movement while
+// the hand travels; two twists with the hand in place are two reps. (A row
+// that twists twice per movement, run_row(1, 3, 1), counts 12: the known
+// limit of docs/exercises.md, issue 22 item 2.)
+static void test_row_twists(void) {
+    CHECK(run_row(0, 3, 1) == 6);
+    CHECK(run_row(0, 0, 1) == 6);
+    CHECK(run_row(1, 3, 0) == 12);
+}
+
 int main(void) {
     test_helpers();
     test_config();
     test_force(20000);
     test_force(0);
     test_tilt();
+    test_row_twists();
     TEST_END("test_detect");
 }
