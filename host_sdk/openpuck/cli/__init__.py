@@ -17,7 +17,7 @@ from ..errors import OpenPuckError
 
 # Order is the order of `openpuck --help`.
 COMMANDS = ("demo", "programme", "history", "report", "sim", "stream", "record", "replay", "export",
-            "plot", "detect", "encode", "decode", "scan", "pair", "unpair")
+            "plot", "detect", "encode", "decode", "scan", "pair", "unpair", "sync", "clinic")
 
 EPILOG = """\
 examples:

@@ -1,0 +1,50 @@
+"""What a therapist reads: the clinic's patients with their figures, a patient's sets.
+
+The figures are the home history's (a set's reps, partial reps, ...; success
+rate = reps / (reps + partial reps)), summed by the database, so SQLite and
+PostgreSQL give the same (tests/test_server_pg.py).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as Db
+
+from ..clinic.history_rows import FIGURES
+from ..offline.summary import success_rate
+from .models import ExerciseSet, Patient, Session
+
+
+def patient_list(db: Db, clinic_id: int) -> list[dict[str, Any]]:
+    """Each patient of the clinic, by home name: sessions, sets, reps and partial reps, success rate, last session."""
+    sessions = (select(Session.patient_id, func.count(Session.id).label("sessions"),
+                       func.max(Session.started_at).label("last_session_at"))
+                .group_by(Session.patient_id).subquery())
+    sets = (select(Session.patient_id, func.count(ExerciseSet.id).label("sets"),
+                   func.coalesce(func.sum(ExerciseSet.reps), 0).label("reps"),
+                   func.coalesce(func.sum(ExerciseSet.partial_reps), 0).label("partial_reps"))
+            .join(Session, Session.id == ExerciseSet.session_id).group_by(Session.patient_id).subquery())
+    rows = db.execute(
+        select(Patient.id, Patient.home_name, func.coalesce(sessions.c.sessions, 0), sessions.c.last_session_at,
+               func.coalesce(sets.c.sets, 0), func.coalesce(sets.c.reps, 0), func.coalesce(sets.c.partial_reps, 0))
+        .outerjoin(sessions, sessions.c.patient_id == Patient.id)
+        .outerjoin(sets, sets.c.patient_id == Patient.id)
+        .where(Patient.clinic_id == clinic_id).order_by(Patient.home_name)).tuples().all()
+    return [{"id": pid, "patient": name, "sessions": int(n_sessions), "last_session_at": last,
+             "sets": int(n_sets), "reps": int(reps), "partial_reps": int(partial),
+             "success_rate": success_rate(int(reps), int(partial))}
+            for pid, name, n_sessions, last, n_sets, reps, partial in rows]
+
+
+def sets_of(db: Db, patient_id: int) -> list[dict[str, Any]]:
+    """A patient's sets, oldest first, with the home history's figures."""
+    rows = db.execute(select(ExerciseSet, Session.local_id, Session.programme)
+                      .join(Session, Session.id == ExerciseSet.session_id)
+                      .where(Session.patient_id == patient_id)
+                      .order_by(ExerciseSet.started_at, ExerciseSet.id)).tuples().all()
+    return [{"session": session_local, "programme": programme, "exercise": s.exercise, "set_index": s.set_index,
+             "target": s.target, "unit": s.unit, "pucks": json.loads(s.pucks), "mode": s.mode,
+             "started_at": s.started_at, "ended_at": s.ended_at, **{f: getattr(s, f) for f in FIGURES}}
+            for s, session_local, programme in rows]
