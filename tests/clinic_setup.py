@@ -40,3 +40,31 @@ def make(url: str) -> Clinics:
             return Clinics(anna.id, bob.id, inst.id, anna_token, bob_token)
     finally:
         eng.dispose()
+
+
+class LiveServer:
+    """The API served by uvicorn on a localhost port, in a thread of the test
+    (the socket listens before the thread starts, so no wait is needed)."""
+
+    def __init__(self, url: str) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        from openpuck.server.api import create_app
+        self.engine = dbmod.engine(url)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.address = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(self.engine), log_level="warning",
+                                                    access_log=False))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=60)
+        self.sock.close()
+        self.engine.dispose()
