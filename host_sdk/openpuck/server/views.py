@@ -2,19 +2,32 @@
 
 The figures are the home history's (a set's reps, partial reps, ...; success
 rate = reps / (reps + partial reps)), summed by the database, so SQLite and
-PostgreSQL give the same (tests/test_server_pg.py).
+PostgreSQL give the same (tests/test_server_pg.py). As at home, a set never
+ended (still running, or cut short) counts the reps and partial reps stored
+for it; its other figures stay empty.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as Db
 
 from ..clinic.history_rows import FIGURES
 from ..offline.summary import success_rate
-from .models import ExerciseSet, Patient, Session
+from .models import Event, ExerciseSet, Patient, Session
+
+
+def _counted() -> tuple[Any, Any, Any]:
+    """Per set: its reps and partial reps, stored or (never ended) counted from its events."""
+    events = (select(Event.set_id,
+                     func.sum(case((Event.kind == "rep", 1), else_=0)).label("reps"),
+                     func.sum(case((Event.kind == "partial_rep", 1), else_=0)).label("partial_reps"))
+              .group_by(Event.set_id).subquery())
+    reps = func.coalesce(ExerciseSet.reps, events.c.reps, 0)
+    partial = func.coalesce(ExerciseSet.partial_reps, events.c.partial_reps, 0)
+    return events, reps, partial
 
 
 def patient_list(db: Db, clinic_id: int) -> list[dict[str, Any]]:
@@ -22,10 +35,11 @@ def patient_list(db: Db, clinic_id: int) -> list[dict[str, Any]]:
     sessions = (select(Session.patient_id, func.count(Session.id).label("sessions"),
                        func.max(Session.started_at).label("last_session_at"))
                 .group_by(Session.patient_id).subquery())
+    events, reps, partial = _counted()
     sets = (select(Session.patient_id, func.count(ExerciseSet.id).label("sets"),
-                   func.coalesce(func.sum(ExerciseSet.reps), 0).label("reps"),
-                   func.coalesce(func.sum(ExerciseSet.partial_reps), 0).label("partial_reps"))
-            .join(Session, Session.id == ExerciseSet.session_id).group_by(Session.patient_id).subquery())
+                   func.sum(reps).label("reps"), func.sum(partial).label("partial_reps"))
+            .join(Session, Session.id == ExerciseSet.session_id)
+            .outerjoin(events, events.c.set_id == ExerciseSet.id).group_by(Session.patient_id).subquery())
     rows = db.execute(
         select(Patient.id, Patient.home_name, func.coalesce(sessions.c.sessions, 0), sessions.c.last_session_at,
                func.coalesce(sets.c.sets, 0), func.coalesce(sets.c.reps, 0), func.coalesce(sets.c.partial_reps, 0))
@@ -40,11 +54,14 @@ def patient_list(db: Db, clinic_id: int) -> list[dict[str, Any]]:
 
 def sets_of(db: Db, patient_id: int) -> list[dict[str, Any]]:
     """A patient's sets, oldest first, with the home history's figures."""
-    rows = db.execute(select(ExerciseSet, Session.local_id, Session.programme)
+    events, reps, partial = _counted()
+    rows = db.execute(select(ExerciseSet, Session.local_id, Session.programme, reps, partial)
                       .join(Session, Session.id == ExerciseSet.session_id)
+                      .outerjoin(events, events.c.set_id == ExerciseSet.id)
                       .where(Session.patient_id == patient_id)
                       .order_by(ExerciseSet.started_at, ExerciseSet.id)).tuples().all()
     return [{"session": session_local, "programme": programme, "exercise": s.exercise, "set_index": s.set_index,
              "target": s.target, "unit": s.unit, "pucks": json.loads(s.pucks), "mode": s.mode,
-             "started_at": s.started_at, "ended_at": s.ended_at, **{f: getattr(s, f) for f in FIGURES}}
-            for s, session_local, programme in rows]
+             "started_at": s.started_at, "ended_at": s.ended_at, **{f: getattr(s, f) for f in FIGURES},
+             "reps": int(n_reps), "partial_reps": int(n_partial)}
+            for s, session_local, programme, n_reps, n_partial in rows]
