@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 HELP = "the clinic server: serve the API, migrate its database, add clinics, therapists, patients, tokens"
 DESCRIPTION = """\
@@ -28,6 +29,7 @@ examples:
   openpuck clinic issue-token "Rehab North" anna     a new installation's token, shown once
   openpuck clinic revoke 7                           installation 7's token no longer works
   openpuck clinic assign "Rehab North" anna programmes/hand_arm.toml
+  openpuck clinic export --fhir "Rehab North" anna -o anna.json   a FHIR R4 Bundle of anna's practice
   openpuck clinic serve --host 127.0.0.1 --port 8024
 """
 
@@ -57,6 +59,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("clinic")
     s.add_argument("patient")
     s.add_argument("programme", help="a programme TOML file")
+    s = sub.add_parser("export", help="a patient's practice as a FHIR R4 Bundle (JSON)")
+    s.add_argument("--fhir", action="store_true", required=True, help="FHIR R4 (the only format so far)")
+    s.add_argument("clinic")
+    s.add_argument("patient")
+    s.add_argument("-o", "--output", help="the JSON file to write (default: standard output)")
 
 
 def _password() -> str:
@@ -106,11 +113,26 @@ def run(args: argparse.Namespace) -> int:
                 patient = store.patient_of(db, store.clinic_named(db, args.clinic), args.patient)
                 prog = store.assign_programme(db, patient, text)
                 print(f"programme {prog.name!r} is version {prog.version} for {patient.home_name}")
+            elif args.action == "export":
+                _export(db, store.patient_of(db, store.clinic_named(db, args.clinic), args.patient).id, args.output)
     except (store.StoreError, ValueError) as e:
         raise CliError(str(e)) from None
     except IntegrityError:
         raise CliError(f"{args.action}: that one exists already") from None
     return 0
+
+
+def _export(db: Session, patient_id: int, output: str | None) -> None:
+    import json
+
+    from ..server import fhir
+    text = json.dumps(fhir.bundle(db, patient_id), indent=1) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"FHIR bundle written to {output}", file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace, eng: Engine) -> int:

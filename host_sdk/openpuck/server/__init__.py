@@ -18,7 +18,7 @@ from ..errors import OpenPuckError
 EXTRA = "pip install openpuck[clinic]"
 #: the modules the server needs, by the name pip knows
 _NEEDED = {"fastapi": "fastapi", "uvicorn": "uvicorn", "sqlalchemy": "sqlalchemy", "alembic": "alembic",
-           "psycopg": "psycopg", "argon2": "argon2-cffi"}
+           "psycopg": "psycopg", "argon2": "argon2-cffi", "fhir.resources": "fhir.resources"}
 
 
 class ServerUnavailable(OpenPuckError):
