@@ -159,3 +159,24 @@ def test_the_cli_keeps_the_settings_fetches_the_programme_and_says_a_revoked_tok
     assert main(["sync", "--db", str(db)]) == 2
     err = capsys.readouterr().err
     assert "refused this computer's token" in err and "ask the clinic for a new one" in err
+
+
+def test_after_the_clinic_restores_an_older_backup_sync_all_fills_in_what_it_lost(clinic, tmp_path, monkeypatch,
+                                                                                  capsys):
+    from sqlalchemy import delete
+
+    from openpuck.server import db as dbmod
+    from openpuck.server.models import Event
+    server, c = clinic
+    monkeypatch.setenv("OPENPUCK_CONFIG_DIR", str(tmp_path / "config"))
+    db = tmp_path / "history.sqlite3"
+    written = synthetic_history.build(db)
+    token = tmp_path / "token.txt"
+    token.write_text(c.anna_token)
+    assert main(["sync", "--db", str(db), "--server", server.address, "--token-file", str(token)]) == 0
+    with dbmod.sessions(server.engine)() as s, s.begin():
+        s.execute(delete(Event).where(Event.local_id > 50))      # what the restored backup lacks
+    assert main(["sync", "--db", str(db), "--all"]) == 0
+    assert " queued again" in capsys.readouterr().out
+    assert server_event_count(server) == sum(len(w.reps) + len(w.partials)
+                                             for w in synthetic_history.of(written, "anna"))

@@ -15,12 +15,15 @@ EPILOG = """\
 examples:
   openpuck sync --server https://clinic.example --token-file token.txt   the first time
   openpuck sync                                                          later
+  openpuck sync --all              send everything again (the clinic restored an older backup)
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--server", help="the clinic server's address (https://...): kept for later syncs")
     p.add_argument("--token-file", help="a file holding this computer's token ('-': standard input): kept")
+    p.add_argument("--all", action="store_true",
+                   help="send the whole history again, not only what is new (after the clinic restored a backup)")
     p.add_argument("--db", help="the history database (file or folder; default: the data folder's)")
 
 
@@ -39,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"clinic settings kept in {sync.save_config(args.server, token)}")
     cfg = sync.load_config()
     with open_history(args.db) as history:
+        if args.all:
+            print(f"{plural(sync.queue_everything(history), 'record')} queued again")
         r = sync.sync(history, cfg)
     print(f"{r.patient}: sent {plural(r.sent, 'record')} to {cfg.server} "
           f"({r.new_events} new reps, partial reps and grips)")

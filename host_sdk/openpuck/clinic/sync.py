@@ -149,6 +149,17 @@ def _batch(history: History, rows: list[tuple[int, str, int]]) -> dict[str, list
     return {"sessions": sessions, "sets": sets, "events": events}
 
 
+def queue_everything(history: History) -> int:
+    """Queue every session, set and event again (after the clinic restored its
+    database from a backup older than the last sync): the server keeps what it
+    has and stores what it lost. Returns how many records were queued."""
+    with history._write("queue the whole history for the clinic again") as db:
+        before = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        for kind, table in (("session", "session"), ("set", "exercise_set"), ("event", "event")):
+            db.execute(f"INSERT INTO outbox (kind, row_id) SELECT '{kind}', id FROM {table} ORDER BY id")
+        return int(db.execute("SELECT count(*) FROM outbox").fetchone()[0] - before)
+
+
 def sync(history: History, cfg: ClinicConfig, *, batch: int = BATCH, programme_dir: Path | None = None) -> SyncResult:
     """Send the outbox of this installation's patient, then fetch the assigned programme
     (written, once it loads, to ``programme_dir/clinic_programme.toml``; default the
