@@ -180,3 +180,37 @@ def test_after_the_clinic_restores_an_older_backup_sync_all_fills_in_what_it_los
     assert " queued again" in capsys.readouterr().out
     assert server_event_count(server) == sum(len(w.reps) + len(w.partials)
                                              for w in synthetic_history.of(written, "anna"))
+
+
+ONE_SET = """
+name = "Grip"
+[[exercise]]
+name = "grip_squeeze"
+puck = "right_hand"
+sets = 1
+reps = 2
+rest_s = 0
+target = 15
+"""
+
+
+def test_a_programme_run_sends_its_session_when_a_clinic_is_configured(clinic, tmp_path, monkeypatch, capsys,
+                                                                       need_micropython):
+    from openpuck.clinic import sync
+    server, c = clinic
+    monkeypatch.setenv("OPENPUCK_CONFIG_DIR", str(tmp_path / "config"))
+    programme = tmp_path / "p.toml"
+    programme.write_text(ONE_SET)
+    db = tmp_path / "data" / "history.sqlite3"
+    run = ["programme", "run", str(programme), "--puck", "sim:?scenario=patient&speed=max", "--patient", "anna",
+           "--db", str(db), "--rest-scale", "0", "--plain"]
+    sync.save_config("http://127.0.0.1:9", c.anna_token)          # offline: the session is kept for later
+    assert main(run) == 0
+    assert "clinic: not sent now (cannot reach the clinic server" in capsys.readouterr().out
+    assert server_event_count(server) == 0
+    sync.save_config(server.address, c.anna_token)
+    assert main(run) == 0
+    assert "clinic: sent " in capsys.readouterr().out
+    with History(db) as h:
+        home = sum(len(h.events(s.id)) for session in h.sessions("anna") for s in h.sets(session.id))
+    assert server_event_count(server) == home > 0 and outbox(db) == 0
