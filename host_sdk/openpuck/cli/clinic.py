@@ -30,6 +30,7 @@ examples:
   openpuck clinic revoke 7                           installation 7's token no longer works
   openpuck clinic assign "Rehab North" anna programmes/hand_arm.toml
   openpuck clinic export --fhir "Rehab North" anna -o anna.json   a FHIR R4 Bundle of anna's practice
+  openpuck clinic report "Rehab North" anna -o anna.html        the report openpuck report makes at home
   openpuck clinic serve --host 127.0.0.1 --port 8024
 """
 
@@ -59,6 +60,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("clinic")
     s.add_argument("patient")
     s.add_argument("programme", help="a programme TOML file")
+    s = sub.add_parser("report", help="a patient's report (HTML) from the clinic's data, as `openpuck report`")
+    s.add_argument("clinic")
+    s.add_argument("patient")
+    s.add_argument("-o", "--output", required=True, help="the HTML file to write")
     s = sub.add_parser("export", help="a patient's practice as a FHIR R4 Bundle (JSON)")
     s.add_argument("--fhir", action="store_true", required=True, help="FHIR R4 (the only format so far)")
     s.add_argument("clinic")
@@ -113,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
                 patient = store.patient_of(db, store.clinic_named(db, args.clinic), args.patient)
                 prog = store.assign_programme(db, patient, text)
                 print(f"programme {prog.name!r} is version {prog.version} for {patient.home_name}")
+            elif args.action == "report":
+                from ..server.report import patient_report
+                patient = store.patient_of(db, store.clinic_named(db, args.clinic), args.patient)
+                _write_private(args.output, patient_report(db, patient.id))
+                print(f"report of {patient.home_name} written to {args.output}")
             elif args.action == "export":
                 _export(db, store.patient_of(db, store.clinic_named(db, args.clinic), args.patient).id, args.output)
     except (store.StoreError, ValueError) as e:
@@ -120,6 +130,13 @@ def run(args: argparse.Namespace) -> int:
     except IntegrityError:
         raise CliError(f"{args.action}: that one exists already") from None
     return 0
+
+
+def _write_private(path: str, text: str) -> None:
+    """A patient's data goes to a file readable by its user only, as the home report."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def _export(db: Session, patient_id: int, output: str | None) -> None:
@@ -130,8 +147,7 @@ def _export(db: Session, patient_id: int, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    with open(output, "w", encoding="utf-8") as f:
-        f.write(text)
+    _write_private(output, text)
     print(f"FHIR bundle written to {output}", file=sys.stderr)
 
 

@@ -10,6 +10,7 @@ Homes authenticate with their installation token, therapists with the token
 ``POST /api/v1/login``                     (password)     a therapist's login token
 ``GET  /api/v1/patients``                  therapist      the clinic's patients, with their figures
 ``GET  /api/v1/patients/{id}/sets``        therapist      one patient's sets with their figures
+``GET  /api/v1/patients/{id}/report``      therapist      the patient's report (HTML), as at home
 ``PUT  /api/v1/patients/{id}/programme``   therapist      assign a programme (TOML text)
 =========================================  =============  ==============================================
 
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session as Db
@@ -196,6 +197,11 @@ def create_app(engine: Engine) -> FastAPI:
     def patient_sets(patient_id: int, db: DbDep, who: TherapistDep) -> list[dict[str, Any]]:
         from .views import sets_of
         return sets_of(db, own_patient(db, who, patient_id).id)
+
+    @app.get("/api/v1/patients/{patient_id}/report", response_class=HTMLResponse)
+    def patient_report(patient_id: int, db: DbDep, who: TherapistDep) -> HTMLResponse:
+        from .report import patient_report
+        return HTMLResponse(patient_report(db, own_patient(db, who, patient_id).id))
 
     @app.put("/api/v1/patients/{patient_id}/programme")
     def assign(patient_id: int, body: ProgrammeIn, db: DbDep, who: TherapistDep) -> dict[str, Any]:
