@@ -195,3 +195,29 @@ def test_the_log_names_no_patient_and_no_figure(api, caplog):
     for private in ("anna", "bob", "kim@north.example", clinic_setup.PASSWORD, "Hand and arm", "grip_squeeze",
                     "25.0", c.anna_token):
         assert private not in text
+
+
+def test_a_database_error_is_answered_and_logged_without_the_rows_values(api, caplog, monkeypatch):
+    # PostgreSQL's own message quotes a duplicate key's values; SQLAlchemy's quotes the parameters
+    from openpuck.server import store
+    client, c, _ = api
+
+    def duplicate(db, *args):
+        store.add_clinic(db, "Rehab Private Name")
+        store.add_clinic(db, "Rehab Private Name")
+    monkeypatch.setattr(store, "upload", duplicate)
+    caplog.set_level(logging.DEBUG)
+    r = client.post("/api/v1/upload", json=a_session(), headers=bearer(c.anna_token))
+    assert r.status_code == 503 and "the clinic database failed (IntegrityError)" in r.json()["detail"]
+    logged = "\n".join(rec.getMessage() for rec in caplog.records)
+    assert "database error on POST /api/v1/upload: IntegrityError" in logged
+    assert "Rehab Private Name" not in logged + r.text
+
+
+def test_an_upload_larger_than_one_insert_is_stored_whole(api):
+    from openpuck.server import store
+    from openpuck.server.models import Event
+    client, c, eng = api
+    n = store.ROWS_PER_INSERT + 10
+    r = client.post("/api/v1/upload", json=a_session(n), headers=bearer(c.anna_token))
+    assert r.status_code == 200 and r.json()["new_events"] == n + 1 == stored(eng, Event)

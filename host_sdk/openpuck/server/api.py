@@ -29,6 +29,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as Db
 
 from . import db as dbmod
@@ -41,7 +42,7 @@ MAX_RECORDS = 5000
 
 class SessionIn(BaseModel):
     id: int
-    patient: str
+    patient: str = Field(max_length=64)
     programme: str
     started_at: float
     ended_at: float | None = None
@@ -55,7 +56,7 @@ class SetIn(BaseModel):
     target: float | None = None
     unit: str = Field(max_length=16)
     pucks: list[str]
-    mode: str | None = None
+    mode: str | None = Field(default=None, max_length=16)
     started_at: float
     ended_at: float | None = None
     reps: int | None = None
@@ -79,7 +80,7 @@ class EventIn(BaseModel):
     t_peak: float | None = None
     t_end: float | None = None
     amplitude: float | None = None
-    unit: str | None = None
+    unit: str | None = Field(default=None, max_length=16)
     hold_s: float | None = None
     uncertain: bool
     host_time: float | None = None
@@ -145,6 +146,16 @@ def create_app(engine: Engine) -> FastAPI:
         if patient is None or patient.clinic_id != who.clinic_id:
             raise HTTPException(404, f"no patient {patient_id} in your clinic")
         return patient
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # the class and SQLSTATE only: PostgreSQL's message quotes the row's values (a
+        # duplicate key's DETAIL), which are patients' data
+        state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        log.error("database error on %s %s: %s (SQLSTATE %s)", request.method, request.url.path,
+                  type(exc).__name__, state)
+        return JSONResponse({"detail": f"the clinic database failed ({type(exc).__name__}); try again later"},
+                            status_code=503)
 
     @app.exception_handler(store.StoreError)
     async def _store_error(request: Request, exc: store.StoreError) -> JSONResponse:

@@ -39,8 +39,10 @@ def database_url(url: str | None = None) -> str:
 
 
 def engine(url: str | None = None, **kwargs: object) -> Engine:
-    """An engine for the clinic database (SQLite gets its foreign keys enforced)."""
-    eng = create_engine(database_url(url), **kwargs)  # type: ignore[arg-type]
+    """An engine for the clinic database (SQLite gets its foreign keys enforced). Its
+    errors never quote the statement's parameters: those are patients' data, and
+    an error's text ends up in a log."""
+    eng = create_engine(database_url(url), **{"hide_parameters": True, **kwargs})  # type: ignore[arg-type]
     if eng.dialect.name == "sqlite":
         @event.listens_for(eng, "connect")
         def _foreign_keys(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API objects

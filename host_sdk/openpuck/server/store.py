@@ -22,6 +22,8 @@ from . import auth
 from .models import Clinic, Event, ExerciseSet, Installation, Login, Patient, Programme, Session, Therapist
 
 LOGIN_S = 12 * 3600.0
+#: rows per INSERT: PostgreSQL takes at most 65535 parameters in one statement
+ROWS_PER_INSERT = 1000
 
 
 class StoreError(ValueError):
@@ -160,18 +162,20 @@ def upload(db: Db, inst: Installation, patient: Patient, sessions: Sequence[dict
         rows = [{"installation_id": inst.id, "local_id": s["id"], "patient_id": patient.id,
                  "programme": s["programme"], "started_at": s["started_at"], "ended_at": s["ended_at"]}
                 for s in sessions]
-        db.execute(stmt.values(rows).on_conflict_do_update(
-            index_elements=["installation_id", "local_id"],
-            set_={"programme": stmt.excluded.programme, "ended_at": stmt.excluded.ended_at}))
+        for i in range(0, len(rows), ROWS_PER_INSERT):
+            db.execute(stmt.values(rows[i:i + ROWS_PER_INSERT]).on_conflict_do_update(
+                index_elements=["installation_id", "local_id"],
+                set_={"programme": stmt.excluded.programme, "ended_at": stmt.excluded.ended_at}))
     session_ids = _ids(db, Session, inst, {s["session_id"] for s in sets}, "session")
     if sets:
         stmt = _insert(db, ExerciseSet)
         rows = [{"installation_id": inst.id, "session_local_id": s["session_id"], "local_id": s["id"],
                  "session_id": session_ids[s["session_id"]], "pucks": json.dumps(list(s["pucks"])),
                  **{f: s.get(f) for f in _SET_FIELDS}} for s in sets]
-        db.execute(stmt.values(rows).on_conflict_do_update(
-            index_elements=["installation_id", "session_local_id", "local_id"],
-            set_={f: getattr(stmt.excluded, f) for f in ("target", "ended_at", *FIGURES)}))
+        for i in range(0, len(rows), ROWS_PER_INSERT):
+            db.execute(stmt.values(rows[i:i + ROWS_PER_INSERT]).on_conflict_do_update(
+                index_elements=["installation_id", "session_local_id", "local_id"],
+                set_={f: getattr(stmt.excluded, f) for f in ("target", "ended_at", *FIGURES)}))
     new = 0
     if events:
         set_ids = _set_ids(db, inst, {(e["session_id"], e["set_id"]) for e in events})
@@ -179,8 +183,9 @@ def upload(db: Db, inst: Installation, patient: Patient, sessions: Sequence[dict
         rows = [{"installation_id": inst.id, "session_local_id": e["session_id"], "local_id": e["id"],
                  "set_id": set_ids[(e["session_id"], e["set_id"])], **{f: e.get(f) for f in _EVENT_FIELDS}}
                 for e in events]
-        new = len(db.execute(stmt.values(rows).on_conflict_do_nothing(
-            index_elements=["installation_id", "session_local_id", "local_id"]).returning(Event.id)).all())
+        for i in range(0, len(rows), ROWS_PER_INSERT):
+            new += len(db.execute(stmt.values(rows[i:i + ROWS_PER_INSERT]).on_conflict_do_nothing(
+                index_elements=["installation_id", "session_local_id", "local_id"]).returning(Event.id)).all())
     return {"sessions": len(sessions), "sets": len(sets), "events": len(events), "new_events": new}
 
 
