@@ -73,3 +73,21 @@ def clinic_url(request, tmp_path) -> str:
     db.migrate(eng)
     eng.dispose()
     return url
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashes():
+    """argon2id with its smallest cost in the tests (the clinic server's default
+    takes ~0.2 s a hash, by design): the same algorithm and format, checked the same way."""
+    try:
+        from argon2 import PasswordHasher
+
+        from openpuck.server import auth
+    except ImportError:          # no clinic extra: its tests skip
+        yield
+        return
+    saved = auth._hasher, auth.DUMMY_HASH
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    auth.DUMMY_HASH = auth._hasher.hash("not a password")
+    yield
+    auth._hasher, auth.DUMMY_HASH = saved
