@@ -40,3 +40,14 @@ def test_an_unreachable_database_is_a_one_line_error(tmp_path):
     with pytest.raises(db.DatabaseError, match=r"^cannot reach the clinic database .*OperationalError") as e:
         db.current(eng)
     assert "\n" not in str(e.value)
+
+
+def test_without_postgresql_its_tests_skip_with_a_reason_and_fail_in_ci(monkeypatch, tmp_path):
+    from tests.postgres import Cluster
+    monkeypatch.setenv("OPENPUCK_PG_BIN", str(tmp_path))         # a folder without initdb
+    monkeypatch.delenv("OPENPUCK_REQUIRE_TOOLCHAIN", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"no PostgreSQL server found \(Debian: apt-get install "):
+        Cluster()
+    monkeypatch.setenv("OPENPUCK_REQUIRE_TOOLCHAIN", "1")
+    with pytest.raises(pytest.fail.Exception, match="OPENPUCK_REQUIRE_TOOLCHAIN=1 forbids skipping"):
+        Cluster()
