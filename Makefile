@@ -19,7 +19,7 @@ help: ## list the targets
 $(STAMP): $(CORE_SRC)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,clinic]'
 	@touch $@
 
 venv: $(STAMP) ## create .venv and install openpuck (C core compiled through cffi)

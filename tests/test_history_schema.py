@@ -24,6 +24,8 @@ SCHEMA_1 = {
 #: schema 2: each set's figures (openpuck.offline.summary.SetSummary) in typed columns
 SCHEMA_2 = {**SCHEMA_1, "exercise_set": SCHEMA_1["exercise_set"] + [
     "reps", "partial_reps", "grips", "mean_amplitude", "best_amplitude", "time_under_tension_s", "active_s"]}
+#: schema 3: the outbox of `openpuck sync` (what the clinic server does not have yet)
+SCHEMA_3 = {**SCHEMA_2, "outbox": ["id", "kind", "row_id"]}
 LATEST = len(history_schema.MIGRATIONS)
 
 #: a later migration, as the next one to ship would be written (for the tests only)
@@ -51,8 +53,8 @@ def a_current_file(path) -> int:
 def test_a_new_file_gets_the_latest_schema(tmp_path):
     path = tmp_path / "h.sqlite3"
     History(path).close()
-    assert version_of(path) == LATEST == 2
-    for table, cols in SCHEMA_2.items():
+    assert version_of(path) == LATEST == 3
+    for table, cols in SCHEMA_3.items():
         assert columns(path, table) == cols
 
 
@@ -184,3 +186,21 @@ def test_a_schema_1_file_gets_its_sets_figures_in_typed_columns(tmp_path):
         == (None,)
     assert (rows[cut_short].reps, rows[cut_short].figures.best_amplitude, rows[cut_short].figures.active_s) \
         == (2, 30.0, 6.0)
+
+
+def test_an_older_file_queues_everything_it_holds_for_the_clinic_parents_first(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    a_schema_1_file(path)
+    History(path).close()
+    queued = sqlite3.connect(path).execute("SELECT kind, row_id FROM outbox ORDER BY id").fetchall()
+    assert queued == [("session", 1), ("set", 1), ("set", 2)] + [("event", i) for i in range(1, 7)]
+
+
+def test_every_write_queues_what_it_wrote_in_the_outbox(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    set_id = a_current_file(path)
+    with History(path) as h:
+        h.end_set(set_id)
+    kinds = [k for (k,) in sqlite3.connect(path).execute("SELECT kind FROM outbox ORDER BY id")]
+    # the set is queued again when its recording's path is stored and when it ends
+    assert kinds == ["session", "set", "set", "event", "set"]

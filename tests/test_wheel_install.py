@@ -76,3 +76,13 @@ def test_the_wheel_carries_the_c_detector_when_make_natmod_built_it(installed, t
     assert r.returncode == 0, r.stderr
     found = Path(r.stdout.strip())
     assert found.is_relative_to(installed) and (found / "opdetect.mpy").exists(), found
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_carries_the_clinic_servers_migrations(installed, tmp_path):
+    pytest.importorskip("alembic", reason="the clinic extra is not installed: pip install openpuck[clinic]")
+    r = run_installed(installed, "import openpuck.server.db as d; print(d.MIGRATIONS);"
+                                 f"print(d.migrate(d.engine('sqlite:///{tmp_path / 'c.sqlite3'}')))", tmp_path)
+    assert r.returncode == 0, r.stderr
+    where, revision = r.stdout.split("\n")[:2]
+    assert Path(where).is_relative_to(installed) and revision == "0001"

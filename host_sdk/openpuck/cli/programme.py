@@ -158,7 +158,24 @@ def _run(args: argparse.Namespace, plan) -> int:
             print(plain_line(ProgrammeEvent("session_end", report=report)))
         print(f"history: {db}; the therapist's report: "
               f"openpuck report --patient {shlex.quote(args.patient)} -o report.html")
+    _sync_after(db, sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _sync_after(db, out) -> None:
+    """With a clinic configured (openpuck sync --server ...), send the session there
+    now. Offline or refused, the session stays in the outbox for the next sync: a
+    line says so, and the run still succeeds (the session is saved)."""
+    from ..clinic import sync
+    from ..clinic.history import History
+    if not sync.config_path().exists():
+        return
+    try:
+        with History(db) as history:
+            r = sync.sync(history, sync.load_config())
+        print(f"clinic: sent {r.sent} records ({r.new_events} new reps, partial reps and grips)", file=out)
+    except sync.SyncError as e:
+        print(f"clinic: not sent now ({e})", file=out)
 
 
 def _live(plan, pucks, args, history, rest_scale, view_cls):

@@ -88,6 +88,27 @@ MIGRATIONS: list[Migration] = [
                         WHERE e.set_id = exercise_set.id AND e.kind = 'rep')
         WHERE ended_at IS NOT NULL""",
     ),
+    # 3: the outbox of `openpuck sync` (openpuck.clinic.sync): each session, set or event
+    # written or changed since the clinic server last acknowledged it, in the order it
+    # happened (a set after its session, an event after its set). Triggers fill it, so
+    # every writer of the file does; sync deletes the rows the server took. What a
+    # file held before this version is not on any server yet: it is queued whole.
+    (
+        """CREATE TABLE outbox (
+            id      INTEGER PRIMARY KEY,
+            kind    TEXT NOT NULL CHECK (kind IN ('session', 'set', 'event')),
+            row_id  INTEGER NOT NULL
+        )""",
+        *(f"""CREATE TRIGGER outbox_{table}_{op.lower()} AFTER {op} ON {table}
+              BEGIN INSERT INTO outbox (kind, row_id) VALUES ('{kind}', NEW.id); END"""
+          for table, kind, ops in (("session", "session", ("INSERT", "UPDATE")),
+                                   ("exercise_set", "set", ("INSERT", "UPDATE")),
+                                   ("event", "event", ("INSERT",)))
+          for op in ops),
+        "INSERT INTO outbox (kind, row_id) SELECT 'session', id FROM session ORDER BY id",
+        "INSERT INTO outbox (kind, row_id) SELECT 'set', id FROM exercise_set ORDER BY id",
+        "INSERT INTO outbox (kind, row_id) SELECT 'event', id FROM event ORDER BY id",
+    ),
 ]
 
 

@@ -1,0 +1,1 @@
+"""The clinic database's migrations, oldest first; never edit one that has shipped."""
