@@ -216,7 +216,12 @@ class EventLog:
 
     def confirm(self, upto_seq):
         """The host holds every record up to upto_seq: delete the segments
-        whose records all are (never the newest one). Returns how many went."""
+        whose records all are (the newest one only when the host holds every
+        record: then as clear does). Returns how many went."""
+        if upto_seq >= self.next_seq - 1 and self.folder:
+            gone = len(self.segs)
+            self.clear()
+            return gone
         gone = 0
         segs = self.segs
         while len(segs) > 1 and segs[1] - 1 <= upto_seq:

@@ -91,14 +91,20 @@ log.confirm(4)
 check("confirm deleted segments", len(log.segs) < before)
 kept = [s for _, s, _ in seqs(log)[0]]
 check("nothing above the mark deleted", kept[-7:] == list(range(4, 11)), kept)
-log.confirm(1000)
-eq("the newest segment stays", len(log.segs), 1)
+log.confirm(9)
+check("the newest segment stays while it holds a record not confirmed", [s for _, s, _ in seqs(log)[0]] == [10])
+log.confirm(10)
+eq("all confirmed: an empty segment is left", (len(log.segs), log.bytes, seqs(log)[0]), (1, 0, []))
+eq("and the seqs run on", log.next_seq, 11)
+check("records after it", log.append(3, 0, b"q"))
+eq("read after a full confirm", [s for _, s, _ in seqs(log)[0]], [11])
+log.confirm(11)
 
 # clear: every record goes, the seqs run on (over a reboot too)
 log.clear()
 eq("cleared", seqs(log)[0], [])
 log = el.EventLog(d, seg_bytes=100)
-eq("seq after clear and reboot", log.next_seq, 11)
+eq("seq after clear and reboot", log.next_seq, 12)
 eq("boot id after clear", log.boot_id, 2)
 
 # the log's share used up: logging stops, what is not kept is counted

@@ -136,7 +136,7 @@ class LogCommands(Link):
 
     def log_confirm(self, upto_seq: int) -> LogInfo:
         """Tell the puck this host has stored every record up to ``upto_seq``: it may
-        delete them (whole segments, never the newest). Signed on an owned puck."""
+        delete them (whole segments; all of them once every record is confirmed). Signed on an owned puck."""
         m = self._command("log_confirm", expect="log_info", upto_seq=_seq("log_confirm: upto_seq", upto_seq))
         assert m is not None
         return LogInfo(**{k: int(v) for k, v in m.fields.items()})
@@ -218,6 +218,7 @@ class LogStore:
             if self.serial:
                 row["serial"] = self.serial
             lines.append(json.dumps(row, sort_keys=True) + "\n")
+        new = len(lines)
         if lines:
             with open(self.path, "a+b") as f:
                 f.seek(0, os.SEEK_END)
@@ -228,7 +229,7 @@ class LogStore:
                 f.write("".join(lines).encode("utf-8"))
                 f.flush()
                 os.fsync(f.fileno())
-        return len(lines)
+        return new
 
     def records(self) -> list[dict[str, Any]]:
         """Every record stored, as JSON objects, in sequence order."""

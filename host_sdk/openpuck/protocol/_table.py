@@ -487,7 +487,8 @@ MESSAGES: list[dict[str, Any]] = [{'id': 1,
   'name': 'log_confirm',
   'dir': 'down',
   'doc': 'The host has stored every record up to upto_seq: the puck may delete the segments that '
-         'hold only such records (never the newest). Answered by ack and log_info.',
+         'hold only such records (the one being written only once upto_seq reaches its last '
+         'record). Answered by ack and log_info.',
   'fields': [{'name': 'upto_seq', 'type': 'u32'}],
   'signed': True},
  {'id': 82,
@@ -1527,7 +1528,7 @@ MESSAGE_TYPES: tuple[MessageType, ...] = (
             Field('upto_seq', 'u32'),
         ),
         signed=True,
-        doc='The host has stored every record up to upto_seq: the puck may delete the segments that hold only such records (never the newest). Answered by ack and log_info.',
+        doc='The host has stored every record up to upto_seq: the puck may delete the segments that hold only such records (the one being written only once upto_seq reaches its last record). Answered by ack and log_info.',
     ),
     MessageType(
         id=82,
