@@ -77,6 +77,24 @@ def test_a_set_done_while_the_host_is_away_is_kept_rep_by_rep(tmp_path: Path) ->
     assert {r.boot for r in recs} == {0}
 
 
+class Cutter:
+    """A pull's chunk handler whose link is cut at random: before the chunk
+    is stored (it is lost with the link) or after."""
+
+    def __init__(self, rng: random.Random, store: LogStore) -> None:
+        self.rng, self.store, self.cuts = rng, store, 0
+
+    def __call__(self, recs: list[LogRecord]) -> None:
+        r = self.rng.random()
+        if r < 0.2:
+            self.cuts += 1
+            raise ConnectionLost("cut before the chunk was stored")
+        self.store.add(recs)
+        if r < 0.4:
+            self.cuts += 1
+            raise ConnectionLost("cut after the chunk was stored")
+
+
 def test_a_pull_cut_at_random_points_resumes_with_nothing_lost_or_doubled(tmp_path: Path) -> None:
     with VirtualPuck(scenario="patient", speed=MAX, state_dir=tmp_path / "puck") as vp:
         with openpuck.connect(f"serial:{vp.port}") as p:
@@ -86,26 +104,16 @@ def test_a_pull_cut_at_random_points_resumes_with_nothing_lost_or_doubled(tmp_pa
             whole = p.log_pull(0)
         assert len(whole) > 40
         for seed in range(3):
-            rng = random.Random(seed)
             store = LogStore(tmp_path / f"pull-{seed}.jsonl", serial)
-            cuts = 0
+            cut = Cutter(random.Random(seed), store)
             while True:
-                def chunk(recs: list[LogRecord]) -> None:
-                    nonlocal cuts
-                    r = rng.random()
-                    if r < 0.2:          # lost with the link before it was stored
-                        cuts += 1
-                        raise ConnectionLost("cut before the chunk was stored")
-                    store.add(recs)
-                    if r < 0.4:          # stored, then the link went
-                        cuts += 1
-                        raise ConnectionLost("cut after the chunk was stored")
                 try:
                     with openpuck.connect(f"serial:{vp.port}") as p:
-                        p.log_pull(store.next_seq(), on_records=chunk)
+                        p.log_pull(store.next_seq(), on_records=cut)
                     break
                 except ConnectionLost:
                     continue
+            cuts = cut.cuts
             assert cuts > 0
             rows = store.records()
             assert [(r["boot"], r["seq"]) for r in rows] == [(r.boot, r.seq) for r in whole]

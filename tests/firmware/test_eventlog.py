@@ -46,7 +46,7 @@ def seqs(log, from_seq=0, room=255):
         data, nxt = log.read(from_seq, room)
         if not data:
             return out, nxt
-        for seq, a, b in el.records(data)[0]:
+        for seq, a, _ in el.records(data)[0]:
             boot = int.from_bytes(data[a + 2:a + 6], "little")
             out.append((boot, seq, data[a + 1]))
         from_seq = nxt
