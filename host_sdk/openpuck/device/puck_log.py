@@ -92,7 +92,12 @@ def parse_records(data: bytes) -> tuple[list[LogRecord], int]:
         name = spec.name if spec is not None else None
         fields: dict[str, Any] = {}
         if name in RECORD_TYPES:
-            fields = protocol.decode_payload(name, data[o + HEAD.size:end - CRC_SIZE])
+            try:
+                fields = protocol.decode_payload(name, data[o + HEAD.size:end - CRC_SIZE])
+            except protocol.ProtocolError:
+                name = None   # whole, but not the payload its type says: named by its id, kept raw
+        if name not in RECORD_TYPES:
+            fields = {"payload": bytes(data[o + HEAD.size:end - CRC_SIZE])}
         out.append(LogRecord(boot, seq, t_ms, name or f"0x{tid:02x}", fields))
         o = end
     return out, len(data) - o
