@@ -102,6 +102,12 @@ class EventLog:
         except OSError:
             return b""
 
+    def _size_of(self, seg):
+        try:
+            return self._os.stat(self._path(seg))[6]
+        except OSError:
+            return 0
+
     def _load(self):
         os = self._os
         try:
@@ -118,7 +124,7 @@ class EventLog:
         segs.sort()
         self.segs = segs
         for s in segs:
-            self.bytes += len(self._read(self._path(s)))
+            self.bytes += self._size_of(s)
         # the newest segment holding a whole record says the next seq; a
         # segment's name is its first seq (an empty one left by a clear too)
         for s in reversed(segs):
@@ -244,7 +250,7 @@ class EventLog:
 
     def _delete(self, seg):
         path = self._path(seg)
-        self.bytes -= len(self._read(path))
+        self.bytes -= self._size_of(seg)
         if self.bytes < 0:
             self.bytes = 0
         try:
