@@ -160,12 +160,13 @@ class EventLog:
         if self.bytes + n > self.max_bytes:
             return self._lost()
         try:
-            if self._f is None or self._size + n > self.seg_bytes:
-                self._roll()
-            w = self._f.write(rec)
+            f = self._f
+            if f is None or self._size + n > self.seg_bytes:
+                f = self._roll()
+            w = f.write(rec)
             if w is not None and w != n:
                 raise OSError(28)
-            self._f.flush()
+            f.flush()
         except OSError:
             # what was written of it stays at the segment's end, where readers stop
             self._close()
@@ -189,13 +190,14 @@ class EventLog:
                 pass
 
     def _roll(self):
-        """Close the segment being written and start one at next_seq."""
+        """Close the segment being written and start one at next_seq (returned)."""
         self._close()
         self._size = 0
         s = self.next_seq
         if not self.segs or self.segs[-1] != s:
             self.segs.append(s)
-        self._f = self._open(self._path(s), "wb")
+        self._f = f = self._open(self._path(s), "wb")
+        return f
 
     def read(self, from_seq, room):
         """(the whole records with seq >= from_seq, oldest first, as stored,
