@@ -60,3 +60,65 @@ def test_pull_stores_each_record_once_confirms_and_list_tells(tmp_path: Path) ->
     assert [r["fields"]["count"] for r in rows if r["type"] == "rep"] == [1, 2, 3]
     assert after["records"] == 0 and after["next_seq"] == listed["next_seq"], "confirmed: deleted, seqs run on"
     assert cleared.returncode == 0 and cleared.stdout.startswith("cleared: 0 records")
+
+
+class FlakyPuck:
+    """A puck whose link drops after every chunk of a pull (three records a chunk)."""
+
+    serial = "FLAKY1"
+
+    def __init__(self, n: int) -> None:
+        from openpuck.device.puck_log import LogRecord
+        self.recs = [LogRecord(2, i, i, "rep", {"count": i + 1}) for i in range(n)]
+        self.drops = 0
+        self.confirmed: int | None = None
+
+    def _info(self, first: int):
+        from openpuck.device.puck_log import LogInfo
+        return LogInfo(boot_id=2, segments=1, first_seq=first, next_seq=len(self.recs), bytes=99,
+                       free_bytes=1000, not_kept=0, torn=0)
+
+    def log_list(self):
+        return self._info(0)
+
+    def log_pull(self, from_seq, on_records):
+        from openpuck.device.transports import ConnectionLost
+        chunk = [r for r in self.recs if r.seq >= from_seq][:3]
+        if chunk:
+            on_records(chunk)
+        if chunk and chunk[-1].seq < len(self.recs) - 1:
+            self.drops += 1
+            raise ConnectionLost("the link dropped")
+        return chunk
+
+    def log_confirm(self, upto):
+        self.confirmed = upto
+        return self._info(upto + 1)
+
+
+def test_a_pull_resumes_after_each_drop_and_confirms_only_what_it_stored(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from openpuck.cli import log as log_cli
+    monkeypatch.setattr(log_cli.time, "sleep", lambda s: None)   # the backoff between attempts
+    puck = FlakyPuck(10)
+    args = argparse.Namespace(out=str(tmp_path / "p.jsonl"), keep=False, json=True, url="flaky:")
+    assert log_cli._pull(puck, args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert puck.drops == 3 and (out["new"], out["stored"], out["confirmed_upto"]) == (10, 10, 9)
+    assert puck.confirmed == 9
+    rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [r["seq"] for r in rows] == list(range(10))
+
+
+def test_a_pull_that_keeps_failing_says_where_it_stopped_and_confirms_nothing(tmp_path, monkeypatch):
+    import argparse
+
+    from openpuck.cli import CliError
+    from openpuck.cli import log as log_cli
+    monkeypatch.setattr(log_cli.time, "sleep", lambda s: None)
+    puck = FlakyPuck(40)
+    args = argparse.Namespace(out=str(tmp_path / "p.jsonl"), keep=False, json=False, url="flaky:")
+    with pytest.raises(CliError, match=r"failed 6 times .* run the pull again to go on from seq 18"):
+        log_cli._pull(puck, args)
+    assert puck.confirmed is None
