@@ -118,11 +118,13 @@ def events(app, det):
     """Send what the detector found (reps, partial reps, grips) and give its feedback."""
     app.flush_batch()  # samples up to the event go out first: wire order = time order
     fed = False  # a rep or partial rep's feedback given: a grip ending with it keeps quiet
+    app.evlog.hold = True   # one flash commit for this pass's records
     while True:
         ev = det.pop()
         if ev is None:
             # a rep's end is when an auto target settles or moves: after its events
             announce(app)
+            app.evlog.commit()
             return
         kind, count, t0, tp, t1, amp, hold = ev
         if kind == mt.EVENT_KIND_REP:

@@ -15,8 +15,9 @@
 # tore is the last of its segment: a reader stops at it (it fails its CRC),
 # counts it, and goes on with the next segment.
 # littlefs (rp2) commits a file at flush and close, os.sync does nothing
-# there: each record is flushed as it is written, so a power cut loses at
-# most the record being written.
+# there: each record is flushed as it is written (the records of one
+# detector pass, a rep and the grip and target it ended, at once), so a
+# power cut loses at most what was being written.
 import struct
 
 from micropython import const
@@ -89,6 +90,8 @@ class EventLog:
         self.bytes = 0         # of every segment
         self._f = None         # the segment being written, its size
         self._size = 0
+        self.hold = False      # append() leaves the flush to commit()
+        self._dirty = False
         if folder:
             self._load()
 
@@ -149,7 +152,8 @@ class EventLog:
             pass   # the flash is full: this boot's id holds in RAM, the records say it
 
     def append(self, type_id, t_ms, payload):
-        """Write one record and commit it (flush). False when it was not kept."""
+        """Write one record and commit it (flush; while `hold` is set, at
+        commit()). False when it was not kept."""
         if not self.folder:
             return False
         if self.full:
@@ -166,7 +170,10 @@ class EventLog:
             w = f.write(rec)
             if w is not None and w != n:
                 raise OSError(28)
-            f.flush()
+            if self.hold:
+                self._dirty = True
+            else:
+                f.flush()
         except OSError:
             # what was written of it stays at the segment's end, where readers stop
             self._close()
@@ -175,6 +182,19 @@ class EventLog:
         self._size += n
         self.bytes += n
         return True
+
+    def commit(self):
+        """Flush what was written while `hold` was set, and stop holding:
+        one flash commit for the records of one detector pass (littlefs
+        rewrites the segment's last block at each flush)."""
+        self.hold = False
+        if self._dirty and self._f is not None:
+            self._dirty = False
+            try:
+                self._f.flush()
+            except OSError:
+                self._close()
+                self.full = True
 
     def _lost(self):
         self.full = True

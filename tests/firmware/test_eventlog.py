@@ -131,6 +131,33 @@ log = el.EventLog(d)
 eq("next boot: the torn one counted", log.torn, 1)
 eq("and its seq taken again", log.next_seq, n0 + 1)
 
+# the records of one detector pass: one flash commit (littlefs rewrites a block per flush)
+flushes = [0]
+
+
+class CountingFile(FullFile):
+    def flush(self):
+        flushes[0] += 1
+        self.f.flush()
+
+
+log = el.EventLog(d, open_fn=lambda p, m="rb": CountingFile(open(p, m), 1 << 20) if "w" in m else open(p, m))
+n0 = log.next_seq
+flushes[0] = 0   # the boot counter's write is not a record
+log.append(3, 0, b"first")
+eq("a record alone: committed at once", flushes[0], 1)
+log.hold = True
+log.append(3, 0, b"rep")
+log.append(5, 0, b"grip")
+log.append(13, 0, b"target")
+eq("held: not committed yet", flushes[0], 1)
+log.commit()
+eq("one commit for the three", flushes[0], 2)
+check("no longer held", not log.hold)
+eq("all four read back", [s for _, s, _ in seqs(log, n0)[0]], [n0, n0 + 1, n0 + 2, n0 + 3])
+log.commit()
+eq("nothing to commit: no flush", flushes[0], 2)
+
 # no folder (a board without flash state): nothing is logged, nothing fails
 log = el.EventLog(None)
 check("no folder: not kept", not log.append(3, 0, b""))
