@@ -122,3 +122,17 @@ def test_a_pull_that_keeps_failing_says_where_it_stopped_and_confirms_nothing(tm
     with pytest.raises(CliError, match=r"failed 6 times .* run the pull again to go on from seq 18"):
         log_cli._pull(puck, args)
     assert puck.confirmed is None
+
+
+def test_a_pull_from_a_puck_whose_log_restarted_is_refused_not_merged(tmp_path, monkeypatch):
+    import argparse
+
+    from openpuck.cli import CliError
+    from openpuck.cli import log as log_cli
+    from openpuck.device.puck_log import LogRecord, LogStore
+    LogStore(tmp_path / "p.jsonl", "FLAKY1").add([LogRecord(0, i, 0, "rep", {}) for i in range(50)])
+    puck = FlakyPuck(10)   # seqs 0..9: its flash was wiped since
+    args = argparse.Namespace(out=str(tmp_path / "p.jsonl"), keep=False, json=False, url="flaky:")
+    with pytest.raises(CliError, match="the puck's log restarted .* --out FILE"):
+        log_cli._pull(puck, args)
+    assert puck.confirmed is None and len(LogStore(tmp_path / "p.jsonl")) == 50

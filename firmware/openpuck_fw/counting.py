@@ -130,19 +130,19 @@ def events(app, det):
         if kind == mt.EVENT_KIND_REP:
             app.reps = count
             tell(app, mt.T_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF, tp & 0xFFFFFFFF,
-                     t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_REP_AMPLITUDE, hold)
+                 t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_REP_AMPLITUDE, hold)
             app.feedback.rep()
             fed = True
         elif kind == mt.EVENT_KIND_PARTIAL_REP:
             app.partials = count
             tell(app, mt.T_PARTIAL_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF,
-                     tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_PARTIAL_REP_AMPLITUDE)
+                 tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_PARTIAL_REP_AMPLITUDE)
             app.feedback.partial()
             fed = True
         elif kind == mt.EVENT_KIND_GRIP:
             peak = amp // mt.SCALE_MILLI_GRIP_PEAK_FORCE  # the detector's mN -> the wire's unit
             tell(app, mt.T_GRIP, t0 & 0xFFFFFFFF, t1 & 0xFFFFFFFF,
-                     0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
+                 0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
             if not fed:
                 app.feedback.grip()
 

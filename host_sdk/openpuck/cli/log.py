@@ -85,6 +85,12 @@ def _pull(puck, args) -> int:
     store = LogStore(args.out, serial) if args.out else LogStore.for_puck(serial)
     info = puck.log_list()
     start = store.next_seq()
+    if info.next_seq < start:
+        # seqs never go back on a puck: its log was wiped (a new filesystem); its records
+        # would reuse (boot, seq) names this store already holds and be taken for them
+        raise CliError(f"log pull: the puck's log restarted (its next seq is {info.next_seq}, this "
+                       f"computer holds up to {start - 1} in {store.path}): its flash was wiped; "
+                       f"pull into a new file with --out FILE")
     total = max(0, info.next_seq - max(start, info.first_seq))
     got = [0, 0]   # records received, of which new
     t0 = time.monotonic()
