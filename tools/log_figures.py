@@ -51,7 +51,7 @@ def append_rate(n: int) -> tuple[float, float]:
     return k / (us / 1e6), us / k
 
 
-def download_rate(n: int) -> tuple[int, float, float]:
+def download_rate(n: int, speed: float) -> tuple[int, float, float]:
     """(bytes, bytes per second, records per second) of pulling n records over the virtual serial link."""
     import openpuck
     from openpuck.device.sim import VirtualPuck
@@ -64,7 +64,7 @@ def download_rate(n: int) -> tuple[int, float, float]:
             log.append(3, i, bytes(23))
         log._close()
         size = log.bytes
-        with VirtualPuck(speed=float("inf"), state_dir=d) as vp, openpuck.connect(f"serial:{vp.port}") as p:
+        with VirtualPuck(speed=speed, state_dir=d) as vp, openpuck.connect(f"serial:{vp.port}") as p:
             t0 = time.monotonic()
             recs = p.log_pull(0)
             dt = time.monotonic() - t0
@@ -74,12 +74,15 @@ def download_rate(n: int) -> tuple[int, float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=3000, help="records appended and downloaded")
+    ap.add_argument("--speed", type=float, default=1.0,
+                    help="the virtual puck's clock: 1 real time (its main loop waits as a puck's does), "
+                         "inf as fast as it runs")
     a = ap.parse_args()
     rate, us = append_rate(a.records)
     print(f"append (MicroPython unix port, flush per record): {rate:.0f} records/s, "
           f"{us:.0f} us per record ({us / 5000:.1%} of a 200 Hz sample period)")
-    size, bps, rps = download_rate(a.records)
-    print(f"download over the virtual serial link: {size} bytes of {a.records} records: "
+    size, bps, rps = download_rate(a.records, a.speed)
+    print(f"download over the virtual serial link (speed {a.speed:g}): {size} bytes of {a.records} records: "
           f"{bps:.0f} bytes/s, {rps:.0f} records/s")
     return 0
 
