@@ -202,3 +202,19 @@ def test_the_store_keeps_one_line_per_record_and_survives_a_line_cut_short(tmp_p
     assert [r["seq"] for r in LogStore(path).records()] == [0, 1, 2, 3, 4, 5]
     with pytest.raises(openpuck.OpenPuckError, match="cannot name a file"):
         LogStore.for_puck("../x", tmp_path)
+
+
+def test_the_asyncio_face_lists_and_pulls_the_same_log(tmp_path: Path) -> None:
+    import asyncio
+
+    with VirtualPuck(scenario="grip10", speed=MAX, state_dir=tmp_path / "puck") as vp:
+        with openpuck.connect(f"serial:{vp.port}") as p:
+            one_set(p, reps=2)
+            want = p.log_pull(0)
+
+        async def pull() -> tuple:
+            async with openpuck.connect_async(f"serial:{vp.port}") as a:
+                return await a.log_list(), await a.log_pull(0)
+        info, got = asyncio.run(pull())
+    assert got == want
+    assert (info.first_seq, info.next_seq) == (0, len(want)), "a connection adds no record"
