@@ -123,11 +123,12 @@ def test_the_tag_is_an_hmac_not_a_hash_of_key_and_message():
 def test_the_table_says_which_commands_an_owned_puck_checks():
     policy = {n: signing.policy(n) for n, s in protocol.SPECS.items() if s.dir == "down"}
     assert {n for n, p in policy.items() if p is True} == {
-        "set_exercise", "calibrate", "led", "buzzer", "set_config", "reboot", "pair"}
+        "set_exercise", "calibrate", "led", "buzzer", "set_config", "reboot", "pair", "log_confirm",
+        "log_clear"}
     assert {n for n, p in policy.items() if p == "reader"} == {"start", "stop"}
     assert {n for n, p in policy.items() if p == "off_usb"} == {"unpair"}
     assert {n for n, p in policy.items() if p is None} == {"ping", "get_info", "get_status", "get_config",
-                                                          "challenge"}
+                                                          "challenge", "log_list", "log_read"}
     assert [n for n in policy if signing.usb_only(n)] == ["pair"]
     assert protocol.ENUMS["nack_error"]["unauthenticated"] and protocol.ENUMS["nack_error"]["replayed"]
     assert signing.TRAILER_SIZE == 1 + 6 + signing.TAG_SIZE == 13 and signing.KEY_SIZE == 32

@@ -67,6 +67,14 @@ LAYOUTS = {
     "config": (0x0B, [("key", "B"), ("value", "i")]),
     "proof": (0x0C, [("nonce", "bytes"), ("newest", "Q"), ("tag", "bytes")]),
     "target": (0x0D, [("exercise", "B"), ("target", "I"), ("source", "B"), ("t_us", "I")]),
+    "set_start": (0x0E, [("exercise", "B"), ("target", "I"), ("rate_hz", "H"), ("t_us", "I")]),
+    "set_end": (0x0F, [("exercise", "B"), ("reps", "H"), ("partial_reps", "H"), ("dropped_samples", "I"),
+                       ("link_dropped_samples", "I"), ("t_us", "I")]),
+    "boot": (0x10, [("reset_cause", "B"), ("torn", "H"), ("fw_major", "B"), ("fw_minor", "B"),
+                    ("fw_patch", "B")]),
+    "log_info": (0x11, [("boot_id", "I"), ("segments", "H"), ("first_seq", "I"), ("next_seq", "I"),
+                        ("bytes", "I"), ("free_bytes", "I"), ("not_kept", "I"), ("torn", "H")]),
+    "log_data": (0x12, [("from_seq", "I"), ("next_seq", "I"), ("data", "bytes")]),
     "start": (0x40, [("rate_hz", "H"), ("channels", "B")]),
     "stop": (0x41, []),
     "set_exercise": (0x42, [("exercise", "B"), ("target", "I"), ("on_pct", "B"), ("off_pct", "B")]),
@@ -82,6 +90,10 @@ LAYOUTS = {
     "pair": (0x4C, [("key", "bytes"), ("since", "Q")]),
     "unpair": (0x4D, []),
     "challenge": (0x4E, [("nonce", "bytes")]),
+    "log_list": (0x4F, []),
+    "log_read": (0x50, [("from_seq", "I")]),
+    "log_confirm": (0x51, [("upto_seq", "I")]),
+    "log_clear": (0x52, []),
 }
 SAMPLE = "<hhhhhhH"
 
@@ -101,6 +113,12 @@ def payload(name: str, fields: dict) -> bytes:
     if name == "samples":
         out += b"".join(struct.pack(SAMPLE, *s) for s in fields["samples"])
     return out
+
+
+def log_record(type_id: int, boot: int, seq: int, t_ms: int, pl: bytes) -> bytes:
+    """A record of the puck's log (spec.md section 10): size, type, boot, seq, t_ms, payload, CRC-32."""
+    r = struct.pack("<BBIII", len(pl), type_id, boot, seq, t_ms) + pl
+    return r + struct.pack("<I", binascii.crc32(r))
 
 
 def body(type_id: int, seq: int, pl: bytes, version: int = 1) -> bytes:
@@ -155,6 +173,20 @@ def valid() -> list[dict]:
         ("target_not_learned_yet", 20, dict(exercise=1, target=0, source=1, t_us=0)),
         ("target_set_by_the_host", 21, dict(exercise=1, target=10000000, source=0, t_us=5000)),
         ("target_calibrated", 22, dict(exercise=5, target=1, source=2, t_us=123456789)),
+        ("set_start", 23, dict(exercise=1, target=0, rate_hz=200, t_us=5000)),
+        ("set_end", 24, dict(exercise=1, reps=10, partial_reps=1, dropped_samples=2,
+                             link_dropped_samples=3000, t_us=4294967295)),
+        ("boot", 25, dict(reset_cause=2, torn=1, fw_major=0, fw_minor=1, fw_patch=2)),
+        ("log_info", 26, dict(boot_id=7, segments=3, first_seq=100, next_seq=350, bytes=9876,
+                              free_bytes=121196, not_kept=0, torn=1)),
+        ("log_data", 27, dict(from_seq=100, next_seq=102, data=(
+            log_record(0x03, 7, 100, 1000, payload("rep", dict(
+                exercise=1, count=1, t_start_us=1000000, t_peak_us=1500000, t_end_us=2100000,
+                amplitude=25000, hold_ms=600)))
+            + log_record(0x0F, 7, 101, 2500, payload("set_end", dict(
+                exercise=1, reps=1, partial_reps=0, dropped_samples=0, link_dropped_samples=0,
+                t_us=2500000)))).hex())),
+        ("log_data_empty", 28, dict(from_seq=350, next_seq=350, data="")),
         ("start", 0, dict(rate_hz=200, channels=7)),
         ("stop", 1, {}),
         ("set_exercise", 2, dict(exercise=1, target=30000, on_pct=40, off_pct=20)),
@@ -170,12 +202,17 @@ def valid() -> list[dict]:
         ("pair", 12, dict(key=bytes(range(0x10, 0x30)).hex(), since=31561920000000)),
         ("unpair", 13, {}),
         ("challenge", 14, dict(nonce=bytes(range(0xF0, 0x100)).hex())),
+        ("log_list", 15, {}),
+        ("log_read", 16, dict(from_seq=4294967295)),
+        ("log_confirm", 17, dict(upto_seq=349)),
+        ("log_clear", 18, {}),
         ("ack_seq_wraps", 65535, dict(cmd_type=0x4B, cmd_seq=0)),
         ("ack_zero_in_every_byte", 0, dict(cmd_type=0, cmd_seq=0)),
     ]
     out = []
     for name, seq, fields in cases:
-        mtype = next(t for t in LAYOUTS if name == t or name.startswith(t + "_"))
+        # the longest type name the case is named after (log_info, not log)
+        mtype = max((t for t in LAYOUTS if name == t or name.startswith(t + "_")), key=len)
         tid = LAYOUTS[mtype][0]
         out.append({"name": name, "wire": wire(body(tid, seq, payload(mtype, fields))),
                     "type": mtype, "seq": seq, "fields": fields})
@@ -306,6 +343,10 @@ def signed() -> list[dict]:
     add("led_link_3_too_far_behind", "led", led, "replayed", link_id=3, ts=T0 + 1 - WINDOW - 1)
     add("led_link_3_at_the_window", "led", led, "ack", link_id=3, ts=T0 + 1 - WINDOW)
     add("led_link_2_after_link_1", "led", led, "ack", link_id=2, ts=T0 - 99)
+    add("log_read_unsigned", "log_read", dict(from_seq=0), "ack", key=None)   # reading stays open
+    add("log_clear_unsigned", "log_clear", {}, "unauthenticated", key=None)
+    add("log_confirm_unsigned", "log_confirm", dict(upto_seq=10), "unauthenticated", key=None)
+    add("log_confirm_signed", "log_confirm", dict(upto_seq=10), "ack", ts=T0 + 5)
     add("start_unsigned_own_rate", "start", dict(rate_hz=200, channels=7), "ack", key=None)
     add("stop_unsigned_own_stream", "stop", {}, "ack", key=None)
     add("unpair_unsigned_over_usb", "unpair", {}, "ack", key=None)

@@ -1,5 +1,6 @@
 """Fuzzing of the host SDK in Python: the codec, the stream decoder, the
-recording reader (.opr, load_session) and the CSV reader.
+recording reader (.opr, load_session), the CSV reader and the reader of the
+puck's own log (its records as log_read downloads them).
 
     python tools/pyfuzz.py codec --seconds 60        # one target for a time
     python tools/pyfuzz.py all --runs 3000           # every target, a short pass
@@ -46,6 +47,7 @@ if atheris is not None:
 
         from openpuck import protocol
         from openpuck.device.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
+        from openpuck.device.puck_log import parse_records
         from openpuck.errors import OpenPuckError
         from openpuck.offline.csvio import HEADER as CSV_HEADER
         from openpuck.offline.csvio import CsvError, read_csv
@@ -56,6 +58,7 @@ else:
 
     from openpuck import protocol
     from openpuck.device.decoder import DEFAULT_SCALES, PyStreamDecoder, SampleBlock, StreamDecoder
+    from openpuck.device.puck_log import parse_records
     from openpuck.errors import OpenPuckError
     from openpuck.offline.csvio import HEADER as CSV_HEADER
     from openpuck.offline.csvio import CsvError, read_csv
@@ -295,7 +298,64 @@ def target_csv(data: bytes) -> None:
         pass
 
 
+# ---------------------------------------------------------------- the puck's log
+_FW_LOG = None
+
+
+def _firmware_log():
+    """The firmware's own reader of log records (firmware/openpuck_fw/eventlog.py, run by CPython)."""
+    global _FW_LOG
+    if _FW_LOG is None:
+        for p in (ROOT / "tests" / "firmware" / "cpython", ROOT / "firmware"):
+            if str(p) not in sys.path:
+                sys.path.append(str(p))
+        from openpuck_fw import eventlog  # type: ignore[import-not-found]
+        _FW_LOG = eventlog
+    return _FW_LOG
+
+
+def _build_log(data: bytes) -> bytes:
+    """Byte 0 bit 0 set: the rest is [size u8][type u8][payload] chunks made into
+    records with good CRCs (boot and seq from the chunk's place), the last cut
+    where the input ends, as a power cut leaves it."""
+    out = bytearray()
+    i, seq = 1, 0
+    while i + 2 <= len(data):
+        size, tid = data[i], data[i + 1]
+        pl = data[i + 2:i + 2 + size]
+        r = struct.pack("<BBIII", len(pl), tid, seq // 5, seq, seq * 7) + pl
+        out += r + struct.pack("<I", zlib.crc32(r))
+        i += 2 + size
+        seq += 1
+    return bytes(out)
+
+
+def target_puck_log(data: bytes) -> None:
+    """The records of the puck's log, whatever the bytes: parse_records
+    returns whole records and the torn tail and raises nothing; records
+    and tail cover the bytes; each record's payload decodes as its type (or
+    the type is named by its id); the firmware's reader
+    (openpuck_fw.eventlog.records) finds the same records and tail."""
+    raw = _build_log(data) if data[:1] and data[0] & 1 else data[1:]
+    recs, tail = parse_records(raw)
+    need(0 <= tail <= len(raw), "tail within the bytes")
+    fw, fw_tail = _firmware_log().records(bytearray(raw))
+    need(fw_tail == tail and [s for s, _, _ in fw] == [r.seq for r in recs], "firmware and host agree")
+    need(sum(b - a for _, a, b in fw) + tail == len(raw), "records and tail cover the bytes")
+    for r in recs:
+        need(isinstance(r.fields, dict) and isinstance(r.type, str), "a record's type and fields")
+
+
 # ---------------------------------------------------------------- seeds
+def _seeds_puck_log() -> list[bytes]:
+    rep = protocol.encode_payload("rep", exercise=1, count=3, t_start_us=1, t_peak_us=2, t_end_us=3,
+                                  amplitude=25000, hold_ms=600)
+    end = protocol.encode_payload("set_end", exercise=1, reps=3, partial_reps=0, dropped_samples=0,
+                                  link_dropped_samples=9, t_us=4)
+    chunks = bytes([len(rep), 0x03]) + rep + bytes([len(end), 0x0F]) + end + bytes([5, 0x10, 0, 1, 0, 0, 1])
+    return [b"\x01" + chunks, b"\x01" + chunks[:-3], b"\x00" + _build_log(b"\x01" + chunks)[:-2]]
+
+
 def _seeds_codec() -> list[bytes]:
     frames = fuzz_seeds.example_frames()
     bodies = [protocol.cobs_decode(f[:-1])[:-4] for f in frames]
@@ -342,6 +402,7 @@ TARGETS: dict[str, tuple[Callable[[bytes], None], Callable[[], list[bytes]]]] = 
     "decoder": (target_decoder, _seeds_decoder),
     "recording": (target_recording, _seeds_recording),
     "csv": (target_csv, _seeds_csv),
+    "puck_log": (target_puck_log, _seeds_puck_log),
 }
 
 

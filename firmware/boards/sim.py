@@ -9,7 +9,7 @@
 #   OPENPUCK_SIM_STATE        directory of the persistent config (flash) and of
 #                             the puck's unique id (its serial): one per folder
 #   OPENPUCK_SIM_RESET_CAUSE  enums.reset_cause: 0 power-on, 1 soft reset, 2 watchdog
-#   OPENPUCK_SIM_FAULTS       comma list: no_imu, skip_ticks, flash_full (boards/sim_hw.py FAULTS)
+#   OPENPUCK_SIM_FAULTS       comma list: no_imu, skip_ticks, flash_full, small_log (boards/sim_hw.py FAULTS)
 #   OPENPUCK_SIM_NATMOD       a directory holding opdetect.mpy (x64): the C
 #                             detector, as a puck with it on its filesystem
 #   OPENPUCK_SIM_HEAP_MS      report the heap every that many ms (sim_hw.wait)
@@ -78,6 +78,8 @@ def make():
     # at speed max the clock stands still while the puck waits for the host:
     # it runs at the host's pace, and a full link means wait, not drop
     board.links[0].wait_for_host = speed == float("inf")
+    if "small_log" in faults:
+        board.log_bytes = sim_hw.SMALL_LOG
     if isinstance(motion, sim_motion.Patient):
         board.on_exercise = motion.on_exercise   # the patient does what the host asks
     return board

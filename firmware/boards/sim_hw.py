@@ -29,9 +29,12 @@ EXIT_WATCHDOG = const(76)
 # MicroPython's scheduler queue is full (the firmware must count each one).
 # flash_full: the flash has FLASH_ROOM bytes left: a file written through
 # flash_open takes that many, then its writes fail with ENOSPC, as littlefs's do.
-FAULTS = ("no_imu", "skip_ticks", "flash_full")
+# small_log: the puck's event log (openpuck_fw/eventlog.py) may take SMALL_LOG
+# bytes only, so that it fills within a few sets while the config has room.
+FAULTS = ("no_imu", "skip_ticks", "flash_full", "small_log")
 SKIP_EVERY = const(50)
 FLASH_ROOM = const(16)
+SMALL_LOG = const(600)
 _ENOSPC = const(28)
 
 IS_SIM = True

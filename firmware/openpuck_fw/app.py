@@ -9,7 +9,7 @@ import struct
 
 from micropython import const
 
-from openpuck_fw import VERSION, calibration, commands, counting, dispatch, signing
+from openpuck_fw import VERSION, calibration, commands, counting, dispatch, eventlog, signing
 from openpuck_fw import msgtable as mt
 from openpuck_fw.config import Config
 from openpuck_fw.counting import FORCE_MN_PER_LSB, detector_factory
@@ -79,6 +79,7 @@ class App:
         self.link_dropped_samples = 0
         self.link_dropped_frames = 0
         self._pumps = [link.pump for link in board.links if hasattr(link, "pump")]
+        self.evlog = eventlog.start(self)          # the puck's own event log: a boot record
 
     # ------------------------------------------------------------ time
     def now_us(self, tick=None):
@@ -216,7 +217,7 @@ class App:
         self.streaming = True
         self._batch_n = 0
         self._next_status_us = self.now_us() + STATUS_PERIOD_US
-        counting.announce(self, True)
+        counting.begin(self)   # a set_start record, the stream's first target message
         self.sampler.start(rate_hz)
 
     def stop_stream(self):

@@ -1,10 +1,12 @@
 # The detector's life: which detector counts (the C one, else the
 # MicroPython twin), building it afresh when what it counts changes, and
-# what it finds (reps, partial reps, grips) sent and fed back.
+# what it finds (reps, partial reps, grips) sent, logged on the puck
+# (eventlog.py: kept while no host listens) and fed back.
 import gc
 
 from micropython import const
 
+from openpuck_fw import eventlog
 from openpuck_fw import msgtable as mt
 
 FORCE_MN_PER_LSB = const(50)   # samples.force: 0.05 N per count (the detector takes force in these)
@@ -95,36 +97,52 @@ def announce(app, force=False):
         return
     app.target_sent = t
     app.source_sent = src
-    app.send(mt.T_TARGET, app.exercise, t & 0xFFFFFFFF, src, app._up_us & 0xFFFFFFFF)
+    tell(app, mt.T_TARGET, app.exercise, t & 0xFFFFFFFF, src, app._up_us & 0xFFFFFFFF)
+
+
+def tell(app, type_id, *values):
+    """Send an event to the host and log it on the puck (kept when no host listens)."""
+    app.send(type_id, *values)
+    eventlog.event(app, type_id, *values)
+
+
+def begin(app):
+    """A stream starts: a set_start record, and the target message each stream starts with."""
+    app.set_base = (app.sampler.dropped, app.link_dropped_samples)
+    eventlog.event(app, mt.T_SET_START, app.exercise, app.target_milli & 0xFFFFFFFF, app.rate_hz,
+                   app._up_us & 0xFFFFFFFF)
+    announce(app, True)
 
 
 def events(app, det):
     """Send what the detector found (reps, partial reps, grips) and give its feedback."""
     app.flush_batch()  # samples up to the event go out first: wire order = time order
     fed = False  # a rep or partial rep's feedback given: a grip ending with it keeps quiet
+    app.evlog.hold = True   # one flash commit for this pass's records
     while True:
         ev = det.pop()
         if ev is None:
             # a rep's end is when an auto target settles or moves: after its events
             announce(app)
+            app.evlog.commit()
             return
         kind, count, t0, tp, t1, amp, hold = ev
         if kind == mt.EVENT_KIND_REP:
             app.reps = count
-            app.send(mt.T_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF, tp & 0xFFFFFFFF,
-                     t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_REP_AMPLITUDE, hold)
+            tell(app, mt.T_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF, tp & 0xFFFFFFFF,
+                 t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_REP_AMPLITUDE, hold)
             app.feedback.rep()
             fed = True
         elif kind == mt.EVENT_KIND_PARTIAL_REP:
             app.partials = count
-            app.send(mt.T_PARTIAL_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF,
-                     tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_PARTIAL_REP_AMPLITUDE)
+            tell(app, mt.T_PARTIAL_REP, app.exercise, count & 0xFFFF, t0 & 0xFFFFFFFF,
+                 tp & 0xFFFFFFFF, t1 & 0xFFFFFFFF, amp // mt.SCALE_MILLI_PARTIAL_REP_AMPLITUDE)
             app.feedback.partial()
             fed = True
         elif kind == mt.EVENT_KIND_GRIP:
             peak = amp // mt.SCALE_MILLI_GRIP_PEAK_FORCE  # the detector's mN -> the wire's unit
-            app.send(mt.T_GRIP, t0 & 0xFFFFFFFF, t1 & 0xFFFFFFFF,
-                     0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
+            tell(app, mt.T_GRIP, t0 & 0xFFFFFFFF, t1 & 0xFFFFFFFF,
+                 0 if peak < 0 else (65535 if peak > 65535 else peak), hold)
             if not fed:
                 app.feedback.grip()
 
@@ -136,5 +154,9 @@ def finish(app):
     if fin is not None and fin():
         events(app, app.detector)
     app.flush_batch()
+    d0, l0 = getattr(app, "set_base", (0, 0))
+    eventlog.event(app, mt.T_SET_END, app.exercise, app.reps & 0xFFFF, app.partials & 0xFFFF,
+                   (app.sampler.dropped - d0) & 0xFFFFFFFF, (app.link_dropped_samples - l0) & 0xFFFFFFFF,
+                   app._up_us & 0xFFFFFFFF)
     gc.collect()   # with the stream's state still held: its live heap (tools/pico_bench.py)
     app.log(mt.LOG_LEVEL_DEBUG, "heap after gc: %d used, %d free" % (gc.mem_alloc(), gc.mem_free()))

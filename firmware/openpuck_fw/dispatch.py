@@ -4,7 +4,7 @@
 # (commands.parse), in messages.toml order; it answers (ack, or raises Nack)
 # and carries the command out. Adding a command: a handler here and its line
 # in HANDLERS (tests/firmware/test_commands.py checks every down message has one).
-from openpuck_fw import calibration, commands, counting, signing
+from openpuck_fw import calibration, commands, counting, eventlog, signing
 from openpuck_fw import msgtable as mt
 from openpuck_fw.commands import Nack
 from openpuck_fw.config import ENOSPC
@@ -13,6 +13,7 @@ from openpuck_fw.config import ENOSPC
 _BUSY_DURING_CAL = (mt.T_START, mt.T_CALIBRATE, mt.T_SET_CONFIG)
 # config keys a stream's samples depend on: not changed while streaming
 _STREAM_KEYS = (mt.CONFIG_KEY_RATE_HZ, mt.CONFIG_KEY_ACCEL_RANGE_G, mt.CONFIG_KEY_GYRO_RANGE_DPS)
+LOG_CHUNK = 255   # log_data.data: a bytes field (u8 length)
 
 
 def command(app, t, seq, payload, link, stream_link):
@@ -244,6 +245,30 @@ def _unpair(app, t, seq, v):
     app.log(mt.LOG_LEVEL_INFO, "unpaired: the puck is open to every host")
 
 
+def _log_list(app, t, seq, v):
+    app.ack(t, seq)
+    eventlog.info(app)
+
+
+def _log_read(app, t, seq, v):
+    from_seq = v[0]
+    data, nxt = app.evlog.read(from_seq, LOG_CHUNK)
+    app.ack(t, seq)
+    app.send(mt.T_LOG_DATA, from_seq, nxt & 0xFFFFFFFF, data)
+
+
+def _log_confirm(app, t, seq, v):
+    app.evlog.confirm(v[0])
+    app.ack(t, seq)
+    eventlog.info(app)
+
+
+def _log_clear(app, t, seq, v):
+    app.evlog.clear()
+    app.ack(t, seq)
+    eventlog.info(app)
+
+
 # command id (msgtable T_*) -> its handler; commands.parse() refuses any other id
 HANDLERS = {
     mt.T_START: _start,
@@ -261,4 +286,8 @@ HANDLERS = {
     mt.T_PAIR: _pair,
     mt.T_CHALLENGE: _challenge,
     mt.T_UNPAIR: _unpair,
+    mt.T_LOG_LIST: _log_list,
+    mt.T_LOG_READ: _log_read,
+    mt.T_LOG_CONFIRM: _log_confirm,
+    mt.T_LOG_CLEAR: _log_clear,
 }

@@ -18,6 +18,11 @@ T_PONG = const(0x0a)
 T_CONFIG = const(0x0b)
 T_PROOF = const(0x0c)
 T_TARGET = const(0x0d)
+T_SET_START = const(0x0e)
+T_SET_END = const(0x0f)
+T_BOOT = const(0x10)
+T_LOG_INFO = const(0x11)
+T_LOG_DATA = const(0x12)
 T_START = const(0x40)
 T_STOP = const(0x41)
 T_SET_EXERCISE = const(0x42)
@@ -33,6 +38,10 @@ T_GET_STATUS = const(0x4b)
 T_PAIR = const(0x4c)
 T_UNPAIR = const(0x4d)
 T_CHALLENGE = const(0x4e)
+T_LOG_LIST = const(0x4f)
+T_LOG_READ = const(0x50)
+T_LOG_CONFIRM = const(0x51)
+T_LOG_CLEAR = const(0x52)
 
 NACK_ERROR_UNKNOWN_TYPE = const(0x1)
 NACK_ERROR_BAD_LENGTH = const(0x2)
@@ -118,6 +127,11 @@ LAYOUT = {  # type: dict[int, tuple]
     0x0b: ('config', 'up', '<Bi', ('key', 'value'), ('u8', 'i32')),
     0x0c: ('proof', 'up', None, ('nonce', 'newest', 'tag'), ('bytes', 'u64', 'bytes')),
     0x0d: ('target', 'up', '<BIBI', ('exercise', 'target', 'source', 't_us'), ('u8', 'u32', 'u8', 'u32')),
+    0x0e: ('set_start', 'up', '<BIHI', ('exercise', 'target', 'rate_hz', 't_us'), ('u8', 'u32', 'u16', 'u32')),
+    0x0f: ('set_end', 'up', '<BHHIII', ('exercise', 'reps', 'partial_reps', 'dropped_samples', 'link_dropped_samples', 't_us'), ('u8', 'u16', 'u16', 'u32', 'u32', 'u32')),
+    0x10: ('boot', 'up', '<BHBBB', ('reset_cause', 'torn', 'fw_major', 'fw_minor', 'fw_patch'), ('u8', 'u16', 'u8', 'u8', 'u8')),
+    0x11: ('log_info', 'up', '<IHIIIIIH', ('boot_id', 'segments', 'first_seq', 'next_seq', 'bytes', 'free_bytes', 'not_kept', 'torn'), ('u32', 'u16', 'u32', 'u32', 'u32', 'u32', 'u32', 'u16')),
+    0x12: ('log_data', 'up', None, ('from_seq', 'next_seq', 'data'), ('u32', 'u32', 'bytes')),
     0x40: ('start', 'down', '<HB', ('rate_hz', 'channels'), ('u16', 'u8')),
     0x41: ('stop', 'down', '<', (), ()),
     0x42: ('set_exercise', 'down', '<BIBB', ('exercise', 'target', 'on_pct', 'off_pct'), ('u8', 'u32', 'u8', 'u8')),
@@ -133,6 +147,10 @@ LAYOUT = {  # type: dict[int, tuple]
     0x4c: ('pair', 'down', None, ('key', 'since'), ('bytes', 'u64')),
     0x4d: ('unpair', 'down', '<', (), ()),
     0x4e: ('challenge', 'down', None, ('nonce',), ('bytes',)),
+    0x4f: ('log_list', 'down', '<', (), ()),
+    0x50: ('log_read', 'down', '<I', ('from_seq',), ('u32',)),
+    0x51: ('log_confirm', 'down', '<I', ('upto_seq',), ('u32',)),
+    0x52: ('log_clear', 'down', '<', (), ()),
 }
 
 # signing (spec.md section 9): the trailer, the replay rule's numbers
@@ -160,6 +178,8 @@ SIGNED = {
     T_REBOOT: 1,
     T_PAIR: 1,
     T_UNPAIR: 3,
+    T_LOG_CONFIRM: 1,
+    T_LOG_CLEAR: 1,
 }
 USB_ONLY = (T_PAIR,)
 
@@ -207,6 +227,7 @@ SCALE_MILLI_GRIP_PEAK_FORCE = const(10)
 SCALE_MILLI_STATUS_CPU_LOAD = const(1)
 SCALE_MILLI_STATUS_TARGET = const(1)
 SCALE_MILLI_TARGET_TARGET = const(1)
+SCALE_MILLI_SET_START_TARGET = const(1)
 SCALE_MILLI_SET_EXERCISE_TARGET = const(1)
 
 SAMPLES_HEAD = '<IHB'

@@ -33,6 +33,10 @@ good = {
     mt.T_PAIR: b"\x20" + bytes(range(32)) + struct.pack("<Q", 2 ** 48 - 1),
     mt.T_UNPAIR: b"",
     mt.T_CHALLENGE: b"\x10" + bytes(range(16)),
+    mt.T_LOG_LIST: b"",
+    mt.T_LOG_READ: struct.pack("<I", 7),
+    mt.T_LOG_CONFIRM: struct.pack("<I", 2 ** 32 - 1),
+    mt.T_LOG_CLEAR: b"",
 }
 for t, p in good.items():
     eq("accepts %s" % mt.LAYOUT[t][0], nack_of(t, p), OK)
@@ -44,7 +48,7 @@ eq("ping value", parse(mt.T_PING, good[mt.T_PING]), (2 ** 63 + 5,))
 eq("pair value: the key's bytes, since", parse(mt.T_PAIR, good[mt.T_PAIR]), (bytes(range(32)), 2 ** 48 - 1))
 eq("challenge value: the nonce", parse(mt.T_CHALLENGE, good[mt.T_CHALLENGE]), (bytes(range(16)),))
 
-for t in (0x00, 0x3F, 0x4F, 0x7F, 0xFF, mt.T_REP, mt.T_ACK, mt.T_SAMPLES):
+for t in (0x00, 0x3F, 0x5F, 0x7F, 0xFF, mt.T_REP, mt.T_ACK, mt.T_SAMPLES):
     eq("unknown type 0x%02x" % t, nack_of(t, b"\x00" * 8), (mt.NACK_ERROR_UNKNOWN_TYPE, 0))
 
 cases = [

@@ -17,7 +17,7 @@ from ..errors import OpenPuckError
 
 # Order is the order of `openpuck --help`.
 COMMANDS = ("demo", "programme", "history", "report", "sim", "stream", "record", "replay", "export",
-            "plot", "detect", "encode", "decode", "scan", "pair", "unpair", "sync", "clinic")
+            "plot", "detect", "encode", "decode", "scan", "pair", "unpair", "log", "sync", "clinic")
 
 EPILOG = """\
 examples:
@@ -27,6 +27,7 @@ examples:
   openpuck detect rec.csv --exercise grip_squeeze --json
   openpuck history --patient anna             a patient's reps per day, sessions, personal bests
   openpuck report --patient anna -o anna.html the therapist's report, with plots (--pdf too)
+  openpuck log pull /dev/ttyACM0              the sets the puck counted while no host listened
   openpuck sync                               send the history to the clinic, fetch the programme
 
 `openpuck COMMAND --help` tells more about each command.

@@ -216,6 +216,11 @@ class AsyncPuck:
     watch = _awaited(Puck.watch)
     pair = _awaited(Puck.pair)
     unpair = _awaited(Puck.unpair)
+    log_list = _awaited(Puck.log_list)
+    log_read = _awaited(Puck.log_read)
+    log_pull = _awaited(Puck.log_pull)
+    log_confirm = _awaited(Puck.log_confirm)
+    log_clear = _awaited(Puck.log_clear)
 
     # -- consuming ----------------------------------------------------------------------
     def on(self, kind: str, callback: Callable[[Any], None]) -> Callable[[Any], None]:

@@ -14,14 +14,16 @@ from ..errors import OpenPuckError
 from ..offline import validate
 from ..protocol import signing
 from .events import DeviceInfo, Status
-from .link import Link, link_kind
+from .link import link_kind
 from .pending import CommandTimeout
+from .puck_log import LogCommands
 from .reconnect import StreamSettings, still_streaming
 
 #: the commands of a puck, the same on both faces (record and stop_recording
 #: are in :class:`~openpuck.device.puck.Puck`, next to the rest of the recording)
 COMMANDS = ("start", "stop", "ping", "led", "buzzer", "calibrate", "get_config", "set_config",
-            "reboot", "get_info", "get_status", "record", "stop_recording", "watch", "pair", "unpair")
+            "reboot", "get_info", "get_status", "record", "stop_recording", "watch", "pair", "unpair",
+            "log_list", "log_read", "log_pull", "log_confirm", "log_clear")
 
 
 
@@ -36,8 +38,9 @@ _KEYS = _named(protocol.ConfigKey)
 _REBOOT = _named(protocol.RebootMode)
 
 
-class Commands(Link):
-    """The commands of a puck (blocking): each returns once the puck has answered."""
+class Commands(LogCommands):
+    """The commands of a puck (blocking): each returns once the puck has answered
+    (those of its own log: :mod:`openpuck.device.puck_log`)."""
 
     def get_info(self) -> DeviceInfo:
         """Ask the puck who it is (also kept in :attr:`info`)."""

@@ -20,7 +20,8 @@ from .message_events import event_from_message
 HOLD_S = 0.3
 
 #: messages a command waits for (see :class:`openpuck.device.pending.PendingCommands`)
-_CONTROL = frozenset({"ack", "nack", "pong", "config", "device_info", "status", "proof"})
+_CONTROL = frozenset({"ack", "nack", "pong", "config", "device_info", "status", "proof",
+                      "log_info", "log_data"})
 
 
 class SessionDecoder:
@@ -30,7 +31,7 @@ class SessionDecoder:
     ``feed(data, now)`` returns ``(items, control)``: ``items`` in order,
     events (held until certain, see the module doc) and sample blocks;
     ``control`` the messages a command waits for (ack, nack, pong, config,
-    device_info, status, proof). Call :meth:`poll` now and then to release held
+    device_info, status, proof, log_info, log_data). Call :meth:`poll` now and then to release held
     events and :meth:`finish` at the end of a stream.
 
     The work is shared: a :class:`~openpuck.device.decoder.StreamDecoder` turns bytes
