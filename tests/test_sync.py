@@ -214,3 +214,35 @@ def test_a_programme_run_sends_its_session_when_a_clinic_is_configured(clinic, t
     with History(db) as h:
         home = sum(len(h.events(s.id)) for session in h.sessions("anna") for s in h.sets(session.id))
     assert server_event_count(server) == home > 0 and outbox(db) == 0
+
+
+def test_a_server_that_dies_in_the_middle_of_its_answer_is_a_clear_error_and_nothing_is_lost(tmp_path):
+    import socket
+    import threading
+
+    from openpuck.clinic import sync
+    path = tmp_path / "history.sqlite3"
+    synthetic_history.build(path)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def half_an_answer() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 400\r\n\r\n{\"stored\": ")
+
+    threading.Thread(target=half_an_answer, daemon=True).start()
+    cfg = sync.ClinicConfig(f"http://127.0.0.1:{listener.getsockname()[1]}", "token")
+    try:
+        with History(path) as h:
+            queued = outbox(path)
+            with pytest.raises(sync.SyncError, match="cannot reach the clinic server .*nothing is lost"):
+                sync.sync(h, cfg, batch=5)
+    finally:
+        listener.close()
+    assert outbox(path) == queued > 0

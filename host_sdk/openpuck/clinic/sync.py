@@ -16,6 +16,7 @@ folder (``clinic.json``, mode 0600, like the pucks' owner keys:
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -103,8 +104,9 @@ def _call(cfg: ClinicConfig, method: str, path: str, body: Any = None, timeout_s
                             "ask the clinic for a new one") from None
         raise SyncError(f"the clinic server {cfg.server} answered {e.code} to {method} {path}: "
                         f"{detail or e.reason}") from None
-    except (urllib.error.URLError, OSError) as e:
-        reason = getattr(e, "reason", e)
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as e:
+        # a server that dies mid-answer cuts the body (IncompleteRead) or its JSON
+        reason = getattr(e, "reason", None) or type(e).__name__
         raise SyncError(f"cannot reach the clinic server {cfg.server} ({reason}); nothing is lost: "
                         "the history keeps what is not sent, and the next sync sends it") from None
 
