@@ -52,7 +52,9 @@ def rebuild(app, rate_hz):
     try:
         app.detector = app.make_detector(*args)
     except ValueError as e:
-        if not app.c_detector:
+        # only an exercise the C detector does not know is the twin's: loading
+        # the twin to refuse a bad setting too would hold ~32 KB of heap for good
+        if not app.c_detector or _c_knows(app.make_detector, app.exercise):
             raise
         # an opdetect.mpy older than this firmware's catalogue: count with the
         # twin (which refuses, in turn, what no detector takes)
@@ -63,6 +65,15 @@ def rebuild(app, rate_hz):
     app.reps = 0
     app.partials = 0
     app.target_calibrated = False
+
+
+def _c_knows(make, exercise):
+    """Whether the C detector builds the exercise with its own defaults."""
+    try:
+        make(exercise)
+    except ValueError:
+        return False
+    return True
 
 
 def target(app):

@@ -346,6 +346,37 @@ eq("old C detector: no nack", of(fs, mt.T_NACK), [])
 eq("old C detector: the twin counts the 10 reps", len(of(fs, mt.T_REP)), 10)
 check("old C detector: the log says why", any(b"the twin counts it" in f[2] for f in of(fs, mt.T_LOG)))
 
+# a setting the C detector refuses for an exercise it knows is refused at
+# once: the twin is not loaded (it would hold ~32 KB of heap for good)
+app, link, sim = make_app("grip10")
+
+
+def strict_c_detector(exercise, *args):
+    if len(args) > 2 and args[2] == 1:
+        raise ValueError("bad detector config")
+    return old_twin.make_twin(exercise, *args)
+
+
+class NoTwin:
+    loaded = 0
+
+    def make_twin(self, *args):
+        NoTwin.loaded += 1
+        raise ValueError("bad detector config")
+
+
+import openpuck_fw  # noqa: E402
+from openpuck_fw import detect as old_twin  # noqa: E402
+
+app.make_detector, app.c_detector = strict_c_detector, True
+openpuck_fw.detect = NoTwin()
+cmd(link, mt.T_SET_EXERCISE, struct.pack("<BIBB", 9, 1, 0, 1))
+run(app, 2)
+openpuck_fw.detect = old_twin
+fs = frames(link)
+eq("a bad setting: refused", [f[2][3] for f in of(fs, mt.T_NACK)], [mt.NACK_ERROR_OUT_OF_RANGE])
+eq("a bad setting: the twin not consulted", NoTwin.loaded, 0)
+
 # the target on the wire: each stream starts with a target message; an auto
 # target is told when it settles, right after the events of the rep that
 # settled it (and again each time it follows the patient); status and
