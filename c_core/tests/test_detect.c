@@ -40,6 +40,16 @@ static int32_t noise(int32_t amp) { // uniform in [-amp, amp]
     return (int32_t)((lcg >> 16) % (uint32_t)(2 * amp + 1)) - amp;
 }
 
+// the reps among the events the detector has ready
+static int pop_reps(op_detect_t *d) {
+    op_detect_event_t e;
+    int n = 0;
+    while (op_detect_pop(d, &e)) {
+        n += e.kind == OP_DETECT_KIND_REP;
+    }
+    return n;
+}
+
 static void test_helpers(void) {
     CHECK(op_isqrt32(0) == 0);
     CHECK(op_isqrt32(1) == 1);
@@ -117,9 +127,7 @@ static void test_force(int32_t target_milli) {
         }
     }
     op_detect_finish(&d);
-    while (op_detect_pop(&d, &e)) {
-        reps += e.kind == OP_DETECT_KIND_REP;
-    }
+    reps += pop_reps(&d);
     CHECK(reps == 6);
     CHECK(grips == 6);
     CHECK(other == 0);
@@ -132,7 +140,6 @@ static void test_force(int32_t target_milli) {
 static int run_tilt(int32_t target_milli, const int32_t *peaks, int n, int32_t gyro_bias) {
     op_detect_config_t c;
     op_detect_t d;
-    op_detect_event_t e;
     int32_t i, k, a, a_prev = 0, s, co, rate, reps = 0;
     uint32_t t = 0;
     op_detect_config_default(&c, OP_EXERCISE_WRIST_FLEXION);
@@ -153,15 +160,11 @@ static int run_tilt(int32_t target_milli, const int32_t *peaks, int n, int32_t g
             sincos_q14(a, &s, &co);
             op_detect_push(&d, t, noise(40), s / 2 + noise(40), co / 2 + noise(40),
                            (int32_t)((int64_t)rate * 65536 / 1000000) + gyro_bias + noise(30), 0, 0, 200);
-            while (op_detect_pop(&d, &e)) {
-                reps += e.kind == OP_DETECT_KIND_REP;
-            }
+            reps += pop_reps(&d);
         }
     }
     op_detect_finish(&d);
-    while (op_detect_pop(&d, &e)) {
-        reps += e.kind == OP_DETECT_KIND_REP;
-    }
+    reps += pop_reps(&d);
     return reps;
 }
 
@@ -184,7 +187,6 @@ static void test_tilt(void) {
 static int run_row(int double_twist, int rest_s, int travel) {
     op_detect_config_t c;
     op_detect_t d;
-    op_detect_event_t e;
     int32_t i, k, a, a_prev = 0, s, co, cs, sn, ax, rate, reps = 0;
     uint32_t t = 0;
     op_detect_config_default(&c, OP_EXERCISE_ROW);
@@ -206,15 +208,11 @@ static int run_row(int double_twist, int rest_s, int travel) {
             sincos_q14(a, &s, &co);
             op_detect_push(&d, t, ax + noise(20), s / 2 + noise(20), co / 2 + noise(20),
                            (int32_t)((int64_t)rate * 65536 / 1000000) + noise(20), 0, 0, 200);
-            while (op_detect_pop(&d, &e)) {
-                reps += e.kind == OP_DETECT_KIND_REP;
-            }
+            reps += pop_reps(&d);
         }
     }
     op_detect_finish(&d);
-    while (op_detect_pop(&d, &e)) {
-        reps += e.kind == OP_DETECT_KIND_REP;
-    }
+    reps += pop_reps(&d);
     return reps;
 }
 
