@@ -146,6 +146,22 @@ def test_feedback_drives_the_led_and_buzzer_pins(pico, puck):
     assert not pico.stats()["led"]["g"]["on"]
 
 
+def test_a_puck_waiting_for_the_host_lets_the_core_sleep(pico, puck):
+    # the emulated USB host sends only what it has, as a real one does (not an
+    # empty packet on every OUT buffer the puck arms, which kept the core awake
+    # and cost the firmware a third of its time: docs/hardware.md)
+    puck.get_status()
+    st0 = pico.stats()
+    end = time.monotonic() + 300
+    st1 = st0
+    while st1["ns"] - st0["ns"] < 0.5e9 and time.monotonic() < end:
+        time.sleep(0.5)
+        st1 = pico.stats()
+    busy = (st1["busy_cycles"] - st0["busy_cycles"]) / max(st1["total_cycles"] - st0["total_cycles"], 1)
+    assert st1["ns"] - st0["ns"] >= 0.5e9, "the emulated Pico's clock did not run"
+    assert busy < 0.5, f"the core was busy {busy:.0%} of half a device-second with nothing to do"
+
+
 def test_a_hung_firmware_is_reset_by_the_watchdog_and_the_host_hears_why(pico, puck):
     pico.hang()
     end = time.monotonic() + 900

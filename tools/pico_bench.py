@@ -7,12 +7,14 @@ stream holds (the firmware's report at stop, after a collection).
 
 The emulator (rp2040py) counts M0+ cycles (each instruction its cycle
 count, every memory access without wait states: flash reads as if the XIP
-cache always hit). MicroPython's idle loop on the rp2 port never lets the
-core sleep there, so the chip is busy all the time and its cycle count per
-device-second is the clock (125 M); the firmware's own share is what it
+cache always hit), and its clock is those cycles at 125 MHz; while the core
+sleeps (WFE/WFI in MicroPython's idle wait) the clock jumps to the next
+event. Device time is that clock. The firmware's share of the CPU is what it
 reports in each status (`cpu_load`: the time outside its main loop's idle
 wait, less the sampler callbacks inside it), which is what this prints,
-with cycles = share x 125 M. Device time is the emulator's clock.
+with cycles = share x 125 M; `core_busy` is the emulator's own count over
+the same stretch: the cycles the core executed, of all the clock's
+(the firmware, and what MicroPython and TinyUSB do outside it).
 """
 from __future__ import annotations
 
@@ -67,9 +69,13 @@ def measure(image: Path, detector: str, seconds: float = 30.0, scenario: str = "
             puck.on("*", on_event)
             puck.start(exercise="grip_squeeze", target=20.0, rate_hz=200)
             t0 = time.monotonic()
+            while not first_t and time.monotonic() - t0 < 200 * seconds:
+                time.sleep(0.2)
+            st_a = pico.stats()
             while (not first_t or span[0] - first_t[0] < seconds) and time.monotonic() - t0 < 200 * seconds:
                 time.sleep(1.0)
             wall = time.monotonic() - t0
+            st_b = pico.stats()
             st = puck.get_status()
             puck.stop()
             end = time.monotonic() + 120     # the stop's heap report (after a collection), device-slow
@@ -86,6 +92,8 @@ def measure(image: Path, detector: str, seconds: float = 30.0, scenario: str = "
         "cpu_load_mean": round(load, 4),
         "cpu_load_max": round(max(loads), 4) if loads else None,
         "cycles_per_device_s": round(load * CLOCK_HZ),
+        "core_busy": round((st_b["busy_cycles"] - st_a["busy_cycles"])
+                           / max(st_b["total_cycles"] - st_a["total_cycles"], 1), 4),
         "dropped_samples": st.dropped_samples,
         "link_dropped_samples": getattr(st, "link_dropped_samples", 0),
         "first_sample_s": round(first_t[0], 3) if first_t else None,

@@ -207,3 +207,59 @@ def pwm_output(mcu, gpio: int) -> dict:
     div = ch.timer.prescaler if ch.timer.prescaler else 1
     freq = 125e6 / div / top if enabled else 0.0
     return {"on": enabled and level > 0, "freq_hz": round(freq, 1), "duty": round(min(level / top, 1.0), 4)}
+
+
+class UsbHost:
+    """The host end of the USB serial as a real host drives it: it sends on
+    the bulk OUT endpoint only when it has bytes for the device.
+
+    rp2040py's host answers every OUT buffer the device arms at once, with
+    an empty packet when it has nothing to send; TinyUSB re-arms the endpoint
+    on each, so an idle link costs the chip a USB interrupt and a TinyUSB
+    task pass every few microseconds, a load no real host puts on it (a
+    bulk OUT endpoint without data from the host stays quiet). Here an armed
+    OUT buffer waits for the host's bytes. (Measured on a streaming puck:
+    about 28,000 empty packets a device-second, which kept the core from ever
+    sleeping and raised the firmware's cpu_load from 0.29 to 0.45:
+    docs/hardware.md.)"""
+
+    #: from the host's first byte to its packet: the bytes it writes at once go in one packet
+    SEND_DELAY_NS = 10_000
+
+    def __init__(self, mcu, cdc) -> None:
+        self.cdc = cdc
+        self._parked: tuple[int, int] | None = None
+        self._due = False
+        usb = cdc.usb
+        self._serve = usb.on_endpoint_read
+        self._reset = usb.on_reset
+        self._send_byte = cdc.send_serial_byte
+        self._alarm = mcu.clock.create_alarm(self._send)
+        usb.on_endpoint_read = self._on_endpoint_read
+        usb.on_reset = self._on_reset
+        cdc.send_serial_byte = self._on_host_byte
+
+    def _on_endpoint_read(self, endpoint: int, size: int) -> None:
+        if endpoint and endpoint == self.cdc._out_endpoint and not self.cdc.tx_fifo.item_count:
+            self._parked = (endpoint, size)
+            return
+        self._serve(endpoint, size)
+
+    def _on_host_byte(self, value: int) -> None:
+        self._send_byte(value)
+        if self._parked is not None and not self._due:
+            self._due = True
+            self._alarm.schedule(self.SEND_DELAY_NS)
+
+    def _send(self) -> None:
+        self._due = False
+        parked, self._parked = self._parked, None
+        if parked is not None:
+            self._serve(*parked)
+
+    def _on_reset(self) -> None:
+        self._parked = None
+        self._due = False
+        self._alarm.cancel()
+        if self._reset is not None:
+            self._reset()

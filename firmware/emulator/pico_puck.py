@@ -41,6 +41,7 @@ from parts import (  # type: ignore[import-not-found]
     FlashFile,
     ForcePad,
     I2CTarget,
+    UsbHost,
     import_firmware_models,
     pwm_output,
 )
@@ -70,6 +71,7 @@ def _build(args):
     i2c = I2CTarget(mcu, pico_w.I2C_ID, pico_w.IMU_ADDR, imu)
     fsr = sim_fsr.FSRModel(pico_w.FSR_R_FIXED_OHM, pico_w.FSR_VREF_MV)
     pad = ForcePad(mcu, pico_w.FSR_ADC_PIN - 26, fsr, lambda: feed.sample(imu.odr_hz())[6])
+    UsbHost(mcu, device.cdc)   # a host that sends only what it has (see UsbHost)
     return device, flash, i2c, pad, feed
 
 

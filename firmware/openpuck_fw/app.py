@@ -19,7 +19,7 @@ from openpuck_fw.sampler import Sampler
 from openpuck_fw.signing import Owner
 
 STATUS_PERIOD_US = const(1000000)
-IDLE_WAIT_MS = const(20)
+IDLE_WAIT_MS = const(50)   # each wake costs ~1.8 ms on the Pico W: docs/hardware.md
 MAX_BATCH = const(35)
 # device_info.rates_hz: the start command's rates, as bits of enums.rate_hz
 RATES_BITS = mt.RATE_HZ_25 | mt.RATE_HZ_50 | mt.RATE_HZ_100 | mt.RATE_HZ_200
@@ -378,7 +378,7 @@ class App:
             sampler = self.sampler
             cb0 = sampler.busy_us
             t0 = hw.ticks_us()
-            hw.wait(poller, 0 if sampler.available() else wait_ms)
+            hw.wait(poller, 0 if sampler.available() else self.feedback.wait_ms(wait_ms))
             waited = hw.ticks_diff(hw.ticks_us(), t0) - ((sampler.busy_us - cb0) & 0x3FFFFFFF)
             if waited > 0:
                 self._idle_us += waited

@@ -51,6 +51,13 @@ class _Player:
         self._start_ms = self._ticks_ms()
         self._dur_ms = step[1]
 
+    def ms_left(self, limit):
+        """Milliseconds until the step playing now ends, at most limit (limit when none plays)."""
+        if not self.active:
+            return limit
+        left = self._dur_ms - self._diff(self._ticks_ms(), self._start_ms)
+        return 0 if left < 0 else (left if left < limit else limit)
+
     def tick(self):
         if not self.active:
             return
@@ -115,6 +122,10 @@ class Feedback:
     def tick(self):
         self._led.tick()
         self._tone.tick()
+
+    def wait_ms(self, limit):
+        """How long the main loop may sleep (at most limit) before tick() has a step to end."""
+        return self._tone.ms_left(self._led.ms_left(limit))
 
     def led_rgb(self):
         return self.led.rgb if self.led is not None else None

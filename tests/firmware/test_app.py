@@ -631,4 +631,24 @@ eq("open puck: a stop during a calibration ends it (nack busy) and is acked",
 cfg = cmd(link, mt.T_SET_CONFIG, struct.pack("<Bi", mt.CONFIG_KEY_FEEDBACK, 1))
 run(app, 2)
 eq("then set_config is obeyed, not busy", answers(link, cfg), [(mt.T_ACK, cfg, None)])
+# the main loop sleeps up to IDLE_WAIT_MS between passes, but never past the
+# end of a beep or flash: a 30 ms beep ends on time, not at the next wake
+app, link, sim = make_app()
+frames(link)
+timeouts = []
+sim_wait = sim_hw.wait
+
+
+def recorded_wait(poller, timeout_ms):
+    timeouts.append(timeout_ms)
+    return sim_wait(poller, timeout_ms)
+
+
+sim_hw.wait = recorded_wait
+run(app, 1)
+cmd(link, mt.T_BUZZER, struct.pack("<HH", 3000, 30))
+run(app, 1)
+sim_hw.wait = sim_wait
+eq("idle: the main loop sleeps its whole idle wait", timeouts[0], 50)
+check("a 30 ms beep playing: the sleep ends by the beep's end", 0 <= timeouts[1] <= 30, timeouts)
 done()
