@@ -46,17 +46,17 @@ class LiveServer:
     """The API served by uvicorn on a localhost port, in a thread of the test
     (the socket listens before the thread starts, so no wait is needed)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **engine_kwargs: object) -> None:
         import socket
         import threading
 
         import uvicorn
 
         from openpuck.server.api import create_app
-        self.engine = dbmod.engine(url)
+        self.engine = dbmod.engine(url, **engine_kwargs)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
+        self.sock.listen(256)
         self.address = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(create_app(self.engine), log_level="warning",
                                                     access_log=False))

@@ -221,3 +221,28 @@ def test_an_upload_larger_than_one_insert_is_stored_whole(api):
     n = store.ROWS_PER_INSERT + 10
     r = client.post("/api/v1/upload", json=a_session(n), headers=bearer(c.anna_token))
     assert r.status_code == 200 and r.json()["new_events"] == n + 1 == stored(eng, Event)
+
+
+def test_many_homes_at_once_on_a_small_connection_pool_are_all_answered(clinic_url):
+    """More requests at once than FastAPI has threads (40), on a pool of one
+    connection: a request must hold no connection while it waits for a thread
+    (else the pool and the threads wait for each other: fastapi issue 3205)."""
+    import json
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+    clinics = clinic_setup.make(clinic_url)
+    server = clinic_setup.LiveServer(clinic_url, pool_size=1, max_overflow=0, pool_timeout=5)
+
+    def whoami(_: int) -> int:
+        req = urllib.request.Request(server.address + "/api/v1/installation", headers=bearer(clinics.anna_token))
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return json.load(r)["installation"] == clinics.anna_installation and r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    try:
+        with ThreadPoolExecutor(max_workers=100) as pool:
+            answers = list(pool.map(whoami, range(200)))
+    finally:
+        server.stop()
+    assert answers.count(200) == len(answers), {a: answers.count(a) for a in set(answers)}

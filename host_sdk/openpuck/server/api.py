@@ -21,8 +21,9 @@ so many events from installation N), never a patient's name or data.
 """
 # no `from __future__ import annotations`: FastAPI reads the endpoints' annotations,
 # which name dependencies defined inside create_app
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -110,6 +111,20 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+def _released(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """The endpoint, giving its session's connection back before it returns (in
+    its own thread: see create_app)."""
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return endpoint(*args, **kwargs)
+        finally:
+            db = kwargs.get("db")
+            if db is not None:
+                db.close()
+    return run
+
+
 def create_app(engine: Engine) -> FastAPI:
     """The API on ``engine``'s database (which must be migrated: openpuck.server.db.migrate)."""
     make_session = dbmod.sessions(engine)
@@ -123,8 +138,17 @@ def create_app(engine: Engine) -> FastAPI:
 
     DbDep = Annotated[Db, Depends(database)]
 
+    # FastAPI runs each sync dependency, the endpoint and the session's teardown in
+    # threads of one pool (40): a request that kept its connection between them
+    # could hold the whole connection pool while every thread waited for a
+    # connection (fastapi issue 3205; 500 homes at once deadlocked until the pool
+    # timed out). So the token lookups end their transaction (expire_on_commit=False
+    # keeps what they loaded) and each endpoint closes its session (_released).
     def installation(request: Request, db: DbDep) -> Installation:
-        inst = store.installation_by_token(db, _bearer(request))
+        try:
+            inst = store.installation_by_token(db, _bearer(request))
+        finally:
+            db.commit()
         if inst is None:
             log.info("refused an installation token (unknown or revoked)")
             raise HTTPException(401, "this installation's token is unknown or revoked: ask the clinic for a new one",
@@ -132,7 +156,10 @@ def create_app(engine: Engine) -> FastAPI:
         return inst
 
     def therapist(request: Request, db: DbDep) -> Therapist:
-        who = store.therapist_by_token(db, _bearer(request))
+        try:
+            who = store.therapist_by_token(db, _bearer(request))
+        finally:
+            db.commit()
         if who is None:
             raise HTTPException(401, "not logged in, or the login expired: POST /api/v1/login",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -162,6 +189,7 @@ def create_app(engine: Engine) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.get("/api/v1/installation")
+    @_released
     def whoami(db: DbDep, inst: InstDep) -> dict[str, Any]:
         patient = db.get(Patient, inst.patient_id)
         assert patient is not None
@@ -170,6 +198,7 @@ def create_app(engine: Engine) -> FastAPI:
                 "programme_version": prog.version if prog else None}
 
     @app.post("/api/v1/upload")
+    @_released
     def upload(batch: UploadIn, db: DbDep, inst: InstDep) -> dict[str, int]:
         n = len(batch.sessions) + len(batch.sets) + len(batch.events)
         if n > MAX_RECORDS:
@@ -184,6 +213,7 @@ def create_app(engine: Engine) -> FastAPI:
         return counts
 
     @app.get("/api/v1/programme")
+    @_released
     def programme(db: DbDep, inst: InstDep) -> dict[str, Any]:
         prog = store.current_programme(db, inst.patient_id)
         if prog is None:
@@ -191,6 +221,7 @@ def create_app(engine: Engine) -> FastAPI:
         return {"version": prog.version, "name": prog.name, "toml": prog.toml, "assigned_at": prog.assigned_at}
 
     @app.post("/api/v1/login")
+    @_released
     def login(body: LoginIn, db: DbDep) -> dict[str, str]:
         token = store.login(db, body.email, body.password)
         if token is None:
@@ -200,21 +231,25 @@ def create_app(engine: Engine) -> FastAPI:
         return {"token": token}
 
     @app.get("/api/v1/patients")
+    @_released
     def patients(db: DbDep, who: TherapistDep) -> list[dict[str, Any]]:
         from .views import patient_list
         return patient_list(db, who.clinic_id)
 
     @app.get("/api/v1/patients/{patient_id}/sets")
+    @_released
     def patient_sets(patient_id: int, db: DbDep, who: TherapistDep) -> list[dict[str, Any]]:
         from .views import sets_of
         return sets_of(db, own_patient(db, who, patient_id).id)
 
     @app.get("/api/v1/patients/{patient_id}/report", response_class=HTMLResponse)
+    @_released
     def patient_report(patient_id: int, db: DbDep, who: TherapistDep) -> HTMLResponse:
         from .report import patient_report
         return HTMLResponse(patient_report(db, own_patient(db, who, patient_id).id))
 
     @app.put("/api/v1/patients/{patient_id}/programme")
+    @_released
     def assign(patient_id: int, body: ProgrammeIn, db: DbDep, who: TherapistDep) -> dict[str, Any]:
         prog = store.assign_programme(db, own_patient(db, who, patient_id), body.toml, who)
         db.commit()
