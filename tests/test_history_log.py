@@ -1,0 +1,108 @@
+"""Sets the puck counted while no host listened, pulled from its log into the
+patient's history (issue 23, openpuck.clinic.history_log): dated by the time a
+host gave the puck, marked as logged on the puck, a rep received live and
+pulled again stored once, a pull repeated storing nothing new, and a boot no
+host saw left undated and out of the history."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from openpuck.clinic.history import History
+from openpuck.clinic.history_log import LOGGED, SOURCE, import_log
+from openpuck.device.events import Rep
+from openpuck.device.puck_log import LogRecord
+
+SERIAL = "OP-TEST-1"
+MARK = 1_765_170_000.0          # the host's wall clock when it connected (Unix s)
+MARK_MS = 2_000                 # the device time the mark came at (ms since the puck started)
+
+
+def rep(boot: int, seq: int, count: int, end_ms: int) -> LogRecord:
+    us = end_ms * 1000
+    return LogRecord(boot, seq, end_ms, "rep", dict(exercise=1, count=count, t_start_us=us - 900_000,
+                                                    t_peak_us=us - 400_000, t_end_us=us, amplitude=31_500,
+                                                    hold_ms=600))
+
+
+def a_set(boot: int, first_seq: int, start_ms: int, reps: int, *, mark: float | None = MARK) -> list[LogRecord]:
+    """One boot's records: its start, a host's time mark (None: none), a grip set of ``reps`` reps."""
+    recs = [LogRecord(boot, first_seq, 0, "boot", dict(reset_cause=0, torn=0, fw_major=0, fw_minor=1, fw_patch=0))]
+    if mark is not None:
+        recs.append(LogRecord(boot, first_seq + 1, MARK_MS, "time_mark", dict(unix_ms=int(mark * 1000))))
+    s = first_seq + len(recs)
+    recs.append(LogRecord(boot, s, start_ms, "set_start", dict(exercise=1, target=20_000, rate_hz=200,
+                                                               t_us=start_ms * 1000)))
+    recs += [rep(boot, s + i, i, start_ms + 2000 * i) for i in range(1, reps + 1)]
+    end_ms = start_ms + 2000 * reps + 500
+    recs.append(LogRecord(boot, s + reps + 1, end_ms, "set_end", dict(
+        exercise=1, reps=reps, partial_reps=0, dropped_samples=0, link_dropped_samples=9000, t_us=end_ms * 1000)))
+    return recs
+
+
+def rows(h: History, sql: str) -> list[sqlite3.Row]:
+    return h._read(sql)
+
+
+def test_a_set_done_with_the_host_away_is_in_the_history_dated_and_marked(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        done = import_log(h, "anna", SERIAL, a_set(0, 0, start_ms=62_000, reps=3))
+        (session,) = h.sessions("anna")
+        (s,) = h.sets(session.id)
+        events = h.events(s.id)
+    assert (done.sets_added, done.events_added, done.undated) == (1, 3, ())
+    assert session.programme == LOGGED
+    assert s.source == SOURCE and (s.exercise, s.reps, s.target) == ("grip_squeeze", 3, 20.0)
+    assert s.started_at == pytest.approx(MARK + 60.0), "dated: the mark's wall clock + the device time since it"
+    assert s.ended_at == pytest.approx(MARK + 60.0 + 6.5)
+    assert [e.event.count for e in events] == [1, 2, 3]
+    assert events[0].event.host_time == pytest.approx(MARK + 62.0)
+    assert events[0].event.amplitude == pytest.approx(31.5)
+
+
+def test_a_rep_received_live_and_pulled_from_the_log_is_one_rep(tmp_path: Path) -> None:
+    recs = a_set(0, 0, start_ms=62_000, reps=4)
+    with History(tmp_path / "h.sqlite3") as h:
+        session = h.start_session("anna", "Hand", started_at=MARK + 59)
+        set_id = h.start_set(session, "grip_squeeze", 1, 20.0, "N", ["right_hand"], started_at=MARK + 60)
+        # the first rep came live (device s as the stream unwraps them), then the tablet went to sleep
+        first = rep(0, 3, 1, 64_000).fields
+        h.add_event(set_id, Rep(t=64.0, exercise="grip_squeeze", count=1, t_start=first["t_start_us"] / 1e6,
+                                t_peak=first["t_peak_us"] / 1e6, t_end=64.0, amplitude=31.5, unit="N",
+                                hold_s=0.6, host_time=MARK + 62.03), "right_hand")
+        done = import_log(h, "anna", SERIAL, recs)
+        (s,) = h.sets(session)
+        counts = [e.event.count for e in h.events(set_id)]
+        live = rows(h, "SELECT source, puck_serial, log_seq FROM event ORDER BY id")[0]
+        assert [x.id for x in h.sessions("anna")] == [session], "no session of its own: it is the live set"
+    assert (done.sets_added, done.sets_completed, done.events_added, done.events_known) == (0, 1, 3, 1)
+    assert counts == [1, 2, 3, 4] and s.reps == 4, "the live rep is stored once"
+    assert s.source == SOURCE and s.ended_at == pytest.approx(MARK + 68.5)
+    assert (live["source"], live["puck_serial"], live["log_seq"]) == (None, SERIAL, 3)
+
+
+def test_importing_the_same_records_again_stores_nothing_new(tmp_path: Path) -> None:
+    recs = a_set(0, 0, start_ms=62_000, reps=3)
+    with History(tmp_path / "h.sqlite3") as h:
+        import_log(h, "anna", SERIAL, recs)
+        before = [tuple(r) for r in rows(h, "SELECT * FROM outbox")]
+        again = import_log(h, "anna", SERIAL, [r.as_json() for r in recs])   # as the LogStore keeps them
+        after = [tuple(r) for r in rows(h, "SELECT * FROM outbox")]
+        more = import_log(h, "anna", SERIAL, recs + a_set(1, len(recs), start_ms=30_000, reps=2, mark=MARK + 3600))
+        sets = [s for x in h.sessions("anna") for s in h.sets(x.id)]
+    assert (again.sets_added, again.events_added, again.events_known) == (0, 0, 3)
+    assert after == before, "nothing written: the clinic sync has nothing new to send"
+    assert (more.sets_added, more.events_added) == (1, 2), "a later boot's set comes in on its own"
+    assert [s.reps for s in sets] == [3, 2]
+
+
+def test_a_boot_no_host_saw_stays_undated_and_out_of_the_history(tmp_path: Path) -> None:
+    recs = a_set(0, 0, start_ms=62_000, reps=2) + a_set(1, 7, start_ms=9_000, reps=3, mark=None)
+    with History(tmp_path / "h.sqlite3") as h:
+        done = import_log(h, "anna", SERIAL, recs)
+        sets = [s for x in h.sessions("anna") for s in h.sets(x.id)]
+    ((boot, seq, exercise, reps),) = [(u.boot, u.seq, u.exercise, u.reps) for u in done.undated]
+    assert (boot, seq, exercise, reps) == (1, 8, "grip_squeeze", 3)
+    assert [s.reps for s in sets] == [2], "no made-up date: only the marked boot's set is in the history"
