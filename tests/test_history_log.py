@@ -5,7 +5,11 @@ pulled again stored once, a pull repeated storing nothing new, and a boot no
 host saw left undated and out of the history."""
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +110,119 @@ def test_a_boot_no_host_saw_stays_undated_and_out_of_the_history(tmp_path: Path)
     ((boot, seq, exercise, reps),) = [(u.boot, u.seq, u.exercise, u.reps) for u in done.undated]
     assert (boot, seq, exercise, reps) == (1, 8, "grip_squeeze", 3)
     assert [s.reps for s in sets] == [2], "no made-up date: only the marked boot's set is in the history"
+
+
+def openpuck_cli(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, OPENPUCK_DATA_DIR=str(data))
+    return subprocess.run([sys.executable, "-m", "openpuck", *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+@pytest.mark.usefixtures("need_micropython")
+def test_a_set_finished_with_the_host_away_shows_in_openpuck_history(tmp_path: Path) -> None:
+    import openpuck
+    from openpuck.device.sim import VirtualPuck
+    from tests.test_puck_log import kinds, on_flash, wait_for
+
+    data = tmp_path / "data"
+    # speed 10: the puck's clock runs on while no host reads (at speed max it would wait for one)
+    with VirtualPuck(scenario="grip10", speed=10.0, state_dir=tmp_path / "puck") as vp:
+        url = f"serial:{vp.port}"
+        with History(data / "history.sqlite3") as h:
+            p = openpuck.connect(url, reconnect=False)   # gives the puck this host's time
+            session = h.start_session("anna", "Hand and arm")
+            set_id = h.start_set(session, "grip_squeeze", 1, 20.0, "N", ["right_hand"])
+            p.start(exercise="grip_squeeze", target=20.0)
+            first = next(ev for ev in p.events(timeout=60) if ev.kind == "rep")
+            h.add_event(set_id, first, "right_hand")
+            p.streaming = False   # the tablet vanishes mid-set: nothing more is read, not even a stop
+            p.close()
+        wait_for("the puck counts the set on alone", lambda: len(kinds(on_flash(vp), "rep")) == 10)
+        with openpuck.connect(url) as q:
+            q.stop()
+        pulled = openpuck_cli("log", "pull", url, "--patient", "anna", data=data)
+        again = openpuck_cli("log", "pull", url, "--patient", "anna", "--json", data=data)
+    assert pulled.returncode == 0, pulled.stderr
+    print(pulled.stdout)
+    assert "0 sets done with the host away, 1 live set completed, 19 reps, partial reps and grips added, 1 already there" in pulled.stdout
+    assert json.loads(again.stdout)["history"]["events_added"] == 0, "a pull repeated stores nothing new"
+    with History(data / "history.sqlite3") as h:
+        (s,) = h.sets(session)
+        counts = [e.event.count for e in h.events(set_id) if e.event.kind == "rep"]
+    assert s.source == "puck_log" and s.reps == 10 and counts == list(range(1, 11))
+    shown = openpuck_cli("history", "--patient", "anna", data=data)
+    assert shown.returncode == 0, shown.stderr
+    print(shown.stdout)
+    assert "live + puck log  Hand and arm" in shown.stdout and "pulled later" in shown.stdout
+
+
+@pytest.mark.usefixtures("need_micropython")
+def test_a_set_done_while_the_host_was_away_throughout_is_a_logged_session(tmp_path: Path) -> None:
+    import openpuck
+    from openpuck.device.sim import VirtualPuck
+    from tests.test_puck_log import kinds, on_flash, wait_for
+
+    data = tmp_path / "data"
+
+    def a_set_alone(url: str, mark_time: bool, reps: int) -> None:
+        p = openpuck.connect(url, reconnect=False, mark_time=mark_time)
+        p.start(exercise="grip_squeeze", target=20.0)
+        p.streaming = False   # the host goes before any rep: the puck counts the whole set alone
+        p.close()
+        wait_for("the puck counts the set alone", lambda: len(kinds(on_flash(vp), "rep")) == reps)
+        with openpuck.connect(url, mark_time=mark_time) as q:
+            q.stop()
+
+    with VirtualPuck(scenario="grip10", speed=10.0, state_dir=tmp_path / "puck") as vp:
+        url = f"serial:{vp.port}"
+        # a host that gives the puck no time (an SDK before time marks): this puck start is never dated
+        a_set_alone(url, False, 10)
+        with openpuck.connect(url, mark_time=False) as q:
+            q.reboot()
+        wait_for("the puck restarts", lambda: vp.restarts == 1)
+        a_set_alone(url, True, 20)
+        pulled = openpuck_cli("log", "pull", url, "--patient", "anna", data=data)
+    assert pulled.returncode == 0, pulled.stderr
+    print(pulled.stdout)
+    assert "1 set done with the host away, 0 live sets completed, 20 reps, partial reps and grips added" \
+        in pulled.stdout
+    assert "not dated, not in the history: grip_squeeze set of puck start 0" in pulled.stdout
+    with History(data / "history.sqlite3") as h:
+        (session,) = h.sessions("anna")
+        (s,) = h.sets(session.id)
+    assert session.programme == LOGGED and s.source == SOURCE and s.reps == 10
+    shown = openpuck_cli("history", "--patient", "anna", data=data)
+    print(shown.stdout)
+    assert f"puck log  {LOGGED}" in shown.stdout
+
+
+class LoggingPuck:
+    """A puck whose log holds these records (the SDK's log calls, no link)."""
+
+    serial = SERIAL
+
+    def __init__(self, recs: list[LogRecord]) -> None:
+        self.recs, self.confirmed = recs, None
+
+    def log_list(self):
+        from openpuck.device.puck_log import LogInfo
+        return LogInfo(boot_id=0, segments=1, first_seq=0, next_seq=len(self.recs), bytes=1, free_bytes=1,
+                       not_kept=0, torn=0)
+
+    def log_pull(self, from_seq, on_records):
+        on_records([r for r in self.recs if r.seq >= from_seq])
+
+    def log_confirm(self, upto):
+        self.confirmed = upto
+
+
+def test_the_sdk_pulls_into_the_history_and_confirms_only_once_stored(tmp_path: Path) -> None:
+    from openpuck.clinic.history_log import pull_into_history
+    puck = LoggingPuck(a_set(0, 0, start_ms=62_000, reps=3))
+    with History(tmp_path / "h.sqlite3") as h:
+        done = pull_into_history(puck, h, "anna")
+        again = pull_into_history(puck, h, "anna")
+        (session,) = h.sessions("anna")
+    assert (done.sets_added, done.events_added, again.events_added) == (1, 3, 0)
+    assert puck.confirmed == 6 and session.programme == LOGGED
+    assert (tmp_path / "puck-logs" / f"{SERIAL}.jsonl").is_file(), "the records are kept beside the history"

@@ -144,7 +144,7 @@ def _pull(puck, args) -> int:
     confirmed = None
     if not args.keep and store.last_seq() >= 0:
         confirmed = puck.log_confirm(store.last_seq())
-    history = _into_history(args, serial, store) if args.patient is not None else None
+    history = _into_history(args, serial, store) if getattr(args, "patient", None) is not None else None
     if args.json:
         print(json.dumps({"serial": serial, "path": str(store.path), "records": got[0], "new": got[1],
                           "stored": len(store), "next_seq": store.next_seq(), "seconds": round(dt, 3),
@@ -163,14 +163,14 @@ def _into_history(args, serial: str, store) -> dict:
 
     from ..clinic.history import History
     from ..clinic.history_log import import_log
-    from ._history_db import database_path
+    from ._history_db import database_path, plural
     with History(database_path(args.db)) as h:
         done = import_log(h, args.patient, serial, store.records())
         where = str(h.path)
     if not args.json:
-        print(f"into {args.patient}'s history ({where}): {done.sets_added} sets done with the host away, "
-              f"{done.sets_completed} live sets completed, {done.events_added} reps, partial reps and grips "
-              f"added, {done.events_known} already there")
+        print(f"into {args.patient}'s history ({where}): {plural(done.sets_added, 'set')} done with the host "
+              f"away, {plural(done.sets_completed, 'live set')} completed, {done.events_added} reps, partial reps "
+              f"and grips added, {done.events_known} already there")
         for u in done.undated:
             print(f"not dated, not in the history: {u.exercise} set of puck start {u.boot} (seq {u.seq}, "
                   f"{u.reps} reps): no host gave the puck its time while it was on; kept in {store.path}")

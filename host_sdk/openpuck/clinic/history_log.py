@@ -277,3 +277,24 @@ def _refigure(db: sqlite3.Connection, set_id: int, end: float | None, key: tuple
     if srow["log_seq"] is None:   # a live set the log completed: named by its set_start record from now on
         db.execute("UPDATE exercise_set SET puck_serial = ?, puck_boot = ?, log_seq = ? WHERE id = ?",
                    (*key, set_id))
+
+
+def pull_into_history(puck: Any, history: History, patient: str, *, confirm: bool = True) -> LogImport:
+    """Pull what ``puck`` logged since the last pull into its store
+    (``puck-logs/SERIAL.jsonl`` beside the history), put the dated sets into
+    ``patient``'s history (:func:`import_log`), then (``confirm``) let the puck
+    delete the records stored. What ``openpuck log pull URL --patient`` does;
+    the programme runner does it before a session with ``pull_log=True``."""
+    from ..device.puck_log import LogStore
+    from ..errors import OpenPuckError
+    serial = puck.serial
+    store = LogStore.for_puck(serial, history.data_dir)
+    if puck.log_list().next_seq < store.next_seq():
+        raise OpenPuckError(f"log pull: the log of puck {serial} restarted (its flash was wiped): "
+                            f"{store.path} holds later sequence numbers; pull into a new file with "
+                            f"openpuck log pull URL --out FILE")
+    puck.log_pull(store.next_seq(), on_records=store.add)
+    done = import_log(history, patient, serial, store.records())
+    if confirm and store.last_seq() >= 0:
+        puck.log_confirm(store.last_seq())
+    return done

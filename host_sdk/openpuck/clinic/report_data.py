@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ..offline.summary import success_rate
 from .history import DailyRow, History, PersonalBest, check_patient
+from .history_log import LOGGED
 from .progression import ProgressionRule
 
 #: (exercise, pucks, mode): one way of doing a catalogue exercise
@@ -54,10 +55,11 @@ class SessionLine:
 
     @property
     def source(self) -> str:
-        """Where its reps came from: "live", "puck log" (every set) or "live + puck log"."""
+        """Where its reps came from: "live", "puck log" (sets done with the host away) or
+        "live + puck log" (sets the host left before their end, completed from the log)."""
         if not self.logged_sets:
             return "live"
-        return "puck log" if self.logged_sets == self.sets else "live + puck log"
+        return "puck log" if self.programme == LOGGED else "live + puck log"
 
 
 @dataclass(frozen=True)
