@@ -87,6 +87,22 @@ def test_a_rep_received_live_and_pulled_from_the_log_is_one_rep(tmp_path: Path) 
     assert (live["source"], live["puck_serial"], live["log_seq"]) == (None, SERIAL, 3)
 
 
+def test_a_live_rep_of_a_two_puck_set_on_the_runner_s_time_line_is_one_rep_too(tmp_path: Path) -> None:
+    recs = a_set(0, 0, start_ms=62_000, reps=2)
+    with History(tmp_path / "h.sqlite3") as h:
+        session = h.start_session("anna", "Both hands", started_at=MARK + 59)
+        set_id = h.start_set(session, "grip_squeeze", 1, 20.0, "N", ["left_hand", "right_hand"],
+                             mode="bilateral", started_at=MARK + 60)
+        # two pucks: the runner stores seconds since each puck's first sample of the set (here 61.5 s)
+        h.add_event(set_id, Rep(t=64.0 - 61.5, exercise="grip_squeeze", count=1, t_start=63.1 - 61.5,
+                                t_peak=63.6 - 61.5, t_end=64.0 - 61.5, amplitude=31.5, unit="N", hold_s=0.6,
+                                host_time=MARK + 62.0), "right_hand")
+        done = import_log(h, "anna", SERIAL, recs)
+        counts = [e.event.count for e in h.events(set_id)]
+    assert (done.sets_added, done.events_added, done.events_known) == (0, 1, 1)
+    assert counts == [1, 2]
+
+
 def test_importing_the_same_records_again_stores_nothing_new(tmp_path: Path) -> None:
     recs = a_set(0, 0, start_ms=62_000, reps=3)
     with History(tmp_path / "h.sqlite3") as h:

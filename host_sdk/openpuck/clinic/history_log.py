@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import protocol
-from ..device.events import Event, Grip, PartialRep, Rep
+from ..device.events import Grip, PartialRep, Rep
 from ..device.message_events import event_from_message
 from ..device.puck_log import LogRecord
 from ..exercises import name_of, unit_of
@@ -55,6 +55,7 @@ SOURCE = "puck_log"
 MATCH_S = 120.0
 _U32 = 1 << 32
 _MOVES = ("rep", "partial_rep", "grip")
+Move = Rep | PartialRep | Grip
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def logged_sets(records: Iterable[LogRecord]) -> list[_Set]:
     return out
 
 
-def _event(r: LogRecord) -> Event:
+def _event(r: LogRecord) -> Move:
     """A rep, partial rep or grip record as the event the live stream gives: device
     times unwrapped nearest the record's own t_ms (the u32 us wrap every 71 min)."""
     near_us = r.t_ms * 1000
@@ -141,7 +142,7 @@ def _event(r: LogRecord) -> Event:
     def unwrap(us: int) -> float:
         return (near_us + ((us - near_us + _U32 // 2) % _U32) - _U32 // 2) * 1e-6
     ev = event_from_message(protocol.Message(r.type, 0, r.fields), unwrap, None)
-    assert ev is not None
+    assert isinstance(ev, (Rep, PartialRep, Grip))
     return ev
 
 
@@ -149,10 +150,17 @@ def _wire(t: float | None) -> int | None:
     return None if t is None else round(t * 1e6) % _U32
 
 
-def _same(ev: Event, row: sqlite3.Row) -> bool:
-    """The same movement: its device times to the microsecond (u32, as sent)."""
-    return (_wire(getattr(ev, "t_start", None)) == _wire(row["t_start"])
-            and _wire(getattr(ev, "t_end", None)) == _wire(row["t_end"]))
+def _same(ev: Move, row: sqlite3.Row) -> bool:
+    """The same movement (kind, count and date already agree): its device times to
+    the microsecond (u32, as sent); or, for a set of two pucks, whose device times
+    the runner shifts onto one time line (programme_events.aligned), its duration
+    to the microsecond and its amplitude as sent."""
+    t_start, t_end = ev.t_start, ev.t_end
+    if _wire(t_start) == _wire(row["t_start"]) and _wire(t_end) == _wire(row["t_end"]):
+        return True
+    amplitude = ev.peak_force if isinstance(ev, Grip) else ev.amplitude
+    return (round((t_end - t_start) * 1e6) == round((row["t_end"] - row["t_start"]) * 1e6)
+            and row["amplitude"] is not None and abs(amplitude - row["amplitude"]) < 1e-9)
 
 
 def import_log(history: History, patient: str, serial: str,
@@ -184,7 +192,7 @@ def _one_set(db: sqlite3.Connection, patient: str, serial: str, s: _Set, marks: 
     start = date_of(marks, s.t_ms / 1000.0)
     assert start is not None
     end = None if s.end_ms is None else date_of(marks, s.end_ms / 1000.0)
-    new: list[tuple[LogRecord, Event]] = []
+    new: list[tuple[LogRecord, Move]] = []
     set_id: int | None = None
     for r in s.moves:
         ev = _event(r)
@@ -197,7 +205,7 @@ def _one_set(db: sqlite3.Connection, patient: str, serial: str, s: _Set, marks: 
         when = date_of(marks, ev.t)
         assert when is not None
         live = [row for row in db.execute(
-            "SELECT e.id, e.set_id, e.t_start, e.t_end FROM event e JOIN exercise_set s ON s.id = e.set_id "
+            "SELECT e.id, e.set_id, e.t_start, e.t_end, e.amplitude FROM event e JOIN exercise_set s ON s.id = e.set_id "
             "JOIN session ss ON ss.id = s.session_id WHERE ss.patient = ? AND e.kind = ? AND e.count IS ? "
             "AND e.log_seq IS NULL AND e.host_time BETWEEN ? AND ?",
             (patient, ev.kind, getattr(ev, "count", None), when - MATCH_S, when + MATCH_S)) if _same(ev, row)]
@@ -224,7 +232,6 @@ def _one_set(db: sqlite3.Connection, patient: str, serial: str, s: _Set, marks: 
         if isinstance(ev, Grip):
             row_ = (None, ev.t_start, None, ev.t_end, ev.peak_force, "N", ev.hold_s)
         else:
-            assert isinstance(ev, (Rep, PartialRep))
             row_ = (ev.count, ev.t_start, ev.t_peak, ev.t_end, ev.amplitude, ev.unit, getattr(ev, "hold_s", None))
         db.execute("INSERT INTO event (set_id, kind, puck, count, t_start, t_peak, t_end, amplitude, unit, hold_s, "
                    "t, uncertain, host_time, source, puck_serial, puck_boot, log_seq) "
