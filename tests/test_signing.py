@@ -124,7 +124,7 @@ def test_the_table_says_which_commands_an_owned_puck_checks():
     policy = {n: signing.policy(n) for n, s in protocol.SPECS.items() if s.dir == "down"}
     assert {n for n, p in policy.items() if p is True} == {
         "set_exercise", "calibrate", "led", "buzzer", "set_config", "reboot", "pair", "log_confirm",
-        "log_clear"}
+        "log_clear", "mark_time"}
     assert {n for n, p in policy.items() if p == "reader"} == {"start", "stop"}
     assert {n for n, p in policy.items() if p == "off_usb"} == {"unpair"}
     assert {n for n, p in policy.items() if p is None} == {"ping", "get_info", "get_status", "get_config",
