@@ -242,3 +242,17 @@ def test_the_sdk_pulls_into_the_history_and_confirms_only_once_stored(tmp_path: 
     assert (done.sets_added, done.events_added, again.events_added) == (1, 3, 0)
     assert puck.confirmed == 6 and session.programme == LOGGED
     assert (tmp_path / "puck-logs" / f"{SERIAL}.jsonl").is_file(), "the records are kept beside the history"
+
+
+def test_the_programme_runner_pulls_each_puck_s_log_first_when_asked(tmp_path: Path) -> None:
+    from openpuck.clinic.programme import Runner
+    from openpuck.clinic.programme_file import load
+    plan = load(Path(__file__).resolve().parent.parent / "programmes" / "hand_arm.toml")
+    puck = LoggingPuck(a_set(0, 0, start_ms=62_000, reps=3))
+    pucks = {role: puck for ex in plan.exercises for role in ex.pucks}
+    with History(tmp_path / "h.sqlite3") as h:
+        runner = Runner(plan, pucks, "anna", h, pull_log=True)
+        assert runner.pull_log and not Runner(plan, pucks, "anna", h).pull_log, "asked for only"
+        runner._pull_logs()
+        (session,) = h.sessions("anna")
+    assert session.programme == LOGGED and puck.confirmed == 6
