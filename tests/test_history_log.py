@@ -98,9 +98,11 @@ def test_a_live_rep_of_a_two_puck_set_on_the_runner_s_time_line_is_one_rep_too(t
                                 t_peak=63.6 - 61.5, t_end=64.0 - 61.5, amplitude=31.5, unit="N", hold_s=0.6,
                                 host_time=MARK + 62.0), "right_hand")
         done = import_log(h, "anna", SERIAL, recs)
-        counts = [e.event.count for e in h.events(set_id)]
+        events = h.events(set_id)
     assert (done.sets_added, done.events_added, done.events_known) == (0, 1, 1)
-    assert counts == [1, 2]
+    assert [e.event.count for e in events] == [1, 2]
+    assert [e.puck for e in events] == ["right_hand", "right_hand"], "the logged rep is the same puck's"
+    assert events[1].event.t_end == pytest.approx(66.0 - 61.5), "on the set's time line, as the live rep"
 
 
 def test_importing_the_same_records_again_stores_nothing_new(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ are; they stay in the puck's log store.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -227,7 +228,11 @@ def _one_set(db: sqlite3.Connection, patient: str, serial: str, s: _Set, marks: 
         out["sets_added"] += 1
     elif db.execute("SELECT source FROM exercise_set WHERE id = ?", (set_id,)).fetchone()[0] is None:
         out["sets_completed"] += 1
+    shift, role = _live_line(db, set_id, serial, s)
     for r, ev in new:
+        if shift:
+            ev = dataclasses.replace(ev, **{f: getattr(ev, f) + shift for f in ("t", "t_start", "t_peak", "t_end")
+                                            if getattr(ev, f, None) is not None})
         row_: tuple[Any, ...]
         if isinstance(ev, Grip):
             row_ = (None, ev.t_start, None, ev.t_end, ev.peak_force, "N", ev.hold_s)
@@ -235,11 +240,25 @@ def _one_set(db: sqlite3.Connection, patient: str, serial: str, s: _Set, marks: 
             row_ = (ev.count, ev.t_start, ev.t_peak, ev.t_end, ev.amplitude, ev.unit, getattr(ev, "hold_s", None))
         db.execute("INSERT INTO event (set_id, kind, puck, count, t_start, t_peak, t_end, amplitude, unit, hold_s, "
                    "t, uncertain, host_time, source, puck_serial, puck_boot, log_seq) "
-                   "VALUES (?, ?, (SELECT json_extract(pucks, '$[0]') FROM exercise_set WHERE id = ?), "
-                   "?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
-                   (set_id, ev.kind, set_id, *row_, ev.t, date_of(marks, ev.t), SOURCE, serial, r.boot, r.seq))
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+                   (set_id, ev.kind, role, *row_, ev.t, date_of(marks, ev.t - shift), SOURCE, serial, r.boot, r.seq))
         out["events_added"] += 1
     _refigure(db, set_id, end, (serial, s.boot, s.seq))
+
+
+def _live_line(db: sqlite3.Connection, set_id: int, serial: str, s: _Set) -> tuple[float, str]:
+    """(what to add to this puck's device times to put them on the set's time line, the
+    puck's role in the set): a live rep of the puck matched to its record says both (with
+    two pucks the runner shifts each puck's times: programme_events.aligned); else 0 and
+    the set's first role."""
+    row = db.execute("SELECT e.log_seq, e.t_end, e.puck FROM event e WHERE e.set_id = ? AND e.puck_serial = ? "
+                     "AND e.puck_boot = ? AND e.source IS NULL AND e.log_seq IS NOT NULL LIMIT 1",
+                     (set_id, serial, s.boot)).fetchone()
+    rec = next((r for r in s.moves if row is not None and r.seq == row["log_seq"]), None)
+    if row is not None and rec is not None:
+        return row["t_end"] - _event(rec).t_end, str(row["puck"])
+    first = db.execute("SELECT json_extract(pucks, '$[0]') FROM exercise_set WHERE id = ?", (set_id,)).fetchone()
+    return 0.0, str(first[0])
 
 
 def _new_set(db: sqlite3.Connection, patient: str, serial: str, s: _Set, exercise: str, start: float,
