@@ -25,6 +25,7 @@
 #define OP_MSG_BOOT (0x10)
 #define OP_MSG_LOG_INFO (0x11)
 #define OP_MSG_LOG_DATA (0x12)
+#define OP_MSG_TIME_MARK (0x13)
 #define OP_MSG_START (0x40)
 #define OP_MSG_STOP (0x41)
 #define OP_MSG_SET_EXERCISE (0x42)
@@ -44,6 +45,7 @@
 #define OP_MSG_LOG_READ (0x50)
 #define OP_MSG_LOG_CONFIRM (0x51)
 #define OP_MSG_LOG_CLEAR (0x52)
+#define OP_MSG_MARK_TIME (0x53)
 
 #define OP_MSG_SAMPLES_SIZE (7)
 #define OP_MSG_REP_SIZE (23)
@@ -59,6 +61,7 @@
 #define OP_MSG_SET_END_SIZE (17)
 #define OP_MSG_BOOT_SIZE (6)
 #define OP_MSG_LOG_INFO_SIZE (28)
+#define OP_MSG_TIME_MARK_SIZE (8)
 #define OP_MSG_START_SIZE (3)
 #define OP_MSG_STOP_SIZE (0)
 #define OP_MSG_SET_EXERCISE_SIZE (7)
@@ -76,6 +79,7 @@
 #define OP_MSG_LOG_READ_SIZE (4)
 #define OP_MSG_LOG_CONFIRM_SIZE (4)
 #define OP_MSG_LOG_CLEAR_SIZE (0)
+#define OP_MSG_MARK_TIME_SIZE (8)
 
 // samples payload: header fields, then n records
 #define OP_SAMPLES_OFF_T0_US (0)
@@ -175,6 +179,7 @@
 #define OP_SIGNED_UNPAIR (3)
 #define OP_SIGNED_LOG_CONFIRM (1)
 #define OP_SIGNED_LOG_CLEAR (1)
+#define OP_SIGNED_MARK_TIME (1)
 
 // what a command's fields may hold (messages.toml min/max)
 #define OP_START_CHANNELS_MIN (1)
@@ -193,6 +198,8 @@
 #define OP_PAIR_SINCE_MIN (0)
 #define OP_PAIR_SINCE_MAX (281474976710655)
 #define OP_CHALLENGE_NONCE_SIZE (16)
+#define OP_MARK_TIME_UNIX_MS_MIN (1)
+#define OP_MARK_TIME_UNIX_MS_MAX (281474976710655)
 
 // wire values that mean "not known"
 #define OP_REP_HOLD_MS_UNKNOWN (0xffffffffu)

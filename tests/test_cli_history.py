@@ -93,11 +93,11 @@ def test_every_session_is_listed_and_the_one_cut_short_says_so(db, capsys):
     assert head.split()[:4] == ["id", "date", "start", "length"]
     assert len(rows) == 12
     table = [cells(r) for r in rows]
-    for sid, _, _, _, sets, reps, partials, _, programme in table:
+    for sid, _, _, _, sets, reps, partials, _, source, programme in table:
         written_sets = [s for s in written if s.session == int(sid)]
         assert (int(sets), int(reps), int(partials)) == (len(written_sets), sum(len(s.reps) for s in written_sets),
                                                          sum(len(s.partials) for s in written_sets))
-        assert programme == "Hand and arm"
+        assert (source, programme) == ("live", "Hand and arm")
     assert [c[1:4] for c in table if c[3] == "not ended"] == [["2025-03-16", "10:00", "not ended"]]
     assert [c[1:3] for c in table] == sorted(c[1:3] for c in table)     # oldest first
 

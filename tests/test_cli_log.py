@@ -47,18 +47,21 @@ def test_pull_stores_each_record_once_confirms_and_list_tells(tmp_path: Path) ->
         second = cli("pull", url, "--json", data=tmp_path)
         after = json.loads(cli("list", url, "--json", data=tmp_path).stdout)
         cleared = cli("clear", url, "--yes", data=tmp_path)
-    assert listed["records"] == listed["next_seq"] > 8 and not listed["full"] and listed["not_kept"] == 0
+    # every connection (this test's, list's, each pull's) gives the puck its time: one time_mark record
+    n = listed["records"]
+    assert n == listed["next_seq"] > 8 and not listed["full"] and listed["not_kept"] == 0
     a, b = json.loads(first.stdout), json.loads(second.stdout)
-    assert (a["new"], a["stored"], a["confirmed_upto"]) == (listed["records"], listed["records"], None)
-    assert f"pulled {listed['records']} records" in first.stderr
-    assert (b["new"], b["stored"], b["confirmed_upto"]) == (0, listed["records"], listed["records"] - 1)
+    assert (a["new"], a["stored"], a["confirmed_upto"]) == (n + 1, n + 1, None)
+    assert f"pulled {n + 1} records" in first.stderr
+    assert (b["new"], b["stored"], b["confirmed_upto"]) == (1, n + 2, n + 1)
     store = Path(b["path"])
     assert store == tmp_path / "puck-logs" / f"{serial}.jsonl"
     rows = [json.loads(line) for line in store.read_text().splitlines()]
-    assert [r["seq"] for r in rows] == list(range(listed["records"]))
+    assert [r["seq"] for r in rows] == list(range(n + 2))
     assert {r["serial"] for r in rows} == {serial}
     assert [r["fields"]["count"] for r in rows if r["type"] == "rep"] == [1, 2, 3]
-    assert after["records"] == 0 and after["next_seq"] == listed["next_seq"], "confirmed: deleted, seqs run on"
+    assert [r["type"] for r in rows].count("time_mark") == 4
+    assert after["records"] == 1 and after["next_seq"] == n + 3, "confirmed: deleted (but list's mark), seqs run on"
     assert cleared.returncode == 0 and cleared.stdout.startswith("cleared: 0 records")
 
 

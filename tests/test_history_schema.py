@@ -26,6 +26,10 @@ SCHEMA_2 = {**SCHEMA_1, "exercise_set": SCHEMA_1["exercise_set"] + [
     "reps", "partial_reps", "grips", "mean_amplitude", "best_amplitude", "time_under_tension_s", "active_s"]}
 #: schema 3: the outbox of `openpuck sync` (what the clinic server does not have yet)
 SCHEMA_3 = {**SCHEMA_2, "outbox": ["id", "kind", "row_id"]}
+#: schema 4: where a set or an event came from (NULL: live; "puck_log") and which record of the puck's log it is
+_FROM_LOG = ["source", "puck_serial", "puck_boot", "log_seq"]
+SCHEMA_4 = {**SCHEMA_3, "exercise_set": SCHEMA_3["exercise_set"] + _FROM_LOG,
+            "event": SCHEMA_3["event"] + _FROM_LOG}
 LATEST = len(history_schema.MIGRATIONS)
 
 #: a later migration, as the next one to ship would be written (for the tests only)
@@ -53,8 +57,8 @@ def a_current_file(path) -> int:
 def test_a_new_file_gets_the_latest_schema(tmp_path):
     path = tmp_path / "h.sqlite3"
     History(path).close()
-    assert version_of(path) == LATEST == 3
-    for table, cols in SCHEMA_3.items():
+    assert version_of(path) == LATEST == 4
+    for table, cols in SCHEMA_4.items():
         assert columns(path, table) == cols
 
 

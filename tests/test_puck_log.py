@@ -116,8 +116,9 @@ def test_a_pull_cut_at_random_points_resumes_with_nothing_lost_or_doubled(tmp_pa
             cuts = cut.cuts
             assert cuts > 0
             rows = store.records()
-            assert [(r["boot"], r["seq"]) for r in rows] == [(r.boot, r.seq) for r in whole]
-            assert [r["fields"] for r in rows] == [r.as_json()["fields"] for r in whole]
+            assert [(r["boot"], r["seq"]) for r in rows[:len(whole)]] == [(r.boot, r.seq) for r in whole]
+            assert [r["fields"] for r in rows[:len(whole)]] == [r.as_json()["fields"] for r in whole]
+            assert {r["type"] for r in rows[len(whole):]} <= {"time_mark"}, "each connection's time mark"
             assert store.add(whole) == 0, "a record pulled twice is stored once"
 
 
@@ -216,5 +217,24 @@ def test_the_asyncio_face_lists_and_pulls_the_same_log(tmp_path: Path) -> None:
             async with openpuck.connect_async(f"serial:{vp.port}") as a:
                 return await a.log_list(), await a.log_pull(0)
         info, got = asyncio.run(pull())
-    assert got == want
-    assert (info.first_seq, info.next_seq) == (0, len(want)), "a connection adds no record"
+    assert got[:len(want)] == want
+    (mark,) = got[len(want):]
+    assert mark.type == "time_mark", "a connection adds its time mark only"
+    assert (info.first_seq, info.next_seq) == (0, len(want) + 1)
+
+
+def test_every_connection_dates_the_boot_it_finds_and_a_puck_restart_is_dated_again(tmp_path: Path) -> None:
+    with VirtualPuck(scenario="grip10", speed=MAX, state_dir=tmp_path / "puck") as vp:
+        with openpuck.connect(f"serial:{vp.port}", mark_time=False) as p:
+            assert kinds(on_flash(vp), "time_mark") == [], "mark_time=False: this connection gives no time"
+        t0 = time.time()
+        with openpuck.connect(f"serial:{vp.port}") as p:
+            (mark,) = kinds(on_flash(vp), "time_mark")
+            p.reboot()
+            wait_for("the puck restarts", lambda: vp.restarts == 1)
+            wait_for("the host dates the new boot",
+                     lambda: {r.boot for r in kinds(on_flash(vp), "time_mark")} == {0, 1})
+        with openpuck.connect(f"serial:{vp.port}", mark_time=False) as p:
+            info = p.mark_time(t0 + 3600.0)
+    assert mark.boot == 0 and t0 - 1 <= mark.fields["unix_ms"] / 1000 <= time.time() + 1
+    assert info.boot_id == 1, "mark_time answers which boot it dated"

@@ -486,3 +486,26 @@ def test_a_pdf_without_chromium_says_how_to_get_one_and_the_page_is_still_writte
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(browser.BrowserError, match="apt-get install chromium"):
         browser.print_pdf(tmp_path / "anna.html", tmp_path / "anna.pdf")
+
+
+def test_sets_logged_on_the_puck_while_no_host_listened_are_marked(tmp_path):
+    from openpuck.clinic.history_log import LOGGED, import_log
+    from openpuck.device.events import Rep
+    from tests.test_history_log import MARK, SERIAL, a_set, rep
+    out = tmp_path / "anna.html"
+    with History(tmp_path / "history.sqlite3") as h:
+        session = h.start_session("anna", "Hand", started_at=MARK + 59)
+        set_id = h.start_set(session, "grip_squeeze", 1, 20.0, "N", ["right_hand"], started_at=MARK + 60)
+        first = rep(0, 3, 1, 64_000).fields
+        h.add_event(set_id, Rep(t=64.0, exercise="grip_squeeze", count=1, t_start=first["t_start_us"] / 1e6,
+                                t_peak=first["t_peak_us"] / 1e6, t_end=64.0, amplitude=31.5, unit="N",
+                                hold_s=0.6, host_time=MARK + 62.0), "right_hand")
+        h.end_session(session, ended_at=MARK + 70)
+        left_mid_set = a_set(0, 0, start_ms=62_000, reps=3)                              # the host left mid-set
+        away = a_set(1, len(left_mid_set), start_ms=10_000, reps=2, mark=MARK + 3600)   # away throughout
+        import_log(h, "anna", SERIAL, left_mid_set + away)
+        write_report(h, "anna", out, now=dt.datetime.fromtimestamp(MARK + 7200))
+    page = Page(out.read_text(encoding="utf-8"))
+    rows = page.tables["sessions"]["tbody"]
+    assert [(r[3], r[6]) for r in rows] == [(LOGGED, "2"), ("Hand (1 set logged on the puck)", "3")]
+    assert "pulled from its own log later" in page.all_text

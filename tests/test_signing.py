@@ -124,7 +124,7 @@ def test_the_table_says_which_commands_an_owned_puck_checks():
     policy = {n: signing.policy(n) for n, s in protocol.SPECS.items() if s.dir == "down"}
     assert {n for n, p in policy.items() if p is True} == {
         "set_exercise", "calibrate", "led", "buzzer", "set_config", "reboot", "pair", "log_confirm",
-        "log_clear"}
+        "log_clear", "mark_time"}
     assert {n for n, p in policy.items() if p == "reader"} == {"start", "stop"}
     assert {n for n, p in policy.items() if p == "off_usb"} == {"unpair"}
     assert {n for n, p in policy.items() if p is None} == {"ping", "get_info", "get_status", "get_config",
@@ -493,3 +493,18 @@ def test_pairing_writes_no_key_to_a_recording_or_a_spy_log(vpuck, tmp_path, monk
         assert pairs and all(m["key"] == bytes(32) for m in pairs), path   # there, key zeroed
     text = log.read_text()
     assert key.hex(" ") not in text and "4c" in text
+
+
+@needs_sim
+def test_only_the_owner_dates_an_owned_puck_s_log(vpuck, tmp_path, monkeypatch):
+    owner_dir, stranger_dir = tmp_path / "owner", tmp_path / "stranger"
+    with _connect(vpuck, owner_dir, monkeypatch) as puck:
+        puck.pair()
+    with _connect(vpuck, owner_dir, monkeypatch) as puck:       # signs its mark on connect
+        marks = [r for r in puck.log_pull(0) if r.type == "time_mark"]
+    with _connect(vpuck, stranger_dir, monkeypatch) as other:   # connects all the same, marks nothing
+        with pytest.raises(CommandError, match="unauthenticated"):
+            other.mark_time()
+        after = [r for r in other.log_pull(0) if r.type == "time_mark"]
+    assert len(marks) == 2, "the open puck's first connection, then the owner's, signed"
+    assert after == marks, "a stranger cannot misdate the patient's sets"

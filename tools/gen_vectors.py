@@ -75,6 +75,7 @@ LAYOUTS = {
     "log_info": (0x11, [("boot_id", "I"), ("segments", "H"), ("first_seq", "I"), ("next_seq", "I"),
                         ("bytes", "I"), ("free_bytes", "I"), ("not_kept", "I"), ("torn", "H")]),
     "log_data": (0x12, [("from_seq", "I"), ("next_seq", "I"), ("data", "bytes")]),
+    "time_mark": (0x13, [("unix_ms", "Q")]),
     "start": (0x40, [("rate_hz", "H"), ("channels", "B")]),
     "stop": (0x41, []),
     "set_exercise": (0x42, [("exercise", "B"), ("target", "I"), ("on_pct", "B"), ("off_pct", "B")]),
@@ -94,6 +95,7 @@ LAYOUTS = {
     "log_read": (0x50, [("from_seq", "I")]),
     "log_confirm": (0x51, [("upto_seq", "I")]),
     "log_clear": (0x52, []),
+    "mark_time": (0x53, [("unix_ms", "Q")]),
 }
 SAMPLE = "<hhhhhhH"
 
@@ -187,6 +189,7 @@ def valid() -> list[dict]:
                 exercise=1, reps=1, partial_reps=0, dropped_samples=0, link_dropped_samples=0,
                 t_us=2500000)))).hex())),
         ("log_data_empty", 28, dict(from_seq=350, next_seq=350, data="")),
+        ("time_mark", 29, dict(unix_ms=1765170000123)),
         ("start", 0, dict(rate_hz=200, channels=7)),
         ("stop", 1, {}),
         ("set_exercise", 2, dict(exercise=1, target=30000, on_pct=40, off_pct=20)),
@@ -206,6 +209,7 @@ def valid() -> list[dict]:
         ("log_read", 16, dict(from_seq=4294967295)),
         ("log_confirm", 17, dict(upto_seq=349)),
         ("log_clear", 18, {}),
+        ("mark_time", 19, dict(unix_ms=1765170000123)),
         ("ack_seq_wraps", 65535, dict(cmd_type=0x4B, cmd_seq=0)),
         ("ack_zero_in_every_byte", 0, dict(cmd_type=0, cmd_seq=0)),
     ]
@@ -347,6 +351,8 @@ def signed() -> list[dict]:
     add("log_clear_unsigned", "log_clear", {}, "unauthenticated", key=None)
     add("log_confirm_unsigned", "log_confirm", dict(upto_seq=10), "unauthenticated", key=None)
     add("log_confirm_signed", "log_confirm", dict(upto_seq=10), "ack", ts=T0 + 5)
+    add("mark_time_unsigned", "mark_time", dict(unix_ms=1765170000123), "unauthenticated", key=None)
+    add("mark_time_signed", "mark_time", dict(unix_ms=1765170000123), "ack", ts=T0 + 6)
     add("start_unsigned_own_rate", "start", dict(rate_hz=200, channels=7), "ack", key=None)
     add("stop_unsigned_own_stream", "stop", {}, "ack", key=None)
     add("unpair_unsigned_over_usb", "unpair", {}, "ack", key=None)

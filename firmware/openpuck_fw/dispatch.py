@@ -263,6 +263,14 @@ def _log_confirm(app, t, seq, v):
     eventlog.info(app)
 
 
+def _mark_time(app, t, seq, v):
+    # the record's t_ms (device time now) beside the host's wall clock dates this boot's records
+    app.now_us()
+    eventlog.event(app, mt.T_TIME_MARK, v[0])
+    app.ack(t, seq)
+    eventlog.info(app)
+
+
 def _log_clear(app, t, seq, v):
     app.evlog.clear()
     app.ack(t, seq)
@@ -290,4 +298,5 @@ HANDLERS = {
     mt.T_LOG_READ: _log_read,
     mt.T_LOG_CONFIRM: _log_confirm,
     mt.T_LOG_CLEAR: _log_clear,
+    mt.T_MARK_TIME: _mark_time,
 }

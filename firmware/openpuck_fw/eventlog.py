@@ -8,8 +8,8 @@
 # A record, little-endian (protocol/spec.md section 10):
 #   size:u8 | type:u8 | boot:u32 | seq:u32 | t_ms:u32 | payload | crc32:u32
 # size: the payload's bytes; type: the up message whose payload it carries
-# (rep, partial_rep, grip, target, set_start, set_end, boot); t_ms: device
-# time since that boot; the CRC-32 covers every byte before it.
+# (rep, partial_rep, grip, target, set_start, set_end, boot, time_mark); t_ms:
+# device time since that boot (a time_mark, a host's wall clock, dates it); the CRC-32 covers every byte before it.
 # Sequence numbers run on across boots and clears: (serial, boot, seq) names a
 # record for good. Each boot starts a new segment, so a record a power cut
 # tore is the last of its segment: a reader stops at it (it fails its CRC),

@@ -23,6 +23,7 @@ T_SET_END = const(0x0f)
 T_BOOT = const(0x10)
 T_LOG_INFO = const(0x11)
 T_LOG_DATA = const(0x12)
+T_TIME_MARK = const(0x13)
 T_START = const(0x40)
 T_STOP = const(0x41)
 T_SET_EXERCISE = const(0x42)
@@ -42,6 +43,7 @@ T_LOG_LIST = const(0x4f)
 T_LOG_READ = const(0x50)
 T_LOG_CONFIRM = const(0x51)
 T_LOG_CLEAR = const(0x52)
+T_MARK_TIME = const(0x53)
 
 NACK_ERROR_UNKNOWN_TYPE = const(0x1)
 NACK_ERROR_BAD_LENGTH = const(0x2)
@@ -132,6 +134,7 @@ LAYOUT = {  # type: dict[int, tuple]
     0x10: ('boot', 'up', '<BHBBB', ('reset_cause', 'torn', 'fw_major', 'fw_minor', 'fw_patch'), ('u8', 'u16', 'u8', 'u8', 'u8')),
     0x11: ('log_info', 'up', '<IHIIIIIH', ('boot_id', 'segments', 'first_seq', 'next_seq', 'bytes', 'free_bytes', 'not_kept', 'torn'), ('u32', 'u16', 'u32', 'u32', 'u32', 'u32', 'u32', 'u16')),
     0x12: ('log_data', 'up', None, ('from_seq', 'next_seq', 'data'), ('u32', 'u32', 'bytes')),
+    0x13: ('time_mark', 'up', '<Q', ('unix_ms',), ('u64',)),
     0x40: ('start', 'down', '<HB', ('rate_hz', 'channels'), ('u16', 'u8')),
     0x41: ('stop', 'down', '<', (), ()),
     0x42: ('set_exercise', 'down', '<BIBB', ('exercise', 'target', 'on_pct', 'off_pct'), ('u8', 'u32', 'u8', 'u8')),
@@ -151,6 +154,7 @@ LAYOUT = {  # type: dict[int, tuple]
     0x50: ('log_read', 'down', '<I', ('from_seq',), ('u32',)),
     0x51: ('log_confirm', 'down', '<I', ('upto_seq',), ('u32',)),
     0x52: ('log_clear', 'down', '<', (), ()),
+    0x53: ('mark_time', 'down', '<Q', ('unix_ms',), ('u64',)),
 }
 
 # signing (spec.md section 9): the trailer, the replay rule's numbers
@@ -180,6 +184,7 @@ SIGNED = {
     T_UNPAIR: 3,
     T_LOG_CONFIRM: 1,
     T_LOG_CLEAR: 1,
+    T_MARK_TIME: 1,
 }
 USB_ONLY = (T_PAIR,)
 
@@ -196,6 +201,7 @@ CHECKS = {  # type: dict[int, tuple[tuple, ...]]
     T_REBOOT: ((0, (0, 1), None),),
     T_PAIR: ((0, None, (32, 32)), (1, None, (0, 281474976710655)),),
     T_CHALLENGE: ((0, None, (16, 16)),),
+    T_MARK_TIME: ((0, None, (1, 281474976710655)),),
 }
 START_RATE_HZ_VALUES = (25, 50, 100, 200)
 START_CHANNELS_MIN = const(1)
@@ -217,6 +223,8 @@ PAIR_KEY_SIZE = const(32)
 PAIR_SINCE_MIN = const(0)
 PAIR_SINCE_MAX = const(281474976710655)
 CHALLENGE_NONCE_SIZE = const(16)
+MARK_TIME_UNIX_MS_MIN = const(1)
+MARK_TIME_UNIX_MS_MAX = const(281474976710655)
 REP_HOLD_MS_UNKNOWN = 0xffffffff
 STATUS_CPU_LOAD_UNKNOWN = 0xffff
 

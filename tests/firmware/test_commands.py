@@ -37,6 +37,7 @@ good = {
     mt.T_LOG_READ: struct.pack("<I", 7),
     mt.T_LOG_CONFIRM: struct.pack("<I", 2 ** 32 - 1),
     mt.T_LOG_CLEAR: b"",
+    mt.T_MARK_TIME: struct.pack("<Q", 1765170000123),
 }
 for t, p in good.items():
     eq("accepts %s" % mt.LAYOUT[t][0], nack_of(t, p), OK)
@@ -89,6 +90,8 @@ cases = [
     ("challenge nonce of 15 bytes", mt.T_CHALLENGE, b"\x0f" + bytes(15), (R, 1)),
     ("pair key length past the end", mt.T_PAIR, b"\x20" + bytes(31), (mt.NACK_ERROR_BAD_LENGTH, 0)),
     ("pair empty", mt.T_PAIR, b"", (mt.NACK_ERROR_BAD_LENGTH, 0)),
+    ("mark_time 0", mt.T_MARK_TIME, struct.pack("<Q", 0), (R, 1)),
+    ("mark_time past 48 bits", mt.T_MARK_TIME, struct.pack("<Q", 2 ** 48), (R, 1)),
 ]
 for name, t, p, want in cases:
     eq(name, nack_of(t, p), want)

@@ -110,7 +110,7 @@ def as_json(data: Any, database: str) -> dict[str, Any]:
         "sessions": [{
             "id": s.id, "programme": s.programme, "started_at": _iso(s.started_at), "ended_at": _iso(s.ended_at),
             "exercises": list(s.exercises), "sets": s.sets, "reps": s.reps, "partial_reps": s.partial_reps,
-            "success_rate": _r(s.success_rate),
+            "success_rate": _r(s.success_rate), "logged_sets": s.logged_sets, "source": s.source,
         } for s in data.sessions],
     }
 
@@ -145,8 +145,11 @@ def _text(data: Any, database: str) -> None:
         start = dt.datetime.fromtimestamp(s.started_at)
         length = "not ended" if s.ended_at is None else f"{(s.ended_at - s.started_at) / 60:.0f} min"
         rows.append([str(s.id), start.date().isoformat(), start.strftime("%H:%M"), length, str(s.sets),
-                     str(s.reps), str(s.partial_reps), percent(s.success_rate), s.programme])
-    _table(["id", "date", "start", "length", "sets", "reps", "partial", "success", "programme"], rows, "><<>>>>><")
+                     str(s.reps), str(s.partial_reps), percent(s.success_rate), s.source, s.programme])
+    _table(["id", "date", "start", "length", "sets", "reps", "partial", "success", "from", "programme"], rows,
+           "><<>>>>><<")
+    if any(s.logged_sets for s in data.sessions):
+        print("from \"puck log\": reps the puck counted while no host listened, pulled later (openpuck log pull)")
     print("\npersonal bests")
     _table(["exercise", "best rep", "day", "session"],
            [[e.name, amount(e.best.amplitude, e.best.unit), dt.date.fromtimestamp(e.best.at).isoformat(),

@@ -21,6 +21,15 @@ them.
          by a lost link starts again where it stopped: no record is lost
          or stored twice (a record is named by puck serial, boot and
          sequence number)
+         With --patient NAME the pulled sets also go into that patient's
+         history (as `openpuck programme run --patient` does), marked as
+         logged on the puck: a rep already received live is stored once,
+         a set pulled twice once. The pull never guesses the patient: a
+         puck may be lent to another, so without --patient nothing goes
+         into a history. A set is dated by the time a host gave the puck
+         while it was on (every connect does); one of a puck start no host
+         saw stays undated: it is not put into the history and the pull
+         says so
   clear  delete every record on the puck, pulled or not (asks for --yes)
 
 Deleting (pull's confirm, clear) changes the puck: on a paired puck only
@@ -31,6 +40,7 @@ examples:
   openpuck log pull /dev/ttyACM0               into the data folder, then the puck frees the room
   openpuck log pull ble:OpenPuck-1A2B --keep   download only: the puck keeps its records
   openpuck log pull /dev/ttyACM0 --out anna.jsonl --json
+  openpuck log pull /dev/ttyACM0 --patient anna   and into anna's history (openpuck history --patient anna)
   openpuck log clear /dev/ttyACM0 --yes
 """
 
@@ -45,6 +55,10 @@ def add_arguments(p) -> None:
                    help="pull into this JSON-lines file (default: puck-logs/SERIAL.jsonl in the data folder)")
     p.add_argument("--keep", action="store_true", help="pull only: the puck keeps the records it sent")
     p.add_argument("--yes", action="store_true", help="clear: yes, delete records not pulled too")
+    p.add_argument("--patient", metavar="ID",
+                   help="pull only: put the pulled sets into this patient's history, marked as logged on the puck")
+    p.add_argument("--db", metavar="PATH", help="with --patient: the history database, or its folder "
+                                                "(default: history.sqlite3 in the data folder)")
 
 
 def run(args) -> int:
@@ -52,6 +66,17 @@ def run(args) -> int:
     if args.action == "clear" and not args.yes:
         raise CliError("log clear deletes every record on the puck, pulled or not; "
                        "pull them first (openpuck log pull URL), then run it again with --yes")
+    if (args.patient is not None or args.db is not None) and args.action != "pull":
+        raise CliError(f"--patient and --db go with log pull, not log {args.action}")
+    if args.db is not None and args.patient is None:
+        raise CliError("--db names the history the pulled sets go into: give --patient too")
+    if args.patient is not None:
+        from ..clinic.history import check_patient
+        from ..offline.validate import InvalidValue
+        try:
+            check_patient(args.patient)
+        except InvalidValue as e:
+            raise CliError(f"--patient: {e}") from None
     from ..device.puck import connect
     with connect(args.url) as puck:
         if args.action == "list":
@@ -119,12 +144,34 @@ def _pull(puck, args) -> int:
     confirmed = None
     if not args.keep and store.last_seq() >= 0:
         confirmed = puck.log_confirm(store.last_seq())
+    history = _into_history(args, serial, store) if getattr(args, "patient", None) is not None else None
     if args.json:
         print(json.dumps({"serial": serial, "path": str(store.path), "records": got[0], "new": got[1],
                           "stored": len(store), "next_seq": store.next_seq(), "seconds": round(dt, 3),
                           "confirmed_upto": store.last_seq() if confirmed is not None else None,
-                          "not_kept": info.not_kept, "torn": info.torn}, sort_keys=True))
+                          "not_kept": info.not_kept, "torn": info.torn, "history": history}, sort_keys=True))
     elif confirmed is not None:
         print(f"the puck may now delete records up to seq {store.last_seq()}: "
               f"{confirmed.records} records, {confirmed.bytes} bytes left on it")
     return 0
+
+
+def _into_history(args, serial: str, store) -> dict:
+    """Put every dated set of the store into the patient's history (again: nothing
+    is stored twice, and a puck start marked since is dated now); say what it did."""
+    from dataclasses import asdict
+
+    from ..clinic.history import History
+    from ..clinic.history_log import import_log
+    from ._history_db import database_path, plural
+    with History(database_path(args.db)) as h:
+        done = import_log(h, args.patient, serial, store.records())
+        where = str(h.path)
+    if not args.json:
+        print(f"into {args.patient}'s history ({where}): {plural(done.sets_added, 'set')} done with the host "
+              f"away, {plural(done.sets_completed, 'live set')} completed, {done.events_added} reps, partial reps "
+              f"and grips added, {done.events_known} already there")
+        for u in done.undated:
+            print(f"not dated, not in the history: {u.exercise} set of puck start {u.boot} (seq {u.seq}, "
+                  f"{u.reps} reps): no host gave the puck its time while it was on; kept in {store.path}")
+    return dict(asdict(done), undated=[asdict(u) for u in done.undated], database=where)

@@ -46,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     run.add_argument("--rest-scale", default="1", metavar="F",
                      help="multiply every rest by F (0 skips rests: demos and tests; default 1)")
     run.add_argument("--no-feedback", action="store_true", help="no lights and beeps on the puck")
+    run.add_argument("--pull-log", action="store_true",
+                     help="first put the sets each puck counted while no host listened into the history "
+                          "(its own log: openpuck log pull --patient)")
     out = run.add_mutually_exclusive_group()
     out.add_argument("--plain", action="store_true", help="one line per event, no live view")
     out.add_argument("--json", action="store_true", help="one JSON object per event per line")
@@ -148,7 +151,8 @@ def _run(args: argparse.Namespace, plan) -> int:
                 report = _live(plan, pucks, args, history, rest_scale, ProgrammeView)
             else:
                 report = programme.run(plan, pucks, args.patient, history, rest_scale=rest_scale,
-                                       feedback=not args.no_feedback, on_event=shown)
+                                       feedback=not args.no_feedback, on_event=shown,
+                                       pull_log=getattr(args, "pull_log", False))
             db = history.path
     finally:
         for p in pucks.values():
@@ -189,4 +193,5 @@ def _live(plan, pucks, args, history, rest_scale, view_cls):
             view.update(ev)
             live.update(view.render())
         return programme.run(plan, pucks, args.patient, history, rest_scale=rest_scale,
-                             feedback=not args.no_feedback, on_event=show)
+                             feedback=not args.no_feedback, on_event=show,
+                             pull_log=getattr(args, "pull_log", False))

@@ -59,7 +59,8 @@ class HistoryReads:
                       tuple(json.loads(r["pucks"])), r["mode"],
                       (self.data_dir / rec) if rec is not None else None,   # an absolute one stays as it is
                       r["started_at"], r["ended_at"],
-                      json.loads(r["summary"]) if r["summary"] is not None else None, figures)
+                      json.loads(r["summary"]) if r["summary"] is not None else None, figures,
+                      source=r["source"])
 
     def sets(self, session_id: int) -> list[SetRow]:
         """A session's sets in the order they started."""

@@ -68,6 +68,9 @@ class SetRow:
     summary: dict[str, Any] | None   #: the JSON end_set stored
     #: the set's figures: the typed columns end_set stored, or (a set never ended) from its stored events
     figures: SetSummary
+    #: None: counted live; "puck_log": some or all of its reps pulled from the puck's own log
+    #: (done while no host listened: openpuck.clinic.history_log)
+    source: str | None = None
 
     @property
     def reps(self) -> int:

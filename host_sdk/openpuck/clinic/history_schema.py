@@ -109,6 +109,20 @@ MIGRATIONS: list[Migration] = [
         "INSERT INTO outbox (kind, row_id) SELECT 'set', id FROM exercise_set ORDER BY id",
         "INSERT INTO outbox (kind, row_id) SELECT 'event', id FROM event ORDER BY id",
     ),
+    # 4: sets and reps pulled from the puck's own log (openpuck.clinic.history_log). source:
+    # NULL = counted live, 'puck_log' = from the log (a set: some or all of its reps were);
+    # (puck_serial, puck_boot, log_seq) names the log record a row is (an event) or starts
+    # with (a set's set_start), unique, so a record imported twice is stored once and a live
+    # rep matched to its record is not stored again.
+    (
+        *(f"ALTER TABLE {table} ADD COLUMN {column}"
+          for table in ("exercise_set", "event")
+          for column in ("source TEXT", "puck_serial TEXT", "puck_boot INTEGER", "log_seq INTEGER")),
+        "CREATE UNIQUE INDEX set_by_log_record ON exercise_set (puck_serial, puck_boot, log_seq) "
+        "WHERE log_seq IS NOT NULL",
+        "CREATE UNIQUE INDEX event_by_log_record ON event (puck_serial, puck_boot, log_seq) "
+        "WHERE log_seq IS NOT NULL",
+    ),
 ]
 
 

@@ -25,6 +25,7 @@ and rest. An app sees all of it through ``on_event`` (:class:`ProgrammeEvent`).
 """
 from __future__ import annotations
 
+import logging
 import queue
 import time
 from collections.abc import Callable
@@ -51,6 +52,8 @@ from .programme_events import (  # noqa: F401
 )
 from .programme_file import Programme, ProgrammeExercise
 
+log = logging.getLogger("openpuck")
+
 
 class Runner:
     """One session of ``plan`` for ``patient`` on ``pucks`` (role -> an open
@@ -58,12 +61,14 @@ class Runner:
 
     ``rest_scale`` multiplies every rest (0 skips them: demos, tests);
     ``give_up_s`` ends a set after that long of the puck's time with no
-    attempt; ``feedback`` lights and beeps the puck; ``rate_hz`` samples."""
+    attempt; ``feedback`` lights and beeps the puck; ``rate_hz`` samples;
+    ``pull_log`` first pulls what each puck logged while no host listened into
+    the history (:func:`~openpuck.clinic.history_log.pull_into_history`)."""
 
     def __init__(self, plan: Programme, pucks: dict[str, Any], patient: str, history: History, *,
                  on_event: Callable[[ProgrammeEvent], None] | None = None, rest_scale: float = 1.0,
                  give_up_s: float = 60.0, feedback: bool = True, rate_hz: int = 200,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, pull_log: bool = False) -> None:
         needed = sorted({r for ex in plan.exercises for r in ex.pucks})
         missing = [r for r in needed if r not in pucks]
         if missing:
@@ -78,12 +83,14 @@ class Runner:
         self._bests: dict[tuple, tuple[str, float, str]] = {}
         self.on_event = on_event or (lambda ev: None)
         self.rest_scale, self.give_up_s, self.feedback = rest_scale, give_up_s, feedback
-        self.rate_hz, self.sleep = rate_hz, sleep
+        self.rate_hz, self.sleep, self.pull_log = rate_hz, sleep, pull_log
         self.report: SessionReport | None = None
 
     # -------------------------------------------------------------- the session
     def run(self) -> SessionReport:
         with self.history.session_lock(self.patient, what=f"a session of {self.plan.name}"):
+            if self.pull_log:
+                self._pull_logs()
             sid = self.history.start_session(self.patient, self.plan.name)
             # the patient counts their own sessions of this programme, not the database's rows
             number = sum(1 for s in self.history.sessions(self.patient) if s.programme == self.plan.name)
@@ -107,6 +114,16 @@ class Runner:
             self.history.end_session(sid)
         self.on_event(ProgrammeEvent("session_end", report=self.report))
         return self.report
+
+    def _pull_logs(self) -> None:
+        """The sets each puck counted while no host listened, into the history first
+        (the progression then sees them); a puck that cannot give its log is said, not fatal."""
+        from .history_log import pull_into_history
+        for puck in {id(p): p for p in self.pucks.values()}.values():
+            try:
+                pull_into_history(puck, self.history, self.patient)
+            except OpenPuckError as e:
+                log.warning("openpuck: %s: its log not pulled (%s)", getattr(puck, "url", "a puck"), e)
 
     def _running(self) -> SessionReport:
         """The session's report, there once run() has started the session."""

@@ -27,6 +27,7 @@ from pathlib import Path
 from ..errors import OpenPuckError
 from . import browser, report_calendar, report_plots, units
 from .history import History
+from .history_log import LOGGED
 from .progression import ProgressionRule
 from .report_data import ExerciseSummary, ReportData, SessionLine, gather
 from .report_plots import Figure, day_text, label
@@ -214,12 +215,19 @@ def _chart_section(sid: str, heading: str, intro: str, fig: Figure | None, none:
             f"{_figure(fig, none)}</section>")
 
 
+def _logged(s: SessionLine) -> str:
+    """The marker of a session with reps logged on the puck while no host listened."""
+    if not s.logged_sets or s.programme == LOGGED:   # that session's name says it already
+        return ""
+    return f' <span class="logged">({_e(units.plural(s.logged_sets, "set"))} logged on the puck)</span>'
+
+
 def _session_row(s: SessionLine) -> str:
     start = _time(s.started_at)
     length = (f'<td class="num">{_e(_minutes(s.ended_at - s.started_at))}</td>' if s.ended_at is not None
               else '<td class="num warn">not ended</td>')
     return (f'<tr data-session="{s.id}"><td class="date">{_e(start.date().isoformat())}</td>'
-            f"<td class=\"date\">{_e(start.strftime('%H:%M'))}</td>{length}<td>{_e(s.programme)}</td>"
+            f"<td class=\"date\">{_e(start.strftime('%H:%M'))}</td>{length}<td>{_e(s.programme)}{_logged(s)}</td>"
             f"<td>{_e(', '.join(label(x) for x in s.exercises) or '–')}</td>"
             + _num(s.sets) + _num(s.reps) + _num(s.partial_reps) + _num(units.percent(s.success_rate)) + "</tr>")
 
@@ -234,7 +242,8 @@ def _sessions(data: ReportData) -> str:
              else "The one session" if len(last) == 1 else f"All {len(last)} sessions")
     return (f'<section id="sessions-section"><h2>Last sessions</h2><table id="sessions">'
             f"<caption>{shown}, newest first. \"Not ended\": the session was cut short (the program "
-            f"stopped or the patient left); its reps up to then count.</caption>"
+            f"stopped or the patient left); its reps up to then count. \"Logged on the puck\": reps the puck "
+            f"counted while no computer listened, pulled from its own log later.</caption>"
             f"<thead>{head}</thead><tbody>{''.join(_session_row(s) for s in last)}</tbody></table></section>")
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ..offline.summary import success_rate
 from .history import DailyRow, History, PersonalBest, check_patient
+from .history_log import LOGGED
 from .progression import ProgressionRule
 
 #: (exercise, pucks, mode): one way of doing a catalogue exercise
@@ -45,10 +46,20 @@ class SessionLine:
     sets: int
     reps: int
     partial_reps: int
+    #: its sets with reps logged on the puck while no host listened (pulled later: openpuck log pull)
+    logged_sets: int = 0
 
     @property
     def success_rate(self) -> float | None:
         return success_rate(self.reps, self.partial_reps)
+
+    @property
+    def source(self) -> str:
+        """Where its reps came from: "live", "puck log" (sets done with the host away) or
+        "live + puck log" (sets the host left before their end, completed from the log)."""
+        if not self.logged_sets:
+            return "live"
+        return "puck log" if self.programme == LOGGED else "live + puck log"
 
 
 @dataclass(frozen=True)
@@ -209,7 +220,8 @@ def gather(history: History, patient: str, *, rule: ProgressionRule | None = Non
         sessions.append(SessionLine(
             s.id, s.programme, s.started_at, s.ended_at,
             tuple(dict.fromkeys(st.exercise for st in sets)), len(sets),
-            sum(st.reps for st in sets), sum(st.partial_reps for st in sets)))
+            sum(st.reps for st in sets), sum(st.partial_reps for st in sets),
+            sum(st.source is not None for st in sets)))
     daily = history.daily(patient)
     attempts: dict[dt.date, int] = {}
     for r in daily:

@@ -221,6 +221,7 @@ class AsyncPuck:
     log_pull = _awaited(Puck.log_pull)
     log_confirm = _awaited(Puck.log_confirm)
     log_clear = _awaited(Puck.log_clear)
+    mark_time = _awaited(Puck.mark_time)
 
     # -- consuming ----------------------------------------------------------------------
     def on(self, kind: str, callback: Callable[[Any], None]) -> Callable[[Any], None]:

@@ -23,7 +23,7 @@ from .reconnect import StreamSettings, still_streaming
 #: are in :class:`~openpuck.device.puck.Puck`, next to the rest of the recording)
 COMMANDS = ("start", "stop", "ping", "led", "buzzer", "calibrate", "get_config", "set_config",
             "reboot", "get_info", "get_status", "record", "stop_recording", "watch", "pair", "unpair",
-            "log_list", "log_read", "log_pull", "log_confirm", "log_clear")
+            "log_list", "log_read", "log_pull", "log_confirm", "log_clear", "mark_time")
 
 
 

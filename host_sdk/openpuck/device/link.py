@@ -62,9 +62,10 @@ class Link:
     def __init__(self, transport: Transport, *, timeout: float = 2.0, reconnect: bool = True,
                  reconnect_timeout: float | None = 60.0, ping_interval: float = 2.0,
                  record: str | None = None, hold_s: float = HOLD_S, fsync: bool = False,
-                 max_queue: int = 100_000, overwrite: bool = False) -> None:
+                 max_queue: int = 100_000, overwrite: bool = False, mark_time: bool = True) -> None:
         self.transport = transport
         self.url = transport.url
+        self.mark_time_on_connect = bool(mark_time)   #: open() gives the puck this host's time
         self.timeout = validate.number("timeout", timeout, 0.0, None, "s", above=True)
         self.reconnect = reconnect
         self.reconnect_timeout = validate.timeout("reconnect_timeout", reconnect_timeout)

@@ -65,7 +65,9 @@ class Puck(Reader):
 
     Options: ``timeout`` (s per command), ``reconnect``, ``reconnect_timeout``
     (s, None = forever), ``ping_interval`` (s), ``record`` (a path), ``hold_s``,
-    ``fsync``, ``max_queue`` (events kept for :meth:`events`), ``overwrite``."""
+    ``fsync``, ``max_queue`` (events kept for :meth:`events`), ``overwrite``,
+    ``mark_time`` (default True: give the puck this host's time on connect, which
+    dates its log: :meth:`mark_time`)."""
 
     # -- lifecycle ------------------------------------------------------------
     def open(self) -> Puck:
@@ -93,6 +95,8 @@ class Puck(Reader):
                 self._load_key()
                 for _ in range(3):
                     self.ping()
+                if self.mark_time_on_connect:
+                    self._mark_time_on_connect()   # dates the puck's log records of this boot
             except BaseException:
                 self._discard_empty = True
                 self.close()
@@ -249,7 +253,9 @@ def connect(url: str, **options: Any) -> Puck:
     ``replay:FILE.opr[?speed=N|max]``, ``spy:URL[?log=FILE]``.
     Options: ``timeout`` (s per command), ``reconnect`` (bool),
     ``reconnect_timeout`` (s, None = forever), ``ping_interval`` (s),
-    ``record`` (a path: record every byte), ``fsync``.
+    ``record`` (a path: record every byte), ``fsync``, ``mark_time`` (default
+    True: the puck logs this host's time, dating its log's records of this boot;
+    skipped where the puck has no log or this host may not sign for it).
     """
     t = open_transport(url, _open=False)
     return Puck(t, **options).open()

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import binascii
 import json
+import logging
 import os
 import struct
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +32,12 @@ from .. import protocol
 from ..errors import OpenPuckError
 from .link import Link
 
+log = logging.getLogger("openpuck")
+
 HEAD = struct.Struct("<BBIII")   # size, type, boot, seq, t_ms
 CRC_SIZE = 4
 #: the message types a record may carry (its payload is that message's)
-RECORD_TYPES = ("rep", "partial_rep", "grip", "target", "set_start", "set_end", "boot")
+RECORD_TYPES = ("rep", "partial_rep", "grip", "target", "set_start", "set_end", "boot", "time_mark")
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,28 @@ class LogCommands(Link):
         m = self._command("log_confirm", expect="log_info", upto_seq=_seq("log_confirm: upto_seq", upto_seq))
         assert m is not None
         return LogInfo(**{k: int(v) for k, v in m.fields.items()})
+
+    def mark_time(self, unix_s: float | None = None) -> LogInfo:
+        """Give the puck this host's wall-clock time (Unix s, default now): it logs it
+        as a ``time_mark`` record, which dates every record of its current boot
+        (spec.md section 10). Returns what the log holds; its ``boot_id`` names the
+        boot now dated. Signed on an owned puck. :func:`~openpuck.connect` sends one
+        (``mark_time=False`` not)."""
+        t = time.time() if unix_s is None else unix_s
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 2.8e11:
+            raise OpenPuckError(f"mark_time: {unix_s!r} is not a Unix time in s (a number after 1970)")
+        m = self._command("mark_time", expect="log_info", unix_ms=int(round(t * 1000)))
+        assert m is not None
+        return LogInfo(**{k: int(v) for k, v in m.fields.items()})
+
+    def _mark_time_on_connect(self) -> None:
+        """mark_time, where this host may: a puck without a log (older firmware), or
+        owned by another host (nothing is signed for it), stays undated by this connection."""
+        try:
+            self.mark_time()
+        except OpenPuckError as e:
+            log.info("openpuck: %s: no time mark (%s): its log's records of this boot stay undated "
+                     "unless a host that may marks them", self.url, e)
 
     def log_clear(self) -> LogInfo:
         """Delete every record of the puck's log, downloaded or not. Signed on an owned puck."""

@@ -5,6 +5,7 @@ after a lost link or a puck that restarted."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from .. import protocol
@@ -144,6 +145,7 @@ class Reader(Commands):
         resend = to_resend(self.streaming, self._settings, self.transport.readonly)
         if resend is not None:
             self._resume_in_background(resend, after_reset=False)
+        self._mark_in_background()   # the puck may have restarted meanwhile: date its new boot
         return True
 
     def _puck_reset(self) -> None:
@@ -157,3 +159,9 @@ class Reader(Commands):
         elif not samples_expected(self.streaming, self.transport.readonly):
             for ev in self.session.reset_gap():   # no samples will come to end the gap
                 self._dispatch(ev)
+        self._mark_in_background()   # a new boot: its log records are dated only by a new mark
+
+    def _mark_in_background(self) -> None:
+        # as connect does (mark_time); a command waits for an answer only this thread delivers
+        if self.mark_time_on_connect and not self.transport.readonly:
+            threading.Thread(target=self._mark_time_on_connect, daemon=True, name="openpuck-mark-time").start()

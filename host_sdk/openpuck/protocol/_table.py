@@ -313,8 +313,8 @@ MESSAGES: list[dict[str, Any]] = [{'id': 1,
  {'id': 17,
   'name': 'log_info',
   'dir': 'up',
-  'doc': "Answer to log_list, log_confirm and log_clear: what the puck's log holds (spec.md "
-         'section 10).',
+  'doc': "Answer to log_list, log_confirm, log_clear and mark_time: what the puck's log holds "
+         '(spec.md section 10).',
   'fields': [{'name': 'boot_id',
               'type': 'u32',
               'doc': "this start's boot id (a counter in flash, +1 per start)"},
@@ -348,6 +348,16 @@ MESSAGES: list[dict[str, Any]] = [{'id': 1,
              {'name': 'data',
               'type': 'bytes',
               'doc': 'records, at most 255 bytes; empty: none kept from from_seq on'}]},
+ {'id': 19,
+  'name': 'time_mark',
+  'dir': 'up',
+  'doc': "A record of the puck's log, not sent live: a host gave its wall-clock time (mark_time). "
+         "The record's t_ms is the device time it came at, so it dates every record of that boot "
+         '(spec.md section 10).',
+  'fields': [{'name': 'unix_ms',
+              'type': 'u64',
+              'unit': 'ms',
+              'doc': "the host's wall clock: ms since 1970-01-01 UTC"}]},
  {'id': 64,
   'name': 'start',
   'dir': 'down',
@@ -497,6 +507,19 @@ MESSAGES: list[dict[str, Any]] = [{'id': 1,
   'doc': 'Delete every record of the log, downloaded or not; sequence numbers run on. Answered by '
          'ack and log_info.',
   'fields': [],
+  'signed': True},
+ {'id': 83,
+  'name': 'mark_time',
+  'dir': 'down',
+  'doc': "The host's wall-clock time: the puck logs it as a time_mark record, which dates the "
+         'records of this boot (spec.md section 10). Answered by ack and log_info (its boot_id '
+         'names the boot it dates).',
+  'fields': [{'name': 'unix_ms',
+              'type': 'u64',
+              'unit': 'ms',
+              'min': 1,
+              'max': 281474976710655,
+              'doc': 'ms since 1970-01-01 UTC'}],
   'signed': True}]
 
 EXERCISES: list[dict[str, Any]] = [{'id': 1,
@@ -1350,7 +1373,7 @@ MESSAGE_TYPES: tuple[MessageType, ...] = (
             Field('not_kept', 'u32', doc='records not kept since the puck started because the storage was full'),
             Field('torn', 'u16', doc='records found torn at start (skipped by log_read)'),
         ),
-        doc="Answer to log_list, log_confirm and log_clear: what the puck's log holds (spec.md section 10).",
+        doc="Answer to log_list, log_confirm, log_clear and mark_time: what the puck's log holds (spec.md section 10).",
     ),
     MessageType(
         id=18,
@@ -1362,6 +1385,15 @@ MESSAGE_TYPES: tuple[MessageType, ...] = (
             Field('data', 'bytes', doc='records, at most 255 bytes; empty: none kept from from_seq on'),
         ),
         doc='Answer to log_read: whole records of the log, oldest first, as stored (spec.md section 10).',
+    ),
+    MessageType(
+        id=19,
+        name='time_mark',
+        dir='up',
+        fields=(
+            Field('unix_ms', 'u64', unit='ms', doc="the host's wall clock: ms since 1970-01-01 UTC"),
+        ),
+        doc="A record of the puck's log, not sent live: a host gave its wall-clock time (mark_time). The record's t_ms is the device time it came at, so it dates every record of that boot (spec.md section 10).",
     ),
     MessageType(
         id=64,
@@ -1537,6 +1569,16 @@ MESSAGE_TYPES: tuple[MessageType, ...] = (
         fields=(),
         signed=True,
         doc='Delete every record of the log, downloaded or not; sequence numbers run on. Answered by ack and log_info.',
+    ),
+    MessageType(
+        id=83,
+        name='mark_time',
+        dir='down',
+        fields=(
+            Field('unix_ms', 'u64', unit='ms', min=1, max=281474976710655, doc='ms since 1970-01-01 UTC'),
+        ),
+        signed=True,
+        doc="The host's wall-clock time: the puck logs it as a time_mark record, which dates the records of this boot (spec.md section 10). Answered by ack and log_info (its boot_id names the boot it dates).",
     ),
 )
 
