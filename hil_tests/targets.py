@@ -42,6 +42,7 @@ NEEDS = {
     "watchdog": "a watchdog reset can be triggered (the sim, or a debug command)",
     "byte_stream": "a byte-stream port the fault relay can sit on (serial or sim, not BLE)",
     "usb": "the puck's USB link: pairing is accepted over USB only (physical access)",
+    "real_time": "the puck keeps the wall clock's pace (a latency is a wall-clock figure)",
 }
 
 _SIM_LACKS = {
@@ -57,6 +58,9 @@ _RP2040_LACKS = {
              "Bluetooth (its HCI does not open), so the puck runs on USB alone",
     "real_sensors": "the emulated Pico W's sensors are the virtual puck's register models at its "
                     "pins, not chips whose noise and bias could be measured",
+    "real_time": "emulated time runs 5 to 60 times slower than the wall clock, so a latency measured "
+                 "through the emulator is the emulator's, not the puck's (tools/pico_bench.py gives "
+                 "the rep latency in device time)",
 }
 
 
@@ -142,10 +146,10 @@ class Target:
 def _default_caps(kind: str) -> dict[str, object]:
     if kind in ("sim", "rp2040"):   # a pseudo-terminal stands in for the USB port
         return {"motion": True, "reboot": True, "replug": True, "watchdog": True,
-                "byte_stream": True, "usb": True}
+                "byte_stream": True, "usb": True, "real_time": kind == "sim"}
     if kind == "serial":
-        return {"reboot": True, "byte_stream": True, "usb": True}
-    return {"reboot": True, "radio": True}   # ble
+        return {"reboot": True, "byte_stream": True, "usb": True, "real_time": True}
+    return {"reboot": True, "radio": True, "real_time": True}   # ble
 
 
 def parse_spec(spec: str, name: str | None = None) -> Target:

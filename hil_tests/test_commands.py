@@ -17,6 +17,7 @@ import openpuck
 from openpuck import CommandError, protocol
 from openpuck.offline.recording import Recording
 
+from . import rig
 from .rig import Probe
 
 NACK = protocol.ENUMS["nack_error"]
@@ -276,7 +277,8 @@ def _status_or_none(puck):
 
 
 def _wait(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
+    """pred() came true within ``timeout`` seconds of the puck's time (rig.SLOWDOWN)."""
+    end = time.monotonic() + timeout * rig.SLOWDOWN
     while time.monotonic() < end:
         if pred():
             return True

@@ -18,6 +18,7 @@ PING_P95_MS = {"sim": 50.0, "serial": 50.0, "ble": 250.0}
 REP_LATENCY_MAX_MS = {"sim": 600.0, "serial": 600.0, "ble": 1000.0}
 
 
+@pytest.mark.needs("real_time")
 @pytest.mark.parametrize("load", ["idle", "streaming_200hz"])
 def test_ping_round_trip_percentiles(hil, hil_target, hil_settings, hil_figures, load):
     with hil.open(speed=1.0) as s:
@@ -35,7 +36,7 @@ def test_ping_round_trip_percentiles(hil, hil_target, hil_settings, hil_figures,
     assert p["p95"] <= budget, f"ping p95 {p['p95']:.1f} ms over the budget of {budget:g} ms"
 
 
-@pytest.mark.needs("motion")
+@pytest.mark.needs("motion", "real_time")
 def test_rep_reaches_the_app_soon_after_it_ends(hil, hil_target, hil_settings, hil_figures):
     """From the end of a rep in the recording to the Rep event in the application.
 

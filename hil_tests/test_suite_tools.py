@@ -41,6 +41,12 @@ def test_the_sim_lacks_only_radio_and_real_sensors():
     assert "pseudo-terminal" in t.lacks("radio")
 
 
+def test_the_emulated_pico_skips_wall_clock_latencies_and_says_why():
+    t = parse_spec("rp2040")
+    assert {n for n in NEEDS if t.lacks(n)} == {"radio", "real_sensors", "real_time"}
+    assert "slower than the wall clock" in t.lacks("real_time")
+
+
 def test_a_serial_board_without_a_rig_file_skips_what_needs_the_rig():
     t = parse_spec("serial:/dev/ttyACM0")
     assert {n for n in NEEDS if t.lacks(n)} == {"radio", "real_sensors", "motion", "replug",
