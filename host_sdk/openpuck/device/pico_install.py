@@ -95,7 +95,10 @@ def install(image: str | os.PathLike[str] | None = None, detector: str = "auto",
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="openpuck-pico-install-") as tmp:
         say("building the firmware (tools/build_firmware.py)")
-        r = subprocess.run([sys.executable, str(repo / "tools" / "build_firmware.py")],
+        # a build of its own: another install (or make firmware) rebuilding the shared
+        # build/firmware at the same time would delete the files under this one
+        build = Path(tmp) / "firmware"
+        r = subprocess.run([sys.executable, str(repo / "tools" / "build_firmware.py"), "--out", str(build)],
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise PicoError(f"building the firmware failed:\n{r.stderr[-2000:]}")
@@ -104,7 +107,7 @@ def install(image: str | os.PathLike[str] | None = None, detector: str = "auto",
         with EmulatedPico(img, state_dir=Path(tmp) / "state", flash=None) as pico:
             say(f"flashing the puck firmware with tools/flash.py over {pico.port} (about 2 min)")
             cmd = [sys.executable, str(repo / "tools" / "flash.py"), "--port", pico.port, "--board", BOARD,
-                   "--natmod", str(natmod.parent if natmod is not None else empty)]
+                   "--build", str(build), "--natmod", str(natmod.parent if natmod is not None else empty)]
             t0 = time.monotonic()
             r = subprocess.run(cmd, capture_output=True, text=True)
             flashed_s = time.monotonic() - t0

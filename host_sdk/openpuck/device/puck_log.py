@@ -166,6 +166,9 @@ class LogCommands(Link):
     def _mark_time_on_connect(self) -> None:
         """mark_time, where this host may: a puck without a log (older firmware), or
         owned by another host (nothing is signed for it), stays undated by this connection."""
+        info = self.session.info
+        if info is not None and "persistent_config" not in info.capabilities:
+            return   # no flash state, no log: nothing to date (and no command timeout to wait out)
         try:
             self.mark_time()
         except OpenPuckError as e:
