@@ -287,6 +287,7 @@ class Cable:
             # its own board, its flash in tmpdir, behind a stable path as for the sim
             self.path = str(tmpdir / "ttyPUCK")
             self.pico = start_pico(recording=target.recording, state_dir=tmpdir / "flash")
+            self.pico.connect().close()    # its boot takes a minute of wall time: wait it out
             self._link()
         elif target.is_sim:
             self.flash = tmpdir / "flash"
@@ -295,6 +296,12 @@ class Cable:
             self.replug()
         else:
             self.path = target.port
+
+    @property
+    def connect_options(self) -> dict:
+        """openpuck.connect()'s timeouts for this puck, in its time (as Rig.open gives them)."""
+        t = self.target.slowdown
+        return {"timeout": 3.0 * min(t, 10.0), "reconnect_timeout": 30.0 * t}
 
     @property
     def url(self) -> str:

@@ -30,7 +30,7 @@ def cable(hil_target, tmp_path):
 @pytest.mark.needs("replug")
 def test_unplug_replug_reconnects_and_reports_the_gap(cable, hil_figures):
     off_s = 1.5
-    with openpuck.connect(cable.url, timeout=3.0, reconnect_timeout=30.0) as puck:
+    with openpuck.connect(cable.url, **cable.connect_options) as puck:
         probe = Probe().attach(puck)
         puck.start(exercise="wrist_flexion", rate_hz=100)
         assert probe.wait_more_samples(100, timeout=10)
@@ -73,7 +73,7 @@ PERSISTED = {"rate_hz": 50, "accel_range_g": 8, "gyro_range_dps": 1000, "exercis
 def test_config_persists_across_a_restart(hil_target, cable, how):
     if how == "power_cycle" and hil_target.lacks("replug"):
         pytest.skip(hil_target.lacks("replug"))
-    with openpuck.connect(cable.url, timeout=3.0, reconnect_timeout=30.0) as puck:
+    with openpuck.connect(cable.url, **cable.connect_options) as puck:
         assert "persistent_config" in puck.info.capabilities, (
             "the puck does not report the persistent_config capability")
         old = {k: puck.get_config(k) for k in PERSISTED}
