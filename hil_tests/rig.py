@@ -147,7 +147,7 @@ class Rig:
             puck = openpuck.connect(url, **opts)
             if self.device is None:
                 self.device = self.describe_device(puck)
-            yield Session(t, puck, vp, relay, scenario, speed, pico)
+            yield Session(t, puck, vpuck=vp, proxy=relay, pico=pico, scenario=scenario, speed=speed)
         finally:
             if puck is not None:
                 puck.close()
