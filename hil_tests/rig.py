@@ -32,6 +32,11 @@ MAX_SPEED = float("inf")
 SLOWDOWN = 1.0
 
 
+def connect_timeouts(target: Target) -> dict:
+    """openpuck.connect()'s command and reconnect timeouts for the target, stretched by its slowdown."""
+    return {"timeout": 3.0 * min(target.slowdown, 10.0), "reconnect_timeout": 30.0 * target.slowdown}
+
+
 def _toolchain_required() -> bool:
     return os.environ.get("OPENPUCK_REQUIRE_TOOLCHAIN", "") not in ("", "0")
 
@@ -118,8 +123,7 @@ class Rig:
         sim plays (a real puck runs in real time; a scenario needs its actuator)."""
         t = self.target
         vp = relay = puck = None
-        opts = {"timeout": 3.0 * min(t.slowdown, 10.0), "reconnect_timeout": 30.0 * t.slowdown,
-                **connect_options}
+        opts = {**connect_timeouts(t), **connect_options}
         pico = None
         try:
             if t.kind == "rp2040":
@@ -300,8 +304,7 @@ class Cable:
     @property
     def connect_options(self) -> dict:
         """openpuck.connect()'s timeouts for this puck, in its time (as Rig.open gives them)."""
-        t = self.target.slowdown
-        return {"timeout": 3.0 * min(t, 10.0), "reconnect_timeout": 30.0 * t}
+        return connect_timeouts(self.target)
 
     @property
     def url(self) -> str:

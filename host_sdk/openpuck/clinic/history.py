@@ -77,6 +77,7 @@ from .history_rows import (  # noqa: F401
     SetRow,
     StoredEvent,
     daily_rows,
+    event_columns,
     stored_event,
     stored_figures,
     which_sets,
@@ -266,12 +267,7 @@ class History(HistoryReads):
                             f"pass only those")
         if not isinstance(puck_role, str) or not puck_role:
             raise validate.InvalidValue(f"puck_role must name the puck the event came from, got {puck_role!r}")
-        row: tuple[Any, ...]
-        if isinstance(event, Grip):
-            row = (None, event.t_start, None, event.t_end, event.peak_force, "N", event.hold_s)
-        else:
-            row = (event.count, event.t_start, event.t_peak, event.t_end, event.amplitude, event.unit,
-                   getattr(event, "hold_s", None))
+        row = event_columns(event)
         with self._write(f"record a {event.kind} of set {set_id}") as db:
             try:
                 cur = db.execute(

@@ -43,7 +43,7 @@ from ..device.puck_log import LogRecord
 from ..exercises import name_of, unit_of
 from ..offline.summary import SetSummary
 from .history_files import check_patient
-from .history_rows import FIGURES, stored_event
+from .history_rows import FIGURES, event_columns, stored_event
 
 if TYPE_CHECKING:
     from .history import History
@@ -233,15 +233,10 @@ def _one_set(db: sqlite3.Connection, patient: str, serial: str, s: _Set, marks: 
         if shift:
             ev = dataclasses.replace(ev, **{f: getattr(ev, f) + shift for f in ("t", "t_start", "t_peak", "t_end")
                                             if getattr(ev, f, None) is not None})
-        row_: tuple[Any, ...]
-        if isinstance(ev, Grip):
-            row_ = (None, ev.t_start, None, ev.t_end, ev.peak_force, "N", ev.hold_s)
-        else:
-            row_ = (ev.count, ev.t_start, ev.t_peak, ev.t_end, ev.amplitude, ev.unit, getattr(ev, "hold_s", None))
         db.execute("INSERT INTO event (set_id, kind, puck, count, t_start, t_peak, t_end, amplitude, unit, hold_s, "
                    "t, uncertain, host_time, source, puck_serial, puck_boot, log_seq) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
-                   (set_id, ev.kind, role, *row_, ev.t, date_of(marks, ev.t - shift), SOURCE, serial, r.boot, r.seq))
+                   (set_id, ev.kind, role, *event_columns(ev), ev.t, date_of(marks, ev.t - shift), SOURCE, serial, r.boot, r.seq))
         out["events_added"] += 1
     _refigure(db, set_id, end, (serial, s.boot, s.seq))
 

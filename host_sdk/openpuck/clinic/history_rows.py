@@ -93,6 +93,15 @@ class StoredEvent:
     event: Event                  #: a Rep, PartialRep or Grip, as given to add_event
 
 
+def event_columns(event: Event) -> tuple[Any, ...]:
+    """A Rep's, PartialRep's or Grip's (count, t_start, t_peak, t_end, amplitude,
+    unit, hold_s) columns of the event table (a grip's amplitude: its peak force)."""
+    if isinstance(event, Grip):
+        return (None, event.t_start, None, event.t_end, event.peak_force, "N", event.hold_s)
+    return (event.count, event.t_start, event.t_peak, event.t_end, event.amplitude,  # type: ignore[attr-defined]
+            event.unit, getattr(event, "hold_s", None))  # type: ignore[attr-defined]
+
+
 def stored_event(r: sqlite3.Row) -> StoredEvent:
     """An event row (with its set's ``exercise``) as the Rep, PartialRep or Grip it was."""
     common = dict(t=r["t"], uncertain=bool(r["uncertain"]), host_time=r["host_time"],
